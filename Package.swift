@@ -1,0 +1,28 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "CarbonTracker",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "CarbonTracker", targets: ["CarbonTracker"]),
+        .executable(name: "carbontracker", targets: ["CarbonTrackerCLI"]),
+        .executable(name: "TrainingExample", targets: ["TrainingExample"]),
+        .executable(name: "CarbonTrackerBenchmarks", targets: ["CarbonTrackerBenchmarks"]),
+    ],
+    targets: [
+        // NVML is loaded with dlopen at run time, so the package builds and runs without a driver.
+        .target(name: "CNVML", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+        .target(name: "CarbonTracker", dependencies: ["CNVML"]),
+        .executableTarget(name: "CarbonTrackerCLI", dependencies: ["CarbonTracker"]),
+        .executableTarget(
+            name: "TrainingExample", dependencies: ["CarbonTracker"], path: "Examples/TrainingExample"),
+        .executableTarget(
+            name: "CarbonTrackerBenchmarks", dependencies: ["CarbonTracker"],
+            path: "Benchmarks/CarbonTrackerBenchmarks"),
+        .testTarget(
+            name: "CarbonTrackerTests", dependencies: ["CarbonTracker"],
+            resources: [.copy("Fixtures")]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,30 @@
+/// What hardware detection may consult; built by the tracker from its options.
+public struct HardwareContext: Sendable {
+    /// Environment variables (`CARBONTRACKER_RAPL_DIR`, `CARBONTRACKER_NVML_LIBRARY`,
+    /// `CARBONTRACKER_POWERMETRICS`, `CUDA_VISIBLE_DEVICES`, ...).
+    public var environment: [String: String]
+    /// Measure only devices that run this process or its children.
+    public var devicesByPID: Bool
+
+    /// Creates a context.
+    /// - Parameters:
+    ///   - environment: Environment variables for overrides.
+    ///   - devicesByPID: Measure only devices used by this process tree.
+    public init(environment: [String: String], devicesByPID: Bool) {
+        self.environment = environment
+        self.devicesByPID = devicesByPID
+    }
+}
+
+/// Chooses a power source for each requested component, in Python carbontracker's order.
+enum ComponentSelection {
+    /// The candidate sources for `kind`, best first (gpu: NVML, Apple; cpu: RAPL, Apple, TDP estimate).
+    static func candidates(for kind: ComponentKind, context: HardwareContext) -> [any PowerComponent] {
+        HardwareComponents.candidates(for: kind, context: context)
+    }
+
+    /// Python's message when a requested component has no source.
+    static func unavailableMessage(_ kind: ComponentKind) -> String {
+        kind == .gpu ? "No GPU(s) available." : "No CPU(s) available."
+    }
+}

@@ -1,0 +1,100 @@
+/// A carbon-intensity value and where it came from.
+public struct IntensityEstimate: Sendable, Equatable {
+    /// Grams of CO2-equivalent emitted per kilowatt-hour of electricity.
+    public var gramsPerKilowattHour: Double
+    /// The location as logged ("Copenhagen, Capital Region, DK", or "Unknown").
+    public var address: String
+    /// ISO 3166 alpha-2 country code, or `nil` when unknown.
+    public var countryCode: String?
+    /// Whether the value was fetched live from a provider (rather than a stored average).
+    public var isFetched: Bool
+    /// Whether the value is specific to the location (rather than the world average).
+    public var isLocalized: Bool
+    /// Whether the value is a forecast.
+    public var isPrediction: Bool
+    /// Where the value came from ("Energi Data Service", "country average (Ember 2023)", ...).
+    public var source: String
+
+    /// Creates an estimate.
+    /// - Parameters:
+    ///   - gramsPerKilowattHour: The intensity in gCO2eq/kWh.
+    ///   - address: The location as logged.
+    ///   - countryCode: ISO alpha-2 country code, if known.
+    ///   - isFetched: Fetched live from a provider.
+    ///   - isLocalized: Specific to the location.
+    ///   - isPrediction: A forecast.
+    ///   - source: Where the value came from.
+    public init(
+        gramsPerKilowattHour: Double, address: String = "Unknown", countryCode: String? = nil,
+        isFetched: Bool = false, isLocalized: Bool = false, isPrediction: Bool = false, source: String
+    ) {
+        self.gramsPerKilowattHour = gramsPerKilowattHour
+        self.address = address
+        self.countryCode = countryCode
+        self.isFetched = isFetched
+        self.isLocalized = isLocalized
+        self.isPrediction = isPrediction
+        self.source = source
+    }
+
+    /// The 2024 world average, 445 gCO2eq/kWh (IEA, Electricity 2025), used when nothing better is known.
+    public static let worldAverage = IntensityEstimate(
+        gramsPerKilowattHour: 445, source: "world average 2024 (IEA)")
+    /// The year of ``worldAverage``.
+    public static let worldAverageYear = 2024
+}
+
+/// What an intensity source reports at the end of a run, for the Python-format log lines.
+public struct IntensitySummary: Sendable, Equatable {
+    /// The location as logged.
+    public var address: String
+    /// Every intensity value in force during the run, in gCO2eq/kWh, oldest first.
+    public var intensities: [Double]
+    /// Seconds between refreshes.
+    public var refreshIntervalSeconds: Double
+
+    /// Creates a summary.
+    /// - Parameters:
+    ///   - address: The location as logged.
+    ///   - intensities: Values in force during the run, in gCO2eq/kWh.
+    ///   - refreshIntervalSeconds: Seconds between refreshes.
+    public init(address: String, intensities: [Double], refreshIntervalSeconds: Double) {
+        self.address = address
+        self.intensities = intensities
+        self.refreshIntervalSeconds = refreshIntervalSeconds
+    }
+}
+
+/// Supplies carbon intensity to a tracker without ever blocking the training thread.
+///
+/// The tracker calls ``start(diagnostics:)`` once from its initialiser (it must return at once:
+/// any network work belongs on the source's own thread), ``current()`` from its sampling thread
+/// on every tick, ``forecast(durationSeconds:)`` when it prints a prediction, and ``stop()`` once.
+public protocol CarbonIntensitySource: AnyObject, Sendable {
+    /// Begins work (such as fetching in the background) and logs the set-up lines.
+    /// - Parameter diagnostics: Where to write log lines.
+    func start(diagnostics: any DiagnosticsReporter)
+    /// The intensity in force now; never blocks on the network.
+    /// - Returns: The latest known value.
+    func current() -> IntensityEstimate
+    /// The expected average intensity over the next `durationSeconds`; may take at most a few seconds.
+    /// - Parameter durationSeconds: The predicted remaining training time, in seconds.
+    /// - Returns: A forecast, or the current value when no forecast is available.
+    func forecast(durationSeconds: Double) -> IntensityEstimate
+    /// The values in force during the run, for the closing log lines.
+    /// - Returns: The summary so far.
+    func summary() -> IntensitySummary
+    /// Stops background work. Called once; returns promptly.
+    func stop()
+    /// Replaces the provider keys (``CarbonTracker/setAPIKeys(_:)``); takes effect at the next refresh.
+    /// - Parameter apiKeys: Provider name to key.
+    /// - Throws: ``CarbonTrackerError`` with code `.invalidConfiguration` for an unknown provider.
+    func updateAPIKeys(_ apiKeys: [String: String]) throws
+}
+
+extension CarbonIntensitySource {
+    /// Accepts no keys by default.
+    /// - Parameter apiKeys: Provider name to key.
+    /// - Throws: Never, by default.
+    public func updateAPIKeys(_ apiKeys: [String: String]) throws {}
+}
