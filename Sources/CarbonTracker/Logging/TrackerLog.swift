@@ -72,10 +72,15 @@ final class TrackerLog: DiagnosticsReporter {
     func critical(_ message: String) { enqueue(.error(.critical), message) }
 
     private func enqueue(_ stream: Stream, _ message: String) {
-        let entry = Entry(
-            stream: stream, time: Date(), thread: Thread.isMainThread ? "MainThread" : "CarbonTrackerThread",
-            message: message)
+        let entry = Entry(stream: stream, time: Date(), thread: Self.threadName(), message: message)
         pending.withLock { $0.append(entry) }
+    }
+
+    /// Python's `threadName`: "MainThread" on the main thread, else the thread's name.
+    private static func threadName() -> String {
+        if Thread.isMainThread { return "MainThread" }
+        let name = Thread.current.name ?? ""
+        return name.isEmpty ? "Thread" : name
     }
 
     // MARK: Writing
@@ -120,6 +125,19 @@ final class TrackerLog: DiagnosticsReporter {
                 files = nil
             }
         }
+    }
+
+    /// Prints what is queued, then closes and deletes the files: a tracker that failed to start leaves
+    /// no partial run behind for log aggregation to trip over.
+    func discard() {
+        files.withLock { files in
+            files?.close()
+            if let paths = files?.paths {
+                for path in [paths.standard, paths.output, paths.error] { unlink(path) }
+            }
+            files = nil
+        }
+        flush()
     }
 
     /// Flushes and closes the files; later lines go to the console only.

@@ -100,7 +100,7 @@ public final class CarbonTracker: Sendable {
                 monitor.failBeforeStart(nil)
             } else {
                 log.critical(message)
-                log.close()
+                log.discard()
                 source.stop()
                 throw error
             }
@@ -115,19 +115,15 @@ public final class CarbonTracker: Sendable {
     private static func chooseComponents(
         _ configuration: TrackerConfiguration, options: TrackerOptions, log: TrackerLog
     ) -> (chosen: [any PowerComponent], missing: [String]) {
-        if let custom = options.customComponents {
-            let chosen = custom.filter { configuration.componentKinds.contains($0.kind) && $0.isAvailable() }
-            let missing = configuration.componentKinds.filter { kind in !chosen.contains { $0.kind == kind } }
-            return (chosen.sorted { $0.kind < $1.kind }, missing.map(ComponentSelection.unavailableMessage))
-        }
         let context = HardwareContext(
             environment: options.environment, devicesByPID: configuration.devicesByPID)
         var chosen: [any PowerComponent] = []
         var missing: [String] = []
         for kind in configuration.componentKinds {
             let simulated = kind == .cpu ? configuration.simulatedCPU : configuration.simulatedGPU
-            let candidates =
-                simulated.map { [$0] } ?? ComponentSelection.candidates(for: kind, context: context)
+            let candidates: [any PowerComponent] =
+                options.customComponents.map { custom in custom.filter { $0.kind == kind } }
+                ?? simulated.map { [$0] } ?? ComponentSelection.candidates(for: kind, context: context)
             if let first = candidates.first(where: { $0.isAvailable() }) {
                 chosen.append(first)
                 continue

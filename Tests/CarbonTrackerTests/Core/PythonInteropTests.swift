@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+
+@testable import CarbonTracker
+
+/// Python carbontracker 2.4.7's own parser must read the logs this package writes.
+///
+/// Runs only when `CARBONTRACKER_PYTHON` names a Python with `carbontracker==2.4.7` installed
+/// (`.ci/run` creates one); otherwise it is reported as skipped with that reason.
+@Suite(
+    .enabled(
+        if: ProcessInfo.processInfo.environment["CARBONTRACKER_PYTHON"] != nil,
+        "skipped: set CARBONTRACKER_PYTHON to a Python with carbontracker==2.4.7 to run the interoperability test"
+    ))
+struct PythonInteropTests {
+    private static let script = """
+        import json, sys
+        from carbontracker import parser
+        logs = parser.parse_all_logs(sys.argv[1])
+        energy, co2eq, equivalents = parser.aggregate_consumption(sys.argv[1])
+        def plain(value):
+            return value.tolist() if hasattr(value, "tolist") else str(value)
+        print(json.dumps({"logs": logs, "aggregate": [energy, co2eq, equivalents]}, default=plain))
+        """
+
+    private func runPythonParser(on directory: String) throws -> [String: Any] {
+        let python = try #require(ProcessInfo.processInfo.environment["CARBONTRACKER_PYTHON"])
+        let scriptPath = directory + "/../parse.py"
+        try Self.script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [scriptPath, directory]
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        // Drain both pipes before waiting, so a chatty child cannot block on a full pipe.
+        let errorData = LockedBox(Data())
+        let drain = Thread { errorData.withLock { $0 = stderr.fileHandleForReading.readDataToEndOfFile() } }
+        drain.start()
+        let data = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        Thread.sleep(forTimeInterval: 0.05)
+        let errors = String(decoding: errorData.withLock { $0 }, as: UTF8.self)
+        #expect(process.terminationStatus == 0, "Python parser failed: \(errors)")
+        let object = try JSONSerialization.jsonObject(with: data)
+        return try #require(object as? [String: Any])
+    }
+
+    private func trackedRun(epochsBeforePred: Int) throws -> (CarbonTracker, String) {
+        let root = CoreTest.temporaryDirectory()
+        let directory = root + "/logs"
+        let tracker = try CarbonTracker(
+            epochs: 3, epochsBeforePred: epochsBeforePred, updateInterval: 0.02, logDir: directory,
+            simCPU: "Sim Xeon 1", simCPUTDP: 101, simGPU: "Sim A100", simGPUWatts: 496,
+            options: CoreTest.options())
+        try CoreTest.train(tracker, epochs: 3, seconds: 0.15)
+        return (tracker, directory)
+    }
+
+    @Test func pythonParserReadsSwiftLogs() throws {
+        let (tracker, directory) = try trackedRun(epochsBeforePred: 0)
+        let parsed = try runPythonParser(on: directory)
+        let logs = try #require(parsed["logs"] as? [[String: Any]])
+        #expect(logs.count == 1)
+        let entry = try #require(logs.first)
+        let components = try #require(entry["components"] as? [String: [String: Any]])
+        #expect(Set(components.keys) == ["gpu", "cpu"])
+        #expect(components["gpu"]?["devices"] as? [String] == ["Sim A100"])
+        #expect(components["cpu"]?["devices"] as? [String] == ["Sim Xeon 1"])
+        #expect(components["gpu"]?["avg_power_usages (W)"] as? [[Double]] == [[248.0], [248.0], [248.0]])
+        #expect(components["cpu"]?["avg_power_usages (W)"] as? [[Double]] == [[50.5], [50.5], [50.5]])
+
+        let durations = try #require(components["gpu"]?["epoch_durations (s)"] as? [Double])
+        let measured = tracker.epochMeasurements.map(\.durationSeconds)
+        #expect(durations.count == 3)
+        for (parsedSeconds, swiftSeconds) in zip(durations, measured) {
+            #expect(abs(parsedSeconds - swiftSeconds) <= 0.005 + 1e-9)
+        }
+
+        let actual = try #require(tracker.actualConsumption)
+        let pythonActual = try #require(entry["actual"] as? [String: Any])
+        let pythonEnergy = try #require(pythonActual["energy (kWh)"] as? Double)
+        #expect(abs(pythonEnergy - actual.energyKilowattHours) < 1e-12)
+        #expect(abs((pythonActual["co2eq (g)"] as? Double ?? 0) - actual.co2eqGrams) < 1e-12)
+
+        // Energy rebuilt by Python from its own parsed power and durations: watts × seconds × PUE.
+        var joules = 0.0
+        for component in components.values {
+            let energies = try #require(component["avg_energy_usages (J)"] as? [[Double]])
+            joules += energies.joined().reduce(0, +)
+        }
+        let rebuilt = joules * 1.58 / 3_600_000
+        #expect(abs(rebuilt / actual.energyKilowattHours - 1) < 0.01)
+        let simulatedTruth = (248 + 50.5) * measured.reduce(0, +) * 1.58 / 3_600_000
+        #expect(abs(pythonEnergy / simulatedTruth - 1) < 0.01)
+
+        let aggregate = try #require(parsed["aggregate"] as? [Any])
+        #expect(abs((aggregate[0] as? Double ?? 0) - actual.energyKilowattHours) < 1e-12)
+    }
+
+    @Test func pythonAggregatePicksPredictionAsItsBugDictates() throws {
+        // Python reads "Actual consumption for 3 epoch(s)" as 1 epoch, so with a prediction present its
+        // aggregate takes the predicted figures. Our parser fixes this; here we only show that Python
+        // reads both blocks of our output log.
+        let (tracker, directory) = try trackedRun(epochsBeforePred: 1)
+        let parsed = try runPythonParser(on: directory)
+        let entry = try #require((parsed["logs"] as? [[String: Any]])?.first)
+        let predicted = try #require(tracker.predictedConsumption)
+        let pythonPredicted = try #require(entry["pred"] as? [String: Any])
+        #expect(pythonPredicted["epochs"] as? Int == 3)
+        #expect(
+            abs((pythonPredicted["energy (kWh)"] as? Double ?? 0) - predicted.energyKilowattHours) < 1e-12)
+        #expect((entry["actual"] as? [String: Any])?["epochs"] as? Int == 1)
+        let aggregate = try #require(parsed["aggregate"] as? [Any])
+        #expect(abs((aggregate[0] as? Double ?? 0) - predicted.energyKilowattHours) < 1e-12)
+    }
+}
