@@ -21,7 +21,7 @@ let package = Package(
             name: "CarbonTrackerBenchmarks", dependencies: ["CarbonTracker"],
             path: "Benchmarks/CarbonTrackerBenchmarks"),
         .testTarget(
-            name: "CarbonTrackerTests", dependencies: ["CarbonTracker"],
+            name: "CarbonTrackerTests", dependencies: ["CarbonTracker", "CarbonTrackerBenchmarks"],
             resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]

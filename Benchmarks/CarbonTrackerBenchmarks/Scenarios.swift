@@ -1,0 +1,130 @@
+import CarbonTracker
+import Foundation
+
+/// The benchmark scenarios. Each returns named numbers; `main.swift` prints them as JSON so that
+/// `scripts/benchmark.py` can put them beside Python carbontracker's.
+enum Scenarios {
+    /// An environment with no network use, so every scenario measures the tracker alone.
+    static let offline = ["CARBONTRACKER_OFFLINE": "1"]
+
+    static func options(components: [any PowerComponent]? = nil, environment: [String: String] = offline)
+        -> TrackerOptions
+    {
+        TrackerOptions(customComponents: components, console: .silent, environment: environment)
+    }
+
+    /// Scenario 1: cost of one `epochStart` + `epochEnd` pair to the training loop, logging to files.
+    static func epochCost(epochs: Int, logDir: String) throws -> [String: Double] {
+        // One extra epoch: the last monitored epochEnd waits for the final report by design.
+        let tracker = try CarbonTracker(
+            epochs: epochs + 1, updateInterval: 1, logDir: logDir, verbose: 0, simCPU: "Sim CPU", simCPUTDP: 100,
+            simGPU: "Sim GPU", simGPUWatts: 300, options: options())
+        var costs: [Double] = []
+        costs.reserveCapacity(epochs)
+        for _ in 0..<epochs {
+            let start = Measure.nanoseconds()
+            try tracker.epochStart()
+            try tracker.epochEnd()
+            costs.append(Double(Measure.nanoseconds() - start) / 1000)
+        }
+        try tracker.stop()
+        costs.sort()
+        return [
+            "epochs": Double(epochs), "median_us": Measure.percentile(costs, 0.5),
+            "p99_us": Measure.percentile(costs, 0.99), "mean_us": costs.reduce(0, +) / Double(costs.count),
+        ]
+    }
+
+    /// Scenario 2: CPU time the tracker uses while sampling at `hertz` during idle training.
+    static func samplingCost(seconds: Double, hertz: Double) throws -> [String: Double] {
+        let tracker = try CarbonTracker(
+            epochs: 1, updateInterval: 1 / hertz, verbose: 0, simCPU: "Sim CPU", simCPUTDP: 100, simGPU: "Sim GPU",
+            simGPUWatts: 300, options: options())
+        try tracker.epochStart()
+        let cpuBefore = Measure.cpuSeconds()
+        let wallBefore = Measure.nanoseconds()
+        Thread.sleep(forTimeInterval: seconds)
+        let cpu = Measure.cpuSeconds() - cpuBefore
+        let wall = Double(Measure.nanoseconds() - wallBefore) / 1e9
+        try tracker.epochEnd()
+        return ["seconds": wall, "hertz": hertz, "cpu_seconds": cpu, "core_share_percent": cpu / wall * 100]
+    }
+
+    /// Scenario 3: resident memory after `first` and after `second` samples of both components.
+    static func memory(first: Int, second: Int) throws -> [String: Double] {
+        let cpu = try CountingComponent(kind: .cpu, name: "Sim CPU", watts: 100)
+        let gpu = try CountingComponent(kind: .gpu, name: "Sim GPU", watts: 300)
+        let tracker = try CarbonTracker(
+            epochs: 1, updateInterval: 1e-6, verbose: 0, options: options(components: [gpu, cpu]))
+        try tracker.epochStart()
+        func waitFor(_ samples: Int) {
+            while cpu.reads < samples { Thread.sleep(forTimeInterval: 0.001) }
+        }
+        waitFor(first)
+        let atFirst = Measure.residentBytes() ?? .nan
+        let started = Measure.nanoseconds()
+        waitFor(second)
+        let elapsed = Double(Measure.nanoseconds() - started) / 1e9
+        let atSecond = Measure.residentBytes() ?? .nan
+        try tracker.epochEnd()
+        return [
+            "samples_first": Double(first), "samples_second": Double(second), "rss_first_mib": atFirst / 1_048_576,
+            "rss_second_mib": atSecond / 1_048_576, "growth_mib": (atSecond - atFirst) / 1_048_576,
+            "samples_per_second": Double(second - first) / elapsed,
+        ]
+    }
+
+    /// Scenario 4: construction to the first `epochStart` returning, with the process's own environment
+    /// (so live carbon-intensity lookups are attempted, in the background, wherever the network is).
+    static func startup(
+        repetitions: Int, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> [String: Double] {
+        var costs: [Double] = []
+        for _ in 0..<repetitions {
+            let start = Measure.nanoseconds()
+            let tracker = try CarbonTracker(
+                epochs: 1, verbose: 0, simCPU: "Sim CPU", simCPUTDP: 100, simGPU: "Sim GPU", simGPUWatts: 300,
+                options: TrackerOptions(console: .silent, environment: environment))
+            try tracker.epochStart()
+            costs.append(Double(Measure.nanoseconds() - start) / 1e6)
+            try tracker.stop()
+        }
+        costs.sort()
+        return [
+            "repetitions": Double(repetitions), "median_ms": Measure.percentile(costs, 0.5),
+            "max_ms": costs.last ?? .nan,
+        ]
+    }
+}
+
+/// A simulated component that counts its reads, so the memory scenario knows how many samples were taken.
+final class CountingComponent: PowerComponent {
+    private let simulated: SimulatedComponent
+    private let count = Counter()
+    let kind: ComponentKind
+    let handlerName = "simulated"
+
+    init(kind: ComponentKind, name: String, watts: Double) throws {
+        self.kind = kind
+        simulated = try SimulatedComponent(kind: kind, deviceName: name, watts: watts)
+    }
+
+    var reads: Int { count.value }
+    func devices() -> [String] { simulated.devices() }
+    func isAvailable() -> Bool { true }
+    func start(diagnostics: any DiagnosticsReporter) throws {}
+    func measurementMethod() -> MeasurementMethod { .simulated }
+    func read() throws -> [DeviceReading] {
+        count.increment()
+        return try simulated.read()
+    }
+    func shutdown() {}
+}
+
+/// A thread-safe counter.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func increment() { lock.withLock { count += 1 } }
+}

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Runs the CarbonTracker benchmarks beside Python carbontracker 2.4.7 and writes BENCHMARKS.md.
+
+Usage: python3 scripts/benchmark.py [--quick] [--output BENCHMARKS.md]
+
+Builds the Swift benchmark executable in release mode, installs carbontracker==2.4.7 from PyPI into a
+throw-away venv (kept in ~/.cache/carbontracker-bench between runs), generates the parser's log files
+(the same files for both tools), runs every scenario for both on this machine in this run, and prints
+and writes one table with Python/Swift ratios. --quick uses tiny sizes (a smoke run, not for reporting).
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENV = os.path.expanduser("~/.cache/carbontracker-bench/venv-2.4.7")
+FIXTURES = os.path.join(ROOT, "Tests", "CarbonTrackerTests", "Fixtures", "python-logs")
+
+
+def run(command, **kwargs):
+    print("$", " ".join(command), file=sys.stderr, flush=True)
+    return subprocess.run(command, check=True, text=True, **kwargs)
+
+
+def scenario(command):
+    # Python carbontracker writes geolocation failures to stderr; keep them out of the JSON.
+    output = run(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def python_env():
+    python = os.path.join(VENV, "bin", "python")
+    check = [python, "-c", "import importlib.metadata as m, sys; sys.exit(m.version('carbontracker') != '2.4.7')"]
+    if not os.path.exists(python) or subprocess.run(check, stderr=subprocess.DEVNULL).returncode != 0:
+        shutil.rmtree(VENV, ignore_errors=True)
+        run([sys.executable, "-m", "venv", VENV])
+        run([os.path.join(VENV, "bin", "pip"), "install", "--quiet", "carbontracker==2.4.7"])
+    return python
+
+
+def generate_logs(directory, count):
+    """Writes `count` std/output pairs made from Python carbontracker's own logs (round-robin)."""
+    pairs = sorted(name[: -len("_carbontracker.log")] for name in os.listdir(FIXTURES)
+                   if name.endswith("_carbontracker.log"))
+    templates = []
+    for base in pairs:
+        with open(os.path.join(FIXTURES, base + "_carbontracker.log")) as std, \
+                open(os.path.join(FIXTURES, base + "_carbontracker_output.log")) as out:
+            templates.append((std.read(), out.read()))
+    os.makedirs(directory, exist_ok=True)
+    for index in range(count):
+        std, out = templates[index % len(templates)]
+        base = os.path.join(directory, f"{10000 + index}.{index}_2026-11-21T000000Z_carbontracker")
+        with open(base + ".log", "w") as f:
+            f.write(std)
+        with open(base + "_output.log", "w") as f:
+            f.write(out)
+
+
+def machine():
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        with open("/proc/meminfo") as f:
+            kib = int(f.readline().split()[1])
+            memory = f", {kib / 1024 / 1024:.0f} GiB memory"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{model}, {os.cpu_count()} cores{memory}, {platform.system()} {platform.release()}"
+
+
+def main():
+    arguments = argparse.ArgumentParser()
+    arguments.add_argument("--quick", action="store_true")
+    arguments.add_argument("--output", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    options = arguments.parse_args()
+    sizes = dict(epochs=10000, seconds=30, samples=1000000, startups=20, files=10000)
+    if options.quick:
+        sizes = dict(epochs=500, seconds=2, samples=20000, startups=3, files=200)
+
+    run(["swift", "build", "-c", "release", "--product", "CarbonTrackerBenchmarks"], cwd=ROOT)
+    swift = [os.path.join(ROOT, ".build", "release", "CarbonTrackerBenchmarks")]
+    python = [python_env(), os.path.join(ROOT, "Benchmarks", "python", "bench.py")]
+    work = tempfile.mkdtemp(prefix="carbontracker-bench-")
+    logs = os.path.join(work, "parser-logs")
+    generate_logs(logs, sizes["files"])
+
+    plan = [
+        ("epoch-cost", ["--size", str(sizes["epochs"])]),
+        ("sampling", ["--seconds", str(sizes["seconds"])]),
+        ("memory", ["--size", str(sizes["samples"])]),
+        ("startup", ["--size", str(sizes["startups"])]),
+        ("parser", ["--dir", logs, "--size", "3"]),
+    ]
+    results = {}
+    for name, extra in plan:
+        for tool, command in (("swift", swift), ("python", python)):
+            dir_args = [] if "--dir" in extra else ["--dir", os.path.join(work, f"{tool}-{name}")]
+            results[(tool, name)] = scenario(command + [name] + extra + dir_args)
+
+    def both(name, key):
+        return results[("python", name)][key], results[("swift", name)][key]
+
+    rows = []
+    py, sw = both("epoch-cost", "median_us")
+    py99, sw99 = both("epoch-cost", "p99_us")
+    rows.append(("1. epochStart+epochEnd, median (µs)", py, sw, py / sw, "≥ 20×"))
+    rows.append(("1. epochStart+epochEnd, p99 (µs)", py99, sw99, py99 / sw99, ""))
+    py, sw = both("sampling", "core_share_percent")
+    rows.append(("2. CPU while sampling at 100 Hz (% of a core)", py, sw, py / sw, "≥ 10× less"))
+    for key, label in (("rss_first_mib", "after 1,000 samples"), ("rss_second_mib",
+                                                                    f"after {sizes['samples']:,} samples")):
+        py, sw = both("memory", key)
+        rows.append((f"3. resident memory {label} (MiB)", py, sw, py / sw, ""))
+    py, sw = both("memory", "growth_mib")
+    rows.append(("3. memory growth between them (MiB)", py, sw, py / sw if sw > 0 else float("inf"), "< 1 MiB"))
+    py, sw = both("startup", "median_ms")
+    rows.append(("4. construction to first epochStart, median (ms)", py, sw, py / sw, "< 10 ms"))
+    py, sw = both("parser", "aggregate_s")
+    rows.append((f"5. aggregate {sizes['files']:,} log pairs (s)", py, sw, py / sw, "≤ 1.2× I/O floor"))
+    pyf, swf = both("parser", "io_floor_s")
+    rows.append(("5. reading the same files, I/O floor (s)", pyf, swf, pyf / swf, ""))
+    rows.append(("5. aggregate ÷ own I/O floor", py / pyf, sw / swf, (py / pyf) / (sw / swf), ""))
+
+    swift_version = run(["swift", "--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT).stdout
+    python_version = run(python[:1] + ["--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT).stdout
+    lines = [
+        "# Benchmarks: CarbonTracker for Swift beside Python carbontracker 2.4.7",
+        "",
+        f"- Date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- Machine: {machine()}",
+        f"- Swift: {swift_version.strip().splitlines()[0]}; Python: {python_version.strip()} with "
+        "carbontracker 2.4.7 from PyPI",
+        "- Both tools ran on this machine in this run, with simulated CPU (100 W TDP) and GPU (300 W),"
+        " the same scenario code shape and the same log files.",
+        "- Reproduce: `python3 scripts/benchmark.py`" + (" --quick (SMOKE RUN: tiny sizes)" if options.quick else ""),
+        "",
+        "| scenario | Python | Swift | Python / Swift | target |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for label, py, sw, ratio, target in rows:
+        lines.append(f"| {label} | {py:.4g} | {sw:.4g} | {ratio:.3g}× | {target} |")
+    lines += ["", "Raw results:", "", "```json",
+              json.dumps({f"{tool}/{name}": value for (tool, name), value in results.items()}, indent=1,
+                         sort_keys=True), "```", ""]
+    text = "\n".join(lines)
+    print(text)
+    with open(options.output, "w") as f:
+        f.write(text)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
