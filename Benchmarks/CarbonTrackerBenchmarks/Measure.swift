@@ -29,7 +29,9 @@ enum Measure {
 
     /// Resident memory of this process in bytes (Linux `/proc/self/status`), or `nil` elsewhere.
     static func residentBytes() -> Double? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else {
+            return nil
+        }
         for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
             let fields = line.split(separator: " ")
             if fields.count >= 2, let kilobytes = Double(fields[1]) { return kilobytes * 1024 }

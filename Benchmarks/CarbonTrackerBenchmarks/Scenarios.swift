@@ -17,7 +17,8 @@ enum Scenarios {
     static func epochCost(epochs: Int, logDir: String) throws -> [String: Double] {
         // One extra epoch: the last monitored epochEnd waits for the final report by design.
         let tracker = try CarbonTracker(
-            epochs: epochs + 1, updateInterval: 1, logDir: logDir, verbose: 0, simCPU: "Sim CPU", simCPUTDP: 100,
+            epochs: epochs + 1, updateInterval: 1, logDir: logDir, verbose: 0, simCPU: "Sim CPU",
+            simCPUTDP: 100,
             simGPU: "Sim GPU", simGPUWatts: 300, options: options())
         var costs: [Double] = []
         costs.reserveCapacity(epochs)
@@ -38,7 +39,8 @@ enum Scenarios {
     /// Scenario 2: CPU time the tracker uses while sampling at `hertz` during idle training.
     static func samplingCost(seconds: Double, hertz: Double) throws -> [String: Double] {
         let tracker = try CarbonTracker(
-            epochs: 1, updateInterval: 1 / hertz, verbose: 0, simCPU: "Sim CPU", simCPUTDP: 100, simGPU: "Sim GPU",
+            epochs: 1, updateInterval: 1 / hertz, verbose: 0, simCPU: "Sim CPU", simCPUTDP: 100,
+            simGPU: "Sim GPU",
             simGPUWatts: 300, options: options())
         try tracker.epochStart()
         let cpuBefore = Measure.cpuSeconds()
@@ -68,7 +70,8 @@ enum Scenarios {
         let atSecond = Measure.residentBytes() ?? .nan
         try tracker.epochEnd()
         return [
-            "samples_first": Double(first), "samples_second": Double(second), "rss_first_mib": atFirst / 1_048_576,
+            "samples_first": Double(first), "samples_second": Double(second),
+            "rss_first_mib": atFirst / 1_048_576,
             "rss_second_mib": atSecond / 1_048_576, "growth_mib": (atSecond - atFirst) / 1_048_576,
             "samples_per_second": Double(second - first) / elapsed,
         ]

@@ -17,19 +17,24 @@ do {
     arguments.removeFirst()
     var options: [String: String] = [:]
     while let flag = arguments.first {
-        guard flag.hasPrefix("--"), arguments.count >= 2 else { throw BenchmarkError("bad option \(flag)\n\(usage)") }
+        guard flag.hasPrefix("--"), arguments.count >= 2 else {
+            throw BenchmarkError("bad option \(flag)\n\(usage)")
+        }
         options[String(flag.dropFirst(2))] = arguments[1]
         arguments.removeFirst(2)
     }
     func number(_ key: String, _ fallback: Double) throws -> Double {
         guard let text = options[key] else { return fallback }
-        guard let value = Double(text), value > 0 else { throw BenchmarkError("--\(key) needs a positive number") }
+        guard let value = Double(text), value > 0 else {
+            throw BenchmarkError("--\(key) needs a positive number")
+        }
         return value
     }
     let directory = options["dir"] ?? NSTemporaryDirectory() + "carbontracker-bench-\(UUID().uuidString)"
     let result: [String: Double]
     switch scenario {
-    case "epoch-cost": result = try Scenarios.epochCost(epochs: Int(try number("size", 10_000)), logDir: directory)
+    case "epoch-cost":
+        result = try Scenarios.epochCost(epochs: Int(try number("size", 10_000)), logDir: directory)
     case "sampling": result = try Scenarios.samplingCost(seconds: try number("seconds", 30), hertz: 100)
     case "memory": result = try Scenarios.memory(first: 1_000, second: Int(try number("size", 1_000_000)))
     case "startup": result = try Scenarios.startup(repetitions: Int(try number("size", 20)))

@@ -34,6 +34,7 @@ final class TrackerLog: DiagnosticsReporter {
     }
 
     private let pending = LockedBox<[Entry]>([])
+    private let writerWake = LockedBox<(@Sendable () -> Void)?>(nil)
     private let files: LockedBox<LogFiles?>
     private let verbose: Int
     private let console: ConsoleOutput
@@ -74,6 +75,14 @@ final class TrackerLog: DiagnosticsReporter {
     private func enqueue(_ stream: Stream, _ message: String) {
         let entry = Entry(stream: stream, time: Date(), thread: Self.threadName(), message: message)
         pending.withLock { $0.append(entry) }
+        writerWake.withLock { $0 }?()
+    }
+
+    /// Sets what wakes the writing thread when a line is queued, so a line reaches its file promptly
+    /// even while that thread sleeps between epochs.
+    /// - Parameter wake: Called after every queued line; must be cheap and must not block.
+    func setWriterWake(_ wake: @escaping @Sendable () -> Void) {
+        writerWake.withLock { $0 = wake }
     }
 
     /// Python's `threadName`: "MainThread" on the main thread, else the thread's name.

@@ -45,6 +45,7 @@ final class Monitor: Sendable {
 
     /// Starts the sampling thread over `components`.
     func start(components: [any PowerComponent], intensity: any CarbonIntensitySource) {
+        log.setWriterWake { [wake] in wake.signal() }
         let thread = Thread { [self] in
             var loop = SamplingLoop(monitor: self, components: components, intensity: intensity)
             loop.run()
