@@ -139,6 +139,10 @@ public final class CarbonTracker: Sendable {
         return (chosen, missing)
     }
 
+    deinit {
+        monitor.stopInBackground()
+    }
+
     /// Marks the start of an epoch. Costs microseconds: it never waits for a sample, a file or the network.
     /// - Throws: ``CarbonTrackerError`` with code `.invalidState` when an epoch is already running, or
     ///   a monitoring failure that happened since the last call (unless `ignoreErrors`).

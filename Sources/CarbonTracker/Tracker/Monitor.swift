@@ -118,15 +118,25 @@ final class Monitor: Sendable {
                 state.undeliveredFailure = nil
                 throw failure
             }
-            if state.ended { return false }
-            state.ended = true
-            state.requests.append(.stop(time: clock.now(), interruptedEpoch: state.inEpoch))
-            state.inEpoch = false
-            return true
+            return requestStop(&state)
         }
         guard accepted else { return }
         wake.signal()
         try waitUntilFinished()
+    }
+
+    /// Asks the sampling thread to report and finish, without waiting: for a tracker released
+    /// before it was stopped, so its thread does not outlive it.
+    func stopInBackground() {
+        if shared.withLock({ requestStop(&$0) }) { wake.signal() }
+    }
+
+    private func requestStop(_ state: inout Shared) -> Bool {
+        if state.ended { return false }
+        state.ended = true
+        state.requests.append(.stop(time: clock.now(), interruptedEpoch: state.inEpoch))
+        state.inEpoch = false
+        return true
     }
 
     private func waitUntilFinished() throws {

@@ -198,6 +198,22 @@ import Testing
         try tracker.stop()
     }
 
+    @Test func releasedTrackerFinishesItsThread() throws {
+        let directory = CoreTest.temporaryDirectory()
+        var paths: LogPaths?
+        do {
+            let tracker = try CarbonTracker(
+                epochs: 5, updateInterval: 0.02, logDir: directory, simCPU: "Sim", simCPUTDP: 100,
+                options: CoreTest.options())
+            try CoreTest.train(tracker, epochs: 1, seconds: 0.02)
+            paths = tracker.logFiles
+        }
+        let standard = try #require(paths).standard
+        #expect(CoreTest.eventually { CoreTest.read(standard).hasSuffix("Monitoring thread ended.\n") })
+        #expect(
+            CoreTest.read(standard).contains("Training was interrupted before all 5 epochs were monitored."))
+    }
+
     @Test func epochCallsNeverWaitForASlowSample() throws {
         let slow = ScriptedComponent(kind: .cpu, watts: 10, readDelaySeconds: 0.3)
         let tracker = try CarbonTracker(
