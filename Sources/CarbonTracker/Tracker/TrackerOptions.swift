@@ -24,6 +24,9 @@ public struct TrackerOptions: Sendable {
     /// How long ``CarbonTracker/stop()`` and the last ``CarbonTracker/epochEnd()`` wait for the
     /// sampling thread to write its final report before giving up, in seconds.
     public var shutdownTimeoutSeconds: Double
+    /// Where the machine is, for carbon intensity; `nil` reads `CARBONTRACKER_COUNTRY`, else looks the
+    /// location up by IP address in the background (never with `CARBONTRACKER_OFFLINE=1`).
+    public var location: IntensityLocation?
 
     /// Creates the default options: real hardware, stdout/stderr, stdin, the process environment.
     /// - Parameters:
@@ -33,13 +36,15 @@ public struct TrackerOptions: Sendable {
     ///   - readLine: Reads the answer to the stop-and-confirm question.
     ///   - environment: Environment variables for overrides.
     ///   - shutdownTimeoutSeconds: Longest wait for the final report.
+    ///   - location: Where the machine is, for carbon intensity.
     public init(
         customComponents: [any PowerComponent]? = nil,
         intensitySource: (any CarbonIntensitySource)? = nil,
         console: ConsoleOutput = .process,
         readLine: @escaping @Sendable () -> String? = { Swift.readLine() },
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        shutdownTimeoutSeconds: Double = 10
+        shutdownTimeoutSeconds: Double = 10,
+        location: IntensityLocation? = nil
     ) {
         self.customComponents = customComponents
         self.intensitySource = intensitySource
@@ -47,5 +52,6 @@ public struct TrackerOptions: Sendable {
         self.readLine = readLine
         self.environment = environment
         self.shutdownTimeoutSeconds = shutdownTimeoutSeconds
+        self.location = location
     }
 }

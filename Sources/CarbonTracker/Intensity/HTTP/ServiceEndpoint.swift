@@ -1,0 +1,66 @@
+import Foundation
+
+/// A web service's base address, checked once, and the request URLs built from it.
+///
+/// ```swift
+/// let service = try ServiceEndpoint.parse("https://api.carbonintensity.org.uk", variable: "...")
+/// service.url(path: ["regional", "postcode", "SW1A"])   // https://api.carbonintensity.org.uk/regional/postcode/SW1A
+/// ```
+///
+/// Only `https` is accepted, except plain `http` to a loopback host (a local mirror or a test server),
+/// so an API key and the answers cannot be read or changed on the way.
+struct ServiceEndpoint: Sendable, Equatable {
+    /// The base address, without a trailing slash.
+    let base: URL
+
+    /// Checks a base address given by a user.
+    /// - Parameters:
+    ///   - text: The address.
+    ///   - variable: Where it came from, for the message.
+    /// - Throws: ``CarbonTrackerError`` with code `.invalidConfiguration` when it is not usable.
+    static func parse(_ text: String, variable: String) throws -> ServiceEndpoint {
+        var trimmed = text.trimmingCharacters(in: .whitespaces)
+        while trimmed.hasSuffix("/") { trimmed.removeLast() }
+        guard let url = URL(string: trimmed), let scheme = url.scheme?.lowercased(), let host = url.host,
+            !host.isEmpty, url.query == nil, url.fragment == nil
+        else {
+            throw CarbonTrackerError.invalidConfiguration(
+                "\(variable) must be an absolute URL such as https://host/path (no query), got '\(text)'.")
+        }
+        guard scheme == "https" || (scheme == "http" && isLoopback(host)) else {
+            throw CarbonTrackerError.invalidConfiguration(
+                "\(variable) must use https (plain http only to 127.0.0.1, ::1 or localhost) so that keys "
+                    + "and answers cannot be read or changed on the way, got '\(text)'.")
+        }
+        return ServiceEndpoint(base: url)
+    }
+
+    /// The base address followed by `path` (each part percent-encoded) and `query`.
+    func url(path: [String] = [], query: [(String, String)] = []) -> URL {
+        var text = base.absoluteString
+        for segment in path { text += "/" + Self.encode(segment, keeping: Self.pathCharacters) }
+        if !query.isEmpty {
+            text +=
+                "?"
+                + query.map {
+                    Self.encode($0.0, keeping: Self.unreserved) + "="
+                        + Self.encode($0.1, keeping: Self.unreserved)
+                }
+                .joined(separator: "&")
+        }
+        return URL(string: text) ?? base
+    }
+
+    private static let unreserved = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+    private static let pathCharacters = unreserved.union(CharacterSet(charactersIn: ":@"))
+
+    private static func encode(_ text: String, keeping allowed: CharacterSet) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+    }
+
+    private static func isLoopback(_ host: String) -> Bool {
+        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return name == "localhost" || name == "::1" || name.hasPrefix("127.")
+    }
+}

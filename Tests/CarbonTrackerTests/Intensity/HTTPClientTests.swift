@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+
+@testable import CarbonTracker
+
+/// The real URLSession client and JSON fetcher against the loopback server, one failure mode each.
+@Suite struct HTTPClientTests {
+    private struct Value: Decodable, Sendable { var carbonIntensity: Double }
+
+    private func fetch(
+        _ reply: LoopbackHTTPServer.Reply, timeout: Double = 0.5, secrets: [String] = []
+    ) async throws -> (result: Result<Value, IntensityFetchError>, server: LoopbackHTTPServer) {
+        let server = try LoopbackHTTPServer { _ in reply }
+        defer { server.stop() }
+        let fetcher = JSONFetcher(client: URLSessionHTTPClient(), requestTimeoutSeconds: timeout)
+        let url = try ServiceEndpoint.parse(server.baseURL, variable: "test").url(path: ["v3", "latest"])
+        let result = try await IntensityTesting.blocking {
+            Result { () throws(IntensityFetchError) -> Value in
+                try fetcher.fetch(Value.self, from: url, deadline: .now + .seconds(5), secrets: secrets)
+            }
+        }
+        return (result, server)
+    }
+
+    private func message(_ result: Result<Value, IntensityFetchError>) -> String {
+        if case .failure(let error) = result { return error.message }
+        return "no error"
+    }
+
+    @Test func decodesAJSONAnswer() async throws {
+        let (result, server) = try await fetch(.json("{\"carbonIntensity\": 123.5, \"zone\": \"DE\"}"))
+        #expect(try result.get().carbonIntensity == 123.5)
+        #expect(server.requests.first?.path == "/v3/latest")
+        #expect(server.requests.first?.headers["accept"] == "application/json")
+    }
+
+    @Test(arguments: [
+        (500, "answered HTTP 500"), (503, "answered HTTP 503"), (404, "answered HTTP 404"),
+        (401, "the API key was refused"),
+    ])
+    func reportsErrorStatuses(status: Int, expected: String) async throws {
+        let (result, _) = try await fetch(.answer(status: status, body: "{\"error\": \"oops\"}"))
+        #expect(message(result).contains(expected))
+        #expect(message(result).contains("oops"))
+    }
+
+    @Test func reportsRateLimitingWithItsRetryDelay() async throws {
+        let (result, _) = try await fetch(.answer(status: 429, body: "", headers: ["Retry-After": "120"]))
+        #expect(message(result).contains("HTTP 429"))
+        #expect(message(result).contains("too many requests, retry after 120 s"))
+    }
+
+    @Test(arguments: ["not json at all", "{\"carbonIntensity\": \"high\"}", "{}", "[1, 2]"])
+    func reportsMalformedJSON(body: String) async throws {
+        let (result, _) = try await fetch(.json(body))
+        #expect(message(result).contains("unexpected JSON"))
+    }
+
+    @Test(arguments: ["", "  \r\n "])
+    func reportsAnEmptyBody(body: String) async throws {
+        let (result, _) = try await fetch(.json(body))
+        #expect(message(result).contains("empty body"))
+    }
+
+    @Test func givesUpOnAServerThatNeverAnswers() async throws {
+        let start = ContinuousClock.now
+        let (result, _) = try await fetch(.hang, timeout: 0.3)
+        #expect(message(result).contains("did not answer within 0.3 s"))
+        #expect(start.duration(to: .now) < .seconds(2))
+    }
+
+    @Test func reportsAConnectionClosedWithoutAnswer() async throws {
+        let (result, _) = try await fetch(.close)
+        #expect(message(result).contains("127.0.0.1"))
+        #expect(throws: IntensityFetchError.self) { try result.get() }
+    }
+
+    @Test func reportsARefusedConnection() async throws {
+        let fetcher = JSONFetcher(client: URLSessionHTTPClient(), requestTimeoutSeconds: 0.5)
+        let url = try #require(URL(string: "http://127.0.0.1:9/latest"))
+        await #expect(throws: IntensityFetchError.self) {
+            try await IntensityTesting.blocking {
+                _ = try fetcher.fetch(Value.self, from: url, deadline: .now + .seconds(5))
+            }
+        }
+    }
+
+    @Test func doesNotFollowRedirectsSoKeysStayWithTheConfiguredHost() async throws {
+        let elsewhere = try LoopbackHTTPServer { _ in .json("{\"carbonIntensity\": 1}") }
+        defer { elsewhere.stop() }
+        let (result, _) = try await fetch(
+            .answer(status: 302, body: "", headers: ["Location": elsewhere.baseURL + "/steal"]))
+        #expect(message(result).contains("redirects are not followed"))
+        #expect(elsewhere.connectionCount == 0)
+    }
+
+    @Test func keepsSecretsOutOfMessagesEvenWhenTheServerEchoesThem() async throws {
+        let (result, _) = try await fetch(
+            .answer(status: 401, body: "{\"message\": \"invalid token SECRET-123\"}"), secrets: ["SECRET-123"]
+        )
+        #expect(!message(result).contains("SECRET-123"))
+        #expect(message(result).contains("[redacted]"))
+    }
+
+    @Test func stopsAtTheCallersDeadline() async throws {
+        let server = try LoopbackHTTPServer { _ in .hang }
+        defer { server.stop() }
+        let fetcher = JSONFetcher(client: URLSessionHTTPClient(), requestTimeoutSeconds: 30)
+        let url = try #require(URL(string: server.baseURL + "/x"))
+        let start = ContinuousClock.now
+        await #expect(throws: IntensityFetchError.self) {
+            try await IntensityTesting.blocking {
+                _ = try fetcher.fetch(Value.self, from: url, deadline: .now + .milliseconds(300))
+            }
+        }
+        #expect(start.duration(to: .now) < .seconds(2))
+    }
+
+    @Test func refusesRequestsAfterCancellation() async throws {
+        let server = try LoopbackHTTPServer { _ in .json("{\"carbonIntensity\": 1}") }
+        defer { server.stop() }
+        let client = URLSessionHTTPClient()
+        client.cancelAll()
+        let url = try #require(URL(string: server.baseURL + "/x"))
+        await #expect(throws: IntensityFetchError.self) {
+            try await IntensityTesting.blocking { _ = try client.get(url, headers: [:], timeoutSeconds: 1) }
+        }
+        #expect(server.connectionCount == 0)
+    }
+}

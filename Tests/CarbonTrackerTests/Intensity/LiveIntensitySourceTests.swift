@@ -1,0 +1,328 @@
+import Foundation
+import Testing
+
+@testable import CarbonTracker
+
+/// The live source on its own (start, refresh, fallbacks, forecasts, keys) against the loopback server.
+@Suite struct LiveIntensitySourceTests {
+    private static let denmarkAverage = ReferenceData.countryIntensity(alpha2: "DK")!
+
+    /// A source started with `environment`, its recorded lines, and the server.
+    private func start(
+        _ environment: [String: String], apiKeys: [String: String]? = nil, location: IntensityLocation? = nil,
+        refreshIntervalSeconds: Double = 900
+    ) throws -> (LiveIntensitySource, RecordingDiagnostics) {
+        let source = try IntensityTesting.source(
+            apiKeys: apiKeys, options: TrackerOptions(environment: environment, location: location),
+            refreshIntervalSeconds: refreshIntervalSeconds)
+        let diagnostics = RecordingDiagnostics()
+        source.start(diagnostics: diagnostics)
+        return (source, diagnostics)
+    }
+
+    private func wait(_ diagnostics: RecordingDiagnostics, for text: String) async throws -> Bool {
+        try await IntensityTesting.blocking { diagnostics.wait(for: text) }
+    }
+
+    private static func energiDataService(current: String = "", prognosis: LoopbackHTTPServer.Reply? = nil)
+        -> @Sendable (LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Reply
+    {
+        { request in
+            switch request.path {
+            case "/dataset/CO2Emis":
+                .json(
+                    Payloads.energiDataService(
+                        dataset: "CO2Emis", records: [(0, "DK1", 120), (0, "DK2", 180)]))
+            case "/dataset/CO2EmisProg":
+                prognosis
+                    ?? .json(
+                        Payloads.energiDataService(
+                            dataset: "CO2EmisProg", records: (0..<36).map { (Double($0 * 5), "DK1", 70) }))
+            default: .answer(status: 404, body: "")
+            }
+        }
+    }
+
+    @Test func countryFromTheEnvironmentUsesEnergiDataService() async throws {
+        let server = try LoopbackHTTPServer(route: Self.energiDataService())
+        defer { server.stop() }
+        let (source, diagnostics) = try start(
+            IntensityTesting.environment(server, extra: ["CARBONTRACKER_COUNTRY": "DK"]))
+        defer { source.stop() }
+        #expect(try await wait(diagnostics, for: "Carbon intensity fetched: 150.00 gCO2/kWh at DK"))
+        let current = source.current()
+        #expect(current.gramsPerKilowattHour == 150)
+        #expect(current.isFetched && current.isLocalized && current.countryCode == "DK")
+        #expect(
+            source.summary()
+                == IntensitySummary(address: "DK", intensities: [150], refreshIntervalSeconds: 900))
+        #expect(
+            diagnostics.messages("INFO").contains(
+                "Using intensity provider: Energi Data Service ('energidataservice')."))
+        #expect(diagnostics.messages("WARNING").isEmpty)
+        #expect(!server.requests.contains { $0.path == "/json" })
+    }
+
+    @Test func locatesTheMachineByIPAndUsesTheCarbonIntensityAPI() async throws {
+        let server = try LoopbackHTTPServer { request in
+            switch request.path {
+            case "/json":
+                .json(
+                    Payloads.ipinfo(
+                        city: "London", region: "England", country: "GB", loc: "51.5,-0.12", postal: "SW1A"))
+            case "/regional/postcode/SW1A":
+                .json(Payloads.carbonIntensityRegional(postcode: "SW1A", forecast: 141))
+            default: .answer(status: 404, body: "")
+            }
+        }
+        defer { server.stop() }
+        let (source, diagnostics) = try start(IntensityTesting.environment(server))
+        defer { source.stop() }
+        #expect(
+            try await wait(
+                diagnostics, for: "Carbon intensity fetched: 141.00 gCO2/kWh at London, England, GB"))
+        #expect(source.current().gramsPerKilowattHour == 141)
+        #expect(source.summary().address == "London, England, GB")
+        #expect(server.requests.map(\.path) == ["/json", "/regional/postcode/SW1A"])
+    }
+
+    @Test(arguments: [
+        ("HTTP 503", LoopbackHTTPServer.Reply.answer(status: 503, body: "{\"error\": \"maintenance\"}")),
+        ("HTTP 429", .answer(status: 429, body: "", headers: ["Retry-After": "60"])),
+        ("unexpected JSON", .json("{\"records\": \"none\"}")), ("empty body", .json("")),
+        ("127.0.0.1", .close), ("did not answer within 0.5 s", .hang),
+    ])
+    func aFailingProviderFallsBackToTheCountryAverageWithOneWarning(
+        expected: String, reply: LoopbackHTTPServer.Reply
+    ) async throws {
+        let server = try LoopbackHTTPServer { _ in reply }
+        defer { server.stop() }
+        let (source, diagnostics) = try start(
+            IntensityTesting.environment(server, extra: ["CARBONTRACKER_COUNTRY": "DK"]))
+        defer { source.stop() }
+        #expect(try await wait(diagnostics, for: "Live carbon intensity could not be fetched"))
+        let warnings = diagnostics.messages("WARNING")
+        #expect(warnings.count == 1)
+        let warning = try #require(warnings.first)
+        #expect(
+            warning.hasPrefix(
+                "Live carbon intensity could not be fetched at detected location: DK. Energi Data Service: "))
+        #expect(warning.contains(expected))
+        let average = String(format: "%.2f", Self.denmarkAverage.gramsPerKilowattHour)
+        #expect(
+            warning.hasSuffix(
+                "Defaulted to average carbon intensity for DK in \(Self.denmarkAverage.year) of \(average) gCO2eq/kWh."
+            ))
+        #expect(source.current().gramsPerKilowattHour == Self.denmarkAverage.gramsPerKilowattHour)
+        #expect(!source.current().isFetched)
+    }
+
+    @Test func aFailedLookupFallsBackToTheWorldAverage() async throws {
+        let server = try LoopbackHTTPServer { _ in .answer(status: 500, body: "") }
+        defer { server.stop() }
+        let (source, diagnostics) = try start(IntensityTesting.environment(server))
+        defer { source.stop() }
+        #expect(try await wait(diagnostics, for: "no location detected"))
+        #expect(
+            diagnostics.messages("WARNING") == [
+                "No carbon intensity provider specified and no location detected. Defaulting to global average "
+                    + "carbon intensity for 2024: 445.00 gCO2eq/kWh."
+            ])
+        #expect(
+            diagnostics.messages("DEBUG").first?.hasPrefix("Geolocation fetch failed: 127.0.0.1:") == true)
+        #expect(source.current().gramsPerKilowattHour == 445)
+        #expect(
+            source.summary()
+                == IntensitySummary(address: "Unknown", intensities: [445], refreshIntervalSeconds: 900))
+    }
+
+    @Test func offlineMeansNoConnectionAtAll() async throws {
+        let server = try LoopbackHTTPServer { _ in .json("{}") }
+        defer { server.stop() }
+        let (source, diagnostics) = try start(
+            IntensityTesting.environment(server, extra: ["CARBONTRACKER_OFFLINE": "1"]),
+            apiKeys: ["electricitymaps": "KEY"])
+        #expect(source.current().gramsPerKilowattHour == 445)
+        #expect(source.forecast(durationSeconds: 3600).gramsPerKilowattHour == 445)
+        try await Task.sleep(for: .milliseconds(200))
+        source.stop()
+        #expect(server.connectionCount == 0)
+        #expect(
+            diagnostics.messages("WARNING").first?.contains("CARBONTRACKER_OFFLINE=1 forbids network use")
+                == true)
+    }
+
+    @Test func offlineWithACountryUsesItsAverage() throws {
+        let (source, diagnostics) = try start(["CARBONTRACKER_OFFLINE": "1", "CARBONTRACKER_COUNTRY": "FR"])
+        defer { source.stop() }
+        let france = try #require(ReferenceData.countryIntensity(alpha2: "FR"))
+        #expect(source.current().gramsPerKilowattHour == france.gramsPerKilowattHour)
+        #expect(
+            diagnostics.messages("WARNING") == [
+                "No carbon intensity provider specified. Using average carbon intensity for FR: "
+                    + String(format: "%.2f", france.gramsPerKilowattHour) + " gCO2eq/kWh."
+            ])
+    }
+
+    @Test func startCurrentAndStopNeverWaitOnAHangingServer() async throws {
+        let server = try LoopbackHTTPServer { _ in .hang }
+        defer { server.stop() }
+        let elapsed = try IntensityTesting.seconds {
+            let (source, _) = try start(
+                IntensityTesting.environment(server, extra: ["CARBONTRACKER_HTTP_TIMEOUT": "5"]))
+            #expect(source.current().gramsPerKilowattHour == 445)
+            _ = source.summary()
+            source.stop()
+        }
+        #expect(elapsed < 0.05)
+    }
+
+    @Test func aForecastIsTheProvidersPrognosisAveragedOverTheDuration() async throws {
+        let server = try LoopbackHTTPServer(route: Self.energiDataService())
+        defer { server.stop() }
+        let (source, diagnostics) = try start(
+            IntensityTesting.environment(
+                server, extra: ["CARBONTRACKER_COUNTRY": "DK", "CARBONTRACKER_HTTP_TIMEOUT": "3"]))
+        defer { source.stop() }
+        #expect(try await wait(diagnostics, for: "Carbon intensity fetched"))
+        let forecast = try await IntensityTesting.blocking { source.forecast(durationSeconds: 3600) }
+        #expect(forecast.gramsPerKilowattHour == 70)
+        #expect(forecast.isPrediction)
+        #expect(
+            diagnostics.messages("INFO").contains(
+                "Carbon intensity for the next 1:00:00 is predicted to be 70.00 gCO2eq/kWh at detected location: DK."
+            ))
+        #expect(source.forecast(durationSeconds: 0) == source.current())
+    }
+
+    @Test func aForecastIsBoundedInTimeWhenTheServerHangs() async throws {
+        let server = try LoopbackHTTPServer(route: Self.energiDataService(prognosis: .hang))
+        defer { server.stop() }
+        let (source, diagnostics) = try start(
+            IntensityTesting.environment(server, extra: ["CARBONTRACKER_COUNTRY": "DK"]))
+        defer { source.stop() }
+        #expect(try await wait(diagnostics, for: "Carbon intensity fetched"))
+        let start = ContinuousClock.now
+        let forecast = try await IntensityTesting.blocking { source.forecast(durationSeconds: 7200) }
+        #expect(start.duration(to: .now) < .seconds(1.5))
+        #expect(forecast == source.current())
+        let warning = try #require(diagnostics.messages("WARNING").first)
+        #expect(
+            warning.hasPrefix(
+                "Failed to predict carbon intensity for the next 2:00:00: Energi Data Service: "))
+        #expect(
+            warning.hasSuffix(
+                "Falling back on the current carbon intensity of 150.00 gCO2eq/kWh at detected location: DK.")
+        )
+    }
+
+    @Test func refreshesPeriodicallyAndKeepsTheLastLiveValueThroughAFailure() async throws {
+        let count = LockedBox(0)
+        let server = try LoopbackHTTPServer { _ in
+            let number = count.withLock { value -> Int in
+                value += 1
+                return value
+            }
+            return number == 1
+                ? .json(
+                    Payloads.energiDataService(
+                        dataset: "CO2Emis", records: [(0, "DK1", 100), (0, "DK2", 100)]))
+                : .answer(status: 500, body: "")
+        }
+        defer { server.stop() }
+        let (source, diagnostics) = try start(
+            IntensityTesting.environment(server, extra: ["CARBONTRACKER_COUNTRY": "DK"]),
+            refreshIntervalSeconds: 0.05)
+        defer { source.stop() }
+        #expect(try await wait(diagnostics, for: "Kept the last fetched value of 100.00 gCO2eq/kWh."))
+        #expect(source.current().gramsPerKilowattHour == 100)
+        let summary = source.summary()
+        #expect(summary.intensities.count >= 2)
+        #expect(summary.intensities.allSatisfy { $0 == 100 })
+        #expect(summary.refreshIntervalSeconds == 0.05)
+    }
+
+    @Test func newKeysSwitchToElectricityMapsAtOnce() async throws {
+        let server = try LoopbackHTTPServer { request in
+            request.path == "/v3/carbon-intensity/latest"
+                ? .json(Payloads.electricityMapsLatest(zone: "DE", 250)) : .answer(status: 404, body: "")
+        }
+        defer { server.stop() }
+        let (source, diagnostics) = try start(
+            IntensityTesting.environment(server, extra: ["CARBONTRACKER_COUNTRY": "DE"]))
+        defer { source.stop() }
+        #expect(
+            diagnostics.messages("WARNING").first?.hasPrefix(
+                "No carbon intensity provider specified. Using average carbon intensity for DE") == true)
+        try source.updateAPIKeys(["electricitymaps": "em-key-42"])
+        #expect(try await wait(diagnostics, for: "Carbon intensity fetched: 250.00 gCO2/kWh at DE"))
+        #expect(
+            diagnostics.messages("INFO").contains(
+                "Using intensity provider: Electricity Maps API ('electricitymaps')."))
+        #expect(server.requests.first?.headers["auth-token"] == "em-key-42")
+        #expect(server.requests.first?.query == ["zone": "DE"])
+        #expect(throws: CarbonTrackerError.self) { try source.updateAPIKeys(["watttime": "x"]) }
+    }
+
+    @Test func aRefusedKeyIsNeverLogged() async throws {
+        let key = "em-secret-9d2f"
+        let server = try LoopbackHTTPServer { request in
+            .answer(
+                status: 401,
+                body: "{\"message\": \"token \(request.headers["auth-token"] ?? "") is invalid\"}")
+        }
+        defer { server.stop() }
+        let (source, diagnostics) = try start(
+            IntensityTesting.environment(server), apiKeys: ["electricitymaps": key],
+            location: IntensityLocation(zone: "DE"))
+        defer { source.stop() }
+        #expect(try await wait(diagnostics, for: "Live carbon intensity could not be fetched"))
+        _ = try await IntensityTesting.blocking { source.forecast(durationSeconds: 600) }
+        #expect(
+            diagnostics.all.contains { $0.contains("the API key was refused") && $0.contains("[redacted]") })
+        #expect(diagnostics.all.count >= 3)
+        #expect(!diagnostics.all.contains { $0.contains(key) })
+    }
+
+    @Test func anEmptyElectricityMapsKeyIsSkipped() async throws {
+        let server = try LoopbackHTTPServer(route: Self.energiDataService())
+        defer { server.stop() }
+        let (source, diagnostics) = try start(
+            IntensityTesting.environment(server, extra: ["CARBONTRACKER_COUNTRY": "DK"]),
+            apiKeys: ["electricitymaps": " "])
+        defer { source.stop() }
+        #expect(try await wait(diagnostics, for: "Carbon intensity fetched: 150.00"))
+        #expect(
+            diagnostics.messages("WARNING") == [
+                "Empty API key for 'electricitymaps'. Skipping this provider."
+            ])
+    }
+
+    @Test func aProviderOutsideItsCountryIsNotAsked() async throws {
+        let server = try LoopbackHTTPServer { _ in .json("{}") }
+        defer { server.stop() }
+        let (source, diagnostics) = try start(
+            IntensityTesting.environment(server, extra: ["CARBONTRACKER_COUNTRY": "FR"]),
+            apiKeys: ["energidataservice": ""])
+        try await Task.sleep(for: .milliseconds(100))
+        source.stop()
+        #expect(server.connectionCount == 0)
+        #expect(
+            diagnostics.messages("WARNING").first?.hasPrefix(
+                "Fetcher is unable to retrieve carbon intensity data for your detected location FR. Carbon emissions "
+                    + "calculations will fall back to the average carbon intensity for FR: ") == true)
+    }
+
+    @Test func nothingIsLoggedAfterStop() async throws {
+        let server = try LoopbackHTTPServer { _ in .hang }
+        defer { server.stop() }
+        let (source, diagnostics) = try start(
+            IntensityTesting.environment(
+                server, extra: ["CARBONTRACKER_COUNTRY": "DK", "CARBONTRACKER_HTTP_TIMEOUT": "0.2"]))
+        try await Task.sleep(for: .milliseconds(50))
+        source.stop()
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(diagnostics.messages("WARNING").isEmpty)
+        #expect(server.connectionCount == 1)
+    }
+}
