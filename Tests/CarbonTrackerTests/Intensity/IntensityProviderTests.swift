@@ -20,7 +20,8 @@ import Testing
     @Test func electricityMapsAsksForTheZoneWithTheAuthToken() async throws {
         let server = try LoopbackHTTPServer { request in
             request.path == "/v3/carbon-intensity/latest"
-                ? .json(Payloads.electricityMapsLatest(zone: "DK-DK2", 187)) : .answer(status: 404, body: "")
+                ? .json(IntensityPayloads.electricityMapsLatest(zone: "DK-DK2", 187))
+                : .answer(status: 404, body: "")
         }
         defer { server.stop() }
         let provider = ElectricityMapsProvider(
@@ -35,7 +36,8 @@ import Testing
     @Test func electricityMapsFallsBackFromCoordinatesToTheCountryZone() async throws {
         let server = try LoopbackHTTPServer { request in
             request.query["zone"] == "FR"
-                ? .json(Payloads.electricityMapsLatest(zone: "FR", 32)) : .answer(status: 400, body: "{}")
+                ? .json(IntensityPayloads.electricityMapsLatest(zone: "FR", 32))
+                : .answer(status: 400, body: "{}")
         }
         defer { server.stop() }
         let provider = ElectricityMapsProvider(
@@ -47,7 +49,7 @@ import Testing
 
     @Test func electricityMapsForecastIsAveragedOverTheWindow() async throws {
         let server = try LoopbackHTTPServer { _ in
-            .json(Payloads.electricityMapsForecast(zone: "DE", [300, 300, 100, 100, 100, 100]))
+            .json(IntensityPayloads.electricityMapsForecast(zone: "DE", [300, 300, 100, 100, 100, 100]))
         }
         defer { server.stop() }
         let provider = ElectricityMapsProvider(
@@ -66,7 +68,7 @@ import Testing
     @Test func energiDataServiceAveragesTheLatestRecordOfEachArea() async throws {
         let server = try LoopbackHTTPServer { _ in
             .json(
-                Payloads.energiDataService(
+                IntensityPayloads.energiDataService(
                     dataset: "CO2Emis",
                     records: [(0, "DK1", 100), (0, "DK2", 200), (-5, "DK1", 999), (-5, "DK2", 999)]))
         }
@@ -84,7 +86,7 @@ import Testing
 
     @Test func energiDataServiceUsesThePriceAreaOfTheZone() async throws {
         let server = try LoopbackHTTPServer { _ in
-            .json(Payloads.energiDataService(dataset: "CO2Emis", records: [(0, "DK2", 80)]))
+            .json(IntensityPayloads.energiDataService(dataset: "CO2Emis", records: [(0, "DK2", 80)]))
         }
         defer { server.stop() }
         let provider = EnergiDataServiceProvider(endpoint: try endpoint(server), fetcher: fetcher)
@@ -95,7 +97,7 @@ import Testing
 
     @Test func energiDataServiceReportsAMissingArea() async throws {
         let server = try LoopbackHTTPServer { _ in
-            .json(Payloads.energiDataService(dataset: "CO2Emis", records: [(0, "DK1", 100)]))
+            .json(IntensityPayloads.energiDataService(dataset: "CO2Emis", records: [(0, "DK1", 100)]))
         }
         defer { server.stop() }
         let provider = EnergiDataServiceProvider(endpoint: try endpoint(server), fetcher: fetcher)
@@ -107,7 +109,7 @@ import Testing
     @Test func energiDataServiceForecastReadsThePrognosisDataset() async throws {
         let server = try LoopbackHTTPServer { _ in
             .json(
-                Payloads.energiDataService(
+                IntensityPayloads.energiDataService(
                     dataset: "CO2EmisProg",
                     records: (0..<24).flatMap { step in
                         [(Double(step * 5), "DK1", 60.0), (Double(step * 5), "DK2", 80.0)]
@@ -131,7 +133,7 @@ import Testing
     @Test func carbonIntensityGBAsksForTheRegionOfThePostcode() async throws {
         let server = try LoopbackHTTPServer { request in
             request.path == "/regional/postcode/SW1A"
-                ? .json(Payloads.carbonIntensityRegional(postcode: "SW1A", forecast: 141))
+                ? .json(IntensityPayloads.carbonIntensityRegional(postcode: "SW1A", forecast: 141))
                 : .answer(status: 404, body: "")
         }
         defer { server.stop() }
@@ -144,7 +146,7 @@ import Testing
         let notes = LockedBox<[String]>([])
         let server = try LoopbackHTTPServer { request in
             request.path == "/intensity"
-                ? .json(Payloads.carbonIntensityNational(forecast: 200, actual: 190))
+                ? .json(IntensityPayloads.carbonIntensityNational(forecast: 200, actual: 190))
                 : .answer(status: 500, body: "")
         }
         defer { server.stop() }
@@ -163,7 +165,7 @@ import Testing
 
     @Test func carbonIntensityGBUsesTheForecastWhenNoActualValueIsPublished() async throws {
         let server = try LoopbackHTTPServer { _ in
-            .json(Payloads.carbonIntensityNational(forecast: 222, actual: nil))
+            .json(IntensityPayloads.carbonIntensityNational(forecast: 222, actual: nil))
         }
         defer { server.stop() }
         let provider = CarbonIntensityGBProvider(endpoint: try endpoint(server), fetcher: fetcher) { _ in }
@@ -174,7 +176,7 @@ import Testing
 
     @Test func carbonIntensityGBForecastAsksForTheWindow() async throws {
         let server = try LoopbackHTTPServer { _ in
-            .json(Payloads.carbonIntensityWindow(regional: true, [100, 200]))
+            .json(IntensityPayloads.carbonIntensityWindow(regional: true, [100, 200]))
         }
         defer { server.stop() }
         let provider = CarbonIntensityGBProvider(endpoint: try endpoint(server), fetcher: fetcher) { _ in }
@@ -229,7 +231,9 @@ import Testing
     }
 
     @Test func rejectsImplausibleValues() async throws {
-        let server = try LoopbackHTTPServer { _ in .json(Payloads.electricityMapsLatest(zone: "DE", -5)) }
+        let server = try LoopbackHTTPServer { _ in
+            .json(IntensityPayloads.electricityMapsLatest(zone: "DE", -5))
+        }
         defer { server.stop() }
         let provider = ElectricityMapsProvider(endpoint: try endpoint(server), apiKey: "K", fetcher: fetcher)
         await #expect(throws: IntensityFetchError.self) {

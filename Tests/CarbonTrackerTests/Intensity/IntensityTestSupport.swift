@@ -2,9 +2,9 @@ import Foundation
 
 @testable import CarbonTracker
 
-/// Payloads in the shapes the real services answer with (fields trimmed to what matters, plus a
+/// IntensityPayloads in the shapes the real services answer with (fields trimmed to what matters, plus a
 /// few the client must ignore); forecast times are relative to now.
-enum Payloads {
+enum IntensityPayloads {
     static func ipinfo(city: String, region: String, country: String, loc: String, postal: String) -> String {
         """
         {"ip": "203.0.113.7", "city": "\(city)", "region": "\(region)", "country": "\(country)", \
@@ -83,7 +83,7 @@ enum Payloads {
 }
 
 /// Collects every line a source reports, by level.
-final class RecordingDiagnostics: DiagnosticsReporter {
+final class IntensityLogRecorder: DiagnosticsReporter {
     private let lines = LockedBox<[(level: String, message: String)]>([])
 
     func info(_ message: String) { lines.withLock { $0.append(("INFO", message)) } }
@@ -108,18 +108,6 @@ final class RecordingDiagnostics: DiagnosticsReporter {
         }
         return false
     }
-}
-
-/// Captures what a tracker prints.
-final class CapturedConsole: Sendable {
-    private let text = LockedBox("")
-
-    var output: ConsoleOutput {
-        ConsoleOutput(
-            standardOutput: { line in self.text.withLock { $0 += line } },
-            standardError: { line in self.text.withLock { $0 += line } })
-    }
-    var captured: String { text.withLock { $0 } }
 }
 
 enum IntensityTesting {

@@ -11,16 +11,16 @@ import Testing
     private func start(
         _ environment: [String: String], apiKeys: [String: String]? = nil, location: IntensityLocation? = nil,
         refreshIntervalSeconds: Double = 900
-    ) throws -> (LiveIntensitySource, RecordingDiagnostics) {
+    ) throws -> (LiveIntensitySource, IntensityLogRecorder) {
         let source = try IntensityTesting.source(
             apiKeys: apiKeys, options: TrackerOptions(environment: environment, location: location),
             refreshIntervalSeconds: refreshIntervalSeconds)
-        let diagnostics = RecordingDiagnostics()
+        let diagnostics = IntensityLogRecorder()
         source.start(diagnostics: diagnostics)
         return (source, diagnostics)
     }
 
-    private func wait(_ diagnostics: RecordingDiagnostics, for text: String) async throws -> Bool {
+    private func wait(_ diagnostics: IntensityLogRecorder, for text: String) async throws -> Bool {
         try await IntensityTesting.blocking { diagnostics.wait(for: text) }
     }
 
@@ -31,12 +31,12 @@ import Testing
             switch request.path {
             case "/dataset/CO2Emis":
                 .json(
-                    Payloads.energiDataService(
+                    IntensityPayloads.energiDataService(
                         dataset: "CO2Emis", records: [(0, "DK1", 120), (0, "DK2", 180)]))
             case "/dataset/CO2EmisProg":
                 prognosis
                     ?? .json(
-                        Payloads.energiDataService(
+                        IntensityPayloads.energiDataService(
                             dataset: "CO2EmisProg", records: (0..<36).map { (Double($0 * 5), "DK1", 70) }))
             default: .answer(status: 404, body: "")
             }
@@ -68,10 +68,10 @@ import Testing
             switch request.path {
             case "/json":
                 .json(
-                    Payloads.ipinfo(
+                    IntensityPayloads.ipinfo(
                         city: "London", region: "England", country: "GB", loc: "51.5,-0.12", postal: "SW1A"))
             case "/regional/postcode/SW1A":
-                .json(Payloads.carbonIntensityRegional(postcode: "SW1A", forecast: 141))
+                .json(IntensityPayloads.carbonIntensityRegional(postcode: "SW1A", forecast: 141))
             default: .answer(status: 404, body: "")
             }
         }
@@ -225,7 +225,7 @@ import Testing
             }
             return number == 1
                 ? .json(
-                    Payloads.energiDataService(
+                    IntensityPayloads.energiDataService(
                         dataset: "CO2Emis", records: [(0, "DK1", 100), (0, "DK2", 100)]))
                 : .answer(status: 500, body: "")
         }
@@ -245,7 +245,8 @@ import Testing
     @Test func newKeysSwitchToElectricityMapsAtOnce() async throws {
         let server = try LoopbackHTTPServer { request in
             request.path == "/v3/carbon-intensity/latest"
-                ? .json(Payloads.electricityMapsLatest(zone: "DE", 250)) : .answer(status: 404, body: "")
+                ? .json(IntensityPayloads.electricityMapsLatest(zone: "DE", 250))
+                : .answer(status: 404, body: "")
         }
         defer { server.stop() }
         let (source, diagnostics) = try start(
@@ -318,11 +319,19 @@ import Testing
         defer { server.stop() }
         let (source, diagnostics) = try start(
             IntensityTesting.environment(
-                server, extra: ["CARBONTRACKER_COUNTRY": "DK", "CARBONTRACKER_HTTP_TIMEOUT": "0.2"]))
-        try await Task.sleep(for: .milliseconds(50))
+                server, extra: ["CARBONTRACKER_COUNTRY": "DK", "CARBONTRACKER_HTTP_TIMEOUT": "10"]))
+        let end = ContinuousClock.now + .seconds(5)
+        while server.connectionCount == 0 && ContinuousClock.now < end {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        // The refresh is now waiting on the server; stopping cancels it without a line.
         source.stop()
-        try await Task.sleep(for: .milliseconds(400))
-        #expect(diagnostics.messages("WARNING").isEmpty)
+        try await Task.sleep(for: .milliseconds(300))
         #expect(server.connectionCount == 1)
+        #expect(diagnostics.messages("WARNING").isEmpty)
+        #expect(
+            diagnostics.messages("INFO") == [
+                "Using intensity provider: Energi Data Service ('energidataservice')."
+            ])
     }
 }
