@@ -42,7 +42,9 @@ import Testing
         #expect(read.configuredLocation == IntensityLocation(countryCode: "DK"))
         #expect(read.offline)
         #expect(read.requestTimeoutSeconds == 2.5)
-        #expect(read.energiDataService.base.absoluteString == "https://mirror.example.org/eds")
+        #expect(
+            read.energiDataService.url(path: ["dataset", "CO2Emis"]).absoluteString
+                == "https://mirror.example.org/eds/dataset/CO2Emis")
         #expect(read.geolocation.base.absoluteString == "https://ipinfo.io/json")
         #expect(read.electricityMaps.base.absoluteString == "https://api.electricitymaps.com/v3")
         #expect(read.carbonIntensityGB.base.absoluteString == "https://api.carbonintensity.org.uk")
@@ -80,6 +82,18 @@ import Testing
         #expect(throws: CarbonTrackerError.self) {
             _ = try ServiceEndpoint.parse("http://10.0.0.1/", variable: "X")
         }
+    }
+
+    @Test func requestURLsKeepTheBaseQueryAndEncodeEveryPart() throws {
+        let ipinfo = try ServiceEndpoint.parse("https://ipinfo.io/json?token=abc", variable: "X")
+        #expect(ipinfo.url().absoluteString == "https://ipinfo.io/json?token=abc")
+        let service = try ServiceEndpoint.parse("https://host.example/v3?token=t", variable: "X")
+        let url = service.url(
+            path: ["a b", "2024-05-01T12:00Z"], query: [("filter", "{\"A\":[\"x\"]}"), ("end", "now+PT1H")])
+        #expect(
+            url.absoluteString
+                == "https://host.example/v3/a%20b/2024-05-01T12:00Z?token=t&filter=%7B%22A%22%3A%5B%22x%22%5D%7D&end=now%2BPT1H"
+        )
     }
 
     @Test func locationsDescribeThemselves() {

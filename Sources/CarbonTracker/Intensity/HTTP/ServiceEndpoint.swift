@@ -10,7 +10,7 @@ import Foundation
 /// Only `https` is accepted, except plain `http` to a loopback host (a local mirror or a test server),
 /// so an API key and the answers cannot be read or changed on the way.
 struct ServiceEndpoint: Sendable, Equatable {
-    /// The base address, without a trailing slash.
+    /// The base address as given (a trailing slash is ignored when paths are added).
     let base: URL
 
     /// Checks a base address given by a user.
@@ -19,13 +19,12 @@ struct ServiceEndpoint: Sendable, Equatable {
     ///   - variable: Where it came from, for the message.
     /// - Throws: ``CarbonTrackerError`` with code `.invalidConfiguration` when it is not usable.
     static func parse(_ text: String, variable: String) throws -> ServiceEndpoint {
-        var trimmed = text.trimmingCharacters(in: .whitespaces)
-        while trimmed.hasSuffix("/") { trimmed.removeLast() }
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard let url = URL(string: trimmed), let scheme = url.scheme?.lowercased(), let host = url.host,
-            !host.isEmpty, url.query == nil, url.fragment == nil
+            !host.isEmpty, url.fragment == nil
         else {
             throw CarbonTrackerError.invalidConfiguration(
-                "\(variable) must be an absolute URL such as https://host/path (no query), got '\(text)'.")
+                "\(variable) must be an absolute URL such as https://host/path, got '\(text)'.")
         }
         guard scheme == "https" || (scheme == "http" && isLoopback(host)) else {
             throw CarbonTrackerError.invalidConfiguration(
@@ -35,20 +34,20 @@ struct ServiceEndpoint: Sendable, Equatable {
         return ServiceEndpoint(base: url)
     }
 
-    /// The base address followed by `path` (each part percent-encoded) and `query`.
+    /// The base address followed by `path` (each part percent-encoded) and `query` (after any query
+    /// of the base address, such as an access token).
     func url(path: [String] = [], query: [(String, String)] = []) -> URL {
-        var text = base.absoluteString
-        for segment in path { text += "/" + Self.encode(segment, keeping: Self.pathCharacters) }
-        if !query.isEmpty {
-            text +=
-                "?"
-                + query.map {
-                    Self.encode($0.0, keeping: Self.unreserved) + "="
-                        + Self.encode($0.1, keeping: Self.unreserved)
-                }
-                .joined(separator: "&")
+        guard var components = URLComponents(url: base, resolvingAgainstBaseURL: false) else { return base }
+        var basePath = components.percentEncodedPath
+        while basePath.hasSuffix("/") { basePath.removeLast() }
+        components.percentEncodedPath =
+            basePath + path.map { "/" + Self.encode($0, keeping: Self.pathCharacters) }.joined()
+        let items = query.map {
+            Self.encode($0.0, keeping: Self.unreserved) + "=" + Self.encode($0.1, keeping: Self.unreserved)
         }
-        return URL(string: text) ?? base
+        let combined = (components.percentEncodedQuery.map { [$0] } ?? []) + items
+        components.percentEncodedQuery = combined.isEmpty ? nil : combined.joined(separator: "&")
+        return components.url ?? base
     }
 
     private static let unreserved = CharacterSet(
