@@ -1,0 +1,236 @@
+import Foundation
+
+/// Builds a ``LogParser/StandardLog`` one line at a time, so a file never has to be held whole.
+///
+/// Each line is classified by its first characters after the timestamp; only the lines that
+/// carry figures are examined further.
+struct StandardLogScanner {
+    private(set) var log = LogParser.StandardLog()
+    private var lineNumber = 0
+    private var lastStamp: String?
+    /// A numpy array that numpy wrapped onto several lines, still waiting for its `]`.
+    private var pendingPower: (component: String, text: String, line: Int)?
+
+    private enum Prefix {
+        static let epoch = "Epoch "
+        static let duration = "Duration: "
+        static let power = "Average power usage (W) for "
+        static let measured = "Measured energy (J) for "
+        static let components = "The following components were found:"
+        static let version = "carbontracker version "
+        static let pue = "PUE coefficient of "
+        static let intensities = "Carbon intensities (gCO2eq/kWh) fetched every "
+        static let averageIntensity = "Average carbon intensity during training was "
+        static let ended = "Monitoring thread ended."
+        static let interrupted = "training was interrupted"
+    }
+
+    mutating func consume(_ line: Substring) {
+        lineNumber += 1
+        let (stamp, message) = LogValue.splitTimestamp(line)
+        guard let stamp else {
+            if var pending = pendingPower {
+                pending.text += " " + message
+                pendingPower = pending
+                if message.contains("]") { finishPendingPower() }
+            }
+            return
+        }
+        if log.firstTimestamp == nil { log.firstTimestamp = String(stamp) }
+        lastStamp = String(stamp)
+        if let pending = pendingPower {
+            warn(
+                "Line \(pending.line): the power list has no closing bracket; it was read up to line "
+                    + "\(lineNumber - 1).")
+            finishPendingPower()
+        }
+        handle(message)
+    }
+
+    mutating func finish(endedMidLine: Bool) -> LogParser.StandardLog {
+        if let pending = pendingPower {
+            warn("Line \(pending.line): the power list has no closing bracket (the log ends inside it).")
+            finishPendingPower()
+        }
+        if endedMidLine {
+            warn(
+                "The file ends in the middle of a line (the tracker was probably killed while writing); "
+                    + "the partial line was ignored.")
+        }
+        if let last = log.epochs.last, last.durationSeconds == nil {
+            warn("Epoch \(last.number) has no duration line (the log ends inside it); it is left out.")
+        }
+        log.lastTimestamp = lastStamp
+        return log
+    }
+
+    private mutating func warn(_ message: String) { log.warnings.append(message) }
+
+    // MARK: Lines
+
+    private mutating func handle(_ message: Substring) {
+        guard let first = message.first else { return }
+        switch first {
+        case "E" where message.hasPrefix(Prefix.epoch):
+            startEpoch(message.dropFirst(Prefix.epoch.count))
+        case "D" where message.hasPrefix(Prefix.duration):
+            readDuration(message.dropFirst(Prefix.duration.count))
+        case "A" where message.hasPrefix(Prefix.power):
+            readPower(message.dropFirst(Prefix.power.count))
+        case "A" where message.hasPrefix(Prefix.averageIntensity):
+            let value = message.dropFirst(Prefix.averageIntensity.count).prefix { $0 != " " }
+            if log.intensity == nil { log.intensity = LogParser.Intensity() }
+            log.intensity?.averageGramsPerKilowattHour = LogValue.number(value)
+        case "M" where message.hasPrefix(Prefix.measured):
+            readMeasured(message.dropFirst(Prefix.measured.count))
+        case "M" where message.hasPrefix(Prefix.ended):
+            log.isComplete = true
+        case "T" where message.hasPrefix(Prefix.components):
+            if log.components.isEmpty {
+                log.components = Self.components(message.dropFirst(Prefix.components.count))
+            }
+        case "c" where message.hasPrefix(Prefix.version):
+            log.version = String(message.dropFirst(Prefix.version.count)).trimmingCharacters(in: .whitespaces)
+        case "O":
+            if let range = message.range(of: Prefix.pue) {
+                log.powerUsageEffectiveness = LogValue.number(message[range.upperBound...].prefix { $0 != " " })
+            }
+        case "C" where message.hasPrefix(Prefix.intensities):
+            readIntensities(message.dropFirst(Prefix.intensities.count))
+        case "T", "t":
+            if message.prefix(Prefix.interrupted.count).lowercased() == Prefix.interrupted {
+                log.earlyStop = true
+            }
+        default:
+            break
+        }
+    }
+
+    private mutating func startEpoch(_ rest: Substring) {
+        guard let number = LogValue.leadingInteger(rest), rest.dropFirst(String(number).count) == ":" else {
+            return
+        }
+        log.epochs.append(LogParser.Epoch(number: number))
+    }
+
+    private mutating func newImplicitEpoch() {
+        log.epochs.append(LogParser.Epoch(number: (log.epochs.last?.number ?? 0) + 1))
+    }
+
+    private mutating func readDuration(_ text: Substring) {
+        guard let seconds = LogValue.duration(text) else {
+            warn("Line \(lineNumber): cannot read the duration '\(text)'; the epoch is left out.")
+            return
+        }
+        if log.epochs.isEmpty || log.epochs[log.epochs.count - 1].durationSeconds != nil {
+            newImplicitEpoch()
+        }
+        log.epochs[log.epochs.count - 1].durationSeconds = seconds
+    }
+
+    private mutating func readPower(_ text: Substring) {
+        guard let colon = text.range(of: ": ") else { return }
+        let name = String(text[..<colon.lowerBound])
+        let value = text[colon.upperBound...]
+        if value.hasPrefix("[") && !value.contains("]") {
+            pendingPower = (name, String(value), lineNumber)
+            return
+        }
+        storePower(name: name, value: value, line: lineNumber)
+    }
+
+    private mutating func finishPendingPower() {
+        guard let pending = pendingPower else { return }
+        pendingPower = nil
+        var text = pending.text
+        if !text.contains("]") { text += "]" }
+        storePower(name: pending.component, value: Substring(text), line: pending.line)
+    }
+
+    private mutating func storePower(name: String, value: Substring, line: Int) {
+        let watts: [Double]
+        if value.trimmingCharacters(in: .whitespaces) == "None" {
+            watts = []
+        } else if let values = LogValue.numberList(value) {
+            watts = values
+        } else {
+            warn("Line \(line): cannot read the average power of \(name) '\(value)'; it is left out.")
+            return
+        }
+        if log.epochs.isEmpty || log.epochs[log.epochs.count - 1].component(name) != nil {
+            newImplicitEpoch()
+        }
+        log.epochs[log.epochs.count - 1].components.append(
+            LogParser.EpochComponent(name: name, averagePowerWatts: watts))
+    }
+
+    private mutating func readMeasured(_ text: Substring) {
+        guard let colon = text.range(of: ": "), !log.epochs.isEmpty else { return }
+        let name = String(text[..<colon.lowerBound])
+        var value = text[colon.upperBound...]
+        var method: MeasurementMethod?
+        if let tag = value.range(of: " [method: "), value.hasSuffix("]") {
+            method = MeasurementMethod(rawValue: String(value[tag.upperBound...].dropLast()))
+            value = value[..<tag.lowerBound]
+        }
+        let last = log.epochs.count - 1
+        guard let index = log.epochs[last].components.firstIndex(where: { $0.name == name }) else { return }
+        guard let joules = LogValue.numberList(value) else {
+            warn("Line \(lineNumber): cannot read the measured energy of \(name) '\(value)'; it is left out.")
+            return
+        }
+        log.epochs[last].components[index].measuredEnergyJoules = joules
+        log.epochs[last].components[index].measurementMethod = method
+    }
+
+    private mutating func readIntensities(_ text: Substring) {
+        var intensity = log.intensity ?? LogParser.Intensity()
+        if let unit = text.range(of: " s at detected location: ") {
+            intensity.refreshIntervalSeconds = LogValue.number(text[..<unit.lowerBound])
+            let rest = text[unit.upperBound...]
+            if let list = rest.range(of: ": [", options: .backwards) {
+                intensity.location = String(rest[..<list.lowerBound])
+                intensity.valuesGramsPerKilowattHour =
+                    LogValue.numberList(rest[rest.index(before: list.upperBound)...]) ?? []
+            } else {
+                intensity.location = String(rest)
+            }
+        }
+        log.intensity = intensity
+    }
+
+    /// Splits "GPU with device(s) A, B. CPU with device(s) Intel(R) Xeon(R) @ 2.20GHz." by the
+    /// component names rather than at the first dot, so device names may contain dots.
+    static func components(_ text: Substring) -> [LogParser.ComponentDevices] {
+        let marker = " with device(s) "
+        var pieces: [Substring] = []
+        var rest = text[...]
+        while let range = rest.range(of: marker) {
+            pieces.append(rest[..<range.lowerBound])
+            rest = rest[range.upperBound...]
+        }
+        pieces.append(rest)
+        guard pieces.count >= 2 else { return [] }
+        var names = [pieces[0].split(separator: " ").last.map(String.init) ?? ""]
+        var deviceTexts: [Substring] = []
+        for piece in pieces.dropFirst().dropLast() {
+            if let split = piece.range(of: ". ", options: .backwards) {
+                deviceTexts.append(piece[..<split.lowerBound])
+                names.append(String(piece[split.upperBound...]).trimmingCharacters(in: .whitespaces))
+            } else {
+                let split = piece.lastIndex(of: " ") ?? piece.startIndex
+                deviceTexts.append(piece[..<split])
+                names.append(String(piece[split...]).trimmingCharacters(in: .whitespaces))
+            }
+        }
+        var last = pieces[pieces.count - 1].trimmingCharacters(in: .whitespaces)
+        if last.hasSuffix(".") { last.removeLast() }
+        deviceTexts.append(Substring(last))
+        return zip(names, deviceTexts).map { name, devices in
+            LogParser.ComponentDevices(
+                name: name.lowercased(),
+                devices: devices.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                    .filter { !$0.isEmpty })
+        }
+    }
+}
