@@ -1,5 +1,3 @@
-import Foundation
-
 /// Builds a ``LogParser/OutputLog`` one line at a time from the consumption reports in an output log.
 ///
 /// A report starts at its heading ("Actual consumption for 3 epoch(s):") and ends at the next
@@ -26,28 +24,27 @@ struct OutputLogScanner {
         var text = message
         if stamp != nil {
             closeBlock()
-            if text.hasPrefix("CarbonTracker: ") { text = text.dropFirst("CarbonTracker: ".count) }
+            text = LogValue.after("CarbonTracker: ", in: text) ?? text
         }
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = LogValue.trimmed(text)
         if let heading = heading(trimmed) {
             closeBlock()
             block = heading
             return
         }
         guard var current = block else { return }
-        if trimmed.hasPrefix("Time:") {
-            current.durationSeconds = LogValue.duration(trimmed.dropFirst("Time:".count))
-        } else if trimmed.hasPrefix("Energy:") {
-            current.energy = Self.value(trimmed.dropFirst("Energy:".count), unit: "kWh")
-        } else if trimmed.hasPrefix("CO2eq:") {
-            current.co2eq = Self.value(trimmed.dropFirst("CO2eq:".count), unit: "g")
-        } else if trimmed.hasPrefix("This is equivalent to:") {
+        if let rest = LogValue.after("Time:", in: trimmed) {
+            current.durationSeconds = LogValue.duration(rest)
+        } else if let rest = LogValue.after("Energy:", in: trimmed) {
+            current.energy = Self.value(rest, unit: " kWh")
+        } else if let rest = LogValue.after("CO2eq:", in: trimmed) {
+            current.co2eq = Self.value(rest, unit: " g")
+        } else if LogValue.hasPrefix(trimmed, "This is equivalent to:") {
             current.readingEquivalents = true
         } else if current.readingEquivalents, !trimmed.isEmpty {
             let parts = trimmed.split(separator: " ", maxSplits: 1)
             if parts.count == 2, let amount = LogValue.number(parts[0]) {
-                current.equivalents.append(
-                    .init(unit: parts[1].trimmingCharacters(in: .whitespaces), amount: amount))
+                current.equivalents.append(.init(unit: String(LogValue.trimmed(parts[1])), amount: amount))
             } else {
                 output.warnings.append(
                     "Line \(lineNumber): cannot read the equivalent '\(trimmed)'; it is left out.")
@@ -66,18 +63,18 @@ struct OutputLogScanner {
         return output
     }
 
-    private func heading(_ text: String) -> Block? {
-        guard let first = text.first, "AaPp".contains(first) else { return nil }
-        let lower = text.lowercased()
-        for (prefix, isActual) in [("actual consumption", true), ("predicted consumption", false)]
-        where lower.hasPrefix(prefix) {
-            let rest = lower.dropFirst(prefix.count)
+    /// "Actual consumption for 3 epoch(s):", "Actual consumption:", "Predicted consumption for 10 epoch(s):",
+    /// in any case, as Python's `(?i)` expressions accept.
+    private func heading(_ text: Substring) -> Block? {
+        guard let first = text.utf8.first, "AaPp".utf8.contains(first) else { return nil }
+        let lower = text.lowercased()[...]
+        for (prefix, isActual) in [("actual consumption", true), ("predicted consumption", false)] {
+            guard let rest = LogValue.after(prefix, in: lower) else { continue }
             if rest == ":" { return Block(isActual: isActual, epochs: nil, line: lineNumber) }
-            guard rest.hasPrefix(" for "), rest.hasSuffix(":") else { return nil }
-            let count = rest.dropFirst(" for ".count)
-            guard let epochs = LogValue.leadingInteger(count) else { return nil }
-            let unit = count.dropFirst(String(epochs).count).dropLast()
-            guard [" epoch(s)", " epochs", " epoch"].contains(unit) else { return nil }
+            guard let count = LogValue.after(" for ", in: rest), rest.utf8.last == UInt8(ascii: ":"),
+                let (epochs, unit) = LogValue.leadingInteger(count),
+                [" epoch(s):", " epochs:", " epoch:"].contains(unit)
+            else { return nil }
             return Block(isActual: isActual, epochs: epochs, line: lineNumber)
         }
         return nil
@@ -103,9 +100,11 @@ struct OutputLogScanner {
     }
 
     /// `0.000131147360 kWh` → 0.00013114736.
-    private static func value<S: StringProtocol>(_ text: S, unit: String) -> Double? {
-        var trimmed = text.trimmingCharacters(in: .whitespaces)
-        if trimmed.hasSuffix(" " + unit) { trimmed.removeLast(unit.count + 1) }
-        return LogValue.number(trimmed.trimmingCharacters(in: .whitespaces))
+    private static func value(_ text: Substring, unit: String) -> Double? {
+        var trimmed = LogValue.trimmed(text)
+        if trimmed.utf8.reversed().starts(with: unit.utf8.reversed()) {
+            trimmed = trimmed.dropLast(unit.count)
+        }
+        return LogValue.number(LogValue.trimmed(trimmed))
     }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Builds a ``LogParser/StandardLog`` one line at a time, so a file never has to be held whole.
 ///
 /// Each line is classified by its first characters after the timestamp; only the lines that
@@ -32,7 +30,7 @@ struct StandardLogScanner {
             if var pending = pendingPower {
                 pending.text += " " + message
                 pendingPower = pending
-                if message.contains("]") { finishPendingPower() }
+                if message.utf8.contains(UInt8(ascii: "]")) { finishPendingPower() }
             }
             return
         }
@@ -69,47 +67,47 @@ struct StandardLogScanner {
     // MARK: Lines
 
     private mutating func handle(_ message: Substring) {
-        guard let first = message.first else { return }
+        guard let first = message.utf8.first else { return }
         switch first {
-        case "E" where message.hasPrefix(Prefix.epoch):
-            startEpoch(message.dropFirst(Prefix.epoch.count))
-        case "D" where message.hasPrefix(Prefix.duration):
-            readDuration(message.dropFirst(Prefix.duration.count))
-        case "A" where message.hasPrefix(Prefix.power):
-            readPower(message.dropFirst(Prefix.power.count))
-        case "A" where message.hasPrefix(Prefix.averageIntensity):
-            let value = message.dropFirst(Prefix.averageIntensity.count).prefix { $0 != " " }
-            if log.intensity == nil { log.intensity = LogParser.Intensity() }
-            log.intensity?.averageGramsPerKilowattHour = LogValue.number(value)
-        case "M" where message.hasPrefix(Prefix.measured):
-            readMeasured(message.dropFirst(Prefix.measured.count))
-        case "M" where message.hasPrefix(Prefix.ended):
-            log.isComplete = true
-        case "T" where message.hasPrefix(Prefix.components):
-            if log.components.isEmpty {
-                log.components = Self.components(message.dropFirst(Prefix.components.count))
+        case UInt8(ascii: "E"):
+            if let rest = LogValue.after(Prefix.epoch, in: message) { startEpoch(rest) }
+        case UInt8(ascii: "D"):
+            if let rest = LogValue.after(Prefix.duration, in: message) { readDuration(rest) }
+        case UInt8(ascii: "A"):
+            if let rest = LogValue.after(Prefix.power, in: message) {
+                readPower(rest)
+            } else if let rest = LogValue.after(Prefix.averageIntensity, in: message) {
+                let value = rest.prefix { $0 != " " }
+                if log.intensity == nil { log.intensity = LogParser.Intensity() }
+                log.intensity?.averageGramsPerKilowattHour = LogValue.number(value)
             }
-        case "c" where message.hasPrefix(Prefix.version):
-            log.version = String(message.dropFirst(Prefix.version.count)).trimmingCharacters(in: .whitespaces)
-        case "O":
-            if let range = message.range(of: Prefix.pue) {
-                log.powerUsageEffectiveness = LogValue.number(message[range.upperBound...].prefix { $0 != " " })
+        case UInt8(ascii: "M"):
+            if let rest = LogValue.after(Prefix.measured, in: message) {
+                readMeasured(rest)
+            } else if LogValue.hasPrefix(message, Prefix.ended) {
+                log.isComplete = true
             }
-        case "C" where message.hasPrefix(Prefix.intensities):
-            readIntensities(message.dropFirst(Prefix.intensities.count))
-        case "T", "t":
-            if message.prefix(Prefix.interrupted.count).lowercased() == Prefix.interrupted {
+        case UInt8(ascii: "T"), UInt8(ascii: "t"):
+            if let rest = LogValue.after(Prefix.components, in: message) {
+                if log.components.isEmpty { log.components = Self.components(rest) }
+            } else if message.prefix(Prefix.interrupted.count).lowercased() == Prefix.interrupted {
                 log.earlyStop = true
             }
+        case UInt8(ascii: "c"):
+            if let rest = LogValue.after(Prefix.version, in: message) { log.version = String(LogValue.trimmed(rest)) }
+        case UInt8(ascii: "O"):
+            if let range = LogValue.find(Prefix.pue, in: message) {
+                log.powerUsageEffectiveness = LogValue.number(message[range.upperBound...].prefix { $0 != " " })
+            }
+        case UInt8(ascii: "C"):
+            if let rest = LogValue.after(Prefix.intensities, in: message) { readIntensities(rest) }
         default:
             break
         }
     }
 
     private mutating func startEpoch(_ rest: Substring) {
-        guard let number = LogValue.leadingInteger(rest), rest.dropFirst(String(number).count) == ":" else {
-            return
-        }
+        guard let (number, after) = LogValue.leadingInteger(rest), after == ":" else { return }
         log.epochs.append(LogParser.Epoch(number: number))
     }
 
@@ -129,10 +127,10 @@ struct StandardLogScanner {
     }
 
     private mutating func readPower(_ text: Substring) {
-        guard let colon = text.range(of: ": ") else { return }
+        guard let colon = LogValue.find(": ", in: text) else { return }
         let name = String(text[..<colon.lowerBound])
         let value = text[colon.upperBound...]
-        if value.hasPrefix("[") && !value.contains("]") {
+        if LogValue.hasPrefix(value, "[") && !value.utf8.contains(UInt8(ascii: "]")) {
             pendingPower = (name, String(value), lineNumber)
             return
         }
@@ -143,13 +141,13 @@ struct StandardLogScanner {
         guard let pending = pendingPower else { return }
         pendingPower = nil
         var text = pending.text
-        if !text.contains("]") { text += "]" }
-        storePower(name: pending.component, value: Substring(text), line: pending.line)
+        if !text.utf8.contains(UInt8(ascii: "]")) { text += "]" }
+        storePower(name: pending.component, value: text[...], line: pending.line)
     }
 
     private mutating func storePower(name: String, value: Substring, line: Int) {
         let watts: [Double]
-        if value.trimmingCharacters(in: .whitespaces) == "None" {
+        if LogValue.trimmed(value) == "None" {
             watts = []
         } else if let values = LogValue.numberList(value) {
             watts = values
@@ -165,11 +163,11 @@ struct StandardLogScanner {
     }
 
     private mutating func readMeasured(_ text: Substring) {
-        guard let colon = text.range(of: ": "), !log.epochs.isEmpty else { return }
+        guard let colon = LogValue.find(": ", in: text), !log.epochs.isEmpty else { return }
         let name = String(text[..<colon.lowerBound])
         var value = text[colon.upperBound...]
         var method: MeasurementMethod?
-        if let tag = value.range(of: " [method: "), value.hasSuffix("]") {
+        if let tag = LogValue.find(" [method: ", in: value), value.utf8.last == UInt8(ascii: "]") {
             method = MeasurementMethod(rawValue: String(value[tag.upperBound...].dropLast()))
             value = value[..<tag.lowerBound]
         }
@@ -185,10 +183,10 @@ struct StandardLogScanner {
 
     private mutating func readIntensities(_ text: Substring) {
         var intensity = log.intensity ?? LogParser.Intensity()
-        if let unit = text.range(of: " s at detected location: ") {
+        if let unit = LogValue.find(" s at detected location: ", in: text) {
             intensity.refreshIntervalSeconds = LogValue.number(text[..<unit.lowerBound])
             let rest = text[unit.upperBound...]
-            if let list = rest.range(of: ": [", options: .backwards) {
+            if let list = LogValue.find(": [", in: rest, backwards: true) {
                 intensity.location = String(rest[..<list.lowerBound])
                 intensity.valuesGramsPerKilowattHour =
                     LogValue.numberList(rest[rest.index(before: list.upperBound)...]) ?? []
@@ -205,7 +203,7 @@ struct StandardLogScanner {
         let marker = " with device(s) "
         var pieces: [Substring] = []
         var rest = text[...]
-        while let range = rest.range(of: marker) {
+        while let range = LogValue.find(marker, in: rest) {
             pieces.append(rest[..<range.lowerBound])
             rest = rest[range.upperBound...]
         }
@@ -214,23 +212,22 @@ struct StandardLogScanner {
         var names = [pieces[0].split(separator: " ").last.map(String.init) ?? ""]
         var deviceTexts: [Substring] = []
         for piece in pieces.dropFirst().dropLast() {
-            if let split = piece.range(of: ". ", options: .backwards) {
+            if let split = LogValue.find(". ", in: piece, backwards: true) {
                 deviceTexts.append(piece[..<split.lowerBound])
-                names.append(String(piece[split.upperBound...]).trimmingCharacters(in: .whitespaces))
+                names.append(String(LogValue.trimmed(piece[split.upperBound...])))
             } else {
                 let split = piece.lastIndex(of: " ") ?? piece.startIndex
                 deviceTexts.append(piece[..<split])
-                names.append(String(piece[split...]).trimmingCharacters(in: .whitespaces))
+                names.append(String(LogValue.trimmed(piece[split...])))
             }
         }
-        var last = pieces[pieces.count - 1].trimmingCharacters(in: .whitespaces)
-        if last.hasSuffix(".") { last.removeLast() }
-        deviceTexts.append(Substring(last))
+        var last = LogValue.trimmed(pieces[pieces.count - 1])
+        if last.utf8.last == UInt8(ascii: ".") { last = last.dropLast() }
+        deviceTexts.append(last)
         return zip(names, deviceTexts).map { name, devices in
             LogParser.ComponentDevices(
                 name: name.lowercased(),
-                devices: devices.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                    .filter { !$0.isEmpty })
+                devices: devices.split(separator: ",").map { String(LogValue.trimmed($0)) }.filter { !$0.isEmpty })
         }
     }
 }
