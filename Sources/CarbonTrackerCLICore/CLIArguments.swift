@@ -41,13 +41,15 @@ enum CLIArguments {
             help: "Write an HTML report of the run in LOGFILE (a ..._carbontracker.log) and exit.",
             value: .text { $0.reportLogFile = $1 }),
         Flag(
-            names: ["--output"], placeholder: "PATH", help: "Where --report writes (default carbon_report.html).",
+            names: ["--output"], placeholder: "PATH",
+            help: "Where --report writes (default carbon_report.html).",
             value: .text { $0.output = $1 }),
         Flag(
             names: ["--sim-cpu", "--sim_cpu"], placeholder: "NAME",
             help: "Simulated CPU name (needs --sim-cpu-tdp).", value: .text { $0.simCPU = $1 }),
         Flag(
-            names: ["--sim-cpu-tdp", "--sim_cpu_tdp"], placeholder: "WATTS", help: "Simulated CPU TDP in watts.",
+            names: ["--sim-cpu-tdp", "--sim_cpu_tdp"], placeholder: "WATTS",
+            help: "Simulated CPU TDP in watts.",
             value: .number { $0.simCPUTDP = $1 }),
         Flag(
             names: ["--sim-cpu-util", "--sim_cpu_util"], placeholder: "0..1",
@@ -88,7 +90,9 @@ enum CLIArguments {
                 throw CLIUsageError(message: "unknown option '\(name)'")
             }
             if case .none(let apply) = flag.value {
-                guard inlineValue == nil else { throw CLIUsageError(message: "option \(name) takes no value") }
+                guard inlineValue == nil else {
+                    throw CLIUsageError(message: "option \(name) takes no value")
+                }
                 apply(&options)
                 index += 1
                 continue
@@ -99,7 +103,8 @@ enum CLIArguments {
                 index += 1
             } else {
                 guard index + 1 < arguments.count else {
-                    throw CLIUsageError(message: "option \(name) needs a value (\(flag.placeholder ?? "VALUE"))")
+                    throw CLIUsageError(
+                        message: "option \(name) needs a value (\(flag.placeholder ?? "VALUE"))")
                 }
                 value = arguments[index + 1]
                 index += 2
@@ -117,7 +122,9 @@ enum CLIArguments {
         case .none(let apply):
             apply(&options)
         case .text(let apply):
-            guard !value.isEmpty else { throw CLIUsageError(message: "option \(name) needs a non-empty value") }
+            guard !value.isEmpty else {
+                throw CLIUsageError(message: "option \(name) needs a non-empty value")
+            }
             apply(&options, value)
         case .number(let apply):
             guard let number = Double(value), number.isFinite, !value.lowercased().hasPrefix("0x") else {
@@ -140,7 +147,8 @@ enum CLIArguments {
             }
         }
         throw CLIUsageError(
-            message: "option \(name): expected a JSON object of strings like '{\"electricitymaps\": \"KEY\"}'")
+            message: "option \(name): expected a JSON object of strings like '{\"electricitymaps\": \"KEY\"}'"
+        )
     }
 
     private static func validate(_ options: CLIOptions) throws(CLIUsageError) {
@@ -171,7 +179,8 @@ enum CLIArguments {
         for flag in flags {
             let names = flag.names.joined(separator: ", ")
             let left = "  " + names + (flag.placeholder.map { " " + $0 } ?? "")
-            let padded = left.count < 34 ? left.padding(toLength: 34, withPad: " ", startingAt: 0) : left + "  "
+            let padded =
+                left.count < 34 ? left.padding(toLength: 34, withPad: " ", startingAt: 0) : left + "  "
             lines.append(padded + flag.help)
         }
         lines += [

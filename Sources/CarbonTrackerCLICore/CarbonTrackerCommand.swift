@@ -76,7 +76,9 @@ public enum CarbonTrackerCommand {
         }
     }
 
-    private static func track(_ options: CLIOptions, environment: [String: String], console: ConsoleOutput) -> Int32 {
+    private static func track(_ options: CLIOptions, environment: [String: String], console: ConsoleOutput)
+        -> Int32
+    {
         let executable: String
         do {
             executable = try ChildProcess.resolve(options.command[0], searchPath: environment["PATH"])

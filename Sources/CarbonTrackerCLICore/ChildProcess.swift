@@ -34,7 +34,9 @@ enum ChildProcess {
         let directories = (searchPath ?? "/usr/local/bin:/usr/bin:/bin").split(
             separator: ":", omittingEmptySubsequences: false)
         for directory in directories {
-            let base = directory.isEmpty ? cwd : (directory.hasPrefix("/") ? String(directory) : cwd + "/" + directory)
+            let base =
+                directory.isEmpty
+                ? cwd : (directory.hasPrefix("/") ? String(directory) : cwd + "/" + directory)
             let candidate = base + "/" + name
             guard isRegularFile(candidate) else { continue }
             if access(candidate, X_OK) == 0 { return candidate }
@@ -80,7 +82,8 @@ enum ChildProcess {
         let result = posix_spawn(&pid, executable, nil, &attributes, argv, environ)
         guard result == 0 else {
             throw LaunchError(
-                message: "\(arguments.first ?? executable): cannot be executed: \(String(cString: strerror(result)))",
+                message:
+                    "\(arguments.first ?? executable): cannot be executed: \(String(cString: strerror(result)))",
                 status: 126)
         }
         let forwarding = forwarder.forward(to: pid)

@@ -41,7 +41,9 @@ struct SignalForwarder {
         for signal in Self.forwarded {
             var current = sigaction()
             guard sigaction(signal, nil, &current) == 0 else { continue }
-            if unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) {
+            if unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self)
+                == unsafeBitCast(SIG_IGN, to: Int.self)
+            {
                 continue
             }
             var action = sigaction()

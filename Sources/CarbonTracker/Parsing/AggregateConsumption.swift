@@ -42,7 +42,8 @@ extension LogParser {
                     warnings.append(
                         Warning(
                             file: entry.outputFile,
-                            message: "The energy figure is not a number; this run is left out of the totals."))
+                            message: "The energy figure is not a number; this run is left out of the totals.")
+                    )
                     continue
                 }
                 runsCounted += 1

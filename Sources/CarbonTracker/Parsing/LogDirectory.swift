@@ -72,7 +72,9 @@ enum LogDirectory {
             let path = prefix + name
             guard stat(path, &info) == 0 else {
                 warnings.append(
-                    .init(file: path, message: "Cannot be examined (\(String(cString: strerror(errno)))); skipped."))
+                    .init(
+                        file: path,
+                        message: "Cannot be examined (\(String(cString: strerror(errno)))); skipped."))
                 continue
             }
             guard (info.st_mode & S_IFMT) == S_IFREG else {
@@ -92,7 +94,8 @@ enum LogDirectory {
         var found: [Found] = []
         for (base, std) in standard {
             if let out = output.removeValue(forKey: base) {
-                found.append(Found(pair: .init(standardLog: std.path, outputLog: out), modified: std.modified))
+                found.append(
+                    Found(pair: .init(standardLog: std.path, outputLog: out), modified: std.modified))
             } else {
                 warnings.append(
                     .init(
@@ -102,7 +105,9 @@ enum LogDirectory {
         }
         for (base, path) in output {
             warnings.append(
-                .init(file: path, message: "No matching non-empty standard log '\(base)\(standardSuffix)'; skipped."))
+                .init(
+                    file: path,
+                    message: "No matching non-empty standard log '\(base)\(standardSuffix)'; skipped."))
         }
         found.sort { $0.pair.standardLog < $1.pair.standardLog }
         warnings.sort { $0.file < $1.file }

@@ -57,5 +57,14 @@ extension LogParser {
         public var entries: [Entry]
         /// Files skipped or partly read.
         public var warnings: [Warning]
+
+        /// Creates a set of runs, for example a filtered part of a directory to aggregate.
+        /// - Parameters:
+        ///   - entries: The runs.
+        ///   - warnings: Files skipped or partly read.
+        public init(entries: [Entry], warnings: [Warning] = []) {
+            self.entries = entries
+            self.warnings = warnings
+        }
     }
 }

@@ -46,7 +46,8 @@ enum LogFileReader {
                     skippingLongLine = true
                     filled = 0
                 } else {
-                    let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: min(capacity * 2, maximumLineBytes))
+                    let larger = UnsafeMutablePointer<UInt8>.allocate(
+                        capacity: min(capacity * 2, maximumLineBytes))
                     larger.update(from: buffer, count: filled)
                     buffer.deallocate()
                     buffer = larger
@@ -69,7 +70,8 @@ enum LogFileReader {
             }
             if first <= lastNewline {
                 let text = String(
-                    decoding: UnsafeBufferPointer(start: buffer + first, count: lastNewline - first), as: UTF8.self)
+                    decoding: UnsafeBufferPointer(start: buffer + first, count: lastNewline - first),
+                    as: UTF8.self)
                 forEachLine(text: text, body)
             }
             let remaining = filled - (lastNewline + 1)
@@ -107,7 +109,11 @@ enum LogFileReader {
                 var lineEnd = end
                 if lineEnd > start && base[lineEnd - 1] == 0x0D { lineEnd -= 1 }
                 let utf8 = text.utf8
-                body(text[utf8.index(utf8.startIndex, offsetBy: start)..<utf8.index(utf8.startIndex, offsetBy: lineEnd)])
+                body(
+                    text[
+                        utf8.index(
+                            utf8.startIndex, offsetBy: start)..<utf8.index(utf8.startIndex, offsetBy: lineEnd)
+                    ])
                 guard end < bytes.count else { return }
                 start = end + 1
             }

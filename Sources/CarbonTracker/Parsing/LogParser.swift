@@ -155,8 +155,9 @@ public enum LogParser {
     /// Reads the actual and predicted reports from an output log's text (Python's `get_consumption`).
     /// - Parameter outputLogData: The text of a `..._carbontracker_output.log`.
     /// - Returns: The first complete report of each kind, or `nil`.
-    public static func getConsumption(_ outputLogData: String) -> (actual: Consumption?, predicted: Consumption?)
-    {
+    public static func getConsumption(_ outputLogData: String) -> (
+        actual: Consumption?, predicted: Consumption?
+    ) {
         let output = parseOutputLog(outputLogData)
         return (output.actual, output.predicted)
     }

@@ -28,7 +28,8 @@ public struct HTMLReport: Sendable {
     public init(standardLogFile: String) throws {
         var standardPath = standardLogFile
         if standardPath.hasSuffix(LogDirectory.outputSuffix) {
-            standardPath = String(standardPath.dropLast(LogDirectory.outputSuffix.count)) + LogDirectory.standardSuffix
+            standardPath =
+                String(standardPath.dropLast(LogDirectory.outputSuffix.count)) + LogDirectory.standardSuffix
         }
         let log = try LogParser.parseStandardLog(file: standardPath)
         guard log.version != nil || !log.epochs.isEmpty || !log.components.isEmpty else {
@@ -40,12 +41,17 @@ public struct HTMLReport: Sendable {
         var warnings = log.warnings
         var output: LogParser.OutputLog?
         if standardPath.hasSuffix(LogDirectory.standardSuffix) {
-            let outputPath = String(standardPath.dropLast(LogDirectory.standardSuffix.count)) + LogDirectory.outputSuffix
+            let outputPath =
+                String(standardPath.dropLast(LogDirectory.standardSuffix.count)) + LogDirectory.outputSuffix
             if FileManager.default.fileExists(atPath: outputPath) {
                 output = try? LogParser.parseOutputLog(file: outputPath)
-                warnings += output?.warnings ?? ["'\(outputPath)' cannot be read; totals are computed from the epochs."]
+                warnings +=
+                    output?.warnings ?? [
+                        "'\(outputPath)' cannot be read; totals are computed from the epochs."
+                    ]
             } else {
-                warnings.append("No output log next to the standard log; totals are computed from the epochs.")
+                warnings.append(
+                    "No output log next to the standard log; totals are computed from the epochs.")
             }
         }
         self.init(standardLog: log, outputLog: output, sourceName: standardPath)
@@ -72,7 +78,8 @@ public struct HTMLReport: Sendable {
         if path.lowercased().hasSuffix(".pdf") {
             throw CarbonTrackerError(
                 .invalidConfiguration,
-                "PDF reports are not supported: write an .html file instead and print it to PDF from a browser.")
+                "PDF reports are not supported: write an .html file instead and print it to PDF from a browser."
+            )
         }
         do {
             try Data(render().utf8).write(to: URL(fileURLWithPath: path))

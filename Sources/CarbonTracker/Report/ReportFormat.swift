@@ -24,7 +24,9 @@ enum ReportFormat {
         guard value.isFinite else { return value.isNaN ? "n/a" : (value > 0 ? "∞" : "-∞") }
         if value == 0 { return "0" }
         let magnitude = abs(value)
-        if magnitude >= 1e9 || magnitude < 1e-4 { return String(format: "%.\(max(0, significant - 1))e", value) }
+        if magnitude >= 1e9 || magnitude < 1e-4 {
+            return String(format: "%.\(max(0, significant - 1))e", value)
+        }
         let digitsBeforePoint = Int(log10(magnitude).rounded(.down)) + 1
         let decimals = max(0, significant - digitsBeforePoint)
         var text = String(format: "%.\(decimals)f", value)
@@ -46,7 +48,9 @@ enum ReportFormat {
     }
 
     /// The unit of `units` (largest first) for which `value` is at least 1, and the scaled value.
-    static func unit(for value: Double, units: [(factor: Double, name: String)]) -> (factor: Double, name: String) {
+    static func unit(for value: Double, units: [(factor: Double, name: String)]) -> (
+        factor: Double, name: String
+    ) {
         units.first { abs(value) >= $0.factor } ?? units[units.count - 1]
     }
 

@@ -40,7 +40,9 @@ struct ReportModel {
         let pue = log.powerUsageEffectiveness ?? powerUsageEffectiveness
         var names = log.components.map(\.name)
         for epoch in log.epochs {
-            for component in epoch.components where !names.contains(component.name) { names.append(component.name) }
+            for component in epoch.components where !names.contains(component.name) {
+                names.append(component.name)
+            }
         }
         let actual = output?.actual
         var intensity = log.intensity?.averageGramsPerKilowattHour
@@ -63,7 +65,8 @@ struct ReportModel {
             rows.append(
                 EpochRow(
                     number: epoch.number, durationSeconds: duration, watts: watts, joules: joules,
-                    kilowattHours: kilowattHours, co2eqGrams: co2, cumulativeCO2eqGrams: co2.map { _ in cumulative }))
+                    kilowattHours: kilowattHours, co2eqGrams: co2,
+                    cumulativeCO2eqGrams: co2.map { _ in cumulative }))
         }
 
         let totalSeconds = rows.reduce(0) { $0 + $1.durationSeconds }

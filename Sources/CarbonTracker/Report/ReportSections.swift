@@ -7,9 +7,13 @@ enum ReportSections {
         palette[name] ?? otherColors[index % otherColors.count]
     }
 
-    static func summary(_ model: ReportModel, log: LogParser.StandardLog, output: LogParser.OutputLog?) -> String {
+    static func summary(_ model: ReportModel, log: LogParser.StandardLog, output: LogParser.OutputLog?)
+        -> String
+    {
         var html = "<h2>Summary</h2>\n<div class=\"kpis\">\n"
-        html += kpi(ReportFormat.duration(seconds: model.durationSeconds), "Duration of \(model.epochs.count) epoch(s)")
+        html += kpi(
+            ReportFormat.duration(seconds: model.durationSeconds),
+            "Duration of \(model.epochs.count) epoch(s)")
         html += kpi(ReportFormat.energy(kilowattHours: model.kilowattHours), "Energy (incl. PUE)")
         html += kpi(model.co2eqGrams.map { ReportFormat.mass(grams: $0) } ?? "n/a", "CO2-equivalent")
         html += "</div>\n<dl class=\"facts\">\n"
@@ -22,7 +26,8 @@ enum ReportSections {
             var text = "\(ReportFormat.number(intensity)) gCO2eq/kWh (average during training)"
             let values = log.intensity?.valuesGramsPerKilowattHour ?? []
             if values.count > 1 {
-                text += "; \(values.count) values from \(ReportFormat.number(values.min() ?? 0)) to "
+                text +=
+                    "; \(values.count) values from \(ReportFormat.number(values.min() ?? 0)) to "
                     + "\(ReportFormat.number(values.max() ?? 0))"
             }
             if let interval = log.intensity?.refreshIntervalSeconds {
@@ -38,8 +43,12 @@ enum ReportSections {
             model.totalsFromActualReport
                 ? "the actual consumption report in the output log"
                 : "the epochs in the standard log (no actual consumption report was found)")
-        if log.earlyStop { html += fact("Stopped early", "yes: training was interrupted before all epochs were monitored") }
-        if !log.isComplete { html += fact("Log complete", "no: the tracker did not close this log (still running or killed)") }
+        if log.earlyStop {
+            html += fact("Stopped early", "yes: training was interrupted before all epochs were monitored")
+        }
+        if !log.isComplete {
+            html += fact("Log complete", "no: the tracker did not close this log (still running or killed)")
+        }
         if let predicted = output?.predicted {
             html += fact(
                 "Prediction",
@@ -54,9 +63,11 @@ enum ReportSections {
         var html = "<h2>Components</h2>\n<table>\n<tr><th>Component</th><th>Devices</th><th>Measured by</th>"
         html += "<th>Average power</th><th>Energy (incl. PUE)</th></tr>\n"
         for row in model.components {
-            html += "<tr><td>\(e(row.name.uppercased()))</td><td>\(e(row.devices.joined(separator: ", ")))</td>"
+            html +=
+                "<tr><td>\(e(row.name.uppercased()))</td><td>\(e(row.devices.joined(separator: ", ")))</td>"
             html += "<td>\(methodText(row.method))</td>"
-            html += "<td class=\"num\">\(row.averageWatts.map { ReportFormat.number($0) + " W" } ?? "n/a")</td>"
+            html +=
+                "<td class=\"num\">\(row.averageWatts.map { ReportFormat.number($0) + " W" } ?? "n/a")</td>"
             html += "<td class=\"num\">\(ReportFormat.energy(kilowattHours: row.kilowattHours))</td></tr>\n"
         }
         return html + "</table>\n"
@@ -90,25 +101,31 @@ enum ReportSections {
                 })
         }
         let maxGrams = model.epochs.compactMap(\.cumulativeCO2eqGrams).max() ?? 0
-        let massUnit = ReportFormat.unit(for: maxGrams, units: [(1e6, "t"), (1e3, "kg"), (1, "g"), (1e-3, "mg")])
+        let massUnit = ReportFormat.unit(
+            for: maxGrams, units: [(1e6, "t"), (1e3, "kg"), (1, "g"), (1e-3, "mg")])
         let co2Series = [
             SVGChart.Series(
                 name: "Cumulative CO2eq", color: "#D55E00",
                 values: model.epochs.map { $0.cumulativeCO2eqGrams.map { $0 / massUnit.factor } })
         ]
         var html = "<h2>Charts</h2>\n"
-        html += SVGChart(
-            title: "Average power per epoch", yLabel: "W", categories: numbers, series: powerSeries, style: .lines
-        ).render() + "\n"
-        html += SVGChart(
-            title: "Energy per epoch (incl. PUE)", yLabel: energyUnit.name, categories: numbers,
-            series: energySeries, style: .stackedBars
-        ).render() + "\n"
-        html += SVGChart(
-            title: "Cumulative CO2-equivalent", yLabel: massUnit.name + " CO2eq", categories: numbers,
-            series: co2Series, style: .lines
-        ).render() + "\n"
-        html += "<p class=\"note\">Per-epoch CO2eq is the epoch's energy times the run's average carbon intensity.</p>\n"
+        html +=
+            SVGChart(
+                title: "Average power per epoch", yLabel: "W", categories: numbers, series: powerSeries,
+                style: .lines
+            ).render() + "\n"
+        html +=
+            SVGChart(
+                title: "Energy per epoch (incl. PUE)", yLabel: energyUnit.name, categories: numbers,
+                series: energySeries, style: .stackedBars
+            ).render() + "\n"
+        html +=
+            SVGChart(
+                title: "Cumulative CO2-equivalent", yLabel: massUnit.name + " CO2eq", categories: numbers,
+                series: co2Series, style: .lines
+            ).render() + "\n"
+        html +=
+            "<p class=\"note\">Per-epoch CO2eq is the epoch's energy times the run's average carbon intensity.</p>\n"
         return html
     }
 
@@ -118,13 +135,15 @@ enum ReportSections {
         html += "<th>Energy (incl. PUE)</th><th>CO2eq</th><th>Cumulative CO2eq</th></tr>\n"
         for epoch in model.epochs {
             html += "<tr><td class=\"num\">\(epoch.number)</td>"
-            html += "<td class=\"num\">\(TimeString.format(seconds: epoch.durationSeconds, withHundredths: true))</td>"
+            html +=
+                "<td class=\"num\">\(TimeString.format(seconds: epoch.durationSeconds, withHundredths: true))</td>"
             for watts in epoch.watts {
                 html += "<td class=\"num\">\(watts.map { ReportFormat.number($0) + " W" } ?? "–")</td>"
             }
             html += "<td class=\"num\">\(ReportFormat.energy(kilowattHours: epoch.kilowattHours))</td>"
             html += "<td class=\"num\">\(epoch.co2eqGrams.map { ReportFormat.mass(grams: $0) } ?? "n/a")</td>"
-            html += "<td class=\"num\">\(epoch.cumulativeCO2eqGrams.map { ReportFormat.mass(grams: $0) } ?? "n/a")</td></tr>\n"
+            html +=
+                "<td class=\"num\">\(epoch.cumulativeCO2eqGrams.map { ReportFormat.mass(grams: $0) } ?? "n/a")</td></tr>\n"
         }
         return html + "</table>\n"
     }

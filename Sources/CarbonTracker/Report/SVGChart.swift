@@ -48,7 +48,8 @@ struct SVGChart {
         svg += "<text class=\"title\" x=\"\(left)\" y=\"20\">\(ReportFormat.escape(title))</text>\n"
         svg += legend()
         guard !categories.isEmpty, !series.isEmpty else {
-            svg += "<text class=\"empty\" x=\"\(width / 2)\" y=\"\(top + plotHeight / 2)\">No epochs recorded</text>\n"
+            svg +=
+                "<text class=\"empty\" x=\"\(width / 2)\" y=\"\(top + plotHeight / 2)\">No epochs recorded</text>\n"
             return svg + "</svg>"
         }
         let maximum = niceMaximum(dataMaximum())
@@ -59,17 +60,23 @@ struct SVGChart {
 
         var tick = 0.0
         while tick <= maximum * 1.000001 {
-            svg += "<line class=\"grid\" x1=\"\(left)\" y1=\(q(y(tick))) x2=\"\(left + plotWidth)\" y2=\(q(y(tick)))/>\n"
-            svg += "<text class=\"ytick\" x=\"\(left - 6)\" y=\(q(y(tick) + 4))>\(ReportFormat.number(tick))</text>\n"
+            svg +=
+                "<line class=\"grid\" x1=\"\(left)\" y1=\(q(y(tick))) x2=\"\(left + plotWidth)\" y2=\(q(y(tick)))/>\n"
+            svg +=
+                "<text class=\"ytick\" x=\"\(left - 6)\" y=\(q(y(tick) + 4))>\(ReportFormat.number(tick))</text>\n"
             tick += step
         }
         let labelEvery = max(1, Int((Double(categories.count) / 12).rounded(.up)))
         for (index, category) in categories.enumerated() where index % labelEvery == 0 {
-            svg += "<text class=\"xtick\" x=\(q(x(index))) y=\"\(top + plotHeight + 16)\">\(category)</text>\n"
+            svg +=
+                "<text class=\"xtick\" x=\(q(x(index))) y=\"\(top + plotHeight + 16)\">\(category)</text>\n"
         }
-        svg += "<line class=\"axis\" x1=\"\(left)\" y1=\"\(top + plotHeight)\" x2=\"\(left + plotWidth)\" y2=\"\(top + plotHeight)\"/>\n"
-        svg += "<line class=\"axis\" x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(top + plotHeight)\"/>\n"
-        svg += "<text class=\"xlabel\" x=\"\(left + plotWidth / 2)\" y=\"\(height - 8)\">\(ReportFormat.escape(xLabel))</text>\n"
+        svg +=
+            "<line class=\"axis\" x1=\"\(left)\" y1=\"\(top + plotHeight)\" x2=\"\(left + plotWidth)\" y2=\"\(top + plotHeight)\"/>\n"
+        svg +=
+            "<line class=\"axis\" x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(top + plotHeight)\"/>\n"
+        svg +=
+            "<text class=\"xlabel\" x=\"\(left + plotWidth / 2)\" y=\"\(height - 8)\">\(ReportFormat.escape(xLabel))</text>\n"
         svg +=
             "<text class=\"ylabel\" transform=\"translate(16 \(top + plotHeight / 2)) rotate(-90)\">"
             + "\(ReportFormat.escape(yLabel))</text>\n"
@@ -130,7 +137,8 @@ struct SVGChart {
         var offset = left
         for item in series {
             svg += "<rect x=\(q(offset)) y=\"32\" width=\"12\" height=\"12\" fill=\"\(item.color)\"/>\n"
-            svg += "<text class=\"legend\" x=\(q(offset + 16)) y=\"42\">\(ReportFormat.escape(item.name))</text>\n"
+            svg +=
+                "<text class=\"legend\" x=\(q(offset + 16)) y=\"42\">\(ReportFormat.escape(item.name))</text>\n"
             offset += 28 + Double(item.name.count) * 7
         }
         return svg
@@ -140,7 +148,9 @@ struct SVGChart {
         var maximum = 0.0
         switch style {
         case .lines:
-            for item in series { for value in item.values { if let value, value.isFinite { maximum = max(maximum, value) } } }
+            for item in series {
+                for value in item.values { if let value, value.isFinite { maximum = max(maximum, value) } }
+            }
         case .stackedBars:
             for index in categories.indices {
                 let total = series.reduce(0.0) { sum, item in

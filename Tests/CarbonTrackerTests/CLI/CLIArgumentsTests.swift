@@ -8,14 +8,21 @@ import Testing
         let options = try CLIArguments.parse(["python", "train.py", "--output", "x"])
         #expect(options.logDir == "./logs")
         #expect(options.output == "carbon_report.html")
-        #expect(options.command == ["python", "train.py", "--output", "x"], "flags after the command are the command's")
+        #expect(
+            options.command == ["python", "train.py", "--output", "x"],
+            "flags after the command are the command's")
     }
 
     @Test(arguments: [
-        ["--log_dir", "L", "--sim-cpu", "Xeon", "--sim-cpu-tdp", "100", "--sim-cpu-util", "0.25", "--sim-gpu", "A100",
-         "--sim-gpu-watts", "400", "--sim-gpu-util", "1", "--", "sleep", "1"],
-        ["--log-dir=L", "--sim_cpu=Xeon", "--sim_cpu_tdp=100", "--sim_cpu_util=0.25", "--sim_gpu", "A100",
-         "--sim_gpu_watts", "4e2", "--sim_gpu_util=1", "sleep", "1"],
+        [
+            "--log_dir", "L", "--sim-cpu", "Xeon", "--sim-cpu-tdp", "100", "--sim-cpu-util", "0.25",
+            "--sim-gpu", "A100",
+            "--sim-gpu-watts", "400", "--sim-gpu-util", "1", "--", "sleep", "1",
+        ],
+        [
+            "--log-dir=L", "--sim_cpu=Xeon", "--sim_cpu_tdp=100", "--sim_cpu_util=0.25", "--sim_gpu", "A100",
+            "--sim_gpu_watts", "4e2", "--sim_gpu_util=1", "sleep", "1",
+        ],
     ])
     func everySpellingSetsTheSameOptions(arguments: [String]) throws {
         let options = try CLIArguments.parse(arguments)
@@ -55,7 +62,10 @@ import Testing
         (["--log_dir"], "option --log_dir needs a value (DIR)"),
         (["--log_dir="], "option --log_dir needs a non-empty value"),
         (["--help=yes"], "option --help takes no value"),
-        (["--api_keys", "[1]", "true"], #"option --api_keys: expected a JSON object of strings like '{"electricitymaps": "KEY"}'"#),
+        (
+            ["--api_keys", "[1]", "true"],
+            #"option --api_keys: expected a JSON object of strings like '{"electricitymaps": "KEY"}'"#
+        ),
         ([], "no command to run"),
         (["--log_dir", "x", "--"], "no command to run"),
         (["--parse", "a", "--report", "b"], "--parse and --report cannot be used together"),
@@ -78,10 +88,13 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let tool = directory + "/mytool"
         try Data("#!/bin/sh\nexit 0\n".utf8).write(to: URL(fileURLWithPath: tool))
-        try FileManager.default.createDirectory(atPath: directory + "/other", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: directory + "/other", withIntermediateDirectories: true)
         try Data("x".utf8).write(to: URL(fileURLWithPath: directory + "/other/mytool"))
 
-        #expect(throws: ChildProcess.LaunchError.self) { try ChildProcess.resolve("mytool", searchPath: directory) }
+        #expect(throws: ChildProcess.LaunchError.self) {
+            try ChildProcess.resolve("mytool", searchPath: directory)
+        }
         #expect(chmod(tool, 0o755) == 0)
         #expect(try ChildProcess.resolve("mytool", searchPath: "\(directory)/other:\(directory)") == tool)
         #expect(try ChildProcess.resolve(tool, searchPath: nil) == tool)

@@ -46,7 +46,8 @@ import Testing
         let directory = try ParserTestSupport.scratchDirectory()
         defer { ParserTestSupport.cleanUp(directory) }
         try ParserTestSupport.copyPythonLogs(to: directory)
-        let full = try ParserTestSupport.runSimulatedTracker(logDir: directory, epochs: 2, prefix: "swift-full")
+        let full = try ParserTestSupport.runSimulatedTracker(
+            logDir: directory, epochs: 2, prefix: "swift-full")
         let early = try ParserTestSupport.runSimulatedTracker(
             logDir: directory, epochs: 5, stopAfter: 2, prefix: "swift-early")
 
@@ -88,9 +89,11 @@ import Testing
         // One orphan on each side: Python's positional pairing would shift every later pair.
         try FileManager.default.removeItem(
             atPath: directory + "/7557.73098_2026-11-21T063451Z_carbontracker_output.log")
-        try FileManager.default.removeItem(atPath: directory + "/7569.321381_2026-11-21T063454Z_carbontracker.log")
+        try FileManager.default.removeItem(
+            atPath: directory + "/7569.321381_2026-11-21T063454Z_carbontracker.log")
         try ParserTestSupport.write("", to: directory + "/0001_carbontracker.log")
         try ParserTestSupport.write("x", to: directory + "/0001_carbontracker_output.log")
+        try ParserTestSupport.write("x", to: directory + "/0002_carbontracker.log.bak")
 
         let parse = try LogParser.parseAllLogs(logDir: directory)
         #expect(parse.entries.count == 6)
@@ -100,9 +103,41 @@ import Testing
         }
         let messages = parse.warnings.map(\.description)
         #expect(messages.count == 4, "\(messages)")
-        #expect(messages.contains { $0.contains("7557.73098") && $0.contains("No matching non-empty output log") })
-        #expect(messages.contains { $0.contains("7569.321381") && $0.contains("No matching non-empty standard log") })
+        #expect(
+            messages.contains { $0.contains("7557.73098") && $0.contains("No matching non-empty output log") }
+        )
+        #expect(
+            messages.contains {
+                $0.contains("7569.321381") && $0.contains("No matching non-empty standard log")
+            })
         #expect(messages.contains { $0.contains("0001_carbontracker.log") && $0.contains("Empty file") })
+    }
+
+    /// Python adds a NaN energy and turns the whole total into NaN.
+    @Test func notANumberFiguresAreLeftOutOfTotals() throws {
+        let directory = try ParserTestSupport.scratchDirectory()
+        defer { ParserTestSupport.cleanUp(directory) }
+        try ParserTestSupport.copyPythonLogs(to: directory)
+        let python = try LogParser.aggregateConsumption(logDir: ParserTestSupport.pythonLogs)
+        let source = ParserTestSupport.pythonLogs + "/7557.73098_2026-11-21T063451Z_carbontracker"
+        let output = try ParserTestSupport.read(source + "_output.log")
+        try FileManager.default.copyItem(
+            atPath: source + ".log", toPath: directory + "/nan_carbontracker.log")
+        try ParserTestSupport.write(
+            output.replacingOccurrences(of: "0.000104871566 kWh", with: "nan kWh"),
+            to: directory + "/nan_carbontracker_output.log")
+        try FileManager.default.copyItem(
+            atPath: source + ".log", toPath: directory + "/co2_carbontracker.log")
+        try ParserTestSupport.write(
+            output.replacingOccurrences(of: "0.046667847038 g", with: "nan g"),
+            to: directory + "/co2_carbontracker_output.log")
+
+        let total = try LogParser.aggregateConsumption(logDir: directory)
+        #expect(total.energy.isFinite && total.co2eq.isFinite)
+        #expect(total.runsCounted == python.runsCounted + 1)
+        #expect(abs(total.energy - (python.energy + 0.000104871566)) < 1e-12)
+        #expect(abs(total.co2eq - python.co2eq) < 1e-12)
+        #expect(total.warnings.count == 2)
     }
 
     @Test func truncatedLogsOfAKilledRunAreReadUpToTheCut() throws {
@@ -114,7 +149,10 @@ import Testing
         // Killed while writing epoch 3's power line, after the prediction was printed.
         let cut = try #require(standard.range(of: "for cpu: 50.5\n2026-11-21 06:34:49 - Carbon"))
         let killedStandard = String(standard[..<cut.lowerBound]) + "for cpu: 5"
-        let killedOutput = String(output[..<(try #require(output.range(of: "2026-11-21 06:34:49 - CarbonTracker: Average"))).lowerBound])
+        let killedOutput = String(
+            output[
+                ..<(try #require(output.range(of: "2026-11-21 06:34:49 - CarbonTracker: Average"))).lowerBound
+            ])
         try ParserTestSupport.write(killedStandard, to: directory + "/k_carbontracker.log")
         try ParserTestSupport.write(killedOutput, to: directory + "/k_carbontracker_output.log")
 
@@ -145,7 +183,8 @@ import Testing
         let range = try #require(latin.range(of: marker))
         latin.replaceSubrange(range, with: Data([0x53, 0x69, 0x6D, 0xE9]))
         try latin.write(to: URL(fileURLWithPath: directory + "/l_carbontracker.log"))
-        try FileManager.default.copyItem(atPath: source + "_output.log", toPath: directory + "/l_carbontracker_output.log")
+        try FileManager.default.copyItem(
+            atPath: source + "_output.log", toPath: directory + "/l_carbontracker_output.log")
 
         // 8 MB: a 3 MB line without a newline, 5 MB of other lines, then a real log.
         let huge = directory + "/h_carbontracker.log"
@@ -153,20 +192,25 @@ import Testing
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: huge))
         handle.write(Data(repeating: UInt8(ascii: "x"), count: 3_000_000))
         handle.write(Data("\n".utf8))
-        let filler = Data(String(repeating: "2026-11-21 06:34:50 - Monitoring thread started.\n", count: 10_000).utf8)
+        let filler = Data(
+            String(repeating: "2026-11-21 06:34:50 - Monitoring thread started.\n", count: 10_000).utf8)
         for _ in 0..<10 { handle.write(filler) }
         handle.write(try Data(contentsOf: URL(fileURLWithPath: source + ".log")))
         try handle.close()
-        try FileManager.default.copyItem(atPath: source + "_output.log", toPath: directory + "/h_carbontracker_output.log")
+        try FileManager.default.copyItem(
+            atPath: source + "_output.log", toPath: directory + "/h_carbontracker_output.log")
 
         let parse = try LogParser.parseAllLogs(logDir: directory)
         #expect(parse.entries.count == 3)
-        let garbageEntry = try #require(parse.entries.first { $0.standardFile.hasSuffix("/g_carbontracker.log") })
+        let garbageEntry = try #require(
+            parse.entries.first { $0.standardFile.hasSuffix("/g_carbontracker.log") })
         #expect(garbageEntry.actual == nil && garbageEntry.predicted == nil)
-        let latinEntry = try #require(parse.entries.first { $0.standardFile.hasSuffix("/l_carbontracker.log") })
+        let latinEntry = try #require(
+            parse.entries.first { $0.standardFile.hasSuffix("/l_carbontracker.log") })
         #expect(latinEntry.components.first?.devices == ["Sim\u{FFFD}"])
         #expect(latinEntry.components.first?.averagePowerWatts?.count == 3)
-        let hugeEntry = try #require(parse.entries.first { $0.standardFile.hasSuffix("/h_carbontracker.log") })
+        let hugeEntry = try #require(
+            parse.entries.first { $0.standardFile.hasSuffix("/h_carbontracker.log") })
         #expect(hugeEntry.components.first?.averagePowerWatts?.count == 3)
         #expect(parse.warnings.contains { $0.file == huge && $0.message.contains("longer than") })
         let total = try LogParser.aggregateConsumption(logDir: directory)
@@ -178,13 +222,18 @@ import Testing
         defer { ParserTestSupport.cleanUp(directory) }
         try ParserTestSupport.copyPythonLogs(to: directory)
         let fm = FileManager.default
-        try fm.createSymbolicLink(atPath: directory + "/loop_carbontracker.log", withDestinationPath: "loop_carbontracker.log")
-        try fm.createDirectory(atPath: directory + "/dir_carbontracker.log", withIntermediateDirectories: false)
+        try fm.createSymbolicLink(
+            atPath: directory + "/loop_carbontracker.log", withDestinationPath: "loop_carbontracker.log")
+        try fm.createDirectory(
+            atPath: directory + "/dir_carbontracker.log", withIntermediateDirectories: false)
         #expect(mkfifo(directory + "/fifo_carbontracker_output.log", 0o644) == 0)
         let parse = try LogParser.parseAllLogs(logDir: directory)
         #expect(parse.entries.count == 8, "the fifo is not opened, so nothing blocks")
         #expect(parse.warnings.count == 3, "\(parse.warnings)")
-        #expect(parse.warnings.contains { $0.file.hasSuffix("loop_carbontracker.log") && $0.message.contains("Cannot be examined") })
+        #expect(
+            parse.warnings.contains {
+                $0.file.hasSuffix("loop_carbontracker.log") && $0.message.contains("Cannot be examined")
+            })
     }
 
     /// Root reads any file, so this needs an unprivileged user.
@@ -207,7 +256,8 @@ import Testing
         let newest = directory + "/7557.73098_2026-11-21T063451Z_carbontracker.log"
         for name in try FileManager.default.contentsOfDirectory(atPath: directory) {
             let date = directory + "/" + name == newest ? Date() : Date(timeIntervalSince1970: 1_000_000)
-            try FileManager.default.setAttributes([.modificationDate: date], ofItemAtPath: directory + "/" + name)
+            try FileManager.default.setAttributes(
+                [.modificationDate: date], ofItemAtPath: directory + "/" + name)
         }
         let pair = try LogParser.getMostRecentLogs(logDir: directory)
         #expect(pair.standardLog == newest)

@@ -24,7 +24,8 @@ import Testing
     @Test func wrappedNumpyArraysAreJoined() {
         let text =
             Self.log(["Epoch 1:", "Duration: 0:00:02.00"])
-            + Self.stamp + "Average power usage (W) for gpu: [248.12345679 248.12345679 248.12345679 248.12345679\n"
+            + Self.stamp
+            + "Average power usage (W) for gpu: [248.12345679 248.12345679 248.12345679 248.12345679\n"
             + " 248.12345679 248.12345679]\n"
             + Self.log(["Average power usage (W) for cpu: 50.5"])
         let powers = LogParser.getAvgPowerUsages(text)
@@ -66,7 +67,9 @@ import Testing
     }
 
     @Test func earlyStopIsCaseInsensitive() {
-        #expect(LogParser.getEarlyStop(Self.log(["Training was interrupted before all 10 epochs were monitored."])))
+        #expect(
+            LogParser.getEarlyStop(
+                Self.log(["Training was interrupted before all 10 epochs were monitored."])))
         #expect(LogParser.getEarlyStop(Self.log(["training WAS interrupted"])))
         #expect(!LogParser.getEarlyStop(Self.log(["Monitoring thread ended."])))
     }
@@ -74,7 +77,8 @@ import Testing
     @Test func reportsWithoutEquivalentsAreRead() {
         let text =
             Self.stamp + "CarbonTracker: \nActual consumption for 3 epoch(s):\n\tTime:\t1:02:05\n"
-            + "\tEnergy:\t0.5 kWh\n\tCO2eq:\t200.25 g\n" + Self.stamp + "CarbonTracker: Finished monitoring.\n"
+            + "\tEnergy:\t0.5 kWh\n\tCO2eq:\t200.25 g\n" + Self.stamp
+            + "CarbonTracker: Finished monitoring.\n"
         let (actual, predicted) = LogParser.getConsumption(text)
         #expect(predicted == nil)
         #expect(
@@ -85,7 +89,9 @@ import Testing
 
     @Test func headingVariants() {
         func epochs(_ heading: String) -> Int?? {
-            let text = Self.stamp + "CarbonTracker: \n\(heading)\n\tTime:\t0:00:01\n\tEnergy:\t1 kWh\n\tCO2eq:\t2 g\n"
+            let text =
+                Self.stamp
+                + "CarbonTracker: \n\(heading)\n\tTime:\t0:00:01\n\tEnergy:\t1 kWh\n\tCO2eq:\t2 g\n"
             let (actual, predicted) = LogParser.getConsumption(text)
             return (actual ?? predicted).map(\.epochs)
         }

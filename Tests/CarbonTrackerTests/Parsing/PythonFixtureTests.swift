@@ -24,9 +24,11 @@ import Testing
         "7582.678931_2026-11-21T063456Z_carbontracker.log": Correction(
             actualEpochs: 3,
             actual: .init(
-                epochs: 3, durationSeconds: 1, energyKilowattHours: 0.000118023612, co2eqGrams: 0.052520507483),
+                epochs: 3, durationSeconds: 1, energyKilowattHours: 0.000118023612, co2eqGrams: 0.052520507483
+            ),
             predicted: .init(
-                epochs: 3, durationSeconds: 1, energyKilowattHours: 0.000118052536, co2eqGrams: 0.052533378416)),
+                epochs: 3, durationSeconds: 1, energyKilowattHours: 0.000118052536, co2eqGrams: 0.052533378416
+            )),
         "7594.780737_2026-11-21T063459Z_carbontracker.log": Correction(actualEpochs: 3),
         "run-a_7588.486238_2026-11-21T063457Z_carbontracker.log": Correction(actualEpochs: 3),
     ]
@@ -123,7 +125,8 @@ import Testing
         #expect(approximatelyEqual(aggregate.energy, chosenEnergy.reduce(0, +)))
         #expect(approximatelyEqual(aggregate.co2eq, chosenCO2.reduce(0, +)))
         #expect(aggregate.equivalentUnits == ["km travelled by car"])
-        #expect(approximatelyEqual(aggregate.equivalents["km travelled by car"], chosenKilometres.reduce(0, +)))
+        #expect(
+            approximatelyEqual(aggregate.equivalents["km travelled by car"], chosenKilometres.reduce(0, +)))
         // The corrected total differs from Python's, which double-counts predictions.
         let pythonEnergy = try #require(pythonAggregate["energy_kwh"] as? Double)
         #expect(!approximatelyEqual(aggregate.energy, pythonEnergy))

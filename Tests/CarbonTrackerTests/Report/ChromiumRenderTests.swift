@@ -10,7 +10,9 @@ import Testing
 @Suite struct ChromiumRenderTests {
     static let chromium: String? = {
         let environment = ProcessInfo.processInfo.environment
-        if let path = environment["CARBONTRACKER_CHROMIUM"], FileManager.default.isExecutableFile(atPath: path) {
+        if let path = environment["CARBONTRACKER_CHROMIUM"],
+            FileManager.default.isExecutableFile(atPath: path)
+        {
             return path
         }
         for directory in (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
@@ -50,12 +52,17 @@ import Testing
     /// Width and height from a PNG's IHDR chunk.
     static func pngSize(_ data: Data) -> (width: Int, height: Int)? {
         let bytes = [UInt8](data.prefix(24))
-        guard bytes.count == 24, bytes[0..<8] == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] else { return nil }
+        guard bytes.count == 24, bytes[0..<8] == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] else {
+            return nil
+        }
         func integer(_ offset: Int) -> Int { bytes[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) } }
         return (integer(16), integer(20))
     }
 
-    @Test(.enabled(if: chromium != nil, "no Chromium found: set CARBONTRACKER_CHROMIUM or apt-get install -y chromium"))
+    @Test(
+        .enabled(
+            if: chromium != nil,
+            "no Chromium found: set CARBONTRACKER_CHROMIUM or apt-get install -y chromium"))
     func reportRendersWithItsCharts() throws {
         let directory = try ParserTestSupport.scratchDirectory()
         defer { ParserTestSupport.cleanUp(directory) }
@@ -71,13 +78,16 @@ import Testing
         #expect(dom.contains("<path class=\"line\""))
 
         let window = ["--window-size=1000,2400"]
-        _ = try Self.runChromium(window + ["--screenshot=\(directory)/report.png", "file://" + reportPath], scratch: directory)
-        _ = try Self.runChromium(window + ["--screenshot=\(directory)/blank.png", "file://" + blankPath], scratch: directory)
+        _ = try Self.runChromium(
+            window + ["--screenshot=\(directory)/report.png", "file://" + reportPath], scratch: directory)
+        _ = try Self.runChromium(
+            window + ["--screenshot=\(directory)/blank.png", "file://" + blankPath], scratch: directory)
         let report = try Data(contentsOf: URL(fileURLWithPath: directory + "/report.png"))
         let blank = try Data(contentsOf: URL(fileURLWithPath: directory + "/blank.png"))
         let size = try #require(Self.pngSize(report), "the screenshot is a PNG")
         #expect(size.width == 1000 && size.height == 2400)
-        #expect(report.count > 5 * blank.count, "report \(report.count) bytes, blank page \(blank.count) bytes")
+        #expect(
+            report.count > 5 * blank.count, "report \(report.count) bytes, blank page \(blank.count) bytes")
         if let keep = ProcessInfo.processInfo.environment["CARBONTRACKER_SCREENSHOT_DIR"] {
             try? FileManager.default.copyItem(atPath: directory + "/report.png", toPath: keep + "/report.png")
         }

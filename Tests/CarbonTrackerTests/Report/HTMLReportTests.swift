@@ -12,7 +12,9 @@ import Testing
     static func svgElements(_ html: String) -> [String] {
         var result: [String] = []
         var rest = html[...]
-        while let start = rest.range(of: "<svg"), let end = rest.range(of: "</svg>", range: start.upperBound..<rest.endIndex) {
+        while let start = rest.range(of: "<svg"),
+            let end = rest.range(of: "</svg>", range: start.upperBound..<rest.endIndex)
+        {
             result.append(String(rest[start.lowerBound..<end.upperBound]))
             rest = rest[end.upperBound...]
         }
@@ -51,7 +53,8 @@ import Testing
         #expect(svgs.count == 3)
         for svg in svgs {
             let parser = XMLParser(data: Data(svg.utf8))
-            #expect(parser.parse(), "each chart is well-formed SVG: \(parser.parserError.map { "\($0)" } ?? "")")
+            #expect(
+                parser.parse(), "each chart is well-formed SVG: \(parser.parserError.map { "\($0)" } ?? "")")
         }
         #expect(svgs[0].contains("Average power per epoch"))
         #expect(Self.count("<circle", in: svgs[0]) == 8, "4 epochs × GPU and CPU")
@@ -85,7 +88,8 @@ import Testing
         #expect(Self.count("<circle", in: html) == 4 + 4, "power of 4 GPU epochs + 4 cumulative CO2 points")
         // The output log's path names the same run.
         let fromOutput = try HTMLReport(
-            standardLogFile: ParserTestSupport.pythonLogs + "/7569.321381_2026-11-21T063454Z_carbontracker_output.log")
+            standardLogFile: ParserTestSupport.pythonLogs
+                + "/7569.321381_2026-11-21T063454Z_carbontracker_output.log")
         #expect(fromOutput.render() == html)
     }
 
@@ -114,7 +118,8 @@ import Testing
         defer { ParserTestSupport.cleanUp(directory) }
         let started = directory + "/s_carbontracker.log"
         try ParserTestSupport.write(
-            "2026-11-21 06:34:48 - carbontracker version 2.4.7\n2026-11-21 06:34:48 - Epoch 1:\n", to: started)
+            "2026-11-21 06:34:48 - carbontracker version 2.4.7\n2026-11-21 06:34:48 - Epoch 1:\n", to: started
+        )
         let report = try HTMLReport(standardLogFile: started)
         #expect(report.warnings.contains { $0.contains("no duration line") })
         #expect(report.warnings.contains { $0.contains("No output log") })
@@ -125,7 +130,9 @@ import Testing
         let foreign = directory + "/notes_carbontracker.log"
         try ParserTestSupport.write("just some text\n", to: foreign)
         #expect(throws: CarbonTrackerError.self) { try HTMLReport(standardLogFile: foreign) }
-        #expect(throws: CarbonTrackerError.self) { try HTMLReport(standardLogFile: directory + "/missing.log") }
+        #expect(throws: CarbonTrackerError.self) {
+            try HTMLReport(standardLogFile: directory + "/missing.log")
+        }
         #expect {
             try report.write(toFile: directory + "/r.PDF")
         } throws: { error in
