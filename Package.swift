@@ -14,14 +14,17 @@ let package = Package(
         // NVML is loaded with dlopen at run time, so the package builds and runs without a driver.
         .target(name: "CNVML", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         .target(name: "CarbonTracker", dependencies: ["CNVML"]),
-        .executableTarget(name: "CarbonTrackerCLI", dependencies: ["CarbonTracker"]),
+        // The CLI's logic lives in a library target so tests can import it; main.swift only calls it.
+        .target(name: "CarbonTrackerCLICore", dependencies: ["CarbonTracker"]),
+        .executableTarget(name: "CarbonTrackerCLI", dependencies: ["CarbonTrackerCLICore"]),
         .executableTarget(
             name: "TrainingExample", dependencies: ["CarbonTracker"], path: "Examples/TrainingExample"),
         .executableTarget(
             name: "CarbonTrackerBenchmarks", dependencies: ["CarbonTracker"],
             path: "Benchmarks/CarbonTrackerBenchmarks"),
         .testTarget(
-            name: "CarbonTrackerTests", dependencies: ["CarbonTracker", "CarbonTrackerBenchmarks"],
+            name: "CarbonTrackerTests",
+            dependencies: ["CarbonTracker", "CarbonTrackerCLICore", "CarbonTrackerBenchmarks"],
             resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,1 +1,4 @@
-print("placeholder")
+import CarbonTrackerCLICore
+import Foundation
+
+exit(CarbonTrackerCommand.main(arguments: Array(CommandLine.arguments.dropFirst())))

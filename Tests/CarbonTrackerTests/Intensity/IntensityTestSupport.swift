@@ -120,7 +120,7 @@ enum IntensityTesting {
             "CARBONTRACKER_ELECTRICITYMAPS_URL": base + "/v3",
             "CARBONTRACKER_ENERGIDATASERVICE_URL": base,
             "CARBONTRACKER_CARBONINTENSITYGB_URL": base,
-            "CARBONTRACKER_HTTP_TIMEOUT": "0.5",
+            "CARBONTRACKER_HTTP_TIMEOUT": "1.5",
         ]
         environment.merge(extra) { _, new in new }
         return environment

@@ -90,7 +90,7 @@ import Testing
         ("HTTP 503", LoopbackHTTPServer.Reply.answer(status: 503, body: "{\"error\": \"maintenance\"}")),
         ("HTTP 429", .answer(status: 429, body: "", headers: ["Retry-After": "60"])),
         ("unexpected JSON", .json("{\"records\": \"none\"}")), ("empty body", .json("")),
-        ("127.0.0.1", .close), ("did not answer within 0.5 s", .hang),
+        ("127.0.0.1", .close), ("did not answer within 1.5 s", .hang),
     ])
     func aFailingProviderFallsBackToTheCountryAverageWithOneWarning(
         expected: String, reply: LoopbackHTTPServer.Reply
@@ -174,7 +174,7 @@ import Testing
             _ = source.summary()
             source.stop()
         }
-        #expect(elapsed < 0.05)
+        #expect(elapsed < 0.2)
     }
 
     @Test func aForecastIsTheProvidersPrognosisAveragedOverTheDuration() async throws {
@@ -202,9 +202,13 @@ import Testing
             IntensityTesting.environment(server, extra: ["CARBONTRACKER_COUNTRY": "DK"]))
         defer { source.stop() }
         #expect(try await wait(diagnostics, for: "Carbon intensity fetched"))
-        let start = ContinuousClock.now
-        let forecast = try await IntensityTesting.blocking { source.forecast(durationSeconds: 7200) }
-        #expect(start.duration(to: .now) < .seconds(1.5))
+        let (forecast, seconds) = try await IntensityTesting.blocking {
+            var forecast: IntensityEstimate!
+            let seconds = IntensityTesting.seconds { forecast = source.forecast(durationSeconds: 7200) }
+            return (forecast!, seconds)
+        }
+        // Bounded by the 1.5 s request time-out of the test environment (the server never answers).
+        #expect(seconds < 3)
         #expect(forecast == source.current())
         let warning = try #require(diagnostics.messages("WARNING").first)
         #expect(

@@ -1,0 +1,83 @@
+import Foundation
+
+extension LogParser {
+    /// The total consumption of every run in a log directory, for a paper's statement.
+    ///
+    /// ```swift
+    /// let total = try LogParser.aggregateConsumption(logDir: "logs")
+    /// print(total.energy, total.co2eq, total.equivalents)   // kWh, g, [unit: amount]
+    /// ```
+    public struct Aggregate: Sendable, Equatable {
+        /// Total energy in kilowatt-hours, with the PUE factor.
+        public var energyKilowattHours: Double
+        /// Total CO2-equivalent in grams.
+        public var co2eqGrams: Double
+        /// Total everyday equivalents, by unit.
+        public var equivalents: [String: Double]
+        /// The units of ``equivalents`` in the order they were first met, for stable printing.
+        public var equivalentUnits: [String]
+        /// Runs that contributed.
+        public var runsCounted: Int
+        /// Files skipped or partly read, and runs whose figures could not be added.
+        public var warnings: [Warning]
+
+        /// Total energy in kilowatt-hours (Python's `total_energy`).
+        public var energy: Double { energyKilowattHours }
+        /// Total CO2-equivalent in grams (Python's `total_co2eq`).
+        public var co2eq: Double { co2eqGrams }
+
+        /// Adds up the runs, each with ``Entry/aggregatedConsumption``.
+        /// - Parameter parse: The runs of a directory and the warnings met reading it.
+        public init(_ parse: DirectoryParse) {
+            energyKilowattHours = 0
+            co2eqGrams = 0
+            equivalents = [:]
+            equivalentUnits = []
+            runsCounted = 0
+            warnings = parse.warnings
+            for entry in parse.entries {
+                guard let consumption = entry.aggregatedConsumption else { continue }
+                // Python adds a NaN energy and so turns the whole total into NaN.
+                guard consumption.energyKilowattHours.isFinite else {
+                    warnings.append(
+                        Warning(
+                            file: entry.outputFile,
+                            message: "The energy figure is not a number; this run is left out of the totals.")
+                    )
+                    continue
+                }
+                runsCounted += 1
+                energyKilowattHours += consumption.energyKilowattHours
+                if consumption.co2eqGrams.isFinite {
+                    co2eqGrams += consumption.co2eqGrams
+                } else {
+                    warnings.append(
+                        Warning(
+                            file: entry.outputFile,
+                            message: "The CO2eq figure is not a number; only this run's energy is counted."))
+                }
+                for equivalent in consumption.equivalents where equivalent.amount.isFinite {
+                    if equivalents[equivalent.unit] == nil { equivalentUnits.append(equivalent.unit) }
+                    equivalents[equivalent.unit, default: 0] += equivalent.amount
+                }
+            }
+        }
+
+        /// The sentence Python's `print_aggregate` prints.
+        public var sentence: String {
+            var text =
+                "The training of models in this work is estimated to use "
+                + "\(Self.fixed16(energyKilowattHours)) kWh of electricity contributing to "
+                + "\(Self.fixed16(co2eqGrams / 1000)) kg of CO2eq. "
+            let parts = equivalentUnits.compactMap { unit in
+                equivalents[unit].map { "\(Self.fixed16($0)) \(unit)" }
+            }
+            if !parts.isEmpty {
+                text += "This is equivalent to \(parts.joined(separator: " or ")). "
+            }
+            return text + "Measured by carbontracker (https://github.com/lfwa/carbontracker)."
+        }
+
+        private static func fixed16(_ value: Double) -> String { String(format: "%.16f", value) }
+    }
+}

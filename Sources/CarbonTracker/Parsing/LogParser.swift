@@ -1,0 +1,248 @@
+import Dispatch
+import Foundation
+
+/// Reads the logs of this package and of Python carbontracker: Swift-named equivalents of
+/// Python's `carbontracker.parser` functions, with typed results and its bugs fixed.
+///
+/// ```swift
+/// let total = try LogParser.aggregateConsumption(logDir: "logs")
+/// print(total.sentence)   // "The training of models in this work is estimated to use ..."
+/// for entry in try LogParser.parseAllLogs(logDir: "logs").entries {
+///     print(entry.standardFile, entry.actual?.energyKilowattHours ?? 0)
+/// }
+/// ```
+///
+/// A file that cannot be read, is empty, has no partner or ends mid-line is skipped or read in part,
+/// with a ``Warning`` in the result; only a missing or unreadable directory throws. Files are read
+/// in one streaming pass each, on every core: 10,000 files take well under a second.
+public enum LogParser {
+    // MARK: Directories
+
+    /// Reads every run in a directory (Python's `parse_all_logs`).
+    /// - Parameter logDir: The directory the tracker wrote to.
+    /// - Returns: The runs ordered by standard-log path, and what was skipped.
+    /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory is missing or
+    ///   cannot be listed.
+    public static func parseAllLogs(logDir: String) throws -> DirectoryParse {
+        let (found, listingWarnings) = try LogDirectory.list(logDir)
+        let results = LockedBox([(entry: Entry?, warnings: [Warning])?](repeating: nil, count: found.count))
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, found.count))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var index = worker
+            while index < found.count {
+                let result = readEntry(found[index].pair)
+                results.withLock { $0[index] = result }
+                index += workers
+            }
+        }
+        var entries: [Entry] = []
+        var warnings = listingWarnings
+        for result in results.withLock({ $0 }) {
+            guard let result else { continue }
+            if let entry = result.entry { entries.append(entry) }
+            warnings += result.warnings
+        }
+        return DirectoryParse(entries: entries, warnings: warnings)
+    }
+
+    private static func readEntry(_ pair: FilePair) -> (entry: Entry?, warnings: [Warning]) {
+        let standard: StandardLog
+        let output: OutputLog
+        do {
+            standard = try parseStandardLog(file: pair.standardLog)
+            output = try parseOutputLog(file: pair.outputLog)
+        } catch {
+            let message = (error as? CarbonTrackerError)?.message ?? "\(error)"
+            return (nil, [Warning(file: pair.standardLog, message: "Run skipped: \(message)")])
+        }
+        let warnings =
+            standard.warnings.map { Warning(file: pair.standardLog, message: $0) }
+            + output.warnings.map { Warning(file: pair.outputLog, message: $0) }
+        let entry = Entry(
+            standardFile: pair.standardLog, outputFile: pair.outputLog,
+            components: ComponentLog.all(from: standard), earlyStop: standard.earlyStop,
+            actual: output.actual, predicted: output.predicted, standardLog: standard)
+        return (entry, warnings)
+    }
+
+    /// Reads one run's per-component figures (Python's `parse_logs`).
+    /// - Parameters:
+    ///   - logDir: The directory the tracker wrote to.
+    ///   - stdLogFile: The standard log to read (a path, or a name inside `logDir`); `nil` for the
+    ///     most recent run in `logDir`.
+    /// - Returns: One record per component, in log order.
+    /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the file cannot be read or
+    ///   `logDir` holds no run.
+    public static func parseLogs(logDir: String, stdLogFile: String? = nil) throws -> [ComponentLog] {
+        let path: String
+        if let stdLogFile {
+            path =
+                stdLogFile.hasPrefix("/") || FileManager.default.fileExists(atPath: stdLogFile)
+                ? stdLogFile : (logDir as NSString).appendingPathComponent(stdLogFile)
+        } else {
+            path = try getMostRecentLogs(logDir: logDir).standardLog
+        }
+        return ComponentLog.all(from: try parseStandardLog(file: path))
+    }
+
+    /// Lists the run pairs of a directory (Python's `get_all_logs`).
+    /// - Parameter logDir: The directory the tracker wrote to.
+    /// - Returns: Pairs of non-empty standard and output logs, and the files left out.
+    /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory is missing or
+    ///   cannot be listed.
+    public static func getAllLogs(logDir: String) throws -> Listing {
+        let (found, warnings) = try LogDirectory.list(logDir)
+        return Listing(pairs: found.map(\.pair), warnings: warnings)
+    }
+
+    /// The most recently modified run of a directory (Python's `get_most_recent_logs`).
+    /// - Parameter logDir: The directory the tracker wrote to.
+    /// - Returns: The standard and output logs of the same run.
+    /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory is missing or
+    ///   holds no complete pair.
+    public static func getMostRecentLogs(logDir: String) throws -> FilePair {
+        let (found, _) = try LogDirectory.list(logDir)
+        let latest = found.max { a, b in
+            (a.modified.tv_sec, a.modified.tv_nsec, a.pair.standardLog)
+                < (b.modified.tv_sec, b.modified.tv_nsec, b.pair.standardLog)
+        }
+        guard let latest else {
+            throw CarbonTrackerError(
+                .logParseFailed,
+                "'\(logDir)' holds no pair of non-empty carbontracker.log and carbontracker_output.log files. "
+                    + "Pass the directory the tracker wrote its logs to (its logDir).")
+        }
+        return latest.pair
+    }
+
+    // MARK: Aggregates
+
+    /// Adds up every run in a directory (Python's `aggregate_consumption`).
+    /// - Parameter logDir: The directory the tracker wrote to.
+    /// - Returns: Total energy (kWh), CO2eq (g) and equivalents, with the warnings met.
+    /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory is missing or
+    ///   cannot be listed.
+    public static func aggregateConsumption(logDir: String) throws -> Aggregate {
+        Aggregate(try parseAllLogs(logDir: logDir))
+    }
+
+    /// The sentence Python's `print_aggregate` prints for a directory.
+    /// - Parameter logDir: The directory the tracker wrote to.
+    /// - Returns: "The training of models in this work is estimated to use ...".
+    /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory is missing or
+    ///   cannot be listed.
+    public static func aggregateSentence(logDir: String) throws -> String {
+        try aggregateConsumption(logDir: logDir).sentence
+    }
+
+    /// Writes the aggregate sentence to standard output and each warning to standard error
+    /// (Python's `print_aggregate`).
+    /// - Parameters:
+    ///   - logDir: The directory the tracker wrote to.
+    ///   - console: Where to write; the process's streams by default.
+    /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory is missing or
+    ///   cannot be listed.
+    public static func printAggregate(logDir: String, console: ConsoleOutput = .process) throws {
+        let aggregate = try aggregateConsumption(logDir: logDir)
+        for warning in aggregate.warnings {
+            console.standardError("CarbonTracker: WARNING - \(warning)\n")
+        }
+        console.standardOutput(aggregate.sentence + "\n")
+    }
+
+    // MARK: Log text
+
+    /// Reads the actual and predicted reports from an output log's text (Python's `get_consumption`).
+    /// - Parameter outputLogData: The text of a `..._carbontracker_output.log`.
+    /// - Returns: The first complete report of each kind, or `nil`.
+    public static func getConsumption(_ outputLogData: String) -> (
+        actual: Consumption?, predicted: Consumption?
+    ) {
+        let output = parseOutputLog(outputLogData)
+        return (output.actual, output.predicted)
+    }
+
+    /// Whether training stopped before all monitored epochs (Python's `get_early_stop`).
+    /// - Parameter standardLogData: The text of a `..._carbontracker.log`.
+    /// - Returns: `true` when the log says "Training was interrupted".
+    public static func getEarlyStop(_ standardLogData: String) -> Bool {
+        parseStandardLog(standardLogData).earlyStop
+    }
+
+    /// The devices of each component (Python's `get_devices`).
+    /// - Parameter standardLogData: The text of a `..._carbontracker.log`.
+    /// - Returns: Lower-case component name to device names; empty when the line is missing.
+    public static func getDevices(_ standardLogData: String) -> [String: [String]] {
+        Dictionary(
+            parseStandardLog(standardLogData).components.map { ($0.name, $0.devices) },
+            uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Every epoch duration in seconds, in log order (Python's `get_epoch_durations`).
+    /// - Parameter standardLogData: The text of a `..._carbontracker.log`.
+    /// - Returns: Durations in seconds.
+    public static func getEpochDurations(_ standardLogData: String) -> [Double] {
+        parseStandardLog(standardLogData).epochs.compactMap(\.durationSeconds)
+    }
+
+    /// Every epoch's average power per device, by component (Python's `get_avg_power_usages`).
+    /// - Parameter standardLogData: The text of a `..._carbontracker.log`.
+    /// - Returns: Component name to one array of watts per epoch; an epoch logged as `None` is empty.
+    public static func getAvgPowerUsages(_ standardLogData: String) -> [String: [[Double]]] {
+        var result: [String: [[Double]]] = [:]
+        for epoch in parseStandardLog(standardLogData).epochs {
+            for component in epoch.components {
+                result[component.name, default: []].append(component.averagePowerWatts)
+            }
+        }
+        return result
+    }
+
+    // MARK: Whole files
+
+    /// Reads a standard log's text.
+    /// - Parameter text: The text of a `..._carbontracker.log`.
+    /// - Returns: Everything read from it.
+    public static func parseStandardLog(_ text: String) -> StandardLog {
+        var scanner = StandardLogScanner()
+        LogFileReader.forEachLine(text: text) { scanner.consume($0) }
+        return scanner.finish(endedMidLine: false)
+    }
+
+    /// Reads a standard log file in one streaming pass.
+    /// - Parameter file: Path of a `..._carbontracker.log`.
+    /// - Returns: Everything read from it; a partial last line is ignored with a warning.
+    /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the file cannot be read.
+    public static func parseStandardLog(file: String) throws -> StandardLog {
+        var scanner = StandardLogScanner()
+        let outcome = try LogFileReader.forEachLine(path: file) { scanner.consume($0) }
+        var log = scanner.finish(endedMidLine: outcome.endedMidLine)
+        if outcome.longLines > 0 { log.warnings.append(longLineWarning(outcome.longLines)) }
+        return log
+    }
+
+    /// Reads an output log's text.
+    /// - Parameter text: The text of a `..._carbontracker_output.log`.
+    /// - Returns: Its reports.
+    public static func parseOutputLog(_ text: String) -> OutputLog {
+        var scanner = OutputLogScanner()
+        LogFileReader.forEachLine(text: text) { scanner.consume($0) }
+        return scanner.finish(endedMidLine: false)
+    }
+
+    /// Reads an output log file in one streaming pass.
+    /// - Parameter file: Path of a `..._carbontracker_output.log`.
+    /// - Returns: Its reports; a partial last line is ignored with a warning.
+    /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the file cannot be read.
+    public static func parseOutputLog(file: String) throws -> OutputLog {
+        var scanner = OutputLogScanner()
+        let outcome = try LogFileReader.forEachLine(path: file) { scanner.consume($0) }
+        var output = scanner.finish(endedMidLine: outcome.endedMidLine)
+        if outcome.longLines > 0 { output.warnings.append(longLineWarning(outcome.longLines)) }
+        return output
+    }
+
+    private static func longLineWarning(_ count: Int) -> String {
+        "\(count) line(s) longer than \(LogFileReader.maximumLineBytes) bytes were skipped (not a carbontracker log?)."
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+
+/// A self-contained HTML report of one run: summary, charts and a table of epochs.
+///
+/// ```swift
+/// let report = try HTMLReport(standardLogFile: "logs/1234.5_2026-01-01T000000Z_carbontracker.log")
+/// try report.write(toFile: "report.html")
+/// ```
+///
+/// The page has inline CSS and inline SVG charts only: no script, font or image is fetched, so it
+/// opens offline and can be printed to PDF from any browser. It reads logs of this package and of
+/// Python carbontracker. Cost: linear in the number of epochs (about 1 KB of HTML per epoch).
+public struct HTMLReport: Sendable {
+    /// The parsed standard log.
+    public var standardLog: LogParser.StandardLog
+    /// The parsed output log of the same run, when found.
+    public var outputLog: LogParser.OutputLog?
+    /// The standard log's path, shown in the report.
+    public var sourceName: String
+    /// What could not be read, one sentence each.
+    public var warnings: [String]
+
+    /// Reads a run's standard log and, next to it, its output log.
+    /// - Parameter standardLogFile: Path of a `..._carbontracker.log` (an `_output.log` path is
+    ///   accepted and means the same run).
+    /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the file cannot be read or
+    ///   is not a carbontracker log.
+    public init(standardLogFile: String) throws {
+        var standardPath = standardLogFile
+        if standardPath.hasSuffix(LogDirectory.outputSuffix) {
+            standardPath =
+                String(standardPath.dropLast(LogDirectory.outputSuffix.count)) + LogDirectory.standardSuffix
+        }
+        let log = try LogParser.parseStandardLog(file: standardPath)
+        guard log.version != nil || !log.epochs.isEmpty || !log.components.isEmpty else {
+            throw CarbonTrackerError(
+                .logParseFailed,
+                "'\(standardPath)' is not a carbontracker log (no version, component or epoch line). "
+                    + "Pass a ..._carbontracker.log file.")
+        }
+        var warnings = log.warnings
+        var output: LogParser.OutputLog?
+        if standardPath.hasSuffix(LogDirectory.standardSuffix) {
+            let outputPath =
+                String(standardPath.dropLast(LogDirectory.standardSuffix.count)) + LogDirectory.outputSuffix
+            if FileManager.default.fileExists(atPath: outputPath) {
+                output = try? LogParser.parseOutputLog(file: outputPath)
+                warnings +=
+                    output?.warnings ?? [
+                        "'\(outputPath)' cannot be read; totals are computed from the epochs."
+                    ]
+            } else {
+                warnings.append(
+                    "No output log next to the standard log; totals are computed from the epochs.")
+            }
+        }
+        self.init(standardLog: log, outputLog: output, sourceName: standardPath)
+        self.warnings = warnings
+    }
+
+    /// Creates a report from parsed logs.
+    /// - Parameters:
+    ///   - standardLog: The run's standard log.
+    ///   - outputLog: The run's output log, if any.
+    ///   - sourceName: A name for the run shown in the report.
+    public init(standardLog: LogParser.StandardLog, outputLog: LogParser.OutputLog?, sourceName: String) {
+        self.standardLog = standardLog
+        self.outputLog = outputLog
+        self.sourceName = sourceName
+        self.warnings = []
+    }
+
+    /// Writes the report.
+    /// - Parameter path: Where to write; must not end in `.pdf`.
+    /// - Throws: ``CarbonTrackerError`` with code `.invalidConfiguration` for a `.pdf` path and
+    ///   `.logWriteFailed` when the file cannot be written.
+    public func write(toFile path: String) throws {
+        if path.lowercased().hasSuffix(".pdf") {
+            throw CarbonTrackerError(
+                .invalidConfiguration,
+                "PDF reports are not supported: write an .html file instead and print it to PDF from a browser."
+            )
+        }
+        do {
+            try Data(render().utf8).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw CarbonTrackerError(
+                .logWriteFailed, "Cannot write the report to '\(path)': \(error.localizedDescription).")
+        }
+    }
+
+    /// The report as one HTML document.
+    /// - Returns: A complete HTML page.
+    public func render() -> String {
+        let model = ReportModel(standardLog: standardLog, output: outputLog)
+        var html = """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>Carbon report – \(ReportFormat.escape((sourceName as NSString).lastPathComponent))</title>
+            <style>\(Self.style)</style>
+            </head>
+            <body>
+            <h1>Carbon emissions report</h1>
+            <p class="subtitle">\(ReportFormat.escape(subtitle))</p>
+
+            """
+        html += ReportSections.summary(model, log: standardLog, output: outputLog)
+        html += ReportSections.components(model)
+        html += ReportSections.charts(model)
+        html += ReportSections.epochTable(model)
+        if !warnings.isEmpty {
+            html += "<h2>Warnings</h2>\n<ul class=\"warnings\">\n"
+            for warning in warnings { html += "<li>\(ReportFormat.escape(warning))</li>\n" }
+            html += "</ul>\n"
+        }
+        return html + "</body>\n</html>\n"
+    }
+
+    private var subtitle: String {
+        var parts = ["Log \((sourceName as NSString).lastPathComponent)"]
+        if let version = standardLog.version { parts.append("carbontracker \(version)") }
+        if let first = standardLog.firstTimestamp, let last = standardLog.lastTimestamp {
+            parts.append("\(first) – \(last)")
+        }
+        return parts.joined(separator: " · ")
+    }
+
+    private static let style = """
+        body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:2rem auto;\
+        max-width:960px;padding:0 1rem;color:#1c2331;background:#fff}
+        h1{color:#1A237E;margin-bottom:.2rem}h2{color:#1A237E;border-bottom:2px solid #C5CAE9;padding-bottom:.2rem;\
+        margin-top:2rem}
+        .subtitle{color:#455A64;margin-top:0}
+        .kpis{display:flex;flex-wrap:wrap;gap:1rem}.kpi{flex:1 1 180px;background:#E8EAF6;border:1px solid #C5CAE9;\
+        border-radius:8px;padding:.8rem 1rem}.kpi .value{font-size:1.6rem;font-weight:700;color:#1A237E}\
+        .kpi .label{font-size:.85rem;color:#455A64}
+        table{border-collapse:collapse;width:100%;margin-top:.5rem;font-size:.9rem}th,td{border:1px solid #C5CAE9;\
+        padding:.3rem .5rem;text-align:left}th{background:#E8EAF6}td.num{text-align:right;\
+        font-variant-numeric:tabular-nums}
+        dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dl.facts dt{font-weight:600}\
+        dl.facts dd{margin:0}
+        svg.chart{width:100%;height:auto;margin:.5rem 0 1rem;background:#fff;border:1px solid #E8EAF6}
+        svg .title{font-size:15px;font-weight:600;fill:#1A237E}svg .legend,svg .xtick,svg .ytick,svg .xlabel,\
+        svg .ylabel,svg .empty{font-size:12px;fill:#37474F}svg .ytick{text-anchor:end}svg .xtick,svg .xlabel,\
+        svg .ylabel,svg .empty{text-anchor:middle}svg .grid{stroke:#E0E3F0;stroke-width:1}\
+        svg .axis{stroke:#546E7A;stroke-width:1}svg .line{fill:none;stroke-width:2.5}
+        .note{color:#546E7A;font-size:.85rem}.warnings li{color:#8D3B00}
+        """
+}

@@ -1,0 +1,181 @@
+import Foundation
+
+/// A small inline SVG chart over epochs: lines with markers, or stacked bars.
+///
+/// No script and no external resource: hovering a point shows its value through SVG `<title>`.
+/// Cost: a few elements per epoch and series; markers are left out beyond 60 epochs.
+struct SVGChart {
+    enum Style {
+        case lines
+        case stackedBars
+    }
+
+    struct Series {
+        var name: String
+        var color: String
+        /// One value per category; `nil` leaves a gap.
+        var values: [Double?]
+    }
+
+    var title: String
+    var yLabel: String
+    var xLabel = "Epoch"
+    var categories: [Int]
+    var series: [Series]
+    var style: Style
+
+    private let width = 720.0
+    private let height = 320.0
+    private let left = 72.0
+    private let right = 16.0
+    private let top = 56.0
+    private let bottom = 48.0
+
+    init(title: String, yLabel: String, categories: [Int], series: [Series], style: Style) {
+        self.title = title
+        self.yLabel = yLabel
+        self.categories = categories
+        self.series = series
+        self.style = style
+    }
+
+    func render() -> String {
+        let plotWidth = width - left - right
+        let plotHeight = height - top - bottom
+        var svg =
+            "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" "
+            + "role=\"img\" aria-label=\"\(ReportFormat.escape(title))\">\n"
+        svg += "<text class=\"title\" x=\"\(left)\" y=\"20\">\(ReportFormat.escape(title))</text>\n"
+        svg += legend()
+        guard !categories.isEmpty, !series.isEmpty else {
+            svg +=
+                "<text class=\"empty\" x=\"\(width / 2)\" y=\"\(top + plotHeight / 2)\">No epochs recorded</text>\n"
+            return svg + "</svg>"
+        }
+        let maximum = niceMaximum(dataMaximum())
+        let step = niceStep(maximum / 5)
+        func y(_ value: Double) -> Double { top + plotHeight - value / maximum * plotHeight }
+        let band = plotWidth / Double(categories.count)
+        func x(_ index: Int) -> Double { left + (Double(index) + 0.5) * band }
+
+        var tick = 0.0
+        while tick <= maximum * 1.000001 {
+            svg +=
+                "<line class=\"grid\" x1=\"\(left)\" y1=\(q(y(tick))) x2=\"\(left + plotWidth)\" y2=\(q(y(tick)))/>\n"
+            svg +=
+                "<text class=\"ytick\" x=\"\(left - 6)\" y=\(q(y(tick) + 4))>\(ReportFormat.number(tick))</text>\n"
+            tick += step
+        }
+        let labelEvery = max(1, Int((Double(categories.count) / 12).rounded(.up)))
+        for (index, category) in categories.enumerated() where index % labelEvery == 0 {
+            svg +=
+                "<text class=\"xtick\" x=\(q(x(index))) y=\"\(top + plotHeight + 16)\">\(category)</text>\n"
+        }
+        svg +=
+            "<line class=\"axis\" x1=\"\(left)\" y1=\"\(top + plotHeight)\" x2=\"\(left + plotWidth)\" y2=\"\(top + plotHeight)\"/>\n"
+        svg +=
+            "<line class=\"axis\" x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(top + plotHeight)\"/>\n"
+        svg +=
+            "<text class=\"xlabel\" x=\"\(left + plotWidth / 2)\" y=\"\(height - 8)\">\(ReportFormat.escape(xLabel))</text>\n"
+        svg +=
+            "<text class=\"ylabel\" transform=\"translate(16 \(top + plotHeight / 2)) rotate(-90)\">"
+            + "\(ReportFormat.escape(yLabel))</text>\n"
+
+        switch style {
+        case .lines: svg += lines(x: x, y: y)
+        case .stackedBars: svg += bars(x: x, y: y, band: band)
+        }
+        return svg + "</svg>"
+    }
+
+    private func lines(x: (Int) -> Double, y: (Double) -> Double) -> String {
+        var svg = ""
+        let markers = categories.count <= 60
+        for item in series {
+            var path = ""
+            var drawing = false
+            for (index, value) in item.values.enumerated() {
+                guard let value, value.isFinite else {
+                    drawing = false
+                    continue
+                }
+                path += "\(drawing ? "L" : "M")\(fmt(x(index))) \(fmt(y(value))) "
+                drawing = true
+            }
+            svg += "<path class=\"line\" d=\"\(path)\" stroke=\"\(item.color)\"/>\n"
+            for (index, value) in item.values.enumerated() {
+                guard let value, value.isFinite, markers || item.values.count == 1 else { continue }
+                svg +=
+                    "<circle cx=\(q(x(index))) cy=\(q(y(value))) r=\"4\" fill=\"\(item.color)\">"
+                    + "<title>\(ReportFormat.escape(item.name)), epoch \(categories[index]): "
+                    + "\(ReportFormat.number(value)) \(ReportFormat.escape(yLabel))</title></circle>\n"
+            }
+        }
+        return svg
+    }
+
+    private func bars(x: (Int) -> Double, y: (Double) -> Double, band: Double) -> String {
+        var svg = ""
+        let barWidth = max(1, band * 0.7)
+        for index in categories.indices {
+            var base = 0.0
+            for item in series {
+                guard let value = item.values[index], value.isFinite, value > 0 else { continue }
+                let top = y(base + value)
+                svg +=
+                    "<rect x=\(q(x(index) - barWidth / 2)) y=\(q(top)) width=\(q(barWidth)) "
+                    + "height=\(q(y(base) - top)) fill=\"\(item.color)\"><title>\(ReportFormat.escape(item.name)), "
+                    + "epoch \(categories[index]): \(ReportFormat.number(value)) \(ReportFormat.escape(yLabel))</title></rect>\n"
+                base += value
+            }
+        }
+        return svg
+    }
+
+    private func legend() -> String {
+        var svg = ""
+        var offset = left
+        for item in series {
+            svg += "<rect x=\(q(offset)) y=\"32\" width=\"12\" height=\"12\" fill=\"\(item.color)\"/>\n"
+            svg +=
+                "<text class=\"legend\" x=\(q(offset + 16)) y=\"42\">\(ReportFormat.escape(item.name))</text>\n"
+            offset += 28 + Double(item.name.count) * 7
+        }
+        return svg
+    }
+
+    private func dataMaximum() -> Double {
+        var maximum = 0.0
+        switch style {
+        case .lines:
+            for item in series {
+                for value in item.values { if let value, value.isFinite { maximum = max(maximum, value) } }
+            }
+        case .stackedBars:
+            for index in categories.indices {
+                let total = series.reduce(0.0) { sum, item in
+                    guard let value = item.values[index], value.isFinite, value > 0 else { return sum }
+                    return sum + value
+                }
+                maximum = max(maximum, total)
+            }
+        }
+        return maximum
+    }
+
+    /// 1, 2, 2.5 or 5 times a power of ten, at least `value`.
+    private func niceMaximum(_ value: Double) -> Double {
+        guard value > 0 else { return 1 }
+        return (value / niceStep(value / 5)).rounded(.up) * niceStep(value / 5)
+    }
+
+    private func niceStep(_ rough: Double) -> Double {
+        guard rough > 0, rough.isFinite else { return 1 }
+        let power = pow(10, (log10(rough)).rounded(.down))
+        for factor in [1.0, 2, 2.5, 5, 10] where factor * power >= rough { return factor * power }
+        return 10 * power
+    }
+
+    private func fmt(_ value: Double) -> String { String(format: "%.1f", value) }
+    private func q(_ value: Double) -> String { "\"\(fmt(value))\"" }
+}

@@ -1,0 +1,197 @@
+import Foundation
+
+/// Parses the `carbontracker` command line from one table of flags, so adding a flag is one row.
+///
+/// Options come first, as `--name value` or `--name=value`; the first argument that is not an
+/// option, or everything after `--`, is the command. Unlike Python's `parse_known_args`, flags after
+/// the command belong to the command (`carbontracker python train.py --output x` passes `--output x`
+/// to `train.py`), and unknown flags are errors rather than the start of the command.
+enum CLIArguments {
+    /// How a flag's value is read.
+    enum Value: Sendable {
+        case none(@Sendable (inout CLIOptions) -> Void)
+        case text(@Sendable (inout CLIOptions, String) -> Void)
+        case number(@Sendable (inout CLIOptions, Double) -> Void)
+        case keys(@Sendable (inout CLIOptions, [String: String]) -> Void)
+    }
+
+    /// One flag: every spelling, the help line, and what it sets.
+    struct Flag: Sendable {
+        var names: [String]
+        var placeholder: String?
+        var help: String
+        var value: Value
+    }
+
+    static let flags: [Flag] = [
+        Flag(names: ["--help", "-h"], help: "Show this help and exit.", value: .none { $0.help = true }),
+        Flag(
+            names: ["--log_dir", "--log-dir"], placeholder: "DIR",
+            help: "Log directory for tracked commands (default ./logs).", value: .text { $0.logDir = $1 }),
+        Flag(
+            names: ["--api_keys", "--api-keys"], placeholder: "JSON",
+            help: "Intensity provider keys, e.g. '{\"electricitymaps\": \"KEY\"}'.",
+            value: .keys { $0.apiKeys = $1 }),
+        Flag(
+            names: ["--parse"], placeholder: "DIR",
+            help: "Print the total consumption of every run in DIR and exit.",
+            value: .text { $0.parseDirectory = $1 }),
+        Flag(
+            names: ["--report"], placeholder: "LOGFILE",
+            help: "Write an HTML report of the run in LOGFILE (a ..._carbontracker.log) and exit.",
+            value: .text { $0.reportLogFile = $1 }),
+        Flag(
+            names: ["--output"], placeholder: "PATH",
+            help: "Where --report writes (default carbon_report.html).",
+            value: .text { $0.output = $1 }),
+        Flag(
+            names: ["--sim-cpu", "--sim_cpu"], placeholder: "NAME",
+            help: "Simulated CPU name (needs --sim-cpu-tdp).", value: .text { $0.simCPU = $1 }),
+        Flag(
+            names: ["--sim-cpu-tdp", "--sim_cpu_tdp"], placeholder: "WATTS",
+            help: "Simulated CPU TDP in watts.",
+            value: .number { $0.simCPUTDP = $1 }),
+        Flag(
+            names: ["--sim-cpu-util", "--sim_cpu_util"], placeholder: "0..1",
+            help: "Simulated CPU utilisation (default 0.5).", value: .number { $0.simCPUUtil = $1 }),
+        Flag(
+            names: ["--sim-gpu", "--sim_gpu"], placeholder: "NAME",
+            help: "Simulated GPU name (needs --sim-gpu-watts).", value: .text { $0.simGPU = $1 }),
+        Flag(
+            names: ["--sim-gpu-watts", "--sim_gpu_watts"], placeholder: "WATTS",
+            help: "Simulated GPU power in watts.", value: .number { $0.simGPUWatts = $1 }),
+        Flag(
+            names: ["--sim-gpu-util", "--sim_gpu_util"], placeholder: "0..1",
+            help: "Simulated GPU utilisation (default 0.5).", value: .number { $0.simGPUUtil = $1 }),
+    ]
+
+    /// Parses the arguments after the program name.
+    /// - Throws: ``CLIUsageError`` for an unknown flag, a missing or bad value, or a bad combination.
+    static func parse(_ arguments: [String]) throws(CLIUsageError) -> CLIOptions {
+        var options = CLIOptions()
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "--" {
+                options.command = Array(arguments[(index + 1)...])
+                break
+            }
+            guard argument.hasPrefix("-"), argument != "-" else {
+                options.command = Array(arguments[index...])
+                break
+            }
+            var name = argument
+            var inlineValue: String?
+            if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
+                name = String(argument[..<equals])
+                inlineValue = String(argument[argument.index(after: equals)...])
+            }
+            guard let flag = flags.first(where: { $0.names.contains(name) }) else {
+                throw CLIUsageError(message: "unknown option '\(name)'")
+            }
+            if case .none(let apply) = flag.value {
+                guard inlineValue == nil else {
+                    throw CLIUsageError(message: "option \(name) takes no value")
+                }
+                apply(&options)
+                index += 1
+                continue
+            }
+            let value: String
+            if let inlineValue {
+                value = inlineValue
+                index += 1
+            } else {
+                guard index + 1 < arguments.count else {
+                    throw CLIUsageError(
+                        message: "option \(name) needs a value (\(flag.placeholder ?? "VALUE"))")
+                }
+                value = arguments[index + 1]
+                index += 2
+            }
+            try apply(flag.value, name: name, value: value, to: &options)
+        }
+        try validate(options)
+        return options
+    }
+
+    private static func apply(
+        _ kind: Value, name: String, value: String, to options: inout CLIOptions
+    ) throws(CLIUsageError) {
+        switch kind {
+        case .none(let apply):
+            apply(&options)
+        case .text(let apply):
+            guard !value.isEmpty else {
+                throw CLIUsageError(message: "option \(name) needs a non-empty value")
+            }
+            apply(&options, value)
+        case .number(let apply):
+            guard let number = Double(value), number.isFinite, !value.lowercased().hasPrefix("0x") else {
+                throw CLIUsageError(message: "option \(name): '\(value)' is not a number")
+            }
+            apply(&options, number)
+        case .keys(let apply):
+            apply(&options, try apiKeys(value, name: name))
+        }
+    }
+
+    /// Reads `{"provider": "KEY"}`; Python-style single quotes are accepted too, as Python's
+    /// `ast.literal_eval` did.
+    static func apiKeys(_ text: String, name: String) throws(CLIUsageError) -> [String: String] {
+        for candidate in [text, text.replacingOccurrences(of: "'", with: "\"")] {
+            if let object = try? JSONSerialization.jsonObject(with: Data(candidate.utf8)),
+                let keys = object as? [String: String]
+            {
+                return keys
+            }
+        }
+        throw CLIUsageError(
+            message: "option \(name): expected a JSON object of strings like '{\"electricitymaps\": \"KEY\"}'"
+        )
+    }
+
+    private static func validate(_ options: CLIOptions) throws(CLIUsageError) {
+        if options.help { return }
+        if options.parseDirectory != nil && options.reportLogFile != nil {
+            throw CLIUsageError(message: "--parse and --report cannot be used together")
+        }
+        if options.parseDirectory != nil || options.reportLogFile != nil {
+            if !options.command.isEmpty {
+                throw CLIUsageError(
+                    message: "--parse and --report do not run a command; remove '\(options.command[0])'")
+            }
+            return
+        }
+        if options.command.isEmpty {
+            throw CLIUsageError(message: "no command to run")
+        }
+    }
+
+    /// The full help text.
+    static var help: String {
+        var lines = [
+            usage, "",
+            "Runs COMMAND (without a shell) as one tracked epoch: its energy use and carbon footprint are",
+            "printed and logged. Standard streams pass through, SIGINT and SIGTERM are forwarded, and the",
+            "exit status is the command's (128 + signal number if it was killed).", "", "Options:",
+        ]
+        for flag in flags {
+            let names = flag.names.joined(separator: ", ")
+            let left = "  " + names + (flag.placeholder.map { " " + $0 } ?? "")
+            let padded =
+                left.count < 34 ? left.padding(toLength: 34, withPad: " ", startingAt: 0) : left + "  "
+            lines.append(padded + flag.help)
+        }
+        lines += [
+            "", "Examples:", "  carbontracker --sim-cpu Xeon --sim-cpu-tdp 100 -- python train.py",
+            "  carbontracker --parse ./logs",
+            "  carbontracker --report ./logs/1234.5_2026-01-01T000000Z_carbontracker.log --output report.html",
+        ]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The one-line usage.
+    static let usage =
+        "usage: carbontracker [options] [--] COMMAND [ARGS...] | --parse DIR | --report LOGFILE [--output PATH]"
+}

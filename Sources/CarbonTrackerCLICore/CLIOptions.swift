@@ -1,0 +1,37 @@
+/// What the `carbontracker` command line asks for, after parsing.
+struct CLIOptions: Equatable, Sendable {
+    /// Where tracked runs write their logs (`--log_dir`).
+    var logDir = "./logs"
+    /// Carbon-intensity provider keys (`--api_keys`).
+    var apiKeys: [String: String]?
+    /// A log directory whose runs to add up (`--parse`).
+    var parseDirectory: String?
+    /// A standard log to turn into a report (`--report`).
+    var reportLogFile: String?
+    /// Where the report goes (`--output`).
+    var output = "carbon_report.html"
+    /// Simulated CPU name (`--sim-cpu`).
+    var simCPU: String?
+    /// Simulated CPU TDP in watts (`--sim-cpu-tdp`).
+    var simCPUTDP: Double?
+    /// Simulated CPU utilisation in 0...1 (`--sim-cpu-util`).
+    var simCPUUtil: Double?
+    /// Simulated GPU name (`--sim-gpu`).
+    var simGPU: String?
+    /// Simulated GPU power in watts (`--sim-gpu-watts`).
+    var simGPUWatts: Double?
+    /// Simulated GPU utilisation in 0...1 (`--sim-gpu-util`).
+    var simGPUUtil: Double?
+    /// `--help` was given.
+    var help = false
+    /// The program to run and its arguments.
+    var command: [String] = []
+}
+
+/// A command line that cannot be run as given; printed as one line, then the usage, exit status 2.
+struct CLIUsageError: Error, Equatable, CustomStringConvertible {
+    /// What is wrong, in one line.
+    var message: String
+
+    var description: String { message }
+}

@@ -1,0 +1,124 @@
+import CarbonTracker
+import Foundation
+
+/// The `carbontracker` command: tracks a command as one epoch, adds up a log directory, or writes
+/// an HTML report.
+///
+/// ```swift
+/// exit(CarbonTrackerCommand.main(arguments: Array(CommandLine.arguments.dropFirst())))
+/// ```
+public enum CarbonTrackerCommand {
+    /// Runs the command line and returns the process exit status.
+    /// - Parameters:
+    ///   - arguments: The arguments after the program name.
+    ///   - environment: The environment, for `PATH` and the tracker's overrides.
+    ///   - console: Where messages go.
+    /// - Returns: 0 on success, 1 when a log or report cannot be read or written, 2 for a bad command
+    ///   line, 126/127 when the command cannot be run, else the command's own status.
+    public static func main(
+        arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
+        console: ConsoleOutput = .process
+    ) -> Int32 {
+        let options: CLIOptions
+        do {
+            options = try CLIArguments.parse(arguments)
+        } catch {
+            return usageError(error.message, console: console)
+        }
+        if options.help {
+            console.standardOutput(CLIArguments.help)
+            return 0
+        }
+        if let directory = options.parseDirectory {
+            return parse(directory, console: console)
+        }
+        if let logFile = options.reportLogFile {
+            return report(logFile, output: options.output, console: console)
+        }
+        return track(options, environment: environment, console: console)
+    }
+
+    private static func usageError(_ message: String, console: ConsoleOutput) -> Int32 {
+        console.standardError(
+            "carbontracker: error: \(message)\n\(CLIArguments.usage)\nTry 'carbontracker --help' for more.\n")
+        return 2
+    }
+
+    private static func failure(_ message: String, console: ConsoleOutput) -> Int32 {
+        console.standardError("carbontracker: error: \(message)\n")
+        return 1
+    }
+
+    private static func parse(_ directory: String, console: ConsoleOutput) -> Int32 {
+        do {
+            try LogParser.printAggregate(logDir: directory, console: console)
+            return 0
+        } catch {
+            return failure(describe(error), console: console)
+        }
+    }
+
+    private static func report(_ logFile: String, output: String, console: ConsoleOutput) -> Int32 {
+        if output.lowercased().hasSuffix(".pdf") {
+            return usageError(
+                "PDF reports are not supported; use an .html output, e.g. --output "
+                    + "\(String(output.dropLast(4))).html, and print it to PDF from a browser if needed",
+                console: console)
+        }
+        do {
+            let report = try HTMLReport(standardLogFile: logFile)
+            for warning in report.warnings { console.standardError("carbontracker: warning: \(warning)\n") }
+            try report.write(toFile: output)
+            console.standardOutput("Report generated: \(output)\n")
+            return 0
+        } catch {
+            return failure(describe(error), console: console)
+        }
+    }
+
+    private static func track(_ options: CLIOptions, environment: [String: String], console: ConsoleOutput)
+        -> Int32
+    {
+        let executable: String
+        do {
+            executable = try ChildProcess.resolve(options.command[0], searchPath: environment["PATH"])
+        } catch {
+            console.standardError("carbontracker: \(error.message)\n")
+            return error.status
+        }
+        var tracker: CarbonTracker?
+        do {
+            tracker = try CarbonTracker(
+                epochs: 1, epochsBeforePred: 0, logDir: options.logDir, apiKeys: options.apiKeys,
+                simCPU: options.simCPU, simCPUTDP: options.simCPUTDP, simCPUUtil: options.simCPUUtil,
+                simGPU: options.simGPU, simGPUWatts: options.simGPUWatts, simGPUUtil: options.simGPUUtil,
+                options: TrackerOptions(console: console, environment: environment))
+            try tracker?.epochStart()
+        } catch let error as CarbonTrackerError where error.code == .invalidConfiguration {
+            return usageError(error.message, console: console)
+        } catch {
+            // The command still runs: losing the measurement costs less than losing the user's job.
+            console.standardError("carbontracker: warning: not tracking: \(describe(error))\n")
+            tracker = nil
+        }
+        let status: Int32
+        do {
+            status = try ChildProcess.run(executable: executable, arguments: options.command)
+        } catch {
+            console.standardError("carbontracker: \(error.message)\n")
+            try? tracker?.stop()
+            return error.status
+        }
+        do {
+            try tracker?.epochEnd()
+            try tracker?.stop()
+        } catch {
+            console.standardError("carbontracker: warning: \(describe(error))\n")
+        }
+        return status
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        (error as? CarbonTrackerError)?.message ?? "\(error)"
+    }
+}

@@ -1,0 +1,113 @@
+import Dispatch
+import Foundation
+
+/// The pipe a signal handler writes to: `write` is async-signal-safe, locks and allocation are not.
+/// Created once, before any handler is installed, so the handler only reads two constants.
+private final class SignalPipe: Sendable {
+    let readEnd: Int32
+    let writeEnd: Int32
+
+    init() {
+        var fds: [Int32] = [-1, -1]
+        if pipe(&fds) == 0 {
+            _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        }
+        readEnd = fds[0]
+        writeEnd = fds[1]
+    }
+}
+
+private let signalPipe = SignalPipe()
+
+/// Forwards SIGINT and SIGTERM received by this process to one child process.
+///
+/// A handler records each signal in a pipe; a thread reads the pipe and calls `kill(child, signal)`.
+/// A SIGINT typed at the terminal (sent by the kernel to the whole foreground process group, which
+/// the child shares) already reached the child, so it is not sent a second time. A signal this
+/// process ignored when it started (a background job's SIGINT) stays ignored, for the child too.
+///
+/// One child at a time per process: the handlers are process-wide.
+struct SignalForwarder {
+    static let forwarded: [Int32] = [SIGINT, SIGTERM]
+    private var previous: [(Int32, sigaction)] = []
+    private var previousMask = sigset_t()
+
+    /// Installs the handlers; signals that arrive before ``forward(to:)`` are kept and forwarded then.
+    mutating func install() {
+        drain()
+        for signal in Self.forwarded {
+            var current = sigaction()
+            guard sigaction(signal, nil, &current) == 0 else { continue }
+            if unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self)
+                == unsafeBitCast(SIG_IGN, to: Int.self)
+            {
+                continue
+            }
+            var action = sigaction()
+            action.__sigaction_handler.sa_sigaction = { signal, info, _ in
+                let fromTerminal = info.map { $0.pointee.si_code == SI_KERNEL } ?? false
+                var record: (UInt8, UInt8) = (UInt8(truncatingIfNeeded: signal), fromTerminal ? 1 : 0)
+                _ = withUnsafeBytes(of: &record) { write(signalPipe.writeEnd, $0.baseAddress, 2) }
+            }
+            action.sa_flags = SA_SIGINFO | SA_RESTART
+            sigemptyset(&action.sa_mask)
+            var old = sigaction()
+            if sigaction(signal, &action, &old) == 0 { previous.append((signal, old)) }
+        }
+        // A parent that started us from a thread with these signals blocked (a Dispatch worker does)
+        // would keep them pending forever; this thread takes them while the child runs.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for (signal, _) in previous { sigaddset(&unblock, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, &previousMask)
+    }
+
+    /// Starts forwarding to `child` until ``finish()``.
+    /// - Returns: A group that is left when the forwarding thread has stopped.
+    func forward(to child: pid_t) -> DispatchGroup {
+        let group = DispatchGroup()
+        group.enter()
+        let readEnd = signalPipe.readEnd
+        let thread = Thread {
+            defer { group.leave() }
+            var record: (UInt8, UInt8) = (0, 0)
+            while true {
+                var poller = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+                if poll(&poller, 1, -1) < 0 && errno != EINTR { return }
+                let count = withUnsafeMutableBytes(of: &record) { read(readEnd, $0.baseAddress, 2) }
+                guard count == 2 else { continue }
+                if record.0 == 0 { return }
+                if record.1 == 0 { kill(child, Int32(record.0)) }
+            }
+        }
+        thread.name = "carbontracker-signals"
+        thread.start()
+        return group
+    }
+
+    /// Stops the forwarding thread started by ``forward(to:)``.
+    func stopForwarding(_ group: DispatchGroup) {
+        var stop: (UInt8, UInt8) = (0, 0)
+        _ = withUnsafeBytes(of: &stop) { write(signalPipe.writeEnd, $0.baseAddress, 2) }
+        group.wait()
+    }
+
+    /// Restores the handlers that were in place before ``install()``.
+    mutating func uninstall() {
+        pthread_sigmask(SIG_SETMASK, &previousMask, nil)
+        for (signal, old) in previous {
+            var action = old
+            sigaction(signal, &action, nil)
+        }
+        previous = []
+    }
+
+    /// Discards records left from an earlier child.
+    private func drain() {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while buffer.withUnsafeMutableBytes({ read(signalPipe.readEnd, $0.baseAddress, 64) }) > 0 {}
+    }
+}
