@@ -14,7 +14,8 @@ enum HardwareComponents {
         case .cpu:
             let rapl = RAPLComponent(environment: environment)
             let estimate = TDPEstimateComponent(
-                cpuinfoPath: environment["CARBONTRACKER_CPUINFO"] ?? "/proc/cpuinfo", fallbackFor: [rapl, apple])
+                cpuinfoPath: environment["CARBONTRACKER_CPUINFO"] ?? "/proc/cpuinfo",
+                fallbackFor: [rapl, apple])
             return [rapl, apple, estimate]
         }
     }
@@ -28,7 +29,7 @@ final class SharedHardware: Sendable {
     func powermetrics(_ environment: [String: String]) -> PowermetricsSession {
         session.withLock { session in
             if let session { return session }
-            let created = PowermetricsSession(launch: .init(environment: environment))
+            let created = PowermetricsSession(launch: PowermetricsLaunch(environment: environment))
             session = created
             return created
         }

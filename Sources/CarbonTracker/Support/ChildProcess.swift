@@ -10,7 +10,7 @@ import Foundation
 ///
 /// ```swift
 /// let child = try ChildProcess(executable: "/usr/bin/sudo", arguments: ["-n", "-l", path], environment: env)
-/// let result = child.collect(timeoutSeconds: 2)   // (exit description, stdout, stderr)
+/// let result = child.collect(timeoutSeconds: 2)   // (termination, stdout, stderr)
 /// ```
 ///
 /// Standard input is `/dev/null`, so a program that asks a question gets end of input instead of
@@ -69,7 +69,7 @@ final class ChildProcess: Sendable {
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
+        defer { for pointer in argv + envp { free(pointer) } }
         var child = pid_t()
         let status =
             executable.contains("/")
@@ -137,19 +137,36 @@ final class ChildProcess: Sendable {
         if kill(-pid, signal) != 0 { _ = kill(pid, signal) }
     }
 
-    /// Waits for the child to end and describes how it ended ("exit status 1", "signal 15").
-    func reap() -> String {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { return "not waitable (\(String(cString: strerror(errno))))" }
+    /// How a child ended.
+    struct Termination: Equatable, Sendable, CustomStringConvertible {
+        /// The exit status, when it exited.
+        var exitStatus: Int32?
+        /// The signal that ended it, when one did.
+        var signal: Int32?
+
+        /// Whether it exited with status 0.
+        var succeeded: Bool { exitStatus == 0 }
+        /// "exit status 1", "signal 9" or "unknown".
+        var description: String {
+            if let exitStatus { return "exit status \(exitStatus)" }
+            return signal.map { "signal \($0)" } ?? "unknown"
         }
-        let signal = status & 0x7f
-        return signal == 0 ? "exit status \((status >> 8) & 0xff)" : "signal \(signal)"
     }
 
-    /// Runs the child to completion, stopping it after `timeoutSeconds`, and returns what it printed.
-    /// - Returns: How it ended, its standard output and its standard error.
-    func collect(timeoutSeconds: Double) -> (ending: String, output: String, error: String) {
+    /// Waits for the child to end.
+    func reap() -> Termination {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { return Termination() }
+        }
+        let signal = status & 0x7f
+        return signal == 0 ? Termination(exitStatus: (status >> 8) & 0xff) : Termination(signal: signal)
+    }
+
+    /// Runs the child to completion, killing it after `timeoutSeconds`, and returns what it printed.
+    /// - Returns: How it ended (`nil` when it was killed for taking too long), its standard output
+    ///   and its standard error.
+    func collect(timeoutSeconds: Double) -> (termination: Termination?, output: String, error: String) {
         let deadline = ContinuousClock.now + .milliseconds(Int(timeoutSeconds * 1000))
         var output: [UInt8] = []
         var error: [UInt8] = []
@@ -165,9 +182,9 @@ final class ChildProcess: Sendable {
                 return ContinuousClock.now < giveUp
             }, output: { output += $0 }, error: { error += $0 })
         closePipes()
-        let ending = reap()
+        let termination = reap()
         return (
-            signalled ? "timed out after \(timeoutSeconds) s" : ending,
+            signalled ? nil : termination,
             String(decoding: output, as: UTF8.self), String(decoding: error, as: UTF8.self)
         )
     }

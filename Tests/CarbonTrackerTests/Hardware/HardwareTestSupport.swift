@@ -41,9 +41,11 @@ enum HardwareFiles {
 enum CCompiler {
     /// `cc`, `clang` or `gcc` from `PATH`, or `nil` when there is none.
     static let path: String? = {
-        let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(
+            separator: ":")
         for name in ["cc", "clang", "gcc"] {
-            for directory in directories where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
+            for directory in directories
+            where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
                 return "\(directory)/\(name)"
             }
         }
@@ -53,7 +55,8 @@ enum CCompiler {
     static var isAvailable: Bool { path != nil }
 
     private static let cache = LockedBox<[String: String]>([:])
-    private static let cacheDirectory = NSTemporaryDirectory() + "carbontracker-hw-cache-\(getpid())-\(UUID().uuidString)"
+    private static let cacheDirectory =
+        NSTemporaryDirectory() + "carbontracker-hw-cache-\(getpid())-\(UUID().uuidString)"
 
     /// Compiles `fixture` once per set of flags and copies the result to `output`; a copy is a new
     /// file, so each test's dlopen gets its own instance.
@@ -106,7 +109,9 @@ final class RecordingDiagnostics: DiagnosticsReporter {
     func warning(_ message: String) { lines.withLock { $0.append(("warning", message)) } }
     func critical(_ message: String) { lines.withLock { $0.append(("critical", message)) } }
 
-    func messages(_ level: String) -> [String] { lines.withLock { $0.filter { $0.level == level }.map(\.message) } }
+    func messages(_ level: String) -> [String] {
+        lines.withLock { $0.filter { $0.level == level }.map(\.message) }
+    }
     var all: [String] { lines.withLock { $0.map(\.message) } }
 }
 

@@ -17,10 +17,13 @@ final class FakeNVML: Sendable {
     }
 
     func configure(_ settings: [String: String]) throws {
-        try directory.write(settings.map { "\($0.key)=\($0.value)\n" }.sorted().joined(), to: "fake-nvml.conf")
+        try directory.write(
+            settings.map { "\($0.key)=\($0.value)\n" }.sorted().joined(), to: "fake-nvml.conf")
     }
 
-    var calls: [String] { HardwareFiles.read(directory.file("fake-nvml.calls")).split(separator: "\n").map(String.init) }
+    var calls: [String] {
+        HardwareFiles.read(directory.file("fake-nvml.calls")).split(separator: "\n").map(String.init)
+    }
 
     func component(visible: String? = nil, byPID: Bool = false) -> NVMLComponent {
         NVMLComponent(
@@ -54,11 +57,14 @@ struct NVMLTests {
         try fake.configure(settings)
         #expect(try gpu.read() == [.cumulativeJoules(1250.5), .cumulativeJoules(5000)])
         gpu.shutdown()
-        #expect(fake.calls.filter { $0 == "nvmlInit_v2" }.count == fake.calls.filter { $0 == "nvmlShutdown" }.count)
+        #expect(
+            fake.calls.filter { $0 == "nvmlInit_v2" }.count
+                == fake.calls.filter { $0 == "nvmlShutdown" }.count)
     }
 
     @Test func aMissingEnergyFunctionFallsBackToPowerWithOneLogLine() throws {
-        let fake = try FakeNVML(flags: ["-DOMIT_nvmlDeviceGetTotalEnergyConsumption"], settings: FakeNVML.twoGPUs)
+        let fake = try FakeNVML(
+            flags: ["-DOMIT_nvmlDeviceGetTotalEnergyConsumption"], settings: FakeNVML.twoGPUs)
         let gpu = fake.component()
         let diagnostics = RecordingDiagnostics()
         try gpu.start(diagnostics: diagnostics)
@@ -88,7 +94,9 @@ struct NVMLTests {
         settings["d1.power_status"] = "3"
         let fake = try FakeNVML(settings: settings)
         let gpu = fake.component()
-        let error = try #require(throws: CarbonTrackerError.self) { try gpu.start(diagnostics: SilentDiagnostics()) }
+        let error = try #require(throws: CarbonTrackerError.self) {
+            try gpu.start(diagnostics: SilentDiagnostics())
+        }
         #expect(error.message.contains("GPU model does not support retrieval of power usages in NVML"))
         #expect(error.message.contains("NVIDIA H100 80GB HBM3"))
     }
@@ -109,19 +117,20 @@ struct NVMLTests {
         #expect(try gpu.read() == [.cumulativeJoules(1000), .unavailable])
     }
 
-    @Test(arguments: [
-        (nil, ["NVIDIA A100-SXM4-40GB", "NVIDIA H100 80GB HBM3"]),
-        ("1", ["NVIDIA H100 80GB HBM3"]),
-        ("1,0", ["NVIDIA H100 80GB HBM3", "NVIDIA A100-SXM4-40GB"]),
-        ("0,7,1", ["NVIDIA A100-SXM4-40GB"]),
-        ("0,foo,1", ["NVIDIA A100-SXM4-40GB"]),
-        ("GPU-bbbb2222-0000-0000-0000-000000000000", ["NVIDIA H100 80GB HBM3"]),
-        ("GPU-bbbb", ["NVIDIA H100 80GB HBM3"]),
-        (" GPU-aaaa1111 , 1 ", ["NVIDIA A100-SXM4-40GB", "NVIDIA H100 80GB HBM3"]),
-        ("MIG-cccc3333-0000-0000-0000-000000000000", ["NVIDIA H100 80GB HBM3"]),
-        ("MIG-GPU-aaaa1111-0000-0000-0000-000000000000/1/0", ["NVIDIA A100-SXM4-40GB"]),
-        ("0,0", ["NVIDIA A100-SXM4-40GB"]),
-    ] as [(String?, [String])])
+    @Test(
+        arguments: [
+            (nil, ["NVIDIA A100-SXM4-40GB", "NVIDIA H100 80GB HBM3"]),
+            ("1", ["NVIDIA H100 80GB HBM3"]),
+            ("1,0", ["NVIDIA H100 80GB HBM3", "NVIDIA A100-SXM4-40GB"]),
+            ("0,7,1", ["NVIDIA A100-SXM4-40GB"]),
+            ("0,foo,1", ["NVIDIA A100-SXM4-40GB"]),
+            ("GPU-bbbb2222-0000-0000-0000-000000000000", ["NVIDIA H100 80GB HBM3"]),
+            ("GPU-bbbb", ["NVIDIA H100 80GB HBM3"]),
+            (" GPU-aaaa1111 , 1 ", ["NVIDIA A100-SXM4-40GB", "NVIDIA H100 80GB HBM3"]),
+            ("MIG-cccc3333-0000-0000-0000-000000000000", ["NVIDIA H100 80GB HBM3"]),
+            ("MIG-GPU-aaaa1111-0000-0000-0000-000000000000/1/0", ["NVIDIA A100-SXM4-40GB"]),
+            ("0,0", ["NVIDIA A100-SXM4-40GB"]),
+        ] as [(String?, [String])])
     func cudaVisibleDevicesSelectsByIndexUUIDAndMIG(visible: String?, expected: [String]) throws {
         let fake = try FakeNVML(settings: FakeNVML.twoGPUs)
         let gpu = fake.component(visible: visible)
@@ -130,7 +139,9 @@ struct NVMLTests {
         gpu.shutdown()
     }
 
-    @Test(arguments: [("", "is empty"), ("7", "names none"), ("GPU-ffff", "names none"), ("GPU-", "names none")])
+    @Test(arguments: [
+        ("", "is empty"), ("7", "names none"), ("GPU-ffff", "names none"), ("GPU-", "names none"),
+    ])
     func cudaVisibleDevicesThatSelectNothingMakeNVMLUnavailable(visible: String, reason: String) throws {
         let fake = try FakeNVML(settings: FakeNVML.twoGPUs)
         let gpu = fake.component(visible: visible)
@@ -138,20 +149,26 @@ struct NVMLTests {
         #expect(gpu.unavailabilityReason()?.contains(reason) == true)
     }
 
-    @Test(arguments: [
-        ([], "nvmlDeviceGetComputeRunningProcesses_v3"),
-        (["-DWIDE_V3_ENTRIES"], "nvmlDeviceGetComputeRunningProcesses_v3"),
-        (
-            ["-DOMIT_nvmlDeviceGetComputeRunningProcesses_v3", "-DOMIT_nvmlDeviceGetGraphicsRunningProcesses_v3"],
-            "nvmlDeviceGetComputeRunningProcesses_v2"
-        ),
-        (
-            [
-                "-DOMIT_nvmlDeviceGetComputeRunningProcesses_v3", "-DOMIT_nvmlDeviceGetGraphicsRunningProcesses_v3",
-                "-DOMIT_nvmlDeviceGetComputeRunningProcesses_v2", "-DOMIT_nvmlDeviceGetGraphicsRunningProcesses_v2",
-            ], "nvmlDeviceGetComputeRunningProcesses"
-        ),
-    ] as [([String], String)])
+    @Test(
+        arguments: [
+            ([], "nvmlDeviceGetComputeRunningProcesses_v3"),
+            (["-DWIDE_V3_ENTRIES"], "nvmlDeviceGetComputeRunningProcesses_v3"),
+            (
+                [
+                    "-DOMIT_nvmlDeviceGetComputeRunningProcesses_v3",
+                    "-DOMIT_nvmlDeviceGetGraphicsRunningProcesses_v3",
+                ],
+                "nvmlDeviceGetComputeRunningProcesses_v2"
+            ),
+            (
+                [
+                    "-DOMIT_nvmlDeviceGetComputeRunningProcesses_v3",
+                    "-DOMIT_nvmlDeviceGetGraphicsRunningProcesses_v3",
+                    "-DOMIT_nvmlDeviceGetComputeRunningProcesses_v2",
+                    "-DOMIT_nvmlDeviceGetGraphicsRunningProcesses_v2",
+                ], "nvmlDeviceGetComputeRunningProcesses"
+            ),
+        ] as [([String], String)])
     func devicesByPIDFindsOurProcessInEveryProcessInfoLayout(flags: [String], query: String) throws {
         let me = ProcessInfo.processInfo.processIdentifier
         var settings = FakeNVML.twoGPUs
@@ -178,17 +195,24 @@ struct NVMLTests {
     }
 
     @Test func aMissingLibraryOrFailingInitMakesNVMLUnavailableWithTheReason() throws {
-        let missing = NVMLComponent(environment: ["CARBONTRACKER_NVML_LIBRARY": "/nonexistent/libnvidia-ml.so.1"])
+        let missing = NVMLComponent(environment: [
+            "CARBONTRACKER_NVML_LIBRARY": "/nonexistent/libnvidia-ml.so.1"
+        ])
         #expect(!missing.isAvailable())
-        #expect(missing.unavailabilityReason()?.contains("/nonexistent/libnvidia-ml.so.1 could not be loaded") == true)
+        #expect(
+            missing.unavailabilityReason()?.contains("/nonexistent/libnvidia-ml.so.1 could not be loaded")
+                == true)
 
         var settings = FakeNVML.twoGPUs
         settings["init_status"] = "9"
         let failing = try FakeNVML(settings: settings)
         #expect(failing.component().unavailabilityReason()?.contains("Driver Not Loaded") == true)
 
-        let noInit = try FakeNVML(flags: ["-DOMIT_nvmlInit_v2", "-DOMIT_nvmlInit"], settings: FakeNVML.twoGPUs)
-        #expect(noInit.component().unavailabilityReason()?.contains("nvmlInit failed: function not found") == true)
+        let noInit = try FakeNVML(
+            flags: ["-DOMIT_nvmlInit_v2", "-DOMIT_nvmlInit"], settings: FakeNVML.twoGPUs)
+        #expect(
+            noInit.component().unavailabilityReason()?.contains("nvmlInit failed: function not found") == true
+        )
 
         let fallback = try FakeNVML(flags: ["-DOMIT_nvmlInit_v2"], settings: FakeNVML.twoGPUs)
         #expect(fallback.component().isAvailable())
@@ -224,27 +248,30 @@ struct NVMLTests {
     @Test func trackerEpochEnergyFromPowerSamplesIsWithinOnePercentOfThePowerIntegral() throws {
         var settings = FakeNVML.twoGPUs
         settings["count"] = "1"
-        settings["d0.power_mw"] = "150000"
+        settings["d0.power_mw"] = "200000"
         let fake = try FakeNVML(flags: ["-DOMIT_nvmlDeviceGetTotalEnergyConsumption"], settings: settings)
         let logs = try TemporaryDirectory()
         var environment = TestTracker.isolatedEnvironment(logs)
         environment["CARBONTRACKER_NVML_LIBRARY"] = fake.library
-        let tracker = try TestTracker.make(in: logs, components: "gpu", updateInterval: 0.01, environment: environment)
+        let tracker = try TestTracker.make(
+            in: logs, components: "gpu", updateInterval: 0.01, environment: environment)
         TestTracker.waitForComponents(tracker)
         pause(0.1)
         let clock = ContinuousClock()
         let start = clock.now
         try tracker.epochStart()
         pause(0.6)
-        settings["d0.power_mw"] = "250000"
+        settings["d0.power_mw"] = "240000"
         try fake.configure(settings)
         let change = clock.now
         pause(0.6)
         let end = clock.now
         try tracker.epochEnd()
         try tracker.stop()
-        let seconds = { (duration: Duration) in Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18 }
-        let truth = 150 * seconds(change - start) + 250 * seconds(end - change)
+        let seconds = { (duration: Duration) in
+            Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+        }
+        let truth = 200 * seconds(change - start) + 240 * seconds(end - change)
         let epoch = try #require(tracker.epochMeasurements.first)
         let joules = try #require(TestTracker.joules(epoch, .gpu))
         #expect(abs(joules[0] - truth) / truth < 0.01, "measured \(joules[0]) J, integral \(truth) J")
@@ -271,7 +298,9 @@ struct NVMLTests {
         #expect(tracker.epochMeasurements.count == 2)
         #expect(tracker.epochMeasurements.last?.components.map(\.kind) == [.cpu])
         let errors = HardwareFiles.read(try #require(tracker.logFiles).error)
-        #expect(errors.contains("Could not start NVML for gpu: GPU model does not support retrieval of power usages"))
+        #expect(
+            errors.contains(
+                "Could not start NVML for gpu: GPU model does not support retrieval of power usages"))
     }
 }
 

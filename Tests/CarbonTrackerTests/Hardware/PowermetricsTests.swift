@@ -1,11 +1,11 @@
 import Foundation
 import Testing
 
+@testable import CarbonTracker
+
 #if canImport(Glibc)
     import Glibc
 #endif
-
-@testable import CarbonTracker
 
 /// A fake powermetrics built from `Fixtures/hardware/fake_powermetrics.c`, with the files it reads
 /// and writes in its own directory.
@@ -28,7 +28,8 @@ final class FakePowermetrics: Sendable {
     /// The fake's settings as environment variables, plus `extra`.
     func environment(_ extra: [String: String] = [:]) -> [String: String] {
         [
-            "FAKE_PM_POWER": directory.file("power"), "FAKE_PM_LOG": log, "FAKE_PM_ARGS": directory.file("args"),
+            "FAKE_PM_POWER": directory.file("power"), "FAKE_PM_LOG": log,
+            "FAKE_PM_ARGS": directory.file("args"),
             "FAKE_SUDO_LOG": directory.file("sudo.log"), "PATH": "/usr/bin:/bin",
         ].merging(extra) { $1 }
     }
@@ -61,7 +62,9 @@ final class FakePowermetrics: Sendable {
         return joules
     }
 
-    var arguments: [String] { HardwareFiles.read(directory.file("args")).split(separator: "\n").map(String.init) }
+    var arguments: [String] {
+        HardwareFiles.read(directory.file("args")).split(separator: "\n").map(String.init)
+    }
 
     /// A `sudo` stand-in: logs its arguments, refuses when FAKE_SUDO_REFUSE=1, else runs the command.
     func fakeSudo() throws -> String {
@@ -107,9 +110,10 @@ final class FakePowermetrics: Sendable {
 
     @Test func reportsUnreadableValuesAndWaitsForTheRestOfALine() {
         var parser = PowermetricsParser()
-        #expect(parser.feed(Array("CPU Power: lots mW\nGPU Power: 5 kW\nCPU Pow".utf8)) == [
-            .malformed("CPU Power: lots mW"), .malformed("GPU Power: 5 kW"),
-        ])
+        #expect(
+            parser.feed(Array("CPU Power: lots mW\nGPU Power: 5 kW\nCPU Pow".utf8)) == [
+                .malformed("CPU Power: lots mW"), .malformed("GPU Power: 5 kW"),
+            ])
         #expect(parser.feed(Array("er: 12".utf8)).isEmpty)
         #expect(parser.feed(Array(" mW\n".utf8)) == [.power(.cpu, watts: 0.012)])
         var bytewise = PowermetricsParser()
@@ -122,7 +126,7 @@ final class FakePowermetrics: Sendable {
 struct PowermetricsTests {
     @Test func trackerEpochEnergyIsWithinOnePercentOfThePowerTraceIntegral() throws {
         let fake = try FakePowermetrics()
-        let session = fake.session()
+        let session = fake.session(intervalMilliseconds: 50)
         let cpu = AppleSiliconComponent(kind: .cpu, session: session)
         let gpu = AppleSiliconComponent(kind: .gpu, session: session)
         let logs = try TemporaryDirectory()
@@ -136,18 +140,21 @@ struct PowermetricsTests {
         pause(0.5)
         try tracker.epochEnd()
         let end = Date()
-        pause(0.1)  // lets the fake log the window that holds the end
+        pause(0.2)  // lets the fake log the window that holds the end
         try tracker.stop()
 
         let truth = fake.integral(from: start, to: end)
         let epoch = try #require(tracker.epochMeasurements.first)
-        let measured = try #require(TestTracker.joules(epoch, .cpu)) + #require(TestTracker.joules(epoch, .gpu))
+        let measured =
+            try #require(TestTracker.joules(epoch, .cpu)) + #require(TestTracker.joules(epoch, .gpu))
         for rail in 0..<3 {
-            #expect(abs(measured[rail] - truth[rail]) <= 0.01 * truth[rail] + 1e-3, "rail \(rail): \(measured) vs \(truth)")
+            #expect(
+                abs(measured[rail] - truth[rail]) <= 0.01 * truth[rail] + 1e-3,
+                "rail \(rail): \(measured) vs \(truth)")
         }
         #expect(truth[0] > 5, "the trace covers the epoch")
         #expect(Set(fake.samples.map(\.pid)).count == 1, "one powermetrics child for CPU and GPU")
-        #expect(fake.arguments == ["--samplers", "cpu_power,gpu_power", "-i", "20", "-b", "1"])
+        #expect(fake.arguments == ["--samplers", "cpu_power,gpu_power", "-i", "50", "-b", "1"])
         #expect(epoch.components.map(\.method) == [.sampled, .sampled])
         let standard = HardwareFiles.read(try #require(tracker.logFiles).standard)
         #expect(standard.contains("GPU with device(s) GPU, ANE. CPU with device(s) CPU."))
@@ -159,7 +166,8 @@ struct PowermetricsTests {
         let environment = TestTracker.isolatedEnvironment(logs).merging(
             fake.environment([
                 "CARBONTRACKER_POWERMETRICS": fake.executable, "CARBONTRACKER_POWERMETRICS_INTERVAL_MS": "20",
-            ])) { $1 }
+            ])
+        ) { $1 }
         let tracker = try TestTracker.make(in: logs, environment: environment)
         TestTracker.waitForComponents(tracker, count: 2)
         #expect(tracker.components.map(\.handlerName) == ["powermetrics", "powermetrics"])
@@ -185,7 +193,9 @@ struct PowermetricsTests {
         let printed = fake.samples.reduce([0.0, 0.0, 0.0]) { sum, sample in
             (0..<3).map { sum[$0] + sample.watts[$0] * (sample.end - sample.start) }
         }
-        for rail in 0..<3 { #expect(abs(joules[rail] - printed[rail]) < 0.1 * printed[rail], "\(joules) vs \(printed)") }
+        for rail in 0..<3 {
+            #expect(abs(joules[rail] - printed[rail]) < 0.1 * printed[rail], "\(joules) vs \(printed)")
+        }
         let warnings = diagnostics.messages("warning")
         #expect(warnings.count == 1)
         #expect(warnings.first?.contains("could not be read") == true)
@@ -225,7 +235,8 @@ struct PowermetricsTests {
     @Test func aDyingPowermetricsIsReportedAndTrainingContinues() throws {
         let fake = try FakePowermetrics()
         let session = fake.session([
-            "FAKE_PM_SAMPLES": "10", "FAKE_PM_EXIT": "1", "FAKE_PM_STDERR": "powermetrics: lost contact with the SMC",
+            "FAKE_PM_SAMPLES": "10", "FAKE_PM_EXIT": "1",
+            "FAKE_PM_STDERR": "powermetrics: lost contact with the SMC",
         ])
         let cpu = AppleSiliconComponent(kind: .cpu, session: session)
         let gpu = try SimulatedComponent(kind: .gpu, deviceName: "Sim GPU", watts: 100)
@@ -240,23 +251,29 @@ struct PowermetricsTests {
         #expect(tracker.epochMeasurements.count == 3)
         #expect(tracker.epochMeasurements.last?.components.map(\.kind) == [.gpu])
         let errors = HardwareFiles.read(try #require(tracker.logFiles).error)
-        #expect(errors.contains("powermetrics stopped (exit status 1): powermetrics: lost contact with the SMC"))
+        #expect(
+            errors.contains("powermetrics stopped (exit status 1): powermetrics: lost contact with the SMC"))
         #expect(errors.contains("Continuing without CPU measurements."))
     }
 
     @Test func aPowermetricsThatExitsBeforeItsFirstSampleCannotStart() throws {
         let fake = try FakePowermetrics()
         let session = fake.session([
-            "FAKE_PM_SAMPLES": "0", "FAKE_PM_EXIT": "1", "FAKE_PM_STDERR": "powermetrics must be invoked as the superuser",
+            "FAKE_PM_SAMPLES": "0", "FAKE_PM_EXIT": "1",
+            "FAKE_PM_STDERR": "powermetrics must be invoked as the superuser",
         ])
         let cpu = AppleSiliconComponent(kind: .cpu, session: session)
-        let error = try #require(throws: CarbonTrackerError.self) { try cpu.start(diagnostics: SilentDiagnostics()) }
-        #expect(error.message == "powermetrics stopped (exit status 1): powermetrics must be invoked as the superuser")
+        let error = try #require(throws: CarbonTrackerError.self) {
+            try cpu.start(diagnostics: SilentDiagnostics())
+        }
+        #expect(
+            error.message
+                == "powermetrics stopped (exit status 1): powermetrics must be invoked as the superuser")
     }
 
     @Test func aRefusingSudoMakesItUnavailableWithTheSudoersLine() throws {
         let fake = try FakePowermetrics()
-        let launch = PowermetricsSession.Launch(
+        let launch = PowermetricsLaunch(
             executable: fake.executable, viaSudo: true, sudo: try fake.fakeSudo(), intervalMilliseconds: 20,
             environment: fake.environment(["FAKE_SUDO_REFUSE": "1"]))
         let cpu = AppleSiliconComponent(kind: .cpu, session: PowermetricsSession(launch: launch))
@@ -266,7 +283,8 @@ struct PowermetricsTests {
         #expect(reason.contains("ALL = (root) NOPASSWD: \(fake.executable)"))
         #expect(cpu.unavailabilityIsActionable)
 
-        let estimate = TDPEstimateComponent(cpuinfoPath: HardwareFiles.fixture("cpuinfo-epyc.txt"), fallbackFor: [cpu])
+        let estimate = TDPEstimateComponent(
+            cpuinfoPath: HardwareFiles.fixture("cpuinfo-epyc.txt"), fallbackFor: [cpu])
         let diagnostics = RecordingDiagnostics()
         try estimate.start(diagnostics: diagnostics)
         #expect(diagnostics.messages("warning").contains { $0.contains("NOPASSWD") })
@@ -274,7 +292,7 @@ struct PowermetricsTests {
 
     @Test func runsThroughNonInteractiveSudoWhenAllowed() throws {
         let fake = try FakePowermetrics()
-        let launch = PowermetricsSession.Launch(
+        let launch = PowermetricsLaunch(
             executable: fake.executable, viaSudo: true, sudo: try fake.fakeSudo(), intervalMilliseconds: 20,
             environment: fake.environment())
         let gpu = AppleSiliconComponent(kind: .gpu, session: PowermetricsSession(launch: launch))
@@ -284,13 +302,19 @@ struct PowermetricsTests {
         #expect(try gpu.read().count == 2)
         gpu.shutdown()
         let sudoCalls = HardwareFiles.read(fake.directory.file("sudo.log")).split(separator: "\n")
-        #expect(sudoCalls == ["-n -l \(fake.executable)", "-n \(fake.executable) --samplers cpu_power,gpu_power -i 20 -b 1"])
+        #expect(
+            sudoCalls == [
+                "-n -l \(fake.executable)", "-n \(fake.executable) --samplers cpu_power,gpu_power -i 20 -b 1",
+            ])
     }
 
     @Test func stoppingIsBoundedEvenWhenTheChildIgnoresSIGTERM() throws {
         let fake = try FakePowermetrics()
         let session = fake.session(["FAKE_PM_IGNORE_TERM": "1"])
         try session.acquire(diagnostics: SilentDiagnostics())
+        // The fake logs a sample just after printing it.
+        let deadline = Date().addingTimeInterval(2)
+        while fake.samples.isEmpty && Date() < deadline { pause(0.01) }
         let pid = try #require(fake.samples.first?.pid)
         let clock = ContinuousClock()
         let stopping = clock.now

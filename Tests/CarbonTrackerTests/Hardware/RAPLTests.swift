@@ -1,11 +1,11 @@
 import Foundation
 import Testing
 
+@testable import CarbonTracker
+
 #if canImport(Glibc)
     import Glibc
 #endif
-
-@testable import CarbonTracker
 
 /// A powercap tree in a temporary directory, shaped like `/sys/class/powercap`.
 struct FakePowercap {
@@ -17,7 +17,8 @@ struct FakePowercap {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
     }
 
-    func zone(_ path: String, name: String, microjoules: UInt64? = 0, range: UInt64? = 262_143_328_850) throws {
+    func zone(_ path: String, name: String, microjoules: UInt64? = 0, range: UInt64? = 262_143_328_850) throws
+    {
         let zone = root + "/" + path
         try FileManager.default.createDirectory(atPath: zone, withIntermediateDirectories: true)
         try HardwareFiles.write(name + "\n", to: zone + "/name")
@@ -31,7 +32,8 @@ struct FakePowercap {
 
     /// A top-level link, as the kernel adds for every subzone.
     func link(_ name: String, to path: String) throws {
-        try FileManager.default.createSymbolicLink(atPath: root + "/" + name, withDestinationPath: root + "/" + path)
+        try FileManager.default.createSymbolicLink(
+            atPath: root + "/" + name, withDestinationPath: root + "/" + path)
     }
 
     /// A typical two-socket server with psys, core/uncore subzones, MMIO copies and top-level links.
@@ -48,7 +50,8 @@ struct FakePowercap {
         try tree.zone("intel-rapl:2/intel-rapl:2:0", name: "dram", microjoules: 4_000_000)
         try tree.link("intel-rapl:2:0", to: "intel-rapl:2/intel-rapl:2:0")
         try tree.zone("intel-rapl-mmio:0", name: "package-0", microjoules: 7_000_000)
-        try FileManager.default.createDirectory(atPath: tree.root + "/intel-rapl", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: tree.root + "/intel-rapl", withIntermediateDirectories: true)
         return tree
     }
 }
@@ -62,7 +65,9 @@ final class DenyingReader: Sendable {
 
     var reader: SysfsReader {
         SysfsReader { [self] path in
-            if denied.withLock({ $0.contains(path) }) { return .failure(SysfsReadError(path: path, code: EACCES)) }
+            if denied.withLock({ $0.contains(path) }) {
+                return .failure(SysfsReadError(path: path, code: EACCES))
+            }
             return SysfsReader.posix.read(path)
         }
     }
@@ -126,7 +131,9 @@ final class DenyingReader: Sendable {
 
         let psysOnly = try FakePowercap()
         try psysOnly.zone("intel-rapl:0", name: "psys")
-        #expect(RAPLComponent(root: psysOnly.root).unavailabilityReason()?.contains("no RAPL package zone") == true)
+        #expect(
+            RAPLComponent(root: psysOnly.root).unavailabilityReason()?.contains("no RAPL package zone")
+                == true)
     }
 
     @Test func unreadableCountersAreNamedWithTheChmodCommandAndTheUdevRule() throws {
@@ -147,7 +154,9 @@ final class DenyingReader: Sendable {
     }
 
     /// Runs only without root: root reads files whatever their mode (the test above covers root).
-    @Test(.enabled(if: geteuid() != 0, "running as root, where chmod 000 does not deny reads; see the test above"))
+    @Test(
+        .enabled(
+            if: geteuid() != 0, "running as root, where chmod 000 does not deny reads; see the test above"))
     func fileModesThatDenyReadingAreReportedLikeTheKernelsRefusal() throws {
         let tree = try FakePowercap()
         try tree.zone("intel-rapl:0", name: "package-0")
@@ -184,7 +193,9 @@ final class DenyingReader: Sendable {
         try tracker.epochStart()
         pause(0.15)
         // Package: 19 J → 4 J (wrap, +5 J) → 15 J (+11 J) → 2 J (wrap, +7 J) = 23 J. DRAM: 5 J → 5.5 J.
-        for (package, dram) in [(4_000_000, 5_200_000), (15_000_000, 5_300_000), (2_000_000, 5_500_000)] as [(UInt64, UInt64)] {
+        for (package, dram) in [(4_000_000, 5_200_000), (15_000_000, 5_300_000), (2_000_000, 5_500_000)]
+            as [(UInt64, UInt64)]
+        {
             try tree.set("intel-rapl:0", package)
             try tree.set("intel-rapl:0/intel-rapl:0:2", dram)
             pause(0.15)

@@ -3,7 +3,7 @@ import Foundation
 /// Apple silicon's CPU, or its GPU and Neural Engine, through one streaming `powermetrics` child.
 ///
 /// ```swift
-/// let session = PowermetricsSession(launch: .init(environment: ProcessInfo.processInfo.environment))
+/// let session = PowermetricsSession(launch: PowermetricsLaunch(environment: ProcessInfo.processInfo.environment))
 /// let gpu = AppleSiliconComponent(kind: .gpu, session: session)   // devices ["GPU", "ANE"]
 /// ```
 ///
@@ -19,7 +19,7 @@ public final class AppleSiliconComponent: PowerComponent, ActionableUnavailabili
     /// "powermetrics".
     public let handlerName = "powermetrics"
 
-    private let session: PowermetricsSession
+    let session: PowermetricsSession
     private let rails: [PowermetricsParser.Rail]
     /// Whether this component holds the session, and whether it has handed out the last figures.
     private let progress = LockedBox((started: false, deliveredFinal: false))
@@ -28,8 +28,11 @@ public final class AppleSiliconComponent: PowerComponent, ActionableUnavailabili
     /// - Parameters:
     ///   - kind: `.cpu`, or `.gpu` for the GPU and Neural Engine.
     ///   - environment: Reads `CARBONTRACKER_POWERMETRICS` and `CARBONTRACKER_POWERMETRICS_INTERVAL_MS`.
-    public convenience init(kind: ComponentKind, environment: [String: String] = ProcessInfo.processInfo.environment) {
-        self.init(kind: kind, session: PowermetricsSession(launch: .init(environment: environment)))
+    public convenience init(
+        kind: ComponentKind, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
+        self.init(
+            kind: kind, session: PowermetricsSession(launch: PowermetricsLaunch(environment: environment)))
     }
 
     init(kind: ComponentKind, session: PowermetricsSession) {
@@ -62,6 +65,7 @@ public final class AppleSiliconComponent: PowerComponent, ActionableUnavailabili
     public func measurementMethod() -> MeasurementMethod { .sampled }
 
     /// Starts (or joins) the powermetrics child and waits for its first sample.
+    /// - Parameter diagnostics: Receives warnings about unreadable output.
     /// - Throws: ``CarbonTrackerError`` with code `.componentUnavailable` when powermetrics fails.
     public func start(diagnostics: any DiagnosticsReporter) throws {
         try session.acquire(diagnostics: diagnostics)

@@ -39,7 +39,9 @@ struct PowermetricsParser {
         var events: [Event] = []
         for byte in bytes {
             if byte == UInt8(ascii: "\n") {
-                if let event = Self.parse(line: String(decoding: partial, as: UTF8.self)) { events.append(event) }
+                if let event = Self.parse(line: String(decoding: partial, as: UTF8.self)) {
+                    events.append(event)
+                }
                 partial.removeAll(keepingCapacity: true)
             } else if partial.count < Self.maximumLineBytes {
                 partial.append(byte)
@@ -51,7 +53,9 @@ struct PowermetricsParser {
     /// Parses one line without its newline.
     static func parse(line: String) -> Event? {
         let text = line.trimmingCharacters(in: .whitespaces)
-        if text.hasPrefix("*** Sampled system activity") { return .sample(elapsedSeconds: elapsedSeconds(text)) }
+        if text.hasPrefix("*** Sampled system activity") {
+            return .sample(elapsedSeconds: elapsedSeconds(text))
+        }
         let rails: [(String, Rail)] = [
             ("CPU Power:", .cpu), ("GPU Power:", .gpu), ("ANE Power:", .ane),
             ("Intel energy model derived package power (CPUs+GT+SA):", .cpu),

@@ -9,7 +9,7 @@ import Foundation
 /// One long-lived `powermetrics` child shared by the Apple CPU and GPU components.
 ///
 /// ```swift
-/// let session = PowermetricsSession(launch: .init(environment: ProcessInfo.processInfo.environment))
+/// let session = PowermetricsSession(launch: PowermetricsLaunch(environment: ProcessInfo.processInfo.environment))
 /// try session.acquire(diagnostics: log)       // starts the child, waits for its first sample
 /// session.read([.cpu])                       // energy so far
 /// session.release()                          // stops the child when the last user leaves
@@ -17,56 +17,12 @@ import Foundation
 ///
 /// A reader thread parses samples as they stream in and integrates each rail's power over the
 /// sample's own elapsed time, so energy is exact per sample. A sample arrives only after its
-/// window, so a read between samples extrapolates at the last power (for at most 1.5 intervals):
+/// window, so a read between samples extrapolates at the last power (for at most two intervals):
 /// exact when the power changes at or after an epoch boundary, the common case. Figures never
 /// decrease: a guess that ran ahead of a lower next sample is held until the energy catches up, so
-/// the error never exceeds 1.5 intervals at the highest power, however long the run. Stopping is
+/// the error never exceeds two intervals at the highest power, however long the run. Stopping is
 /// bounded: SIGTERM to the child's process group, then SIGKILL, a second each.
 final class PowermetricsSession: Sendable {
-    /// How to start powermetrics.
-    struct Launch: Sendable {
-        /// The powermetrics program.
-        var executable: String
-        /// Run through `sudo -n` (when not root and not overridden).
-        var viaSudo: Bool
-        /// The sudo program.
-        var sudo: String = "/usr/bin/sudo"
-        /// Milliseconds per sample (`-i`).
-        var intervalMilliseconds: Int
-        /// The child's environment.
-        var environment: [String: String]
-        /// Whether `CARBONTRACKER_POWERMETRICS` chose the program (then any OS will do).
-        var overridden: Bool
-
-        /// The launch the environment asks for: `CARBONTRACKER_POWERMETRICS` (run as is) or
-        /// `/usr/bin/powermetrics` (through `sudo -n` unless root); `CARBONTRACKER_POWERMETRICS_INTERVAL_MS`
-        /// sets the sample length (default 500).
-        init(environment: [String: String]) {
-            let override = environment["CARBONTRACKER_POWERMETRICS"].flatMap { $0.isEmpty ? nil : $0 }
-            self.executable = override ?? "/usr/bin/powermetrics"
-            self.overridden = override != nil
-            self.viaSudo = override == nil && geteuid() != 0
-            self.intervalMilliseconds =
-                environment["CARBONTRACKER_POWERMETRICS_INTERVAL_MS"].flatMap { Int($0) }.map { max(10, $0) } ?? 500
-            self.environment = environment
-        }
-
-        init(executable: String, viaSudo: Bool, sudo: String, intervalMilliseconds: Int, environment: [String: String])
-        {
-            self.executable = executable
-            self.viaSudo = viaSudo
-            self.sudo = sudo
-            self.intervalMilliseconds = intervalMilliseconds
-            self.environment = environment
-            self.overridden = true
-        }
-
-        /// The arguments of powermetrics itself.
-        var arguments: [String] {
-            ["--samplers", "cpu_power,gpu_power", "-i", String(intervalMilliseconds), "-b", "1"]
-        }
-    }
-
     /// A rail's energy: exact up to its latest sample, extrapolated beyond it.
     private struct Rail {
         var joules = 0.0
@@ -100,11 +56,14 @@ final class PowermetricsSession: Sendable {
         var diagnostics: any DiagnosticsReporter = SilentDiagnostics()
     }
 
-    let launch: Launch
+    let launch: PowermetricsLaunch
+    /// How many sample lengths a read may extrapolate past the latest sample: enough for a late
+    /// sample, little enough that a stalled powermetrics is not guessed at for long.
+    static let extrapolationIntervals = 2.0
     private let clock = MonotonicTime()
     private let state = LockedBox(State())
 
-    init(launch: Launch) { self.launch = launch }
+    init(launch: PowermetricsLaunch) { self.launch = launch }
 
     private var intervalSeconds: Double { Double(launch.intervalMilliseconds) / 1000 }
 
@@ -114,7 +73,7 @@ final class PowermetricsSession: Sendable {
     func unavailabilityReason() -> String? {
         state.withLock { state in
             if !state.availabilityChecked {
-                (state.unavailability, state.refused) = checkAvailability()
+                (state.unavailability, state.refused) = launch.availability()
                 state.availabilityChecked = true
             }
             return state.unavailability
@@ -127,39 +86,6 @@ final class PowermetricsSession: Sendable {
         return state.withLock { $0.refused }
     }
 
-    private func checkAvailability() -> (String?, Bool) {
-        #if !os(macOS)
-            if !launch.overridden {
-                return (
-                    "powermetrics exists only on macOS; set CARBONTRACKER_POWERMETRICS to a compatible program "
-                        + "to use it elsewhere.", false
-                )
-            }
-        #endif
-        guard access(launch.executable, X_OK) == 0 else {
-            return ("\(launch.executable) is not an executable file.", false)
-        }
-        guard launch.viaSudo else { return (nil, false) }
-        do {
-            let child = try ChildProcess(
-                executable: launch.sudo, arguments: ["-n", "-l", launch.executable], environment: launch.environment)
-            let result = child.collect(timeoutSeconds: 5)
-            if result.ending == "exit status 0" { return (nil, false) }
-            return (sudoersMessage(result.error), true)
-        } catch {
-            return (sudoersMessage(String(describing: error)), true)
-        }
-    }
-
-    private func sudoersMessage(_ detail: String) -> String {
-        let user = ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
-        let said = detail.trimmingCharacters(in: .whitespacesAndNewlines)
-        return "powermetrics needs root, and `sudo -n` may not run it without a password"
-            + (said.isEmpty ? "" : " (sudo said: \(said))") + ". Allow it with `sudo visudo -f /etc/sudoers.d/powermetrics` "
-            + "and this line: \(user) ALL = (root) NOPASSWD: \(launch.executable) "
-            + "(see the CarbonTracker README, docs/hardware.md), or run training as root."
-    }
-
     // MARK: Lifecycle
 
     /// Starts the child for the first user and waits for its first sample.
@@ -167,22 +93,17 @@ final class PowermetricsSession: Sendable {
     ///   exits, or prints no sample in time.
     func acquire(diagnostics: any DiagnosticsReporter) throws {
         let run = try state.withLock { state -> Run in
-            state.users += 1
-            state.diagnostics = diagnostics
-            if let run = state.run { return run }
-            do {
-                let diagnostics = state.diagnostics
-                state = State(
-                    availabilityChecked: state.availabilityChecked, unavailability: state.unavailability,
-                    refused: state.refused, diagnostics: diagnostics)
-                state.users = 1
-                let run = try startRun()
-                state.run = run
+            if let run = state.run {
+                state.users += 1
+                state.diagnostics = diagnostics
                 return run
-            } catch {
-                state.users -= 1
-                throw error
             }
+            // A fresh child starts from zero; only the availability check is worth keeping.
+            let run = try startRun()
+            state = State(
+                users: 1, run: run, availabilityChecked: state.availabilityChecked,
+                unavailability: state.unavailability, refused: state.refused, diagnostics: diagnostics)
+            return run
         }
         let patience = max(5, 10 * intervalSeconds)
         run.firstSample.wait(seconds: patience)
@@ -223,7 +144,7 @@ final class PowermetricsSession: Sendable {
                 var estimate = value.joules
                 // Once the child has ended no sample is pending, so nothing is extrapolated.
                 if !ended, let watts = value.watts, let time = value.time {
-                    estimate += watts * min(max(0, now - time), 1.5 * intervalSeconds)
+                    estimate += watts * min(max(0, now - time), Self.extrapolationIntervals * intervalSeconds)
                 }
                 value.reported = max(value.reported, estimate)
                 state.rails[rail.rawValue] = value
@@ -238,8 +159,10 @@ final class PowermetricsSession: Sendable {
     private func startRun() throws -> Run {
         let (executable, arguments) =
             launch.viaSudo
-            ? (launch.sudo, ["-n", launch.executable] + launch.arguments) : (launch.executable, launch.arguments)
-        let child = try ChildProcess(executable: executable, arguments: arguments, environment: launch.environment)
+            ? (launch.sudo, ["-n", launch.executable] + launch.arguments)
+            : (launch.executable, launch.arguments)
+        let child = try ChildProcess(
+            executable: executable, arguments: arguments, environment: launch.environment)
         let run = Run(child: child)
         let thread = Thread { [self] in self.pump(run) }
         thread.name = "CarbonTracker powermetrics reader"
@@ -255,10 +178,12 @@ final class PowermetricsSession: Sendable {
                 state.withLock { state in
                     guard state.run === run else { return }
                     state.errorTail.append(contentsOf: bytes)
-                    if state.errorTail.count > 2048 { state.errorTail.removeFirst(state.errorTail.count - 2048) }
+                    if state.errorTail.count > 2048 {
+                        state.errorTail.removeFirst(state.errorTail.count - 2048)
+                    }
                 }
             })
-        let ending = run.child.reap()
+        let ending = run.child.reap().description
         state.withLock { state in
             if state.run === run { state.ending = ending }
         }
@@ -291,7 +216,8 @@ final class PowermetricsSession: Sendable {
                     if !state.reportedMalformed {
                         state.reportedMalformed = true
                         state.diagnostics.warning(
-                            "powermetrics printed a power line that could not be read and was skipped: \"\(line)\".")
+                            "powermetrics printed a power line that could not be read and was skipped: \"\(line)\"."
+                        )
                     }
                 }
             }
@@ -300,10 +226,11 @@ final class PowermetricsSession: Sendable {
     }
 
     private func describeEnding(_ ending: String, _ state: State) -> String {
-        let said = String(decoding: state.errorTail, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let said = String(decoding: state.errorTail, as: UTF8.self).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         var message = "powermetrics stopped (\(ending))" + (said.isEmpty ? "." : ": \(said)")
         if launch.viaSudo && (said.contains("password") || said.hasPrefix("sudo:")) {
-            message += " " + sudoersMessage("")
+            message += " " + launch.sudoersMessage("")
         }
         return message
     }

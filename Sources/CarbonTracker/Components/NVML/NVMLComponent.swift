@@ -38,10 +38,7 @@ public final class NVMLComponent: PowerComponent {
     }
 
     private let libraryPath: String
-    private let visible: VisibleDevices
-    private let visibleText: String?
-    private let devicesByPID: Bool
-    private let processFamily: @Sendable () -> Set<Int32>
+    private let selection: NVMLDeviceSelection
     private let state = LockedBox(State())
 
     /// Creates the component from environment variables, as the tracker does.
@@ -62,10 +59,8 @@ public final class NVMLComponent: PowerComponent {
         processFamily: @escaping @Sendable () -> Set<Int32>
     ) {
         self.libraryPath = libraryPath
-        self.visibleText = visibleDevices
-        self.visible = VisibleDevices.parse(visibleDevices)
-        self.devicesByPID = devicesByPID
-        self.processFamily = processFamily
+        self.selection = NVMLDeviceSelection(
+            visibleText: visibleDevices, devicesByPID: devicesByPID, processFamily: processFamily)
     }
 
     /// The measured GPUs' names as NVML reports them (empty before ``start(diagnostics:)``).
@@ -85,6 +80,7 @@ public final class NVMLComponent: PowerComponent {
     }
 
     /// Initialises NVML, selects the GPUs and checks which query each one answers.
+    /// - Parameter diagnostics: Receives the fallback to power samples and MIG notes.
     /// - Throws: ``CarbonTrackerError`` with code `.componentUnavailable` when NVML fails, no GPU is
     ///   selected, or a GPU reports neither energy nor power.
     public func start(diagnostics: any DiagnosticsReporter) throws {
@@ -164,7 +160,8 @@ public final class NVMLComponent: PowerComponent {
     private func lost(_ device: Device, _ nvml: NVMLLibrary, _ status: NVMLStatus) -> CarbonTrackerError {
         CarbonTrackerError(
             .componentUnavailable,
-            "\(device.name) can no longer be reached (\(nvml.describe(status))); check `nvidia-smi` and the kernel log.")
+            "\(device.name) can no longer be reached (\(nvml.describe(status))); check `nvidia-smi` and the kernel log."
+        )
     }
 
     private func noPower(_ device: Device, _ nvml: NVMLLibrary, _ status: NVMLStatus) -> CarbonTrackerError {
@@ -225,97 +222,10 @@ public final class NVMLComponent: PowerComponent {
         return library
     }
 
-    /// The GPUs to measure, in order; throws when there are none.
+    /// The GPUs to measure, in order, each first read as a counter.
     private func selectDevices(_ nvml: NVMLLibrary, notes: inout [String]) throws -> [Device] {
-        let (status, count) = nvml.deviceCount()
-        try nvml.check(status, "nvmlDeviceGetCount")
-        var handles: [cnvml_device] = []
-        for index in 0..<count {
-            let (status, handle) = nvml.device(index: index)
-            try nvml.check(status, "nvmlDeviceGetHandleByIndex(\(index))")
-            if let handle { handles.append(handle) }
+        try selection.select(nvml, notes: &notes).map {
+            Device(handle: $0.handle, name: $0.name, mode: .counter)
         }
-        guard !handles.isEmpty else {
-            throw CarbonTrackerError(.componentUnavailable, "NVML loaded but reports no GPU.")
-        }
-        let chosen = devicesByPID ? try runningOurProcesses(handles, nvml) : visibleIndices(handles, nvml, &notes)
-        guard !chosen.isEmpty else { throw noneSelected(count: handles.count) }
-        return chosen.map { index in
-            let (status, name) = nvml.name(of: handles[index])
-            return Device(handle: handles[index], name: status == .success ? name : "GPU \(index)", mode: .counter)
-        }
-    }
-
-    private func noneSelected(count: Int) -> CarbonTrackerError {
-        if devicesByPID {
-            return CarbonTrackerError(
-                .componentUnavailable,
-                "None of the \(count) GPU(s) runs this process or its children yet; with devicesByPID, "
-                    + "start GPU work before creating the tracker.")
-        }
-        if let text = visibleText, text.trimmingCharacters(in: .whitespaces).isEmpty {
-            return CarbonTrackerError(
-                .componentUnavailable, "CUDA_VISIBLE_DEVICES is empty, so this process can use no GPU.")
-        }
-        return CarbonTrackerError(
-            .componentUnavailable,
-            "CUDA_VISIBLE_DEVICES=\"\(visibleText ?? "")\" names none of the \(count) GPU(s) NVML reports.")
-    }
-
-    /// Indices of the GPUs `CUDA_VISIBLE_DEVICES` allows, in its order, without repeats.
-    private func visibleIndices(_ handles: [cnvml_device], _ nvml: NVMLLibrary, _ notes: inout [String]) -> [Int] {
-        guard case .listed(let entries) = visible else { return Array(handles.indices) }
-        let uuids = handles.map { nvml.uuid(of: $0).1 }
-        var chosen: [Int] = []
-        for entry in entries {
-            let index: Int?
-            switch entry {
-            case .index(let value):
-                index = value < handles.count ? value : nil
-            case .uuid(let prefix):
-                let matches = uuids.indices.filter { uuids[$0].hasPrefix(prefix) }
-                index = matches.count == 1 ? matches[0] : nil
-            case .mig(let name):
-                index = migParent(name, nvml, uuids)
-                if let index {
-                    notes.append(
-                        "NVML: MIG instance \(name) is measured as its whole GPU (\(uuids[index])), "
-                            + "which it may share with other instances.")
-                }
-            }
-            // CUDA ignores everything after the first entry it cannot use.
-            guard let index else { break }
-            if !chosen.contains(index) { chosen.append(index) }
-        }
-        return chosen
-    }
-
-    private func migParent(_ name: String, _ nvml: NVMLLibrary, _ uuids: [String]) -> Int? {
-        if let parent = VisibleDevices.parentUUID(inLegacyMIGName: name) {
-            return uuids.firstIndex(of: parent)
-        }
-        let (status, mig) = nvml.device(uuid: name)
-        guard status == .success, let mig else { return nil }
-        let (parentStatus, parent) = nvml.parent(ofMIG: mig)
-        guard parentStatus == .success, let parent else { return nil }
-        let (uuidStatus, uuid) = nvml.uuid(of: parent)
-        return uuidStatus == .success ? uuids.firstIndex(of: uuid) : nil
-    }
-
-    private func runningOurProcesses(_ handles: [cnvml_device], _ nvml: NVMLLibrary) throws -> [Int] {
-        let family = processFamily()
-        var chosen: [Int] = []
-        for index in handles.indices {
-            let (computeStatus, compute) = nvml.runningPIDs(handles[index], graphics: false)
-            let (graphicsStatus, graphics) = nvml.runningPIDs(handles[index], graphics: true)
-            if computeStatus != .success && graphicsStatus != .success {
-                throw CarbonTrackerError(
-                    .componentUnavailable,
-                    "devicesByPID needs NVML's running-process queries, which failed: "
-                        + "\(nvml.describe(computeStatus)).")
-            }
-            if !family.isDisjoint(with: compute + graphics) { chosen.append(index) }
-        }
-        return chosen
     }
 }

@@ -123,7 +123,9 @@ final class NVMLLibrary {
             let status = NVMLStatus(
                 rawValue: cnvml_running_pids(handle, device, kind, &pids, UInt32(capacity), &count))
             guard status == .success else { return (status, []) }
-            if Int(count) <= capacity { return (status, pids.prefix(Int(count)).map { Int32(bitPattern: $0) }) }
+            if Int(count) <= capacity {
+                return (status, pids.prefix(Int(count)).map { Int32(bitPattern: $0) })
+            }
             capacity = Int(count) + 16
         }
         return (NVMLStatus(rawValue: CNVML_ERROR_INSUFFICIENT_SIZE), [])
@@ -131,7 +133,8 @@ final class NVMLLibrary {
 
     private func string(_ call: (UnsafeMutablePointer<CChar>, UInt32) -> Int32) -> (NVMLStatus, String) {
         var buffer = [CChar](repeating: 0, count: Int(CNVML_STRING_CAPACITY))
-        let status = NVMLStatus(rawValue: buffer.withUnsafeMutableBufferPointer { call($0.baseAddress!, UInt32($0.count)) })
+        let status = NVMLStatus(
+            rawValue: buffer.withUnsafeMutableBufferPointer { call($0.baseAddress!, UInt32($0.count)) })
         return (status, status == .success ? Self.string(buffer) : "")
     }
 

@@ -84,6 +84,7 @@ public final class RAPLComponent: PowerComponent, ActionableUnavailability {
     public func measurementMethod() -> MeasurementMethod { .counter }
 
     /// Takes the first reading of every counter.
+    /// - Parameter diagnostics: Receives the zones found and counter anomalies.
     /// - Throws: ``CarbonTrackerError`` with code `.componentUnavailable` when there are no zones,
     ///   `.permissionDenied` when a counter cannot be read.
     public func start(diagnostics: any DiagnosticsReporter) throws {

@@ -36,7 +36,8 @@ enum RAPLZones {
             throw CarbonTrackerError(
                 .componentUnavailable,
                 "\(root) cannot be listed, so there is no RAPL energy counter (not Linux, a virtual machine, "
-                    + "or a container without /sys/class/powercap; set CARBONTRACKER_RAPL_DIR where it is mounted).")
+                    + "or a container without /sys/class/powercap; set CARBONTRACKER_RAPL_DIR where it is mounted)."
+            )
         }
         var zones: [RAPLZone] = []
         var seenDirectories: Set<String> = []
@@ -92,7 +93,8 @@ enum RAPLZones {
     private static func subzoneNames(of package: Int, in entries: [String]) -> [String] {
         entries.filter { entry in
             let parts = entry.split(separator: ":", omittingEmptySubsequences: false)
-            return parts.count == 3 && parts[0] == "intel-rapl" && Int(parts[1]) == package && Int(parts[2]) != nil
+            return parts.count == 3 && parts[0] == "intel-rapl" && Int(parts[1]) == package
+                && Int(parts[2]) != nil
         }.sorted()
     }
 

@@ -51,11 +51,14 @@ public final class TDPEstimateComponent: PowerComponent {
     /// Always `.estimated`.
     public func measurementMethod() -> MeasurementMethod { .estimated }
     /// The constant estimate.
+    /// - Throws: Never; the signature is the protocol's.
     public func read() throws -> [DeviceReading] { [.watts(watts)] }
     /// Nothing to release.
     public func shutdown() {}
 
     /// Logs why each better source was not used and which TDP the estimate rests on.
+    /// - Parameter diagnostics: Receives the reasons (warnings when the user can fix them).
+    /// - Throws: Never; the signature is the protocol's.
     public func start(diagnostics: any DiagnosticsReporter) throws {
         for source in skipped {
             guard let reason = source.unavailabilityReason() else { continue }
@@ -71,7 +74,8 @@ public final class TDPEstimateComponent: PowerComponent {
         if case .average(let tdp, _) = match {
             diagnostics.warning(
                 "No matching TDP found for CPU: \(modelName). Using average TDP of "
-                    + "\(String(format: "%.2f", tdp * Self.assumedUtilization))W at 50% utilization as fallback.")
+                    + "\(String(format: "%.2f", tdp * Self.assumedUtilization))W at 50% utilization as fallback."
+            )
         }
     }
 
@@ -80,11 +84,15 @@ public final class TDPEstimateComponent: PowerComponent {
         let source: String
         switch match {
         case .matched(let name, let tdp):
-            source = "the \(LogNumber.python(tdp)) W TDP of \(name)" + (name == modelName ? "" : " (matched to \(modelName))")
+            source =
+                "the \(LogNumber.python(tdp)) W TDP of \(name)"
+                + (name == modelName ? "" : " (matched to \(modelName))")
         case .average(let tdp, let models):
-            source = "the average TDP of \(models) CPU models, \(String(format: "%.2f", tdp)) W, as \(modelName) is not in the table"
+            source =
+                "the average TDP of \(models) CPU models, \(String(format: "%.2f", tdp)) W, as \(modelName) is not in the table"
         }
-        return "CPU power is estimated, not measured: no CPU energy sensor could be read, so CPU power is taken "
+        return
+            "CPU power is estimated, not measured: no CPU energy sensor could be read, so CPU power is taken "
             + "as \(Int(Self.assumedUtilization * 100))% of \(source), i.e. \(LogNumber.python(watts)) W."
     }
 }
