@@ -1,2 +1,345 @@
 #include "CNVML.h"
-int cnvml_placeholder(void) { return 0; }
+
+#include <stdio.h>
+#include <string.h>
+
+#ifdef __linux__
+
+#include <dlfcn.h>
+#include <stdlib.h>
+
+/* One logical NVML call and the exported symbols that provide it, newest first. */
+enum {
+    FN_INIT,
+    FN_SHUTDOWN,
+    FN_ERROR_STRING,
+    FN_COUNT,
+    FN_BY_INDEX,
+    FN_BY_UUID,
+    FN_NAME,
+    FN_UUID,
+    FN_MIG_PARENT,
+    FN_ENERGY,
+    FN_POWER,
+    FN_COMPUTE_PROCESSES,
+    FN_GRAPHICS_PROCESSES,
+    FN_TOTAL
+};
+
+static const char *const candidates[FN_TOTAL][3] = {
+    [FN_INIT] = {"nvmlInit_v2", "nvmlInit", NULL},
+    [FN_SHUTDOWN] = {"nvmlShutdown", NULL, NULL},
+    [FN_ERROR_STRING] = {"nvmlErrorString", NULL, NULL},
+    [FN_COUNT] = {"nvmlDeviceGetCount_v2", "nvmlDeviceGetCount", NULL},
+    [FN_BY_INDEX] = {"nvmlDeviceGetHandleByIndex_v2", "nvmlDeviceGetHandleByIndex", NULL},
+    [FN_BY_UUID] = {"nvmlDeviceGetHandleByUUID", NULL, NULL},
+    [FN_NAME] = {"nvmlDeviceGetName", NULL, NULL},
+    [FN_UUID] = {"nvmlDeviceGetUUID", NULL, NULL},
+    [FN_MIG_PARENT] = {"nvmlDeviceGetDeviceHandleFromMigDeviceHandle", NULL, NULL},
+    [FN_ENERGY] = {"nvmlDeviceGetTotalEnergyConsumption", NULL, NULL},
+    [FN_POWER] = {"nvmlDeviceGetPowerUsage", NULL, NULL},
+    [FN_COMPUTE_PROCESSES] = {"nvmlDeviceGetComputeRunningProcesses_v3",
+                              "nvmlDeviceGetComputeRunningProcesses_v2",
+                              "nvmlDeviceGetComputeRunningProcesses"},
+    [FN_GRAPHICS_PROCESSES] = {"nvmlDeviceGetGraphicsRunningProcesses_v3",
+                               "nvmlDeviceGetGraphicsRunningProcesses_v2",
+                               "nvmlDeviceGetGraphicsRunningProcesses"},
+};
+
+struct cnvml_library {
+    void *handle;
+    void *functions[FN_TOTAL];
+    /* For the process queries: 3, 2 or 1, the version of the symbol found. */
+    int versions[FN_TOTAL];
+    char missing[1024];
+};
+
+/* The process-entry layouts the three query versions write (the newest grew one field in R535). */
+typedef struct {
+    unsigned int pid;
+    unsigned long long used_memory_bytes;
+} process_entry_v1;
+
+typedef struct {
+    unsigned int pid;
+    unsigned long long used_memory_bytes;
+    unsigned int gpu_instance;
+    unsigned int compute_instance;
+} process_entry_v2;
+
+typedef struct {
+    unsigned int pid;
+    unsigned long long used_memory_bytes;
+    unsigned int gpu_instance;
+    unsigned int compute_instance;
+    unsigned long long protected_memory_bytes;
+} process_entry_v3;
+
+typedef int (*fn_void)(void);
+typedef const char *(*fn_error_string)(int);
+typedef int (*fn_count)(unsigned int *);
+typedef int (*fn_by_index)(unsigned int, cnvml_device *);
+typedef int (*fn_by_uuid)(const char *, cnvml_device *);
+typedef int (*fn_string)(cnvml_device, char *, unsigned int);
+typedef int (*fn_device_device)(cnvml_device, cnvml_device *);
+typedef int (*fn_energy)(cnvml_device, unsigned long long *);
+typedef int (*fn_power)(cnvml_device, unsigned int *);
+typedef int (*fn_processes)(cnvml_device, unsigned int *, void *);
+
+static void append_missing(cnvml_library *library, const char *name) {
+    size_t used = strlen(library->missing);
+    snprintf(library->missing + used, sizeof(library->missing) - used, "%s%s", used ? ", " : "", name);
+}
+
+cnvml_library *cnvml_open(const char *path, char *error, size_t error_capacity) {
+    void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (handle == NULL) {
+        const char *reason = dlerror();
+        if (error != NULL && error_capacity > 0) {
+            snprintf(error, error_capacity, "%s", reason != NULL ? reason : "unknown dlopen failure");
+        }
+        return NULL;
+    }
+    cnvml_library *library = calloc(1, sizeof(cnvml_library));
+    if (library == NULL) {
+        dlclose(handle);
+        if (error != NULL && error_capacity > 0) snprintf(error, error_capacity, "out of memory");
+        return NULL;
+    }
+    library->handle = handle;
+    for (int function = 0; function < FN_TOTAL; function++) {
+        for (int candidate = 0; candidate < 3 && candidates[function][candidate] != NULL; candidate++) {
+            void *symbol = dlsym(handle, candidates[function][candidate]);
+            if (symbol != NULL) {
+                library->functions[function] = symbol;
+                library->versions[function] = 3 - candidate;
+                break;
+            }
+        }
+        if (library->functions[function] == NULL) append_missing(library, candidates[function][0]);
+    }
+    return library;
+}
+
+void cnvml_close(cnvml_library *library) {
+    if (library == NULL) return;
+    dlclose(library->handle);
+    free(library);
+}
+
+const char *cnvml_missing_symbols(const cnvml_library *library) { return library->missing; }
+
+int cnvml_has_symbol(const cnvml_library *library, const char *symbol) {
+    return dlsym(library->handle, symbol) != NULL;
+}
+
+const char *cnvml_error_string(const cnvml_library *library, int status) {
+    fn_error_string function = (fn_error_string)library->functions[FN_ERROR_STRING];
+    return function != NULL ? function(status) : NULL;
+}
+
+#define CALL(library, index, type, ...)                                                    \
+    do {                                                                                   \
+        type function_ = (type)(library)->functions[index];                                \
+        return function_ != NULL ? function_(__VA_ARGS__) : CNVML_ERROR_FUNCTION_NOT_FOUND; \
+    } while (0)
+
+int cnvml_init(const cnvml_library *library) {
+    fn_void function = (fn_void)library->functions[FN_INIT];
+    return function != NULL ? function() : CNVML_ERROR_FUNCTION_NOT_FOUND;
+}
+
+int cnvml_shutdown(const cnvml_library *library) {
+    fn_void function = (fn_void)library->functions[FN_SHUTDOWN];
+    return function != NULL ? function() : CNVML_ERROR_FUNCTION_NOT_FOUND;
+}
+
+int cnvml_device_count(const cnvml_library *library, unsigned int *count) {
+    CALL(library, FN_COUNT, fn_count, count);
+}
+
+int cnvml_device_by_index(const cnvml_library *library, unsigned int index, cnvml_device *device) {
+    CALL(library, FN_BY_INDEX, fn_by_index, index, device);
+}
+
+int cnvml_device_by_uuid(const cnvml_library *library, const char *uuid, cnvml_device *device) {
+    CALL(library, FN_BY_UUID, fn_by_uuid, uuid, device);
+}
+
+int cnvml_device_name(const cnvml_library *library, cnvml_device device, char *name, unsigned int capacity) {
+    CALL(library, FN_NAME, fn_string, device, name, capacity);
+}
+
+int cnvml_device_uuid(const cnvml_library *library, cnvml_device device, char *uuid, unsigned int capacity) {
+    CALL(library, FN_UUID, fn_string, device, uuid, capacity);
+}
+
+int cnvml_parent_of_mig(const cnvml_library *library, cnvml_device mig, cnvml_device *parent) {
+    CALL(library, FN_MIG_PARENT, fn_device_device, mig, parent);
+}
+
+int cnvml_total_energy_millijoules(const cnvml_library *library, cnvml_device device,
+                                   unsigned long long *millijoules) {
+    CALL(library, FN_ENERGY, fn_energy, device, millijoules);
+}
+
+int cnvml_power_milliwatts(const cnvml_library *library, cnvml_device device, unsigned int *milliwatts) {
+    CALL(library, FN_POWER, fn_power, device, milliwatts);
+}
+
+static unsigned int pid_at(const unsigned char *entries, unsigned int index, size_t stride) {
+    unsigned int pid;
+    memcpy(&pid, entries + (size_t)index * stride, sizeof(pid));
+    return pid;
+}
+
+static int all_pids_set(const unsigned char *entries, unsigned int count, size_t stride) {
+    for (unsigned int index = 0; index < count; index++) {
+        if (pid_at(entries, index, stride) == 0) return 0;
+    }
+    return 1;
+}
+
+int cnvml_running_pids(const cnvml_library *library, cnvml_device device, cnvml_process_kind kind,
+                       unsigned int *pids, unsigned int capacity, unsigned int *count) {
+    int index = kind == CNVML_GRAPHICS_PROCESSES ? FN_GRAPHICS_PROCESSES : FN_COMPUTE_PROCESSES;
+    fn_processes function = (fn_processes)library->functions[index];
+    if (function == NULL) return CNVML_ERROR_FUNCTION_NOT_FOUND;
+    int version = library->versions[index];
+    unsigned int slots = 64;
+    for (int attempt = 0; attempt < 4; attempt++) {
+        /* Room for the largest layout, so a library that writes bigger entries than its version
+           implies cannot write past the buffer. */
+        unsigned char *entries = calloc(slots, sizeof(process_entry_v3));
+        if (entries == NULL) return CNVML_ERROR_UNKNOWN;
+        unsigned int found = slots;
+        int status = function(device, &found, entries);
+        if (status == CNVML_ERROR_INSUFFICIENT_SIZE) {
+            free(entries);
+            slots = found + 16;
+            continue;
+        }
+        if (status != CNVML_SUCCESS) {
+            free(entries);
+            return status;
+        }
+        if (found > slots) found = slots;
+        size_t stride = version == 1 ? sizeof(process_entry_v1) : sizeof(process_entry_v2);
+        /* Drivers of the R535 branch wrote the grown layout through the unchanged _v3 symbol. Read
+           with the smaller stride, every second entry would then start at the new 64-bit field,
+           which is zero, so a PID of zero identifies the larger layout. */
+        if (version == 3 && found > 1 && !all_pids_set(entries, found, stride) &&
+            all_pids_set(entries, found, sizeof(process_entry_v3))) {
+            stride = sizeof(process_entry_v3);
+        }
+        unsigned int written = 0;
+        for (unsigned int entry = 0; entry < found; entry++) {
+            unsigned int pid = pid_at(entries, entry, stride);
+            if (pid == 0) continue;
+            if (written < capacity) pids[written] = pid;
+            written++;
+        }
+        free(entries);
+        *count = written;
+        return CNVML_SUCCESS;
+    }
+    return CNVML_ERROR_INSUFFICIENT_SIZE;
+}
+
+#else
+
+/* NVML exists only for Linux (and Windows); elsewhere the target compiles to stubs. */
+
+cnvml_library *cnvml_open(const char *path, char *error, size_t error_capacity) {
+    (void)path;
+    if (error != NULL && error_capacity > 0) {
+        snprintf(error, error_capacity, "NVML is only available on Linux");
+    }
+    return NULL;
+}
+
+void cnvml_close(cnvml_library *library) { (void)library; }
+const char *cnvml_missing_symbols(const cnvml_library *library) {
+    (void)library;
+    return "";
+}
+int cnvml_has_symbol(const cnvml_library *library, const char *symbol) {
+    (void)library;
+    (void)symbol;
+    return 0;
+}
+const char *cnvml_error_string(const cnvml_library *library, int status) {
+    (void)library;
+    (void)status;
+    return NULL;
+}
+int cnvml_init(const cnvml_library *library) {
+    (void)library;
+    return CNVML_ERROR_LIBRARY_NOT_FOUND;
+}
+int cnvml_shutdown(const cnvml_library *library) {
+    (void)library;
+    return CNVML_ERROR_LIBRARY_NOT_FOUND;
+}
+int cnvml_device_count(const cnvml_library *library, unsigned int *count) {
+    (void)library;
+    (void)count;
+    return CNVML_ERROR_LIBRARY_NOT_FOUND;
+}
+int cnvml_device_by_index(const cnvml_library *library, unsigned int index, cnvml_device *device) {
+    (void)library;
+    (void)index;
+    (void)device;
+    return CNVML_ERROR_LIBRARY_NOT_FOUND;
+}
+int cnvml_device_by_uuid(const cnvml_library *library, const char *uuid, cnvml_device *device) {
+    (void)library;
+    (void)uuid;
+    (void)device;
+    return CNVML_ERROR_LIBRARY_NOT_FOUND;
+}
+int cnvml_device_name(const cnvml_library *library, cnvml_device device, char *name, unsigned int capacity) {
+    (void)library;
+    (void)device;
+    (void)name;
+    (void)capacity;
+    return CNVML_ERROR_LIBRARY_NOT_FOUND;
+}
+int cnvml_device_uuid(const cnvml_library *library, cnvml_device device, char *uuid, unsigned int capacity) {
+    (void)library;
+    (void)device;
+    (void)uuid;
+    (void)capacity;
+    return CNVML_ERROR_LIBRARY_NOT_FOUND;
+}
+int cnvml_parent_of_mig(const cnvml_library *library, cnvml_device mig, cnvml_device *parent) {
+    (void)library;
+    (void)mig;
+    (void)parent;
+    return CNVML_ERROR_LIBRARY_NOT_FOUND;
+}
+int cnvml_total_energy_millijoules(const cnvml_library *library, cnvml_device device,
+                                   unsigned long long *millijoules) {
+    (void)library;
+    (void)device;
+    (void)millijoules;
+    return CNVML_ERROR_LIBRARY_NOT_FOUND;
+}
+int cnvml_power_milliwatts(const cnvml_library *library, cnvml_device device, unsigned int *milliwatts) {
+    (void)library;
+    (void)device;
+    (void)milliwatts;
+    return CNVML_ERROR_LIBRARY_NOT_FOUND;
+}
+int cnvml_running_pids(const cnvml_library *library, cnvml_device device, cnvml_process_kind kind,
+                       unsigned int *pids, unsigned int capacity, unsigned int *count) {
+    (void)library;
+    (void)device;
+    (void)kind;
+    (void)pids;
+    (void)capacity;
+    (void)count;
+    return CNVML_ERROR_LIBRARY_NOT_FOUND;
+}
+
+#endif

@@ -5,6 +5,8 @@ public struct HardwareContext: Sendable {
     public var environment: [String: String]
     /// Measure only devices that run this process or its children.
     public var devicesByPID: Bool
+    /// Lets the CPU and GPU candidates built from one context share a powermetrics child.
+    let shared = SharedHardware()
 
     /// Creates a context.
     /// - Parameters:

@@ -87,6 +87,10 @@ public protocol PowerComponent: AnyObject, Sendable {
     func unavailabilityReason() -> String?
     /// Releases what ``start(diagnostics:)`` acquired. Called once; must not throw or block for long.
     func shutdown()
+    /// A sentence for the standard and output logs when the figures are not measured (a TDP
+    /// estimate), saying how they are obtained; `nil` for measuring sources.
+    /// - Returns: The sentence, e.g. "CPU power is estimated, not measured: ...".
+    func provenanceNote() -> String?
 }
 
 extension PowerComponent {
@@ -94,4 +98,6 @@ extension PowerComponent {
     public var maximumReadInterval: Double? { nil }
     /// No reason given by default.
     public func unavailabilityReason() -> String? { nil }
+    /// No note by default.
+    public func provenanceNote() -> String? { nil }
 }

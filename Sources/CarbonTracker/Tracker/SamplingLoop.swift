@@ -97,6 +97,7 @@ struct SamplingLoop {
         let line = (["The following components were found:"] + found).joined(separator: " ")
         log.info(line)
         log.output(line)
+        logProvenanceNotes(standardLog: true)
         publishComponents()
         log.info("Monitoring thread started.")
         return true
@@ -263,6 +264,7 @@ struct SamplingLoop {
             report.text(
                 heading: "Predicted consumption for \(config.epochs) epoch(s):",
                 decimalPrecision: config.decimalPrecision))
+        logProvenanceNotes(standardLog: false)
     }
 
     private func reportActual() {
@@ -285,6 +287,16 @@ struct SamplingLoop {
         let heading =
             config.predicts ? "Actual consumption for \(epochs.count) epoch(s):" : "Actual consumption:"
         log.output(report.text(heading: heading, decimalPrecision: config.decimalPrecision))
+        logProvenanceNotes(standardLog: false)
+    }
+
+    /// Marks estimated figures (TDP) in the output log, and at start in the standard log, on lines
+    /// of their own so that the Python-format lines stay as Python writes them.
+    private func logProvenanceNotes(standardLog: Bool) {
+        for note in live.compactMap({ $0.component.provenanceNote() }) {
+            if standardLog { log.info(note) }
+            log.output(note)
+        }
     }
 
     private func makeReport(
