@@ -222,17 +222,20 @@ private struct LogFiles {
                 "\(directory)/\(namePrefix)\(pid).\(Int.random(in: 1...999_999))_\(stamp)_carbontracker"
             let paths = LogPaths(
                 standard: base + ".log", output: base + "_output.log", error: base + "_err.log")
-            let standard = open(paths.standard, O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 0o644)
+            // Close-on-exec: commands the CLI runs, and other children, must not inherit the logs.
+            let flags = O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC
+            let standard = open(paths.standard, flags, 0o644)
             if standard < 0 {
                 if errno == EEXIST { continue }
                 throw openError(paths.standard)
             }
-            let output = open(paths.output, O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 0o644)
+            let output = open(paths.output, flags, 0o644)
             if output < 0 {
+                let taken = errno == EEXIST
                 let failure = openError(paths.output)
                 _ = Foundation.close(standard)
                 unlink(paths.standard)
-                if errno == EEXIST { continue }
+                if taken { continue }
                 throw failure
             }
             return LogFiles(paths: paths, standard: standard, output: output, error: nil)
@@ -253,7 +256,7 @@ private struct LogFiles {
         if !output.isEmpty, !Self.writeAll(self.output, output) { return failure(paths.output) }
         if !error.isEmpty {
             if self.error == nil {
-                let fd = open(paths.error, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+                let fd = open(paths.error, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
                 if fd < 0 { return failure(paths.error) }
                 self.error = fd
             }

@@ -100,7 +100,7 @@ final class IntensityLogRecorder: DiagnosticsReporter {
 
     /// Waits until a message containing `text` arrives (at most `seconds`).
     @discardableResult
-    func wait(for text: String, seconds: Double = 5) -> Bool {
+    func wait(for text: String, seconds: Double = 15) -> Bool {
         let end = ContinuousClock.now + .seconds(seconds)
         while ContinuousClock.now < end {
             if all.contains(where: { $0.contains(text) }) { return true }
@@ -120,7 +120,9 @@ enum IntensityTesting {
             "CARBONTRACKER_ELECTRICITYMAPS_URL": base + "/v3",
             "CARBONTRACKER_ENERGIDATASERVICE_URL": base,
             "CARBONTRACKER_CARBONINTENSITYGB_URL": base,
-            "CARBONTRACKER_HTTP_TIMEOUT": "1.5",
+            // Generous, so answered requests succeed even on a busy 2-core machine; tests of servers that
+            // never answer set a short time-out themselves.
+            "CARBONTRACKER_HTTP_TIMEOUT": "10",
         ]
         environment.merge(extra) { _, new in new }
         return environment

@@ -35,7 +35,7 @@ struct SysfsReader: Sendable {
 
     /// The real file system.
     static let posix = SysfsReader { path in
-        let descriptor = open(path, O_RDONLY)
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return .failure(SysfsReadError(path: path, code: errno)) }
         defer { close(descriptor) }
         var buffer = [UInt8](repeating: 0, count: 4096)
