@@ -88,9 +88,7 @@ public final class LiveIntensitySource: CarbonIntensitySource {
         for id in keys.emptyKeyProviders { emit(.warning, IntensityMessages.emptyKey(id)) }
         if !needsLookup { logSetUp(geolocationFailure: nil) }
         guard !settings.offline else { return }
-        let thread = Thread { [self] in run(lookUpLocation: needsLookup) }
-        thread.name = "CarbonIntensityThread"
-        thread.start()
+        BackgroundThread.start(name: "CarbonIntensityThread") { [self] in run(lookUpLocation: needsLookup) }
     }
 
     /// The value in force: the latest live value, or the fallback.

@@ -73,7 +73,8 @@ final class TrackerLog: DiagnosticsReporter {
     func critical(_ message: String) { enqueue(.error(.critical), message) }
 
     private func enqueue(_ stream: Stream, _ message: String) {
-        let entry = Entry(stream: stream, time: Date(), thread: Self.threadName(), message: message)
+        let entry = Entry(
+            stream: stream, time: Date(), thread: BackgroundThread.currentName, message: message)
         pending.withLock { $0.append(entry) }
         writerWake.withLock { $0 }?()
     }
@@ -83,13 +84,6 @@ final class TrackerLog: DiagnosticsReporter {
     /// - Parameter wake: Called after every queued line; must be cheap and must not block.
     func setWriterWake(_ wake: @escaping @Sendable () -> Void) {
         writerWake.withLock { $0 = wake }
-    }
-
-    /// Python's `threadName`: "MainThread" on the main thread, else the thread's name.
-    private static func threadName() -> String {
-        if Thread.isMainThread { return "MainThread" }
-        let name = Thread.current.name ?? ""
-        return name.isEmpty ? "Thread" : name
     }
 
     // MARK: Writing

@@ -133,7 +133,11 @@ public final class CarbonTracker: Sendable {
             }
             let message = ComponentSelection.unavailableMessage(kind)
             log.info(message)
-            for reason in reasons { log.errorInfo(reason) }
+            // Under "all" a missing component is expected (no GPU here): the reasons go to the error
+            // log only. A component asked for by name fails with them in the thrown error instead.
+            for reason in reasons {
+                configuration.componentsIsAll ? log.debug(reason) : log.errorInfo(reason)
+            }
             missing.append(reasons.isEmpty ? message : message + " " + reasons.joined(separator: " "))
         }
         return (chosen, missing)

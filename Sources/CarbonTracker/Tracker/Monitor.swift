@@ -46,12 +46,10 @@ final class Monitor: Sendable {
     /// Starts the sampling thread over `components`.
     func start(components: [any PowerComponent], intensity: any CarbonIntensitySource) {
         log.setWriterWake { [wake] in wake.signal() }
-        let thread = Thread { [self] in
+        BackgroundThread.start(name: "CarbonTrackerThread") { [self] in
             var loop = SamplingLoop(monitor: self, components: components, intensity: intensity)
             loop.run()
         }
-        thread.name = "CarbonTrackerThread"
-        thread.start()
     }
 
     /// Ends monitoring before it started (no usable components) with `failure`.

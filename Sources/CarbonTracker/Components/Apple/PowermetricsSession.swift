@@ -164,9 +164,7 @@ final class PowermetricsSession: Sendable {
         let child = try ChildProcess(
             executable: executable, arguments: arguments, environment: launch.environment)
         let run = Run(child: child)
-        let thread = Thread { [self] in self.pump(run) }
-        thread.name = "CarbonTracker powermetrics reader"
-        thread.start()
+        BackgroundThread.start(name: "PowermetricsReaderThread") { [self] in self.pump(run) }
         return run
     }
 
