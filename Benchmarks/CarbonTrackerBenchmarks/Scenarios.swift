@@ -1,6 +1,10 @@
 import CarbonTracker
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The benchmark scenarios. Each returns named numbers; `main.swift` prints them as JSON so that
 /// `scripts/benchmark.py` can put them beside Python carbontracker's.
 enum Scenarios {
@@ -97,6 +101,50 @@ enum Scenarios {
             "repetitions": Double(repetitions), "median_ms": Measure.percentile(costs, 0.5),
             "max_ms": costs.last ?? .nan,
         ]
+    }
+}
+
+extension Scenarios {
+    /// Scenario 5: `LogParser.aggregateConsumption` over every log pair in `directory`, beside the time
+    /// merely to read the same files (the I/O floor). Best of `repetitions`, the floor first so the
+    /// page cache is warm for both.
+    static func parser(directory: String, repetitions: Int) throws -> [String: Double] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory).map {
+            directory + "/" + $0
+        }
+        var floor = Double.infinity
+        var aggregate = Double.infinity
+        var bytes = 0
+        var energy = 0.0
+        for _ in 0..<max(1, repetitions) {
+            var start = Measure.nanoseconds()
+            bytes = readAll(names)
+            floor = min(floor, Double(Measure.nanoseconds() - start) / 1e9)
+            start = Measure.nanoseconds()
+            energy = try LogParser.aggregateConsumption(logDir: directory).energyKilowattHours
+            aggregate = min(aggregate, Double(Measure.nanoseconds() - start) / 1e9)
+        }
+        return [
+            "files": Double(names.count), "io_floor_s": floor, "aggregate_s": aggregate, "energy_kwh": energy,
+            "bytes": Double(bytes),
+        ]
+    }
+
+    /// Reads every file once with plain `read` calls, one after another; returns the bytes read.
+    private static func readAll(_ paths: [String]) -> Int {
+        var total = 0
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        for path in paths {
+            let descriptor = open(path, O_RDONLY)
+            guard descriptor >= 0 else { continue }
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count <= 0 { break }
+                total += count
+            }
+            close(descriptor)
+        }
+        return total
     }
 }
 

@@ -9,6 +9,7 @@ let usage = """
       sampling      --seconds S (30)               CPU share while sampling at 100 Hz
       memory        --size SAMPLES (1000000)       resident memory after 1,000 and SIZE samples
       startup       --size REPETITIONS (20)        construction to first epochStart
+      parser        --dir LOGS --size REPETITIONS (3)  aggregateConsumption over LOGS, and the I/O floor
     """
 
 do {
@@ -38,6 +39,9 @@ do {
     case "sampling": result = try Scenarios.samplingCost(seconds: try number("seconds", 30), hertz: 100)
     case "memory": result = try Scenarios.memory(first: 1_000, second: Int(try number("size", 1_000_000)))
     case "startup": result = try Scenarios.startup(repetitions: Int(try number("size", 20)))
+    case "parser":
+        guard options["dir"] != nil else { throw BenchmarkError("parser needs --dir LOGS\n\(usage)") }
+        result = try Scenarios.parser(directory: directory, repetitions: Int(try number("size", 3)))
     default: throw BenchmarkError("unknown scenario \(scenario)\n\(usage)")
     }
     var object = result.mapValues { $0 as Any }

@@ -23,5 +23,15 @@ import Testing
 
         let startup = try Scenarios.startup(repetitions: 2, environment: CoreTest.offline)
         #expect((startup["median_ms"] ?? -1) > 0)
+
+        let logs = CoreTest.temporaryDirectory()
+        let fixtures = try #require(Bundle.module.resourcePath) + "/Fixtures/python-logs"
+        for name in try FileManager.default.contentsOfDirectory(atPath: fixtures) {
+            try FileManager.default.copyItem(atPath: fixtures + "/" + name, toPath: logs + "/" + name)
+        }
+        let parser = try Scenarios.parser(directory: logs, repetitions: 1)
+        #expect(parser["files"] == 24)
+        #expect((parser["bytes"] ?? 0) > 0)
+        #expect((parser["energy_kwh"] ?? 0) > 0)
     }
 }
