@@ -26,62 +26,60 @@ final class LockedBox<Value>: @unchecked Sendable {
     }
 }
 
-/// A one-shot signal a thread can wait on with a deadline, built on a condition variable.
-///
-/// Cost: `signal()` takes a lock and wakes one waiter; it never blocks on the waiter's work.
-final class WakeSignal: @unchecked Sendable {
+/// A flag a thread can wait for with a deadline, built on a condition variable.
+private final class ConditionFlag: @unchecked Sendable {
     private let condition = NSCondition()
-    private var pending = false
+    private var isSet = false
+    private let clearsOnWait: Bool
 
-    /// Wakes the waiter, or makes its next wait return at once.
-    func signal() {
+    init(clearsOnWait: Bool) { self.clearsOnWait = clearsOnWait }
+
+    func set() {
         condition.lock()
-        pending = true
-        condition.signal()
+        isSet = true
+        condition.broadcast()
         condition.unlock()
     }
+
+    func wait(seconds: Double) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date(timeIntervalSinceNow: max(0, seconds))
+        while !isSet {
+            if !condition.wait(until: deadline) { break }
+        }
+        let wasSet = isSet
+        if clearsOnWait { isSet = false }
+        return wasSet
+    }
+}
+
+/// A wake-up call a thread can wait for with a deadline; each wait consumes the call.
+///
+/// Cost: `signal()` takes a lock and wakes the waiter; it never blocks on the waiter's work.
+final class WakeSignal: Sendable {
+    private let flag = ConditionFlag(clearsOnWait: true)
+
+    /// Wakes the waiter, or makes its next wait return at once.
+    func signal() { flag.set() }
 
     /// Waits until signalled or until `seconds` pass.
     /// - Parameter seconds: The longest wait.
     /// - Returns: `true` when woken by ``signal()``, `false` on time-out.
     @discardableResult
-    func wait(seconds: Double) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        let deadline = Date(timeIntervalSinceNow: max(0, seconds))
-        while !pending {
-            if !condition.wait(until: deadline) { break }
-        }
-        let woken = pending
-        pending = false
-        return woken
-    }
+    func wait(seconds: Double) -> Bool { flag.wait(seconds: seconds) }
 }
 
 /// A gate that opens once and stays open; threads can wait for it with a deadline.
-final class Latch: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var isOpen = false
+final class Latch: Sendable {
+    private let flag = ConditionFlag(clearsOnWait: false)
 
     /// Opens the gate and wakes every waiter.
-    func open() {
-        condition.lock()
-        isOpen = true
-        condition.broadcast()
-        condition.unlock()
-    }
+    func open() { flag.set() }
 
     /// Waits until the gate is open or `seconds` pass.
     /// - Parameter seconds: The longest wait.
     /// - Returns: Whether the gate is open.
     @discardableResult
-    func wait(seconds: Double) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        let deadline = Date(timeIntervalSinceNow: max(0, seconds))
-        while !isOpen {
-            if !condition.wait(until: deadline) { break }
-        }
-        return isOpen
-    }
+    func wait(seconds: Double) -> Bool { flag.wait(seconds: seconds) }
 }
