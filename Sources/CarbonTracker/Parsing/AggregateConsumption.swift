@@ -42,6 +42,10 @@ extension LogParser {
             equivalentUnits = []
             runsCounted = 0
             self.warnings = warnings
+            // Totals in the order of `equivalentUnits`. Logs name one or two units, and finding one
+            // among a few is cheaper than hashing it; the dictionary keeps odd logs with many fast.
+            var totals: [Double] = []
+            var positions: [String: Int] = [:]
             for (outputFile, consumption) in runs {
                 guard let consumption else { continue }
                 // Python adds a NaN energy and so turns the whole total into NaN.
@@ -64,10 +68,19 @@ extension LogParser {
                             message: "The CO2eq figure is not a number; only this run's energy is counted."))
                 }
                 for equivalent in consumption.equivalents where equivalent.amount.isFinite {
-                    if equivalents[equivalent.unit] == nil { equivalentUnits.append(equivalent.unit) }
-                    equivalents[equivalent.unit, default: 0] += equivalent.amount
+                    let known =
+                        equivalentUnits.count <= 4
+                        ? equivalentUnits.firstIndex(of: equivalent.unit) : positions[equivalent.unit]
+                    let index = known ?? equivalentUnits.count
+                    if known == nil {
+                        positions[equivalent.unit] = index
+                        equivalentUnits.append(equivalent.unit)
+                        totals.append(0)
+                    }
+                    totals[index] += equivalent.amount
                 }
             }
+            equivalents = Dictionary(uniqueKeysWithValues: zip(equivalentUnits, totals))
         }
 
         /// The sentence Python's `print_aggregate` prints.

@@ -26,8 +26,6 @@ struct LogBytes {
     var first: UInt8? { bytes.first }
     /// The last byte.
     var last: UInt8? { bytes.last }
-    /// Whether every byte is ASCII.
-    var isASCII: Bool { bytes.allSatisfy { $0 < 0x80 } }
 
     /// The byte at `offset` (0 ..< ``count``).
     subscript(offset: Int) -> UInt8 { bytes[offset] }
@@ -76,17 +74,16 @@ struct LogBytes {
     func contains(_ byte: UInt8) -> Bool { firstIndex(of: byte) != nil }
 
     /// Whether the bytes start with `prefix`.
-    func hasPrefix(_ prefix: StaticString) -> Bool {
-        let length = prefix.utf8CodeUnitCount
-        guard length <= count else { return false }
-        return length == 0 || memcmp(bytes.baseAddress!, prefix.utf8Start, length) == 0
-    }
+    func hasPrefix(_ prefix: StaticString) -> Bool { matches(prefix, at: 0) }
 
     /// Whether the bytes end with `suffix`.
-    func hasSuffix(_ suffix: StaticString) -> Bool {
-        let length = suffix.utf8CodeUnitCount
-        guard length <= count else { return false }
-        return length == 0 || memcmp(bytes.baseAddress! + (count - length), suffix.utf8Start, length) == 0
+    func hasSuffix(_ suffix: StaticString) -> Bool { matches(suffix, at: count - suffix.utf8CodeUnitCount) }
+
+    private func matches(_ text: StaticString, at offset: Int) -> Bool {
+        let length = text.utf8CodeUnitCount
+        guard offset >= 0, offset + length <= count else { return false }
+        guard length > 0, let base = bytes.baseAddress else { return true }
+        return memcmp(base + offset, text.utf8Start, length) == 0
     }
 
     /// The bytes after `prefix`, or `nil` when they do not start with it.
@@ -111,8 +108,9 @@ struct LogBytes {
     /// Whether the bytes equal `text` exactly.
     func equals(_ text: StaticString) -> Bool { count == text.utf8CodeUnitCount && hasPrefix(text) }
 
-    /// ASCII upper-case letters in lower case; every other byte unchanged. Unicode lower-casing
-    /// maps no other character to an ASCII letter except the Kelvin sign to "k", which no marker has.
+    /// ASCII upper-case letters in lower case; every other byte unchanged. This is Unicode lower-casing
+    /// for the markers: no other character lower-cases to a lone ASCII letter but the Kelvin sign
+    /// ("k"), and no marker has a "k".
     private static func lowercased(_ byte: UInt8) -> UInt8 {
         byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
     }
@@ -142,7 +140,8 @@ struct LogBytes {
         return nil
     }
 
-    /// The pieces between `separator` bytes, empty pieces left out, in order.
+    /// Calls `body` with each non-empty piece between separator bytes, in order, until it returns `false`.
+    /// - Returns: `false` when `body` stopped early.
     func forEachPiece(separatedBy isSeparator: (UInt8) -> Bool, _ body: (LogBytes) -> Bool) -> Bool {
         var start = 0
         for offset in 0...count where offset == count || isSeparator(bytes[offset]) {

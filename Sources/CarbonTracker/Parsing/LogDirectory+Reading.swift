@@ -2,37 +2,35 @@ import Dispatch
 import Foundation
 
 extension LogDirectory {
-    /// One run's logs, read.
-    struct RunLogs: Sendable {
-        var pair: LogParser.FilePair
-        var standard: LogParser.StandardLog
-        var output: LogParser.OutputLog
-    }
-
     /// Lists the directory and reads every complete run, on every core.
     ///
     /// Logs are read while the directory is still being listed: each batch of names goes to a
     /// worker as soon as it is listed, and the listing thread joins in once it is done, so no core
     /// waits for the listing and nothing depends on a free worker thread. Each log costs `openat`,
     /// `fstat`, `read` and `close`; a log whose partner never turns up is read for nothing.
-    /// - Parameter keepsFigures: `false` to read only what an aggregate needs (``StandardLogScanner``).
+    /// - Parameters:
+    ///   - keepsFigures: `false` to read only what an aggregate needs (``StandardLogScanner``).
+    ///   - makeRun: Keeps what the caller needs of a run read: its logs and what they say.
     /// - Returns: The runs read, ordered by standard-log path, and the warnings in the order of
     ///   ``LogParser/DirectoryParse/warnings``: the listing's ordered by file, then each run's.
     /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory cannot be listed.
-    func readRuns(keepsFigures: Bool) throws -> (runs: [RunLogs], warnings: [LogParser.Warning]) {
-        let work = BatchQueue { files, buffer in
+    func readRuns<Run>(
+        keepsFigures: Bool,
+        _ makeRun: (_ standard: File, _ output: File, LogParser.StandardLog, LogParser.OutputLog) -> Run
+    ) throws -> (runs: [Run], warnings: [LogParser.Warning]) {
+        let work = LogBatchQueue { files, buffer in
             files.map { self.read($0, buffer: buffer, keepsFigures: keepsFigures) }
         }
         var pairing = Pairing()
         var batch: [File] = []
         func submit() {
-            work.add(Batch(first: pairing.files.count - batch.count, files: batch))
+            work.add(.init(first: pairing.files.count - batch.count, files: batch))
             batch.removeAll(keepingCapacity: true)
         }
         try forEachLog { file in
             pairing.add(file)
             batch.append(file)
-            if batch.count == Self.batchFiles { submit() }
+            if batch.count == LogBatchQueue.batchFiles { submit() }
         }
         if !batch.isEmpty { submit() }
         let (complete, incomplete) = pairing.runs()
@@ -40,35 +38,30 @@ extension LogDirectory {
         let reads = work.finish()
 
         var runWarnings: [LogParser.Warning] = []
-        var runs: [RunLogs] = []
+        var runs: [Run] = []
         runs.reserveCapacity(complete.count)
         for run in complete {
             let standard = pairing.files[run.standard]
             let output = pairing.files[run.output]
-            switch (reads[run.standard], reads[run.output]) {
-            case (.standard(let standardLog), .output(let outputLog)):
-                runs.append(
-                    RunLogs(
-                        pair: .init(standardLog: standard.path, outputLog: output.path), standard: standardLog,
-                        output: outputLog))
+            let standardRead = reads[run.standard]
+            let outputRead = reads[run.output]
+            if case .standard(let standardLog) = standardRead, case .output(let outputLog) = outputRead {
+                runs.append(makeRun(standard, output, standardLog, outputLog))
                 runWarnings += standardLog.warnings.map { .init(file: standard.path, message: $0) }
                 runWarnings += outputLog.warnings.map { .init(file: output.path, message: $0) }
-            case (let standardRead, let outputRead):
-                let problems = Self.warnings(
-                    standard: standard, standardRead.problem, output: output, outputRead.problem)
-                if !problems.isEmpty {
-                    listingWarnings += problems
-                } else if let reason = standardRead.failure ?? outputRead.failure {
-                    runWarnings.append(.init(file: standard.path, message: "Run skipped: \(reason)"))
-                }
+                continue
+            }
+            let problems = Self.warnings(
+                standard: standard, standardRead.problem, output: output, outputRead.problem)
+            if !problems.isEmpty {
+                listingWarnings += problems
+            } else if let reason = standardRead.failure ?? outputRead.failure {
+                runWarnings.append(.init(file: standard.path, message: "Run skipped: \(reason)"))
             }
         }
         listingWarnings.sort { $0.file < $1.file }
         return (runs, listingWarnings + runWarnings)
     }
-
-    /// Logs per hand-out: enough that handing out costs nothing, few enough to keep both cores busy.
-    private static let batchFiles = 32
 
     /// What reading one log gave.
     enum FileRead: Sendable {
@@ -122,11 +115,11 @@ extension LogDirectory {
         /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the log could not be
         ///   opened or read.
         func forEachLine(
-            path: String, buffer: LogFileReader.Buffer, _ body: (LogBytes) -> Void
+            path: @autoclosure () -> String, buffer: LogFileReader.Buffer, _ body: (LogBytes) -> Void
         ) throws -> LogFileReader.Outcome {
-            guard descriptor >= 0 else { throw LogFileReader.failure(path, "cannot be opened", openError) }
+            guard descriptor >= 0 else { throw LogFileReader.failure(path(), "cannot be opened", openError) }
             return try LogFileReader.forEachLine(
-                descriptor: descriptor, knownBytes: bytes, buffer: buffer, path: path, body)
+                descriptor: descriptor, knownBytes: bytes, buffer: buffer, path: path(), body)
         }
 
         func close() {
@@ -153,43 +146,3 @@ extension LogDirectory {
 }
 
 private func closeDescriptor(_ descriptor: Int32) -> Int32 { close(descriptor) }
-
-/// A run of consecutive logs of the listing, handed to one thread.
-private struct Batch: Sendable {
-    var first: Int
-    var files: [LogDirectory.File]
-}
-
-/// Batches waiting to be read, taken by worker threads and, at the end, by the thread that listed them.
-private final class BatchQueue: Sendable {
-    typealias Read = @Sendable ([LogDirectory.File], LogFileReader.Buffer) -> [LogDirectory.FileRead]
-
-    private let read: Read
-    private let waiting = LockedBox<[Batch]>([])
-    private let done = LockedBox<[(first: Int, reads: [LogDirectory.FileRead])]>([])
-    private let group = DispatchGroup()
-
-    init(read: @escaping Read) { self.read = read }
-
-    /// Queues `batch` and asks a worker thread to read one waiting batch.
-    func add(_ batch: Batch) {
-        waiting.withLock { $0.append(batch) }
-        DispatchQueue.global().async(group: group) { self.readWaiting(limit: 1, buffer: .init()) }
-    }
-
-    /// Reads what is still waiting on this thread, waits for the workers, and returns every read in
-    /// listing order.
-    func finish() -> [LogDirectory.FileRead] {
-        readWaiting(limit: .max, buffer: .init())
-        group.wait()
-        return done.withLock { $0 }.sorted { $0.first < $1.first }.flatMap(\.reads)
-    }
-
-    private func readWaiting(limit: Int, buffer: LogFileReader.Buffer) {
-        for _ in 0..<limit {
-            guard let batch = waiting.withLock({ $0.popLast() }) else { return }
-            let reads = read(batch.files, buffer)
-            done.withLock { $0.append((batch.first, reads)) }
-        }
-    }
-}

@@ -29,11 +29,17 @@ extension LogParser {
 
 /// A log directory, listed and paired: each run's standard and output logs by their shared name.
 ///
+/// ```swift
+/// let directory = try LogDirectory("logs")
+/// let (pairs, warnings) = try directory.list()                   // stat only
+/// let (runs, _) = try directory.readRuns(keepsFigures: true) { standard, output, log, reports in ... }
+/// ```
+///
 /// Python pairs the two sorted lists by position, so one orphan on each side shifts every later
 /// pair; pairing by name cannot mismatch, and an orphan is reported instead of failing the whole
 /// directory. A log is usable when it is a non-empty regular file; a run counts only when both of
-/// its logs are. Cost: one `readdir` pass, then one `stat` per log (``list()``), or none when the
-/// logs are read (``readRuns(keepsFigures:)`` examines each through the descriptor it reads).
+/// its logs are. Cost: one `readdir` pass, then one `stat` per log for ``list()``; reading examines
+/// each log through the descriptor it reads from instead.
 final class LogDirectory: Sendable {
     static let standardSuffix = "carbontracker.log"
     static let outputSuffix = "carbontracker_output.log"
@@ -46,13 +52,16 @@ final class LogDirectory: Sendable {
     /// One log, by name inside the directory.
     struct File: Sendable {
         var name: String
-        var path: String
+        /// The directory's path ending in `/`.
+        var directory: String
         /// The name without its suffix, shared by the two logs of a run.
         var base: String
         var isOutput: Bool
         /// The directory entry's type (`DT_REG`, ...).
         var type: UInt8
 
+        /// The directory's path and the name; built only when asked for, as most logs never need it.
+        var path: String { directory + name }
         /// A regular file, or a link or an unknown type that may lead to one.
         var mayBeRegular: Bool { isRegularEntry || type == UInt8(DT_LNK) || type == UInt8(DT_UNKNOWN) }
         /// The entry is a regular file itself, so opening it cannot reach a device or block on a FIFO.
@@ -141,7 +150,10 @@ final class LogDirectory: Sendable {
             let isOutput = name.hasSuffix(Self.outputSuffix)
             guard isOutput || name.hasSuffix(Self.standardSuffix) else { continue }
             let base = String(name.dropLast(isOutput ? Self.outputSuffix.count : Self.standardSuffix.count))
-            body(File(name: name, path: prefix + name, base: base, isOutput: isOutput, type: entry.pointee.d_type))
+            body(
+                File(
+                    name: name, directory: prefix, base: base, isOutput: isOutput, type: entry.pointee.d_type)
+            )
         }
     }
 
@@ -149,15 +161,14 @@ final class LogDirectory: Sendable {
     struct Pairing {
         /// Every log listed, in directory order.
         private(set) var files: [File] = []
-        private var standard: [String: Int] = [:]
-        private var output: [String: Int] = [:]
+        private var byBase: [String: (standard: Int?, output: Int?)] = [:]
 
         /// Adds the next log listed; a later log with the same name replaces an earlier one.
         mutating func add(_ file: File) {
             if file.isOutput {
-                output[file.base] = files.count
+                byBase[file.base, default: (nil, nil)].output = files.count
             } else {
-                standard[file.base] = files.count
+                byBase[file.base, default: (nil, nil)].standard = files.count
             }
             files.append(file)
         }
@@ -167,17 +178,15 @@ final class LogDirectory: Sendable {
         func runs() -> (complete: [Run], incomplete: [(standard: File?, output: File?)]) {
             var complete: [Run] = []
             var incomplete: [(standard: File?, output: File?)] = []
-            var output = self.output
-            for (base, standard) in standard {
-                let partner = output.removeValue(forKey: base)
-                if let partner, files[standard].mayBeRegular && files[partner].mayBeRegular {
-                    complete.append(Run(standard: standard, output: partner))
+            for (standard, output) in byBase.values {
+                if let standard, let output, files[standard].mayBeRegular && files[output].mayBeRegular {
+                    complete.append(Run(standard: standard, output: output))
                 } else {
-                    incomplete.append((files[standard], partner.map { files[$0] }))
+                    incomplete.append((standard.map { files[$0] }, output.map { files[$0] }))
                 }
             }
-            for (_, partner) in output { incomplete.append((nil, files[partner])) }
-            complete.sort { files[$0.standard].path < files[$1.standard].path }
+            // The directory is the same for all, so names sort as the paths do.
+            complete.sort { files[$0.standard].name < files[$1.standard].name }
             return (complete, incomplete)
         }
     }
@@ -186,7 +195,9 @@ final class LogDirectory: Sendable {
     /// - Returns: The usable pairs ordered by standard-log path, with the standard log's modification
     ///   time, and the warnings ordered by file.
     /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory cannot be listed.
-    func list() throws -> (pairs: [(pair: LogParser.FilePair, modified: timespec)], warnings: [LogParser.Warning]) {
+    func list() throws -> (
+        pairs: [(pair: LogParser.FilePair, modified: timespec)], warnings: [LogParser.Warning]
+    ) {
         var pairing = Pairing()
         try forEachLog { pairing.add($0) }
         let (complete, incomplete) = pairing.runs()
@@ -199,7 +210,8 @@ final class LogDirectory: Sendable {
             let problems = Self.warnings(
                 standard: standard, standardInfo.problem, output: output, examine(output).problem)
             if problems.isEmpty {
-                pairs.append((.init(standardLog: standard.path, outputLog: output.path), standardInfo.modified))
+                pairs.append(
+                    (.init(standardLog: standard.path, outputLog: output.path), standardInfo.modified))
             } else {
                 warnings += problems
             }
@@ -211,7 +223,9 @@ final class LogDirectory: Sendable {
     /// Examines a log as `stat` does, following links.
     func examine(_ file: File) -> (problem: Problem?, modified: timespec) {
         var info = stat()
-        guard fstatat(descriptor, file.name, &info, 0) == 0 else { return (Problem(errno: errno), timespec()) }
+        guard fstatat(descriptor, file.name, &info, 0) == 0 else {
+            return (Problem(errno: errno), timespec())
+        }
         return (Problem(info), info.st_mtim)
     }
 

@@ -6,7 +6,7 @@ import Foundation
 /// Lines are found with `memchr` and handed over as ``LogBytes`` pointing into the buffer: no
 /// decoding and no allocation per line.
 enum LogFileReader {
-    /// The most bytes read at a time.
+    /// The largest buffer a reader starts with; it grows beyond only to hold a long line.
     static let chunkBytes = 256 * 1024
     /// Longer lines are skipped: no carbontracker line comes near it, so such a line is garbage.
     static let maximumLineBytes = 1 << 20
@@ -21,7 +21,8 @@ enum LogFileReader {
         /// What a parse result says about the skipped lines.
         var longLinesWarning: String? {
             guard longLines > 0 else { return nil }
-            return "\(longLines) line(s) longer than \(maximumLineBytes) bytes were skipped (not a carbontracker log?)."
+            return
+                "\(longLines) line(s) longer than \(maximumLineBytes) bytes were skipped (not a carbontracker log?)."
         }
     }
 
@@ -63,7 +64,8 @@ enum LogFileReader {
             throw CarbonTrackerError(.logParseFailed, "'\(path)' is not a regular file; it was skipped.")
         }
         let buffer = Buffer(capacity: Int(info.st_size) + 1)
-        return try forEachLine(descriptor: fd, knownBytes: Int(info.st_size), buffer: buffer, path: path, body)
+        return try forEachLine(
+            descriptor: fd, knownBytes: Int(info.st_size), buffer: buffer, path: path, body)
     }
 
     /// Calls `body` with every complete line of an open regular file, without its `\n` (or `\r\n`).
@@ -73,7 +75,8 @@ enum LogFileReader {
     ///   - path: The file's path, for the error.
     /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when a read fails.
     static func forEachLine(
-        descriptor fd: Int32, knownBytes: Int, buffer: Buffer, path: String, _ body: (LogBytes) -> Void
+        descriptor fd: Int32, knownBytes: Int, buffer: Buffer, path: @autoclosure () -> String,
+        _ body: (LogBytes) -> Void
     ) throws -> Outcome {
         var outcome = Outcome()
         var filled = 0
@@ -93,13 +96,14 @@ enum LogFileReader {
             let count = read(fd, buffer.start + filled, wanted)
             if count < 0 {
                 if errno == EINTR { continue }
-                throw failure(path, "cannot be read", errno)
+                throw failure(path(), "cannot be read", errno)
             }
             if count == 0 { break }
             let searchedFrom = filled
             filled += count
             total += count
-            let atEnd = count < wanted && total >= knownBytes
+            // A short read at the known size is the end for a regular file; a size of 0 proves nothing.
+            let atEnd = knownBytes > 0 && count < wanted && total >= knownBytes
             if let lastNewline = lastNewline(buffer.start, from: searchedFrom, to: filled) {
                 var first = 0
                 if skippingLongLine, let newline = memchr(buffer.start, 0x0A, filled) {
@@ -107,7 +111,8 @@ enum LogFileReader {
                     skippingLongLine = false
                 }
                 if first <= lastNewline {
-                    forEachLine(UnsafeBufferPointer(start: buffer.start + first, count: lastNewline - first), body)
+                    forEachLine(
+                        UnsafeBufferPointer(start: buffer.start + first, count: lastNewline - first), body)
                 }
                 let remaining = filled - (lastNewline + 1)
                 memmove(buffer.start, buffer.start + lastNewline + 1, remaining)

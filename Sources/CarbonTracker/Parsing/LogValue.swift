@@ -7,20 +7,21 @@ enum LogValue {
     /// Splits `2026-11-21 06:34:49 - message` into its timestamp and message; a line without the
     /// timestamp (a report's continuation line, a wrapped numpy array) has none.
     static func splitTimestamp(_ line: LogBytes) -> (timestamp: LogBytes?, message: LogBytes) {
-        guard line.count >= timestampPattern.count else { return (nil, line) }
-        for (offset, expected) in timestampPattern.enumerated() {
+        let pattern: StaticString = "0000-00-00 00:00:00 - "
+        let length = pattern.utf8CodeUnitCount
+        guard line.count >= length else { return (nil, line) }
+        let expected = pattern.utf8Start
+        for offset in 0..<length {
             let byte = line[offset]
-            let matches = expected == UInt8(ascii: "0") ? (byte >= 0x30 && byte <= 0x39) : byte == expected
+            // `0` in the pattern stands for any digit.
+            let matches = expected[offset] == 0x30 ? (byte &- 0x30) < 10 : byte == expected[offset]
             guard matches else { return (nil, line) }
         }
-        return (line.prefix(upTo: 19), line.suffix(from: timestampPattern.count))
+        return (line.prefix(upTo: 19), line.suffix(from: length))
     }
 
-    /// `0` stands for any digit.
-    private static let timestampPattern = Array("0000-00-00 00:00:00 - ".utf8)
-
-    /// A decimal number as Python or numpy print it (`248.0`, `30.`, `1.e-05`, `nan`, `-inf`), with
-    /// the meaning and limits of Swift's `Double(String)`: out of range (`1e999`) is unreadable.
+    /// A decimal number as Python or numpy print it (`248.0`, `30.`, `1.e-05`, `nan`, `-inf`), read
+    /// exactly as Swift's `Double(String)` reads it (`1e999` is infinity).
     static func number(_ text: LogBytes) -> Double? {
         guard !text.isEmpty else { return nil }
         var sawDigit = false
@@ -81,13 +82,10 @@ enum LogValue {
             if fractionDigits >= 0 { fractionDigits += 1 }
         }
         guard sawDigit, fractionDigits <= 22 else { return nil }
-        let magnitude = Double(digits) / powersOfTen[max(0, fractionDigits)]
+        var scale = 1.0
+        for _ in 0..<max(0, fractionDigits) { scale *= 10 }  // exact up to 1e22
+        let magnitude = Double(digits) / scale
         return negative ? -magnitude : magnitude
-    }
-
-    /// 1e0 ... 1e22, every one exact in a double.
-    private static let powersOfTen: [Double] = (0...22).map { exponent in
-        (0..<exponent).reduce(1.0) { value, _ in value * 10 }
     }
 
     /// An integer with the meaning and limits of Swift's `Int(String)`: an optional sign, then digits.
@@ -103,7 +101,8 @@ enum LogValue {
             let digit = Int(byte - 0x30)
             let (shifted, overflowA) = value.multipliedReportingOverflow(by: 10)
             let (next, overflowB) =
-                negative ? shifted.subtractingReportingOverflow(digit) : shifted.addingReportingOverflow(digit)
+                negative
+                ? shifted.subtractingReportingOverflow(digit) : shifted.addingReportingOverflow(digit)
             guard !overflowA && !overflowB else { return nil }
             value = next
         }
@@ -115,7 +114,9 @@ enum LogValue {
     /// - Returns: `false` when an item is not a number or there is none.
     static func forEachNumber(in text: LogBytes, _ body: (Double) -> Void) -> Bool {
         var list = text.trimmed
-        if list.first == UInt8(ascii: "["), list.last == UInt8(ascii: "]") { list = list.dropFirst().dropLast() }
+        if list.first == UInt8(ascii: "["), list.last == UInt8(ascii: "]") {
+            list = list.dropFirst().dropLast()
+        }
         var any = false
         let readable = list.forEachPiece(separatedBy: { $0 == 0x20 || $0 == 0x2C || $0 == 0x09 }) { item in
             guard let value = number(item) else { return false }
