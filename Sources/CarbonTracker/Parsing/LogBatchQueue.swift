@@ -10,9 +10,9 @@ import Foundation
 /// let reads = queue.finish()                           // reads what is left, then waits
 /// ```
 ///
-/// The listing thread waits only for batches a worker is already reading, never for a worker to
-/// start, so it finishes even when every dispatch thread is busy elsewhere. Cost: two lock round
-/// trips and one dispatch per batch.
+/// At most one worker per core but one reads while the listing thread lists; then that thread reads
+/// too. It waits only for batches a worker is already reading, never for a worker to start, so it
+/// finishes even when every dispatch thread is busy elsewhere. Cost: two lock round trips per batch.
 final class LogBatchQueue: Sendable {
     typealias Read = @Sendable ([LogDirectory.File], LogFileReader.Buffer) -> [LogDirectory.FileRead]
 
@@ -30,6 +30,8 @@ final class LogBatchQueue: Sendable {
     private struct State {
         var waiting: [Batch] = []
         var beingRead = 0
+        /// Worker threads started and not yet out of batches.
+        var workers = 0
         var listed = false
         var done: [(first: Int, reads: [LogDirectory.FileRead])] = []
     }
@@ -37,31 +39,43 @@ final class LogBatchQueue: Sendable {
     private let read: Read
     private let state = LockedBox(State())
     private let allRead = Latch()
+    /// The listing thread makes one more, so the cores are not oversubscribed.
+    private let maximumWorkers = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
 
     init(read: @escaping Read) { self.read = read }
 
-    /// Queues `batch`, which holds ``batchFiles`` logs unless it is the last, and asks a worker
-    /// thread to read one waiting batch.
+    /// Queues `batch`, which holds ``batchFiles`` logs unless it is the last, and starts a worker
+    /// thread if fewer than the cores allow are reading.
     func add(_ batch: Batch) {
-        state.withLock { $0.waiting.append(batch) }
-        DispatchQueue.global().async { self.readWaiting(limit: 1) }
+        let startsWorker = state.withLock { state -> Bool in
+            state.waiting.append(batch)
+            guard state.workers < maximumWorkers else { return false }
+            state.workers += 1
+            return true
+        }
+        if startsWorker { DispatchQueue.global().async { self.readWaiting(isWorker: true) } }
     }
 
     /// Reads what is still waiting on this thread, waits for the batches workers are reading, and
     /// returns every read.
     func finish() -> Reads {
         state.withLock { $0.listed = true }
-        readWaiting(limit: .max)
+        readWaiting(isWorker: false)
         // A batch being read always ends, so the wait does too; the limit only bounds each wait.
         while state.withLock({ $0.beingRead > 0 }) && !allRead.wait(seconds: 60) {}
         return Reads(batches: state.withLock { $0.done }.sorted { $0.first < $1.first }.map(\.reads))
     }
 
-    private func readWaiting(limit: Int) {
+    /// Reads waiting batches until there are none; a worker then ends, and the next batch queued
+    /// starts another.
+    private func readWaiting(isWorker: Bool) {
         var buffer: LogFileReader.Buffer?
-        for _ in 0..<limit {
+        while true {
             let next = state.withLock { state -> Batch? in
-                guard let batch = state.waiting.popLast() else { return nil }
+                guard let batch = state.waiting.popLast() else {
+                    if isWorker { state.workers -= 1 }
+                    return nil
+                }
                 state.beingRead += 1
                 return batch
             }
