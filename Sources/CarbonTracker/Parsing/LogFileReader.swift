@@ -21,8 +21,8 @@ enum LogFileReader {
         /// What a parse result says about the skipped lines.
         var longLinesWarning: String? {
             guard longLines > 0 else { return nil }
-            return
-                "\(longLines) line(s) longer than \(maximumLineBytes) bytes were skipped (not a carbontracker log?)."
+            return "\(longLines) line(s) longer than \(maximumLineBytes) bytes were skipped "
+                + "(not a carbontracker log?)."
         }
     }
 

@@ -8,7 +8,8 @@ struct StandardLogScanner {
     private(set) var log = LogParser.StandardLog()
     private let keepsFigures: Bool
     private var lineNumber = 0
-    /// The latest timestamp, as bytes: copying 19 bytes into reused storage is cheaper than a `String` per line.
+    /// The latest timestamp, as bytes: copying 19 bytes into reused storage is cheaper than making a
+    /// `String` for every line.
     private var lastStamp: [UInt8] = []
     /// A numpy array that numpy wrapped onto several lines, still waiting for its `]`.
     private var pendingPower: (component: String, text: [UInt8], line: Int)?
@@ -195,7 +196,8 @@ struct StandardLogScanner {
         var joules: [Double] = []
         guard LogValue.forEachNumber(in: value, { if keepsFigures { joules.append($0) } }) else {
             warn(
-                "Line \(lineNumber): cannot read the measured energy of \(name) '\(value.string)'; it is left out."
+                "Line \(lineNumber): cannot read the measured energy of \(name) '\(value.string)'; "
+                    + "it is left out."
             )
             return
         }
