@@ -29,19 +29,30 @@ extension LogParser {
         /// Adds up the runs, each with ``Entry/aggregatedConsumption``.
         /// - Parameter parse: The runs of a directory and the warnings met reading it.
         public init(_ parse: DirectoryParse) {
+            self.init(
+                runs: parse.entries.lazy.map { ($0.outputFile, $0.aggregatedConsumption) },
+                warnings: parse.warnings)
+        }
+
+        /// Adds up the runs in order (floating-point sums depend on it), each by the report it contributes.
+        init(runs: some Sequence<(outputFile: String, consumption: Consumption?)>, warnings: [Warning]) {
             energyKilowattHours = 0
             co2eqGrams = 0
             equivalents = [:]
             equivalentUnits = []
             runsCounted = 0
-            warnings = parse.warnings
-            for entry in parse.entries {
-                guard let consumption = entry.aggregatedConsumption else { continue }
+            self.warnings = warnings
+            // Totals in the order of `equivalentUnits`. Logs name one or two units, and finding one
+            // among a few is cheaper than hashing it; the dictionary keeps odd logs with many fast.
+            var totals: [Double] = []
+            var positions: [String: Int] = [:]
+            for (outputFile, consumption) in runs {
+                guard let consumption else { continue }
                 // Python adds a NaN energy and so turns the whole total into NaN.
                 guard consumption.energyKilowattHours.isFinite else {
-                    warnings.append(
+                    self.warnings.append(
                         Warning(
-                            file: entry.outputFile,
+                            file: outputFile,
                             message: "The energy figure is not a number; this run is left out of the totals.")
                     )
                     continue
@@ -51,16 +62,25 @@ extension LogParser {
                 if consumption.co2eqGrams.isFinite {
                     co2eqGrams += consumption.co2eqGrams
                 } else {
-                    warnings.append(
+                    self.warnings.append(
                         Warning(
-                            file: entry.outputFile,
+                            file: outputFile,
                             message: "The CO2eq figure is not a number; only this run's energy is counted."))
                 }
                 for equivalent in consumption.equivalents where equivalent.amount.isFinite {
-                    if equivalents[equivalent.unit] == nil { equivalentUnits.append(equivalent.unit) }
-                    equivalents[equivalent.unit, default: 0] += equivalent.amount
+                    let known =
+                        equivalentUnits.count <= 4
+                        ? equivalentUnits.firstIndex(of: equivalent.unit) : positions[equivalent.unit]
+                    let index = known ?? equivalentUnits.count
+                    if known == nil {
+                        positions[equivalent.unit] = index
+                        equivalentUnits.append(equivalent.unit)
+                        totals.append(0)
+                    }
+                    totals[index] += equivalent.amount
                 }
             }
+            equivalents = Dictionary(uniqueKeysWithValues: zip(equivalentUnits, totals))
         }
 
         /// The sentence Python's `print_aggregate` prints.

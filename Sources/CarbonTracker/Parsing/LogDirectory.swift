@@ -27,21 +27,85 @@ extension LogParser {
     }
 }
 
-/// Lists a log directory and pairs each run's standard and output logs by their shared name.
+/// A log directory, listed and paired: each run's standard and output logs by their shared name.
+///
+/// ```swift
+/// let directory = try LogDirectory("logs")
+/// let (pairs, warnings) = try directory.list()                   // stat only
+/// let (runs, _) = try directory.readRuns(keepsFigures: true) { standard, output, log, reports in ... }
+/// ```
 ///
 /// Python pairs the two sorted lists by position, so one orphan on each side shifts every later
 /// pair; pairing by name cannot mismatch, and an orphan is reported instead of failing the whole
-/// directory. Cost: one directory read and one `stat` per log file.
-enum LogDirectory {
+/// directory. A log is usable when it is a non-empty regular file; a run counts only when both of
+/// its logs are. Cost: one `readdir` pass, then one `stat` per log for ``list()``; reading examines
+/// each log through the descriptor it reads from instead.
+final class LogDirectory: Sendable {
     static let standardSuffix = "carbontracker.log"
     static let outputSuffix = "carbontracker_output.log"
 
-    struct Found {
-        var pair: LogParser.FilePair
-        var modified: timespec
+    /// The directory as given.
+    let path: String
+    /// Logs are opened relative to this descriptor of the directory, which saves a path lookup each.
+    let descriptor: Int32
+
+    /// One log, by name inside the directory.
+    struct File: Sendable {
+        var name: String
+        /// The directory's path ending in `/`.
+        var directory: String
+        /// The name without its suffix, shared by the two logs of a run.
+        var base: String
+        var isOutput: Bool
+        /// The directory entry's type (`DT_REG`, ...).
+        var type: UInt8
+
+        /// The directory's path and the name; built only when asked for, as most logs never need it.
+        var path: String { directory + name }
+        /// A regular file, or a link or an unknown type that may lead to one.
+        var mayBeRegular: Bool { isRegularEntry || type == UInt8(DT_LNK) || type == UInt8(DT_UNKNOWN) }
+        /// The entry is a regular file itself, so opening it cannot reach a device or block on a FIFO.
+        var isRegularEntry: Bool { type == UInt8(DT_REG) }
     }
 
-    static func list(_ directory: String) throws -> (found: [Found], warnings: [LogParser.Warning]) {
+    /// The logs of one run, by their positions in the listing.
+    struct Run: Sendable {
+        var standard: Int
+        var output: Int
+    }
+
+    /// Why a log is left out.
+    enum Problem: Sendable {
+        case unexaminable(reason: String)
+        case notRegular
+        case empty
+
+        /// The problem with the file `info` describes, if any.
+        init?(_ info: stat) {
+            if (info.st_mode & S_IFMT) != S_IFREG {
+                self = .notRegular
+            } else if info.st_size <= 0 {
+                self = .empty
+            } else {
+                return nil
+            }
+        }
+
+        init(errno code: Int32) { self = .unexaminable(reason: String(cString: strerror(code))) }
+
+        var message: String {
+            switch self {
+            case .unexaminable(let reason): return "Cannot be examined (\(reason)); skipped."
+            case .notRegular: return "Not a regular file; skipped."
+            case .empty: return "Empty file; skipped."
+            }
+        }
+    }
+
+    /// Opens a directory.
+    /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory is missing,
+    ///   not a directory or cannot be opened.
+    init(_ directory: String) throws {
         var info = stat()
         guard stat(directory, &info) == 0 else {
             throw CarbonTrackerError(
@@ -53,64 +117,154 @@ enum LogDirectory {
             throw CarbonTrackerError(
                 .logParseFailed, "'\(directory)' is not a directory. Pass the directory that holds the logs.")
         }
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory)
-        } catch {
-            throw CarbonTrackerError(
-                .logParseFailed,
-                "The log directory '\(directory)' cannot be listed: \(error.localizedDescription). "
-                    + "Check its permissions.")
+        path = directory
+        descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw Self.unlistable(directory) }
+    }
+
+    deinit { _ = close(descriptor) }
+
+    private static func unlistable(_ directory: String) -> CarbonTrackerError {
+        CarbonTrackerError(
+            .logParseFailed,
+            "The log directory '\(directory)' cannot be listed: \(String(cString: strerror(errno))). "
+                + "Check its permissions.")
+    }
+
+    /// Calls `body` with each log (a name ending in one of the two suffixes), in directory order.
+    /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory cannot be listed.
+    func forEachLog(_ body: (File) -> Void) throws {
+        let copy = dup(descriptor)
+        guard copy >= 0, let stream = fdopendir(copy) else {
+            if copy >= 0 { _ = close(copy) }
+            throw Self.unlistable(path)
         }
+        defer { closedir(stream) }
+        let prefix = path.hasSuffix("/") ? path : path + "/"
+        while let entry = readdir(stream) {
+            let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: MemoryLayout.size(ofValue: $0.pointee)) {
+                    String(cString: $0)
+                }
+            }
+            let isOutput = name.hasSuffix(Self.outputSuffix)
+            guard isOutput || name.hasSuffix(Self.standardSuffix) else { continue }
+            let base = String(name.dropLast(isOutput ? Self.outputSuffix.count : Self.standardSuffix.count))
+            body(
+                File(
+                    name: name, directory: prefix, base: base, isOutput: isOutput, type: entry.pointee.d_type)
+            )
+        }
+    }
+
+    /// Pairs the logs as they are listed.
+    struct Pairing {
+        /// Every log listed, in directory order.
+        private(set) var files: [File] = []
+        private var byBase: [String: (standard: Int?, output: Int?)] = [:]
+
+        /// Adds the next log listed; a later log with the same name replaces an earlier one.
+        mutating func add(_ file: File) {
+            if file.isOutput {
+                byBase[file.base, default: (nil, nil)].output = files.count
+            } else {
+                byBase[file.base, default: (nil, nil)].standard = files.count
+            }
+            files.append(file)
+        }
+
+        /// The runs whose two logs may be regular files, ordered by standard-log path, and the
+        /// logs of every other name, whose warnings need no reading (``LogDirectory/warnings(_:)``).
+        func runs() -> (complete: [Run], incomplete: [(standard: File?, output: File?)]) {
+            var complete: [Run] = []
+            var incomplete: [(standard: File?, output: File?)] = []
+            for (standard, output) in byBase.values {
+                if let standard, let output, files[standard].mayBeRegular && files[output].mayBeRegular {
+                    complete.append(Run(standard: standard, output: output))
+                } else {
+                    incomplete.append((standard.map { files[$0] }, output.map { files[$0] }))
+                }
+            }
+            // The directory is the same for all, so names sort as the paths do.
+            complete.sort { files[$0.standard].name < files[$1.standard].name }
+            return (complete, incomplete)
+        }
+    }
+
+    /// Lists and examines every log with `stat`, without reading any.
+    /// - Returns: The usable pairs ordered by standard-log path, with the standard log's modification
+    ///   time, and the warnings ordered by file.
+    /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory cannot be listed.
+    func list() throws -> (
+        pairs: [(pair: LogParser.FilePair, modified: timespec)], warnings: [LogParser.Warning]
+    ) {
+        var pairing = Pairing()
+        try forEachLog { pairing.add($0) }
+        let (complete, incomplete) = pairing.runs()
+        var pairs: [(pair: LogParser.FilePair, modified: timespec)] = []
+        var warnings = self.warnings(incomplete)
+        for run in complete {
+            let standard = pairing.files[run.standard]
+            let output = pairing.files[run.output]
+            let standardInfo = examine(standard)
+            let problems = Self.warnings(
+                standard: standard, standardInfo.problem, output: output, examine(output).problem)
+            if problems.isEmpty {
+                pairs.append(
+                    (.init(standardLog: standard.path, outputLog: output.path), standardInfo.modified))
+            } else {
+                warnings += problems
+            }
+        }
+        warnings.sort { $0.file < $1.file }
+        return (pairs, warnings)
+    }
+
+    /// Examines a log as `stat` does, following links.
+    func examine(_ file: File) -> (problem: Problem?, modified: timespec) {
+        var info = stat()
+        guard fstatat(descriptor, file.name, &info, 0) == 0 else {
+            return (Problem(errno: errno), timespec())
+        }
+        return (Problem(info), info.st_mtim)
+    }
+
+    /// The warnings for the logs of names that do not make a complete run, each examined as needed.
+    func warnings(_ incomplete: [(standard: File?, output: File?)]) -> [LogParser.Warning] {
+        func problem(_ file: File?) -> Problem? {
+            guard let file else { return nil }
+            return file.mayBeRegular ? examine(file).problem : .notRegular
+        }
+        return incomplete.flatMap { logs in
+            Self.warnings(
+                standard: logs.standard, problem(logs.standard), output: logs.output, problem(logs.output))
+        }
+    }
+
+    /// The warnings for a run's logs when they are not both usable: each log's problem, or, for a
+    /// usable log, that its partner is missing or unusable. Empty when the run can be read.
+    /// - Parameters:
+    ///   - standard: The standard log, `nil` when the directory has none, and its problem.
+    ///   - output: The output log, `nil` when the directory has none, and its problem.
+    static func warnings(
+        standard: File?, _ standardProblem: Problem?, output: File?, _ outputProblem: Problem?
+    ) -> [LogParser.Warning] {
+        if standard != nil && output != nil && standardProblem == nil && outputProblem == nil { return [] }
         var warnings: [LogParser.Warning] = []
-        var standard: [String: (path: String, modified: timespec)] = [:]
-        var output: [String: String] = [:]
-        let prefix = directory.hasSuffix("/") ? directory : directory + "/"
-        for name in names {
-            let isOutput = name.hasSuffix(outputSuffix)
-            guard isOutput || name.hasSuffix(standardSuffix) else { continue }
-            let path = prefix + name
-            guard stat(path, &info) == 0 else {
-                warnings.append(
-                    .init(
-                        file: path,
-                        message: "Cannot be examined (\(String(cString: strerror(errno)))); skipped."))
-                continue
-            }
-            guard (info.st_mode & S_IFMT) == S_IFREG else {
-                warnings.append(.init(file: path, message: "Not a regular file; skipped."))
-                continue
-            }
-            guard info.st_size > 0 else {
-                warnings.append(.init(file: path, message: "Empty file; skipped."))
-                continue
-            }
-            if isOutput {
-                output[String(name.dropLast(outputSuffix.count))] = path
-            } else {
-                standard[String(name.dropLast(standardSuffix.count))] = (path, info.st_mtim)
-            }
-        }
-        var found: [Found] = []
-        for (base, std) in standard {
-            if let out = output.removeValue(forKey: base) {
-                found.append(
-                    Found(pair: .init(standardLog: std.path, outputLog: out), modified: std.modified))
-            } else {
-                warnings.append(
-                    .init(
-                        file: std.path,
-                        message: "No matching non-empty output log '\(base)\(outputSuffix)'; skipped."))
-            }
-        }
-        for (base, path) in output {
+        if let standard {
             warnings.append(
                 .init(
-                    file: path,
-                    message: "No matching non-empty standard log '\(base)\(standardSuffix)'; skipped."))
+                    file: standard.path,
+                    message: standardProblem?.message
+                        ?? "No matching non-empty output log '\(standard.base)\(outputSuffix)'; skipped."))
         }
-        found.sort { $0.pair.standardLog < $1.pair.standardLog }
-        warnings.sort { $0.file < $1.file }
-        return (found, warnings)
+        if let output {
+            warnings.append(
+                .init(
+                    file: output.path,
+                    message: outputProblem?.message
+                        ?? "No matching non-empty standard log '\(output.base)\(standardSuffix)'; skipped."))
+        }
+        return warnings
     }
 }

@@ -21,6 +21,13 @@ extension LogParser {
         /// early or when it covers as many epochs as the prediction, else the prediction; whichever
         /// exists when only one does.
         public var aggregatedConsumption: Consumption? {
+            Self.aggregatedConsumption(actual: actual, predicted: predicted, earlyStop: earlyStop)
+        }
+
+        /// The rule of ``aggregatedConsumption``, for a run read without building its entry.
+        static func aggregatedConsumption(
+            actual: Consumption?, predicted: Consumption?, earlyStop: Bool
+        ) -> Consumption? {
             switch (actual, predicted) {
             case (nil, nil): return nil
             case (let actual?, nil): return actual

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// Reads the logs of this package and of Python carbontracker: Swift-named equivalents of
@@ -14,7 +13,8 @@ import Foundation
 ///
 /// A file that cannot be read, is empty, has no partner or ends mid-line is skipped or read in part,
 /// with a ``Warning`` in the result; only a missing or unreadable directory throws. Files are read
-/// in one streaming pass each, on every core: 10,000 files take well under a second.
+/// as raw bytes in one pass each, on every core while the directory is still being listed:
+/// aggregating 10,000 files takes about as long as merely reading them (`docs/parser-speed.md`).
 public enum LogParser {
     // MARK: Directories
 
@@ -24,45 +24,14 @@ public enum LogParser {
     /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory is missing or
     ///   cannot be listed.
     public static func parseAllLogs(logDir: String) throws -> DirectoryParse {
-        let (found, listingWarnings) = try LogDirectory.list(logDir)
-        let results = LockedBox([(entry: Entry?, warnings: [Warning])?](repeating: nil, count: found.count))
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, found.count))
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            var index = worker
-            while index < found.count {
-                let result = readEntry(found[index].pair)
-                results.withLock { $0[index] = result }
-                index += workers
-            }
-        }
-        var entries: [Entry] = []
-        var warnings = listingWarnings
-        for result in results.withLock({ $0 }) {
-            guard let result else { continue }
-            if let entry = result.entry { entries.append(entry) }
-            warnings += result.warnings
+        let (entries, warnings) = try LogDirectory(logDir).readRuns(keepsFigures: true) {
+            standard, output, log, reports in
+            Entry(
+                standardFile: standard.path, outputFile: output.path, components: ComponentLog.all(from: log),
+                earlyStop: log.earlyStop, actual: reports.actual, predicted: reports.predicted,
+                standardLog: log)
         }
         return DirectoryParse(entries: entries, warnings: warnings)
-    }
-
-    private static func readEntry(_ pair: FilePair) -> (entry: Entry?, warnings: [Warning]) {
-        let standard: StandardLog
-        let output: OutputLog
-        do {
-            standard = try parseStandardLog(file: pair.standardLog)
-            output = try parseOutputLog(file: pair.outputLog)
-        } catch {
-            let message = (error as? CarbonTrackerError)?.message ?? "\(error)"
-            return (nil, [Warning(file: pair.standardLog, message: "Run skipped: \(message)")])
-        }
-        let warnings =
-            standard.warnings.map { Warning(file: pair.standardLog, message: $0) }
-            + output.warnings.map { Warning(file: pair.outputLog, message: $0) }
-        let entry = Entry(
-            standardFile: pair.standardLog, outputFile: pair.outputLog,
-            components: ComponentLog.all(from: standard), earlyStop: standard.earlyStop,
-            actual: output.actual, predicted: output.predicted, standardLog: standard)
-        return (entry, warnings)
     }
 
     /// Reads one run's per-component figures (Python's `parse_logs`).
@@ -91,8 +60,8 @@ public enum LogParser {
     /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory is missing or
     ///   cannot be listed.
     public static func getAllLogs(logDir: String) throws -> Listing {
-        let (found, warnings) = try LogDirectory.list(logDir)
-        return Listing(pairs: found.map(\.pair), warnings: warnings)
+        let (pairs, warnings) = try LogDirectory(logDir).list()
+        return Listing(pairs: pairs.map(\.pair), warnings: warnings)
     }
 
     /// The most recently modified run of a directory (Python's `get_most_recent_logs`).
@@ -101,8 +70,8 @@ public enum LogParser {
     /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory is missing or
     ///   holds no complete pair.
     public static func getMostRecentLogs(logDir: String) throws -> FilePair {
-        let (found, _) = try LogDirectory.list(logDir)
-        let latest = found.max { a, b in
+        let (pairs, _) = try LogDirectory(logDir).list()
+        let latest = pairs.max { a, b in
             (a.modified.tv_sec, a.modified.tv_nsec, a.pair.standardLog)
                 < (b.modified.tv_sec, b.modified.tv_nsec, b.pair.standardLog)
         }
@@ -123,7 +92,16 @@ public enum LogParser {
     /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory is missing or
     ///   cannot be listed.
     public static func aggregateConsumption(logDir: String) throws -> Aggregate {
-        Aggregate(try parseAllLogs(logDir: logDir))
+        // Reads only what the totals and the warnings need, without each run's per-epoch figures.
+        let (runs, warnings) = try LogDirectory(logDir).readRuns(keepsFigures: false) {
+            _, output, log, reports in
+            (
+                outputFile: output.path,
+                consumption: Entry.aggregatedConsumption(
+                    actual: reports.actual, predicted: reports.predicted, earlyStop: log.earlyStop)
+            )
+        }
+        return Aggregate(runs: runs, warnings: warnings)
     }
 
     /// The sentence Python's `print_aggregate` prints for a directory.
@@ -206,7 +184,7 @@ public enum LogParser {
     public static func parseStandardLog(_ text: String) -> StandardLog {
         var scanner = StandardLogScanner()
         LogFileReader.forEachLine(text: text) { scanner.consume($0) }
-        return scanner.finish(endedMidLine: false)
+        return scanner.finish()
     }
 
     /// Reads a standard log file in one streaming pass.
@@ -215,10 +193,8 @@ public enum LogParser {
     /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the file cannot be read.
     public static func parseStandardLog(file: String) throws -> StandardLog {
         var scanner = StandardLogScanner()
-        let outcome = try LogFileReader.forEachLine(path: file) { scanner.consume($0) }
-        var log = scanner.finish(endedMidLine: outcome.endedMidLine)
-        if outcome.longLines > 0 { log.warnings.append(longLineWarning(outcome.longLines)) }
-        return log
+        let end = try LogFileReader.forEachLine(path: file) { scanner.consume($0) }
+        return scanner.finish(end)
     }
 
     /// Reads an output log's text.
@@ -227,7 +203,7 @@ public enum LogParser {
     public static func parseOutputLog(_ text: String) -> OutputLog {
         var scanner = OutputLogScanner()
         LogFileReader.forEachLine(text: text) { scanner.consume($0) }
-        return scanner.finish(endedMidLine: false)
+        return scanner.finish()
     }
 
     /// Reads an output log file in one streaming pass.
@@ -236,13 +212,7 @@ public enum LogParser {
     /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the file cannot be read.
     public static func parseOutputLog(file: String) throws -> OutputLog {
         var scanner = OutputLogScanner()
-        let outcome = try LogFileReader.forEachLine(path: file) { scanner.consume($0) }
-        var output = scanner.finish(endedMidLine: outcome.endedMidLine)
-        if outcome.longLines > 0 { output.warnings.append(longLineWarning(outcome.longLines)) }
-        return output
-    }
-
-    private static func longLineWarning(_ count: Int) -> String {
-        "\(count) line(s) longer than \(LogFileReader.maximumLineBytes) bytes were skipped (not a carbontracker log?)."
+        let end = try LogFileReader.forEachLine(path: file) { scanner.consume($0) }
+        return scanner.finish(end)
     }
 }

@@ -1,88 +1,32 @@
 /// Reads the values carbontracker writes in its logs, without regular expressions or Foundation.
 ///
-/// Everything works on the UTF-8 bytes of a `Substring` of the decoded file: the markers searched
-/// for are ASCII, so a byte match is always a character boundary. Cost: one pass over the bytes
-/// concerned; no allocation except the returned numbers.
+/// Everything works on the raw bytes of a line (``LogBytes``): numbers, lists and durations are ASCII,
+/// so a value holding any other byte is unreadable. Cost: one pass over the bytes concerned; no
+/// allocation except the returned lists.
 enum LogValue {
     /// Splits `2026-11-21 06:34:49 - message` into its timestamp and message; a line without the
     /// timestamp (a report's continuation line, a wrapped numpy array) has none.
-    static func splitTimestamp(_ line: Substring) -> (timestamp: Substring?, message: Substring) {
-        let bytes = line.utf8
-        var index = bytes.startIndex
-        for expected in timestampPattern {
-            guard index < bytes.endIndex else { return (nil, line) }
-            let byte = bytes[index]
-            let matches = expected == UInt8(ascii: "0") ? (byte >= 0x30 && byte <= 0x39) : byte == expected
+    static func splitTimestamp(_ line: LogBytes) -> (timestamp: LogBytes?, message: LogBytes) {
+        let pattern: StaticString = "0000-00-00 00:00:00 - "
+        let length = pattern.utf8CodeUnitCount
+        guard line.count >= length else { return (nil, line) }
+        let expected = pattern.utf8Start
+        for offset in 0..<length {
+            let byte = line[offset]
+            // `0` in the pattern stands for any digit.
+            let matches = expected[offset] == 0x30 ? (byte &- 0x30) < 10 : byte == expected[offset]
             guard matches else { return (nil, line) }
-            bytes.formIndex(after: &index)
         }
-        let stampEnd = bytes.index(bytes.startIndex, offsetBy: 19)
-        return (line[line.startIndex..<stampEnd], line[index...])
+        return (line.prefix(upTo: 19), line.suffix(from: length))
     }
 
-    /// `0` stands for any digit.
-    private static let timestampPattern = Array("0000-00-00 00:00:00 - ".utf8)
-
-    /// Whether `text` starts with `prefix`, byte for byte.
-    static func hasPrefix(_ text: Substring, _ prefix: String) -> Bool {
-        text.utf8.starts(with: prefix.utf8)
-    }
-
-    /// `text` after `prefix`, or `nil` when it does not start with it.
-    static func after(_ prefix: String, in text: Substring) -> Substring? {
-        guard hasPrefix(text, prefix) else { return nil }
-        return text[text.utf8.index(text.startIndex, offsetBy: prefix.utf8.count)...]
-    }
-
-    /// The first (or last) occurrence of an ASCII `needle` in `text`.
-    static func find(_ needle: String, in text: Substring, backwards: Bool = false) -> Range<String.Index>? {
-        let pattern = Array(needle.utf8)
-        guard let first = pattern.first else { return nil }
-        let bytes = text.utf8
-        func matches(at start: String.Index) -> String.Index? {
-            var index = start
-            for byte in pattern {
-                guard index < bytes.endIndex, bytes[index] == byte else { return nil }
-                bytes.formIndex(after: &index)
-            }
-            return index
-        }
-        if backwards {
-            var index = bytes.endIndex
-            while index > bytes.startIndex {
-                bytes.formIndex(before: &index)
-                if bytes[index] == first, let end = matches(at: index) { return index..<end }
-            }
-            return nil
-        }
-        var start = bytes.startIndex
-        while let found = bytes[start...].firstIndex(of: first) {
-            if let end = matches(at: found) { return found..<end }
-            start = bytes.index(after: found)
-        }
-        return nil
-    }
-
-    /// `text` without leading and trailing spaces and tabs.
-    static func trimmed(_ text: Substring) -> Substring {
-        let bytes = text.utf8
-        var start = bytes.startIndex
-        var end = bytes.endIndex
-        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { bytes.formIndex(after: &start) }
-        while end > start {
-            let before = bytes.index(before: end)
-            guard bytes[before] == 0x20 || bytes[before] == 0x09 else { break }
-            end = before
-        }
-        return text[start..<end]
-    }
-
-    /// A decimal number as Python or numpy print it (`248.0`, `30.`, `1.e-05`, `nan`, `-inf`).
-    static func number(_ text: Substring) -> Double? {
+    /// A decimal number as Python or numpy print it (`248.0`, `30.`, `1.e-05`, `nan`, `-inf`), read
+    /// exactly as Swift's `Double(String)` reads it (`1e999` is infinity).
+    static func number(_ text: LogBytes) -> Double? {
         guard !text.isEmpty else { return nil }
         var sawDigit = false
-        for byte in text.utf8 {
-            switch byte {
+        for offset in 0..<text.count {
+            switch text[offset] {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): sawDigit = true
             case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"),
                 UInt8(ascii: "-"):
@@ -91,52 +35,128 @@ enum LogValue {
                 return namedNumber(text)
             }
         }
-        return sawDigit ? Double(text) : nil
+        guard sawDigit else { return nil }
+        return plainDecimal(text) ?? Double(text.string)
     }
 
     /// A decimal number in a `String`.
-    static func number(_ text: String) -> Double? { number(text[...]) }
-
-    private static func namedNumber(_ text: Substring) -> Double? {
-        switch text.lowercased() {
-        case "nan", "-nan": return .nan
-        case "inf", "+inf", "infinity": return .infinity
-        case "-inf", "-infinity": return -.infinity
-        default: return nil
-        }
+    static func number(_ text: String) -> Double? {
+        var text = text
+        return text.withUTF8 { number(LogBytes($0)) }
     }
 
-    /// One number or a list (`[12.5 30. ]` from numpy, `[12.5, 30.0]` from Python); `nil` when
-    /// any item is not a number.
-    static func numberList(_ text: Substring) -> [Double]? {
-        var body = trimmed(text)
-        if hasPrefix(body, "["), body.utf8.last == UInt8(ascii: "]") { body = body.dropFirst().dropLast() }
-        var values: [Double] = []
-        for item in body.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }) {
-            guard let value = number(item) else { return nil }
-            values.append(value)
+    private static func namedNumber(_ text: LogBytes) -> Double? {
+        if text.equals(ignoringCase: "nan") || text.equals(ignoringCase: "-nan") { return .nan }
+        if text.equals(ignoringCase: "inf") || text.equals(ignoringCase: "+inf")
+            || text.equals(ignoringCase: "infinity")
+        {
+            return .infinity
         }
-        return values.isEmpty ? nil : values
+        if text.equals(ignoringCase: "-inf") || text.equals(ignoringCase: "-infinity") { return -.infinity }
+        return nil
+    }
+
+    /// `[+-]digits[.digits]` whose digits, as an integer, stay below 2^53 and whose fraction has at
+    /// most 22 digits: the integer and the power of ten are then exact doubles, so one division is
+    /// correctly rounded (Clinger's fast path) and equals what `Double(String)` returns. `nil` for
+    /// every other form, which goes to `Double(String)` itself.
+    private static func plainDecimal(_ text: LogBytes) -> Double? {
+        var offset = 0
+        let negative = text[0] == UInt8(ascii: "-")
+        if negative || text[0] == UInt8(ascii: "+") { offset = 1 }
+        var digits: UInt64 = 0
+        var fractionDigits = -1
+        var sawDigit = false
+        while offset < text.count {
+            let byte = text[offset]
+            offset += 1
+            if byte == UInt8(ascii: ".") {
+                guard fractionDigits < 0 else { return nil }
+                fractionDigits = 0
+                continue
+            }
+            guard byte >= 0x30 && byte <= 0x39 else { return nil }
+            sawDigit = true
+            digits = digits * 10 + UInt64(byte - 0x30)
+            guard digits < 1 << 53 else { return nil }
+            if fractionDigits >= 0 { fractionDigits += 1 }
+        }
+        guard sawDigit, fractionDigits <= 22 else { return nil }
+        var scale = 1.0
+        for _ in 0..<max(0, fractionDigits) { scale *= 10 }  // exact up to 1e22
+        let magnitude = Double(digits) / scale
+        return negative ? -magnitude : magnitude
+    }
+
+    /// An integer with the meaning and limits of Swift's `Int(String)`: an optional sign, then digits.
+    static func integer(_ text: LogBytes) -> Int? {
+        guard let first = text.first else { return nil }
+        let negative = first == UInt8(ascii: "-")
+        let digits = negative || first == UInt8(ascii: "+") ? text.dropFirst() : text
+        guard !digits.isEmpty else { return nil }
+        var value = 0
+        for offset in 0..<digits.count {
+            let byte = digits[offset]
+            guard byte >= 0x30 && byte <= 0x39 else { return nil }
+            let digit = Int(byte - 0x30)
+            let (shifted, overflowA) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflowB) =
+                negative
+                ? shifted.subtractingReportingOverflow(digit) : shifted.addingReportingOverflow(digit)
+            guard !overflowA && !overflowB else { return nil }
+            value = next
+        }
+        return value
+    }
+
+    /// Calls `body` with each number of one number or a list (`[12.5 30. ]` from numpy, `[12.5, 30.0]`
+    /// from Python), in order.
+    /// - Returns: `false` when an item is not a number or there is none.
+    static func forEachNumber(in text: LogBytes, _ body: (Double) -> Void) -> Bool {
+        var list = text.trimmed
+        if list.first == UInt8(ascii: "["), list.last == UInt8(ascii: "]") {
+            list = list.dropFirst().dropLast()
+        }
+        var any = false
+        let readable = list.forEachPiece(separatedBy: { $0 == 0x20 || $0 == 0x2C || $0 == 0x09 }) { item in
+            guard let value = number(item) else { return false }
+            body(value)
+            any = true
+            return true
+        }
+        return readable && any
+    }
+
+    /// One number or a list as an array; `nil` when any item is not a number or there is none.
+    static func numberList(_ text: LogBytes) -> [Double]? {
+        var values: [Double] = []
+        return forEachNumber(in: text) { values.append($0) } ? values : nil
     }
 
     /// A duration written by `convert_to_timestring`: `H:MM:SS`, `H:MM:SS.ss`, optionally with `-`.
-    static func duration(_ text: Substring) -> Double? {
-        var rest = trimmed(text)
-        let negative = hasPrefix(rest, "-")
+    static func duration(_ text: LogBytes) -> Double? {
+        var rest = text.trimmed
+        let negative = rest.first == UInt8(ascii: "-")
         if negative { rest = rest.dropFirst() }
-        let parts = rest.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 3, let hours = Int(parts[0]), hours >= 0,
-            parts[1].utf8.count == 2, let minutes = Int(parts[1]), (0..<60).contains(minutes),
-            let seconds = number(parts[2]), seconds >= 0, seconds < 61
+        guard let firstColon = rest.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        let afterHours = rest.suffix(from: firstColon + 1)
+        guard let secondColon = afterHours.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        let minutesText = afterHours.prefix(upTo: secondColon)
+        let secondsText = afterHours.suffix(from: secondColon + 1)
+        guard !secondsText.contains(UInt8(ascii: ":")),
+            let hours = integer(rest.prefix(upTo: firstColon)), hours >= 0,
+            minutesText.count == 2, let minutes = integer(minutesText), (0..<60).contains(minutes),
+            let seconds = number(secondsText), seconds >= 0, seconds < 61
         else { return nil }
         let total = Double(hours) * 3600 + Double(minutes) * 60 + seconds
         return negative ? -total : total
     }
 
     /// The integer at the start of `text` (`3` in `3 epoch(s):`) and the text after it.
-    static func leadingInteger(_ text: Substring) -> (value: Int, rest: Substring)? {
-        let end = text.utf8.firstIndex { $0 < 0x30 || $0 > 0x39 } ?? text.endIndex
-        guard end > text.startIndex, let value = Int(text[..<end]) else { return nil }
-        return (value, text[end...])
+    static func leadingInteger(_ text: LogBytes) -> (value: Int, rest: LogBytes)? {
+        var end = 0
+        while end < text.count, text[end] >= 0x30 && text[end] <= 0x39 { end += 1 }
+        guard end > 0, let value = integer(text.prefix(upTo: end)) else { return nil }
+        return (value, text.suffix(from: end))
     }
 }

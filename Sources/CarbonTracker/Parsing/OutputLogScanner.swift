@@ -18,66 +18,81 @@ struct OutputLogScanner {
         var readingEquivalents = false
     }
 
-    mutating func consume(_ line: Substring) {
+    mutating func consume(_ line: LogBytes) {
         lineNumber += 1
         let (stamp, message) = LogValue.splitTimestamp(line)
         var text = message
         if stamp != nil {
             closeBlock()
-            text = LogValue.after("CarbonTracker: ", in: text) ?? text
+            text = text.after("CarbonTracker: ") ?? text
         }
-        let trimmed = LogValue.trimmed(text)
+        let trimmed = text.trimmed
         if let heading = heading(trimmed) {
             closeBlock()
             block = heading
             return
         }
-        guard var current = block else { return }
-        if let rest = LogValue.after("Time:", in: trimmed) {
-            current.durationSeconds = LogValue.duration(rest)
-        } else if let rest = LogValue.after("Energy:", in: trimmed) {
-            current.energy = Self.value(rest, unit: " kWh")
-        } else if let rest = LogValue.after("CO2eq:", in: trimmed) {
-            current.co2eq = Self.value(rest, unit: " g")
-        } else if LogValue.hasPrefix(trimmed, "This is equivalent to:") {
-            current.readingEquivalents = true
-        } else if current.readingEquivalents, !trimmed.isEmpty {
-            let parts = trimmed.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, let amount = LogValue.number(parts[0]) {
-                current.equivalents.append(.init(unit: String(LogValue.trimmed(parts[1])), amount: amount))
-            } else {
-                output.warnings.append(
-                    "Line \(lineNumber): cannot read the equivalent '\(trimmed)'; it is left out.")
-            }
+        guard block != nil else { return }
+        if let rest = trimmed.after("Time:") {
+            block?.durationSeconds = LogValue.duration(rest)
+        } else if let rest = trimmed.after("Energy:") {
+            block?.energy = Self.value(rest, unit: " kWh")
+        } else if let rest = trimmed.after("CO2eq:") {
+            block?.co2eq = Self.value(rest, unit: " g")
+        } else if trimmed.hasPrefix("This is equivalent to:") {
+            block?.readingEquivalents = true
+        } else if block?.readingEquivalents == true, !trimmed.isEmpty {
+            readEquivalent(trimmed)
         }
-        block = current
     }
 
-    mutating func finish(endedMidLine: Bool) -> LogParser.OutputLog {
-        if endedMidLine {
+    /// The reports read so far, with the warnings for how the file ended.
+    mutating func finish(_ end: LogFileReader.Outcome = .init()) -> LogParser.OutputLog {
+        if end.endedMidLine {
             output.warnings.append(
                 "The file ends in the middle of a line (the tracker was probably killed while writing); "
                     + "the partial line was ignored.")
         }
         closeBlock()
+        if let warning = end.longLinesWarning { output.warnings.append(warning) }
         return output
+    }
+
+    /// "0.001310681792 km travelled by car": the amount up to the first space, the unit after it.
+    private mutating func readEquivalent(_ text: LogBytes) {
+        if let space = text.firstIndex(of: 0x20), let amount = LogValue.number(text.prefix(upTo: space)) {
+            let unit = text.suffix(from: space + 1).trimmed.string
+            block?.equivalents.append(.init(unit: unit, amount: amount))
+        } else {
+            output.warnings.append(
+                "Line \(lineNumber): cannot read the equivalent '\(text.string)'; it is left out.")
+        }
     }
 
     /// "Actual consumption for 3 epoch(s):", "Actual consumption:", "Predicted consumption for 10 epoch(s):",
     /// in any case, as Python's `(?i)` expressions accept.
-    private func heading(_ text: Substring) -> Block? {
-        guard let first = text.utf8.first, "AaPp".utf8.contains(first) else { return nil }
-        let lower = text.lowercased()[...]
-        for (prefix, isActual) in [("actual consumption", true), ("predicted consumption", false)] {
-            guard let rest = LogValue.after(prefix, in: lower) else { continue }
-            if rest == ":" { return Block(isActual: isActual, epochs: nil, line: lineNumber) }
-            guard let count = LogValue.after(" for ", in: rest), rest.utf8.last == UInt8(ascii: ":"),
-                let (epochs, unit) = LogValue.leadingInteger(count),
-                [" epoch(s):", " epochs:", " epoch:"].contains(unit)
-            else { return nil }
-            return Block(isActual: isActual, epochs: epochs, line: lineNumber)
+    private func heading(_ text: LogBytes) -> Block? {
+        let isActual: Bool
+        let rest: LogBytes
+        switch text.first {
+        case UInt8(ascii: "A"), UInt8(ascii: "a"):
+            guard text.hasPrefix(ignoringCase: "actual consumption") else { return nil }
+            isActual = true
+            rest = text.suffix(from: 18)
+        case UInt8(ascii: "P"), UInt8(ascii: "p"):
+            guard text.hasPrefix(ignoringCase: "predicted consumption") else { return nil }
+            isActual = false
+            rest = text.suffix(from: 21)
+        default:
+            return nil
         }
-        return nil
+        if rest.equals(":") { return Block(isActual: isActual, epochs: nil, line: lineNumber) }
+        guard rest.hasPrefix(ignoringCase: " for "), rest.last == UInt8(ascii: ":"),
+            let (epochs, unit) = LogValue.leadingInteger(rest.suffix(from: 5)),
+            unit.equals(ignoringCase: " epoch(s):") || unit.equals(ignoringCase: " epochs:")
+                || unit.equals(ignoringCase: " epoch:")
+        else { return nil }
+        return Block(isActual: isActual, epochs: epochs, line: lineNumber)
     }
 
     private mutating func closeBlock() {
@@ -100,11 +115,9 @@ struct OutputLogScanner {
     }
 
     /// `0.000131147360 kWh` → 0.00013114736.
-    private static func value(_ text: Substring, unit: String) -> Double? {
-        var trimmed = LogValue.trimmed(text)
-        if trimmed.utf8.reversed().starts(with: unit.utf8.reversed()) {
-            trimmed = trimmed.dropLast(unit.count)
-        }
-        return LogValue.number(LogValue.trimmed(trimmed))
+    private static func value(_ text: LogBytes, unit: StaticString) -> Double? {
+        var trimmed = text.trimmed
+        if trimmed.hasSuffix(unit) { trimmed = trimmed.dropLast(unit.utf8CodeUnitCount) }
+        return LogValue.number(trimmed.trimmed)
     }
 }

@@ -1,42 +1,54 @@
 /// Builds a ``LogParser/StandardLog`` one line at a time, so a file never has to be held whole.
 ///
-/// Each line is classified by its first characters after the timestamp; only the lines that
-/// carry figures are examined further.
+/// Each line is classified by its first byte after the timestamp; only the lines that carry figures
+/// are examined further. A scanner that does not keep figures (``init(keepsFigures:)``) reads only
+/// what an aggregate needs, the early-stop line and every check that warns, and keeps just the
+/// current epoch.
 struct StandardLogScanner {
     private(set) var log = LogParser.StandardLog()
+    private let keepsFigures: Bool
     private var lineNumber = 0
-    /// Keeps its chunk of the file alive until the next stamped line: cheaper than a copy per line.
-    private var lastStamp: Substring?
+    /// The latest timestamp, as bytes: copying 19 bytes into reused storage is cheaper than making a
+    /// `String` for every line.
+    private var lastStamp: [UInt8] = []
     /// A numpy array that numpy wrapped onto several lines, still waiting for its `]`.
-    private var pendingPower: (component: String, text: String, line: Int)?
+    private var pendingPower: (component: String, text: [UInt8], line: Int)?
+
+    /// Creates a scanner.
+    /// - Parameter keepsFigures: `false` to skip what only a full ``LogParser/StandardLog`` holds
+    ///   (versions, devices, intensities, timestamps, past epochs and their values).
+    init(keepsFigures: Bool = true) { self.keepsFigures = keepsFigures }
 
     private enum Prefix {
-        static let epoch = "Epoch "
-        static let duration = "Duration: "
-        static let power = "Average power usage (W) for "
-        static let measured = "Measured energy (J) for "
-        static let components = "The following components were found:"
-        static let version = "carbontracker version "
-        static let pue = "PUE coefficient of "
-        static let intensities = "Carbon intensities (gCO2eq/kWh) fetched every "
-        static let averageIntensity = "Average carbon intensity during training was "
-        static let ended = "Monitoring thread ended."
-        static let interrupted = "training was interrupted"
+        static let epoch: StaticString = "Epoch "
+        static let duration: StaticString = "Duration: "
+        static let power: StaticString = "Average power usage (W) for "
+        static let measured: StaticString = "Measured energy (J) for "
+        static let components: StaticString = "The following components were found:"
+        static let version: StaticString = "carbontracker version "
+        static let pue: StaticString = "PUE coefficient of "
+        static let intensities: StaticString = "Carbon intensities (gCO2eq/kWh) fetched every "
+        static let averageIntensity: StaticString = "Average carbon intensity during training was "
+        static let ended: StaticString = "Monitoring thread ended."
+        static let interrupted: StaticString = "training was interrupted"
     }
 
-    mutating func consume(_ line: Substring) {
+    mutating func consume(_ line: LogBytes) {
         lineNumber += 1
         let (stamp, message) = LogValue.splitTimestamp(line)
         guard let stamp else {
-            if var pending = pendingPower {
-                pending.text += " " + message
-                pendingPower = pending
-                if message.utf8.contains(UInt8(ascii: "]")) { finishPendingPower() }
+            if pendingPower != nil {
+                pendingPower?.text.append(0x20)
+                pendingPower?.text.append(contentsOf: message.bytes)
+                if message.contains(UInt8(ascii: "]")) { finishPendingPower() }
             }
             return
         }
-        if log.firstTimestamp == nil { log.firstTimestamp = String(stamp) }
-        lastStamp = stamp
+        if keepsFigures {
+            if log.firstTimestamp == nil { log.firstTimestamp = stamp.string }
+            lastStamp.removeAll(keepingCapacity: true)
+            lastStamp.append(contentsOf: stamp.bytes)
+        }
         if let pending = pendingPower {
             warn(
                 "Line \(pending.line): the power list has no closing bracket; it was read up to line "
@@ -46,12 +58,13 @@ struct StandardLogScanner {
         handle(message)
     }
 
-    mutating func finish(endedMidLine: Bool) -> LogParser.StandardLog {
+    /// The log read so far, with the warnings for how the file ended.
+    mutating func finish(_ end: LogFileReader.Outcome = .init()) -> LogParser.StandardLog {
         if let pending = pendingPower {
             warn("Line \(pending.line): the power list has no closing bracket (the log ends inside it).")
             finishPendingPower()
         }
-        if endedMidLine {
+        if end.endedMidLine {
             warn(
                 "The file ends in the middle of a line (the tracker was probably killed while writing); "
                     + "the partial line was ignored.")
@@ -59,7 +72,8 @@ struct StandardLogScanner {
         if let last = log.epochs.last, last.durationSeconds == nil {
             warn("Epoch \(last.number) has no duration line (the log ends inside it); it is left out.")
         }
-        log.lastTimestamp = lastStamp.map(String.init)
+        if let warning = end.longLinesWarning { warn(warning) }
+        if !lastStamp.isEmpty { log.lastTimestamp = String(decoding: lastStamp, as: UTF8.self) }
         return log
     }
 
@@ -67,61 +81,63 @@ struct StandardLogScanner {
 
     // MARK: Lines
 
-    private mutating func handle(_ message: Substring) {
-        guard let first = message.utf8.first else { return }
+    private mutating func handle(_ message: LogBytes) {
+        guard let first = message.first else { return }
         switch first {
         case UInt8(ascii: "E"):
-            if let rest = LogValue.after(Prefix.epoch, in: message) { startEpoch(rest) }
+            if let rest = message.after(Prefix.epoch) { startEpoch(rest) }
         case UInt8(ascii: "D"):
-            if let rest = LogValue.after(Prefix.duration, in: message) { readDuration(rest) }
+            if let rest = message.after(Prefix.duration) { readDuration(rest) }
         case UInt8(ascii: "A"):
-            if let rest = LogValue.after(Prefix.power, in: message) {
+            if let rest = message.after(Prefix.power) {
                 readPower(rest)
-            } else if let rest = LogValue.after(Prefix.averageIntensity, in: message) {
-                let value = rest.prefix { $0 != " " }
+            } else if keepsFigures, let rest = message.after(Prefix.averageIntensity) {
                 if log.intensity == nil { log.intensity = LogParser.Intensity() }
-                log.intensity?.averageGramsPerKilowattHour = LogValue.number(value)
+                log.intensity?.averageGramsPerKilowattHour = LogValue.number(rest.prefix(upToFirst: 0x20))
             }
         case UInt8(ascii: "M"):
-            if let rest = LogValue.after(Prefix.measured, in: message) {
+            if let rest = message.after(Prefix.measured) {
                 readMeasured(rest)
-            } else if LogValue.hasPrefix(message, Prefix.ended) {
+            } else if message.hasPrefix(Prefix.ended) {
                 log.isComplete = true
             }
         case UInt8(ascii: "T"), UInt8(ascii: "t"):
-            if let rest = LogValue.after(Prefix.components, in: message) {
-                if log.components.isEmpty { log.components = Self.components(rest) }
-            } else if message.prefix(Prefix.interrupted.count).lowercased() == Prefix.interrupted {
+            if let rest = message.after(Prefix.components) {
+                if keepsFigures && log.components.isEmpty { log.components = Self.components(rest) }
+            } else if message.hasPrefix(ignoringCase: Prefix.interrupted) {
                 log.earlyStop = true
             }
         case UInt8(ascii: "c"):
-            if let rest = LogValue.after(Prefix.version, in: message) {
-                log.version = String(LogValue.trimmed(rest))
-            }
+            if keepsFigures, let rest = message.after(Prefix.version) { log.version = rest.trimmed.string }
         case UInt8(ascii: "O"):
-            if let range = LogValue.find(Prefix.pue, in: message) {
+            if keepsFigures, let range = message.find(Prefix.pue) {
                 log.powerUsageEffectiveness = LogValue.number(
-                    message[range.upperBound...].prefix { $0 != " " })
+                    message.suffix(from: range.upperBound).prefix(upToFirst: 0x20))
             }
         case UInt8(ascii: "C"):
-            if let rest = LogValue.after(Prefix.intensities, in: message) { readIntensities(rest) }
+            if keepsFigures, let rest = message.after(Prefix.intensities) { readIntensities(rest) }
         default:
             break
         }
     }
 
-    private mutating func startEpoch(_ rest: Substring) {
-        guard let (number, after) = LogValue.leadingInteger(rest), after == ":" else { return }
-        log.epochs.append(LogParser.Epoch(number: number))
+    private mutating func startEpoch(_ rest: LogBytes) {
+        guard let (number, after) = LogValue.leadingInteger(rest), after.equals(":") else { return }
+        append(LogParser.Epoch(number: number))
     }
 
     private mutating func newImplicitEpoch() {
-        log.epochs.append(LogParser.Epoch(number: (log.epochs.last?.number ?? 0) + 1))
+        append(LogParser.Epoch(number: (log.epochs.last?.number ?? 0) + 1))
     }
 
-    private mutating func readDuration(_ text: Substring) {
+    private mutating func append(_ epoch: LogParser.Epoch) {
+        if !keepsFigures { log.epochs.removeAll(keepingCapacity: true) }
+        log.epochs.append(epoch)
+    }
+
+    private mutating func readDuration(_ text: LogBytes) {
         guard let seconds = LogValue.duration(text) else {
-            warn("Line \(lineNumber): cannot read the duration '\(text)'; the epoch is left out.")
+            warn("Line \(lineNumber): cannot read the duration '\(text.string)'; the epoch is left out.")
             return
         }
         if log.epochs.isEmpty || log.epochs[log.epochs.count - 1].durationSeconds != nil {
@@ -130,33 +146,33 @@ struct StandardLogScanner {
         log.epochs[log.epochs.count - 1].durationSeconds = seconds
     }
 
-    private mutating func readPower(_ text: Substring) {
-        guard let colon = LogValue.find(": ", in: text) else { return }
-        let name = String(text[..<colon.lowerBound])
-        let value = text[colon.upperBound...]
-        if LogValue.hasPrefix(value, "[") && !value.utf8.contains(UInt8(ascii: "]")) {
-            pendingPower = (name, String(value), lineNumber)
+    private mutating func readPower(_ text: LogBytes) {
+        guard let colon = text.find(": ") else { return }
+        let name = text.prefix(upTo: colon.lowerBound).string
+        let value = text.suffix(from: colon.upperBound)
+        if value.first == UInt8(ascii: "[") && !value.contains(UInt8(ascii: "]")) {
+            pendingPower = (name, Array(value.bytes), lineNumber)
             return
         }
         storePower(name: name, value: value, line: lineNumber)
     }
 
     private mutating func finishPendingPower() {
-        guard let pending = pendingPower else { return }
+        guard var pending = pendingPower else { return }
         pendingPower = nil
-        var text = pending.text
-        if !text.utf8.contains(UInt8(ascii: "]")) { text += "]" }
-        storePower(name: pending.component, value: text[...], line: pending.line)
+        if !pending.text.contains(UInt8(ascii: "]")) { pending.text.append(UInt8(ascii: "]")) }
+        pending.text.withUnsafeBufferPointer {
+            storePower(name: pending.component, value: LogBytes($0), line: pending.line)
+        }
     }
 
-    private mutating func storePower(name: String, value: Substring, line: Int) {
-        let watts: [Double]
-        if LogValue.trimmed(value) == "None" {
-            watts = []
-        } else if let values = LogValue.numberList(value) {
-            watts = values
-        } else {
-            warn("Line \(line): cannot read the average power of \(name) '\(value)'; it is left out.")
+    private mutating func storePower(name: String, value: LogBytes, line: Int) {
+        var watts: [Double] = []
+        let readable =
+            value.trimmed.equals("None")
+            || LogValue.forEachNumber(in: value) { if keepsFigures { watts.append($0) } }
+        guard readable else {
+            warn("Line \(line): cannot read the average power of \(name) '\(value.string)'; it is left out.")
             return
         }
         if log.epochs.isEmpty || log.epochs[log.epochs.count - 1].component(name) != nil {
@@ -166,36 +182,41 @@ struct StandardLogScanner {
             LogParser.EpochComponent(name: name, averagePowerWatts: watts))
     }
 
-    private mutating func readMeasured(_ text: Substring) {
-        guard let colon = LogValue.find(": ", in: text), !log.epochs.isEmpty else { return }
-        let name = String(text[..<colon.lowerBound])
-        var value = text[colon.upperBound...]
+    private mutating func readMeasured(_ text: LogBytes) {
+        guard let colon = text.find(": "), !log.epochs.isEmpty else { return }
+        let name = text.prefix(upTo: colon.lowerBound).string
+        var value = text.suffix(from: colon.upperBound)
         var method: MeasurementMethod?
-        if let tag = LogValue.find(" [method: ", in: value), value.utf8.last == UInt8(ascii: "]") {
-            method = MeasurementMethod(rawValue: String(value[tag.upperBound...].dropLast()))
-            value = value[..<tag.lowerBound]
+        if let tag = value.find(" [method: "), value.last == UInt8(ascii: "]") {
+            method = MeasurementMethod(rawValue: value[tag.upperBound..<(value.count - 1)].string)
+            value = value.prefix(upTo: tag.lowerBound)
         }
         let last = log.epochs.count - 1
         guard let index = log.epochs[last].components.firstIndex(where: { $0.name == name }) else { return }
-        guard let joules = LogValue.numberList(value) else {
-            warn("Line \(lineNumber): cannot read the measured energy of \(name) '\(value)'; it is left out.")
+        var joules: [Double] = []
+        guard LogValue.forEachNumber(in: value, { if keepsFigures { joules.append($0) } }) else {
+            warn(
+                "Line \(lineNumber): cannot read the measured energy of \(name) '\(value.string)'; "
+                    + "it is left out."
+            )
             return
         }
+        guard keepsFigures else { return }
         log.epochs[last].components[index].measuredEnergyJoules = joules
         log.epochs[last].components[index].measurementMethod = method
     }
 
-    private mutating func readIntensities(_ text: Substring) {
+    private mutating func readIntensities(_ text: LogBytes) {
         var intensity = log.intensity ?? LogParser.Intensity()
-        if let unit = LogValue.find(" s at detected location: ", in: text) {
-            intensity.refreshIntervalSeconds = LogValue.number(text[..<unit.lowerBound])
-            let rest = text[unit.upperBound...]
-            if let list = LogValue.find(": [", in: rest, backwards: true) {
-                intensity.location = String(rest[..<list.lowerBound])
+        if let unit = text.find(" s at detected location: ") {
+            intensity.refreshIntervalSeconds = LogValue.number(text.prefix(upTo: unit.lowerBound))
+            let rest = text.suffix(from: unit.upperBound)
+            if let list = rest.find(": [", backwards: true) {
+                intensity.location = rest.prefix(upTo: list.lowerBound).string
                 intensity.valuesGramsPerKilowattHour =
-                    LogValue.numberList(rest[rest.index(before: list.upperBound)...]) ?? []
+                    LogValue.numberList(rest.suffix(from: list.upperBound - 1)) ?? []
             } else {
-                intensity.location = String(rest)
+                intensity.location = rest.string
             }
         }
         log.intensity = intensity
@@ -203,37 +224,44 @@ struct StandardLogScanner {
 
     /// Splits "GPU with device(s) A, B. CPU with device(s) Intel(R) Xeon(R) @ 2.20GHz." by the
     /// component names rather than at the first dot, so device names may contain dots.
-    static func components(_ text: Substring) -> [LogParser.ComponentDevices] {
-        let marker = " with device(s) "
-        var pieces: [Substring] = []
-        var rest = text[...]
-        while let range = LogValue.find(marker, in: rest) {
-            pieces.append(rest[..<range.lowerBound])
-            rest = rest[range.upperBound...]
+    static func components(_ text: LogBytes) -> [LogParser.ComponentDevices] {
+        let marker: StaticString = " with device(s) "
+        var pieces: [LogBytes] = []
+        var rest = text
+        while let range = rest.find(marker) {
+            pieces.append(rest.prefix(upTo: range.lowerBound))
+            rest = rest.suffix(from: range.upperBound)
         }
         pieces.append(rest)
         guard pieces.count >= 2 else { return [] }
-        var names = [pieces[0].split(separator: " ").last.map(String.init) ?? ""]
-        var deviceTexts: [Substring] = []
+        var lastWord = ""
+        _ = pieces[0].forEachPiece(separatedBy: { $0 == 0x20 }) { word in
+            lastWord = word.string
+            return true
+        }
+        var names = [lastWord]
+        var deviceTexts: [LogBytes] = []
         for piece in pieces.dropFirst().dropLast() {
-            if let split = LogValue.find(". ", in: piece, backwards: true) {
-                deviceTexts.append(piece[..<split.lowerBound])
-                names.append(String(LogValue.trimmed(piece[split.upperBound...])))
+            if let split = piece.find(". ", backwards: true) {
+                deviceTexts.append(piece.prefix(upTo: split.lowerBound))
+                names.append(piece.suffix(from: split.upperBound).trimmed.string)
             } else {
-                let split = piece.lastIndex(of: " ") ?? piece.startIndex
-                deviceTexts.append(piece[..<split])
-                names.append(String(LogValue.trimmed(piece[split...])))
+                let split = piece.lastIndex(of: 0x20) ?? 0
+                deviceTexts.append(piece.prefix(upTo: split))
+                names.append(piece.suffix(from: split).trimmed.string)
             }
         }
-        var last = LogValue.trimmed(pieces[pieces.count - 1])
-        if last.utf8.last == UInt8(ascii: ".") { last = last.dropLast() }
+        var last = pieces[pieces.count - 1].trimmed
+        if last.last == UInt8(ascii: ".") { last = last.dropLast() }
         deviceTexts.append(last)
         return zip(names, deviceTexts).map { name, devices in
-            LogParser.ComponentDevices(
-                name: name.lowercased(),
-                devices: devices.split(separator: ",").map { String(LogValue.trimmed($0)) }.filter {
-                    !$0.isEmpty
-                })
+            var names: [String] = []
+            _ = devices.forEachPiece(separatedBy: { $0 == UInt8(ascii: ",") }) { device in
+                let trimmed = device.trimmed
+                if !trimmed.isEmpty { names.append(trimmed.string) }
+                return true
+            }
+            return LogParser.ComponentDevices(name: name.lowercased(), devices: names)
         }
     }
 }

@@ -1,0 +1,148 @@
+import Dispatch
+import Foundation
+
+extension LogDirectory {
+    /// Lists the directory and reads every complete run, on every core.
+    ///
+    /// Logs are read while the directory is still being listed: each batch of names goes to a
+    /// worker as soon as it is listed, and the listing thread joins in once it is done, so no core
+    /// waits for the listing and nothing depends on a free worker thread. Each log costs `openat`,
+    /// `fstat`, `read` and `close`; a log whose partner never turns up is read for nothing.
+    /// - Parameters:
+    ///   - keepsFigures: `false` to read only what an aggregate needs (``StandardLogScanner``).
+    ///   - makeRun: Keeps what the caller needs of a run read: its logs and what they say.
+    /// - Returns: The runs read, ordered by standard-log path, and the warnings in the order of
+    ///   ``LogParser/DirectoryParse/warnings``: the listing's ordered by file, then each run's.
+    /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory cannot be listed.
+    func readRuns<Run>(
+        keepsFigures: Bool,
+        _ makeRun: (_ standard: File, _ output: File, LogParser.StandardLog, LogParser.OutputLog) -> Run
+    ) throws -> (runs: [Run], warnings: [LogParser.Warning]) {
+        let work = LogBatchQueue { files, buffer in
+            files.map { self.read($0, buffer: buffer, keepsFigures: keepsFigures) }
+        }
+        var pairing = Pairing()
+        var batch: [File] = []
+        func submit() {
+            work.add(.init(first: pairing.files.count - batch.count, files: batch))
+            batch.removeAll(keepingCapacity: true)
+        }
+        try forEachLog { file in
+            pairing.add(file)
+            batch.append(file)
+            if batch.count == LogBatchQueue.batchFiles { submit() }
+        }
+        if !batch.isEmpty { submit() }
+        let (complete, incomplete) = pairing.runs()
+        var listingWarnings = warnings(incomplete)
+        let reads = work.finish()
+
+        var runWarnings: [LogParser.Warning] = []
+        var runs: [Run] = []
+        runs.reserveCapacity(complete.count)
+        for run in complete {
+            let standard = pairing.files[run.standard]
+            let output = pairing.files[run.output]
+            let standardRead = reads[run.standard]
+            let outputRead = reads[run.output]
+            if case .standard(let standardLog) = standardRead, case .output(let outputLog) = outputRead {
+                runs.append(makeRun(standard, output, standardLog, outputLog))
+                runWarnings += standardLog.warnings.map { .init(file: standard.path, message: $0) }
+                runWarnings += outputLog.warnings.map { .init(file: output.path, message: $0) }
+                continue
+            }
+            let problems = Self.warnings(
+                standard: standard, standardRead.problem, output: output, outputRead.problem)
+            if !problems.isEmpty {
+                listingWarnings += problems
+            } else if let reason = standardRead.failure ?? outputRead.failure {
+                runWarnings.append(.init(file: standard.path, message: "Run skipped: \(reason)"))
+            }
+        }
+        listingWarnings.sort { $0.file < $1.file }
+        return (runs, listingWarnings + runWarnings)
+    }
+
+    /// What reading one log gave.
+    enum FileRead: Sendable {
+        case standard(LogParser.StandardLog)
+        case output(LogParser.OutputLog)
+        /// Not a non-empty regular file.
+        case unusable(Problem)
+        /// Could not be opened or read: the reason, for the run's warning.
+        case failed(String)
+
+        var problem: Problem? {
+            if case .unusable(let problem) = self { return problem }
+            return nil
+        }
+
+        var failure: String? {
+            if case .failed(let reason) = self { return reason }
+            return nil
+        }
+    }
+
+    private func read(_ file: File, buffer: LogFileReader.Buffer, keepsFigures: Bool) -> FileRead {
+        guard file.mayBeRegular else { return .unusable(.notRegular) }
+        let log = openLog(file)
+        defer { log.close() }
+        if let problem = log.problem { return .unusable(problem) }
+        do {
+            if file.isOutput {
+                var scanner = OutputLogScanner()
+                let end = try log.forEachLine(path: file.path, buffer: buffer) { scanner.consume($0) }
+                return .output(scanner.finish(end))
+            }
+            var scanner = StandardLogScanner(keepsFigures: keepsFigures)
+            let end = try log.forEachLine(path: file.path, buffer: buffer) { scanner.consume($0) }
+            return .standard(scanner.finish(end))
+        } catch {
+            return .failed((error as? CarbonTrackerError)?.message ?? "\(error)")
+        }
+    }
+
+    /// A log opened for reading, or why it is not.
+    struct OpenedLog {
+        fileprivate var descriptor: Int32 = -1
+        fileprivate var bytes = 0
+        /// Why the log is unusable; `nil` when it is a non-empty regular file.
+        var problem: Problem?
+        /// Why `open` failed for a usable log (no permission, say).
+        fileprivate var openError: Int32 = 0
+
+        /// Calls `body` with every complete line.
+        /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the log could not be
+        ///   opened or read.
+        func forEachLine(
+            path: @autoclosure () -> String, buffer: LogFileReader.Buffer, _ body: (LogBytes) -> Void
+        ) throws -> LogFileReader.Outcome {
+            guard descriptor >= 0 else { throw LogFileReader.failure(path(), "cannot be opened", openError) }
+            return try LogFileReader.forEachLine(
+                descriptor: descriptor, knownBytes: bytes, buffer: buffer, path: path(), body)
+        }
+
+        func close() {
+            if descriptor >= 0 { _ = closeDescriptor(descriptor) }
+        }
+    }
+
+    /// Opens a log and examines it through the open descriptor, which saves the `stat` of a listing.
+    /// A link or an entry of unknown type is examined first, so that no device or FIFO is opened.
+    func openLog(_ file: File) -> OpenedLog {
+        if !file.isRegularEntry, let problem = examine(file).problem { return OpenedLog(problem: problem) }
+        let opened = openat(descriptor, file.name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        guard opened >= 0 else {
+            let openError = errno
+            return OpenedLog(problem: examine(file).problem, openError: openError)
+        }
+        var info = stat()
+        if let problem = fstat(opened, &info) == 0 ? Problem(info) : Problem(errno: errno) {
+            _ = closeDescriptor(opened)
+            return OpenedLog(problem: problem)
+        }
+        return OpenedLog(descriptor: opened, bytes: Int(info.st_size))
+    }
+}
+
+private func closeDescriptor(_ descriptor: Int32) -> Int32 { close(descriptor) }
