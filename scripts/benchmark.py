@@ -106,7 +106,10 @@ def main():
         ("startup", ["--size", str(sizes["startups"])]),
         ("parser", ["--dir", logs, "--size", "3"]),
     ]
-    results = {}
+    waker = os.path.join(work, "waker")
+    run(["cc", "-O2", "-pthread", os.path.join(ROOT, "Benchmarks", "floor", "waker.c"), "-o", waker])
+    floor = scenario([waker, "100", str(sizes["seconds"])])
+    results = {("c", "floor"): floor}
     for name, extra in plan:
         for tool, command in (("swift", swift), ("python", python)):
             dir_args = [] if "--dir" in extra else ["--dir", os.path.join(work, f"{tool}-{name}")]
@@ -122,6 +125,9 @@ def main():
     rows.append(("1. epochStart+epochEnd, p99 (µs)", py99, sw99, py99 / sw99, ""))
     py, sw = both("sampling", "core_share_percent")
     rows.append(("2. CPU while sampling at 100 Hz (% of a core)", py, sw, py / sw, "≥ 10× less"))
+    c_floor = floor["core_share_percent"]
+    rows.append(("2. floor: a bare C thread waking at 100 Hz (% of a core)", py, c_floor, py / c_floor,
+                 "best ratio possible"))
     for key, label in (("rss_first_mib", "after 1,000 samples"), ("rss_second_mib",
                                                                     f"after {sizes['samples']:,} samples")):
         py, sw = both("memory", key)
@@ -154,6 +160,26 @@ def main():
     ]
     for label, py, sw, ratio, target in rows:
         lines.append(f"| {label} | {py:.4g} | {sw:.4g} | {ratio:.3g}× | {target} |")
+    lines += [
+        "",
+        "Notes:",
+        "",
+        "- Scenario 2: both tools really sample at 100 Hz while the epoch runs. Waking a thread 100 times a"
+        " second has a kernel cost of its own; the floor row measures it with a C thread that does nothing"
+        " else, on this machine in this run. Python / floor is the largest ratio any 100 Hz sampler could"
+        " reach here, so a 10× target is out of reach for real 100 Hz sampling on this machine; Swift's"
+        " cost above the floor is its own work per sample. Between epochs Swift does not wake at the update"
+        " interval (as Python), and at the default 1 s interval either cost is negligible.",
+        f"- Scenario 3: samples were taken as fast as each tool's loop allows (Python"
+        f" {results[('python', 'memory')]['samples_per_second']:.0f}/s, Swift"
+        f" {results[('swift', 'memory')]['samples_per_second']:.0f}/s). Python keeps every sample; Swift keeps"
+        " running sums.",
+        "- Scenario 4 ran with each tool's default network behaviour on a machine where DNS fails at once;"
+        " Swift does its location lookup on a background thread, so its start-up does not depend on the"
+        " network at all.",
+        "- Scenario 5: the I/O floor is each language's plain sequential read of the same files, page cache"
+        " warm; best of 3.",
+    ]
     lines += ["", "Raw results:", "", "```json",
               json.dumps({f"{tool}/{name}": value for (tool, name), value in results.items()}, indent=1,
                          sort_keys=True), "```", ""]
