@@ -322,6 +322,22 @@ import Testing
                     + "calculations will fall back to the average carbon intensity for FR: ") == true)
     }
 
+    /// Stopping while the intensity thread is making its first request once crashed the process:
+    /// FoundationNetworking traps when a task is made on a session another thread has just invalidated.
+    @Test func stoppingWhileTheFirstRequestStartsNeverCrashes() async throws {
+        let server = try LoopbackHTTPServer { _ in .json("{\"country\": \"DK\"}") }
+        defer { server.stop() }
+        try await IntensityTesting.blocking {
+            for round in 0..<300 {
+                let (source, _) = try start(IntensityTesting.environment(server))
+                // Stop at slightly different moments, around the lookup's task being made.
+                if round % 3 != 0 { usleep(useconds_t(round % 7) * 50) }
+                source.stop()
+            }
+        }
+        #expect(server.connectionCount <= 300)
+    }
+
     @Test func nothingIsLoggedAfterStop() async throws {
         let server = try LoopbackHTTPServer { _ in .hang }
         defer { server.stop() }

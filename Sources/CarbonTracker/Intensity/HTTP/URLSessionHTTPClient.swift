@@ -14,6 +14,9 @@ final class URLSessionHTTPClient: HTTPClient {
     private struct Session {
         var session: URLSession?
         var cancelled = false
+        /// Tasks started and not yet finished, so ``cancelAll()`` can cancel them.
+        var tasks: [Int: URLSessionDataTask] = [:]
+        var nextTaskID = 0
     }
 
     private let box = LockedBox(Session())
@@ -21,21 +24,19 @@ final class URLSessionHTTPClient: HTTPClient {
     /// Creates a client; its session is made on first use.
     init() {}
 
-    private func session() -> URLSession? {
-        box.withLock { state in
-            guard !state.cancelled else { return nil }
-            if let session = state.session { return session }
-            let configuration = URLSessionConfiguration.ephemeral
-            configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-            configuration.urlCache = nil
-            configuration.httpCookieStorage = nil
-            configuration.httpShouldSetCookies = false
-            configuration.httpAdditionalHeaders = ["Accept": "application/json"]
-            let session = URLSession(
-                configuration: configuration, delegate: RedirectRefusal(), delegateQueue: nil)
-            state.session = session
-            return session
-        }
+    /// The session, made on first use. Called only under `box`'s lock.
+    private static func session(_ state: inout Session) -> URLSession {
+        if let session = state.session { return session }
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        configuration.urlCache = nil
+        configuration.httpCookieStorage = nil
+        configuration.httpShouldSetCookies = false
+        configuration.httpAdditionalHeaders = ["Accept": "application/json"]
+        let session = URLSession(
+            configuration: configuration, delegate: RedirectRefusal(), delegateQueue: nil)
+        state.session = session
+        return session
     }
 
     func get(_ url: URL, headers: [String: String], timeoutSeconds: Double) throws(IntensityFetchError)
@@ -50,10 +51,7 @@ final class URLSessionHTTPClient: HTTPClient {
         let outcome = LockedBox<Result<HTTPResponse, IntensityFetchError>?>(nil)
         let done = DispatchSemaphore(value: 0)
         let server = hostDescription(url)
-        guard let session = session() else {
-            throw IntensityFetchError("the request to \(server) was cancelled.")
-        }
-        let task = session.dataTask(with: request) { data, response, error in
+        let completion: @Sendable (Data?, URLResponse?, (any Error)?) -> Void = { data, response, error in
             let result: Result<HTTPResponse, IntensityFetchError>
             if let error {
                 result = .failure(Self.describe(error, server: server, timeout: timeout))
@@ -70,7 +68,21 @@ final class URLSessionHTTPClient: HTTPClient {
             outcome.withLock { $0 = result }
             done.signal()
         }
-        task.resume()
+        // Made, registered and resumed under the lock `cancelAll()` takes: FoundationNetworking traps
+        // ("Session invalidated") when a task is made on a session another thread has just invalidated.
+        let started = box.withLock { state -> (task: URLSessionDataTask, id: Int)? in
+            guard !state.cancelled else { return nil }
+            let task = Self.session(&state).dataTask(with: request, completionHandler: completion)
+            let id = state.nextTaskID
+            state.nextTaskID += 1
+            state.tasks[id] = task
+            task.resume()
+            return (task, id)
+        }
+        guard let (task, id) = started else {
+            throw IntensityFetchError("the request to \(server) was cancelled.")
+        }
+        defer { _ = box.withLock { $0.tasks.removeValue(forKey: id) } }
         if done.wait(timeout: .now() + timeout) == .timedOut {
             task.cancel()
             throw IntensityFetchError(
@@ -84,11 +96,16 @@ final class URLSessionHTTPClient: HTTPClient {
     }
 
     func cancelAll() {
-        let session = box.withLock { state -> URLSession? in
+        let (session, tasks) = box.withLock { state -> (URLSession?, [URLSessionDataTask]) in
             state.cancelled = true
-            defer { state.session = nil }
-            return state.session
+            defer {
+                state.session = nil
+                state.tasks = [:]
+            }
+            return (state.session, Array(state.tasks.values))
         }
+        for task in tasks { task.cancel() }
+        // No task can be made any more (`cancelled` is checked under the lock), so invalidating is safe.
         session?.invalidateAndCancel()
     }
 
