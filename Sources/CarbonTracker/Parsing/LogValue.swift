@@ -118,7 +118,8 @@ enum LogValue {
             list = list.dropFirst().dropLast()
         }
         var any = false
-        let readable = list.forEachPiece(separatedBy: { $0 == 0x20 || $0 == 0x2C || $0 == 0x09 }) { item in
+        let isSeparator: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x2C || $0 == 0x09 }
+        let readable = list.forEachPiece(separatedBy: isSeparator) { item in
             guard let value = number(item) else { return false }
             body(value)
             any = true

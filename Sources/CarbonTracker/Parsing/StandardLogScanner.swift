@@ -235,7 +235,8 @@ struct StandardLogScanner {
         pieces.append(rest)
         guard pieces.count >= 2 else { return [] }
         var lastWord = ""
-        _ = pieces[0].forEachPiece(separatedBy: { $0 == 0x20 }) { word in
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 }
+        _ = pieces[0].forEachPiece(separatedBy: isSpace) { word in
             lastWord = word.string
             return true
         }

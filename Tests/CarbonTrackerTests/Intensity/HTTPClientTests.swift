@@ -9,7 +9,9 @@ import Testing
 
     private func fetch(
         _ reply: LoopbackHTTPServer.Reply, timeout: Double = 2, secrets: [String] = []
-    ) async throws -> (result: Result<Value, IntensityFetchError>, server: LoopbackHTTPServer, seconds: Double) {
+    ) async throws -> (
+        result: Result<Value, IntensityFetchError>, server: LoopbackHTTPServer, seconds: Double
+    ) {
         let server = try LoopbackHTTPServer { _ in reply }
         defer { server.stop() }
         let fetcher = JSONFetcher(client: URLSessionHTTPClient(), requestTimeoutSeconds: timeout)
@@ -113,7 +115,8 @@ import Testing
         let (failed, seconds) = try await IntensityTesting.blocking {
             var failed = false
             let seconds = IntensityTesting.seconds {
-                do { _ = try fetcher.fetch(Value.self, from: url, deadline: .now + .milliseconds(300)) } catch {
+                do { _ = try fetcher.fetch(Value.self, from: url, deadline: .now + .milliseconds(300)) } catch
+                {
                     failed = true
                 }
             }

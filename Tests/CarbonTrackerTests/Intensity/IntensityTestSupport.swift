@@ -5,6 +5,17 @@ import Foundation
 /// IntensityPayloads in the shapes the real services answer with (fields trimmed to what matters, plus a
 /// few the client must ignore); forecast times are relative to now.
 enum IntensityPayloads {
+    /// A server that locates the machine in London (postcode SW1A) and serves its regional intensity, 141.
+    static let londonByIP: @Sendable (LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Reply = { request in
+        switch request.path {
+        case "/json":
+            .json(ipinfo(city: "London", region: "England", country: "GB", loc: "51.5,-0.12", postal: "SW1A"))
+        case "/regional/postcode/SW1A":
+            .json(carbonIntensityRegional(postcode: "SW1A", forecast: 141))
+        default: .answer(status: 404, body: "")
+        }
+    }
+
     static func ipinfo(city: String, region: String, country: String, loc: String, postal: String) -> String {
         """
         {"ip": "203.0.113.7", "city": "\(city)", "region": "\(region)", "country": "\(country)", \

@@ -102,17 +102,7 @@ import Testing
     }
 
     @Test func inGreatBritainTheRegionalIntensityOfTheLookedUpPostcodeIsReported() async throws {
-        let server = try LoopbackHTTPServer { request in
-            switch request.path {
-            case "/json":
-                .json(
-                    IntensityPayloads.ipinfo(
-                        city: "London", region: "England", country: "GB", loc: "51.5,-0.12", postal: "SW1A"))
-            case "/regional/postcode/SW1A":
-                .json(IntensityPayloads.carbonIntensityRegional(postcode: "SW1A", forecast: 141))
-            default: .answer(status: 404, body: "")
-            }
-        }
+        let server = try LoopbackHTTPServer(route: IntensityPayloads.londonByIP)
         defer { server.stop() }
         let run = try makeRun(
             environment: IntensityTesting.environment(server, extra: ["CARBONTRACKER_HTTP_TIMEOUT": "3"]))
