@@ -27,24 +27,9 @@ struct PythonInteropTests {
         let python = try #require(ProcessInfo.processInfo.environment["CARBONTRACKER_PYTHON"])
         let scriptPath = directory + "/../parse.py"
         try Self.script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [scriptPath, directory]
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        // Drain both pipes before waiting, so a chatty child cannot block on a full pipe.
-        let errorData = LockedBox(Data())
-        let drain = Thread { errorData.withLock { $0 = stderr.fileHandleForReading.readDataToEndOfFile() } }
-        drain.start()
-        let data = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        Thread.sleep(forTimeInterval: 0.05)
-        let errors = String(decoding: errorData.withLock { $0 }, as: UTF8.self)
-        #expect(process.terminationStatus == 0, "Python parser failed: \(errors)")
-        let object = try JSONSerialization.jsonObject(with: data)
+        let result = try TestProcess.run(python, [scriptPath, directory])
+        #expect(result.status == 0, "Python parser failed: \(result.error)")
+        let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8))
         return try #require(object as? [String: Any])
     }
 

@@ -85,17 +85,9 @@ enum CCompiler {
         #if os(Linux)
             arguments.append("-ldl")
         #endif
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CarbonTrackerError(
-                .componentUnavailable, "cc failed: " + String(decoding: message, as: UTF8.self))
+        let result = try TestProcess.run(path, arguments)
+        guard result.status == 0 else {
+            throw CarbonTrackerError(.componentUnavailable, "cc failed: " + result.error)
         }
     }
 }

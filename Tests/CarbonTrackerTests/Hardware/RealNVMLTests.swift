@@ -23,19 +23,12 @@ struct RealNVMLTests {
         }
 
         func run(_ arguments: [String]) throws -> String {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            let output = Pipe()
-            process.standardOutput = output
-            try process.run()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
+            let result = try TestProcess.run(executable, arguments)
+            guard result.status == 0 else {
                 throw CarbonTrackerError(
-                    .measurementFailed, "gpu_load \(arguments) failed: \(process.terminationStatus)")
+                    .measurementFailed, "gpu_load \(arguments) failed: \(result.status) \(result.error)")
             }
-            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
         }
 
         /// The driver's own total energy of all GPUs, in joules.
