@@ -33,19 +33,23 @@ struct PythonInteropTests {
         return try #require(object as? [String: Any])
     }
 
-    private func trackedRun(epochsBeforePred: Int) throws -> (CarbonTracker, String) {
+    /// - Parameter epochSeconds: Epoch length. Python reads durations at the log's 10 ms resolution, so
+    ///   energy rebuilt from them is within 1% only for epochs of a second or so.
+    private func trackedRun(epochsBeforePred: Int, epochSeconds: Double = 0.15) throws -> (
+        CarbonTracker, String
+    ) {
         let root = CoreTest.temporaryDirectory()
         let directory = root + "/logs"
         let tracker = try CarbonTracker(
             epochs: 3, epochsBeforePred: epochsBeforePred, updateInterval: 0.02, logDir: directory,
             simCPU: "Sim Xeon 1", simCPUTDP: 101, simGPU: "Sim A100", simGPUWatts: 496,
             options: CoreTest.options())
-        try CoreTest.train(tracker, epochs: 3, seconds: 0.15)
+        try CoreTest.train(tracker, epochs: 3, seconds: epochSeconds)
         return (tracker, directory)
     }
 
     @Test func pythonParserReadsSwiftLogs() throws {
-        let (tracker, directory) = try trackedRun(epochsBeforePred: 0)
+        let (tracker, directory) = try trackedRun(epochsBeforePred: 0, epochSeconds: 1)
         let parsed = try runPythonParser(on: directory)
         let logs = try #require(parsed["logs"] as? [[String: Any]])
         #expect(logs.count == 1)
