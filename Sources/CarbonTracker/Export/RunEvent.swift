@@ -1,0 +1,51 @@
+import Foundation
+
+/// Something that happened in a monitored run, as the exporters (JSONL event log, Prometheus,
+/// CodeCarbon CSV) see it. Delivered on the sampling thread, in order, in batches.
+enum RunEvent: Sendable {
+    /// Monitoring began with these sources.
+    case runStarted(RunDescription)
+    /// A carbon-intensity value came into force.
+    case intensity(IntensityEstimate, fetchedAt: Date)
+    /// A tracker epoch finished (1-based number).
+    case epoch(number: Int, WindowMeasurement)
+    /// A measurement window finished.
+    case window(WindowMeasurement)
+    /// The prediction was made.
+    case prediction(ConsumptionReport)
+    /// The actual consumption was reported.
+    case actual(ConsumptionReport)
+    /// Monitoring ended.
+    case runEnded(Date)
+}
+
+/// Who and what a run is, for the `run_started` event and the exporters' labels.
+struct RunDescription: Sendable {
+    /// The run id, as in the log file names (`{prefix_}{pid}.{id}_{timestamp}`); generated the same
+    /// way when there is no log directory.
+    var runID: String
+    /// ``CarbonTrackerVersion/string``.
+    var version: String
+    /// When monitoring began.
+    var startDate: Date
+    /// The power sources in use.
+    var components: [ComponentInfo]
+    /// The power-usage-effectiveness factor applied to reported energy.
+    var powerUsageEffectiveness: Double
+    /// The tracker's settings, by Python's parameter names (`epochs`, `update_interval`, ...).
+    var configuration: [String: String]
+    /// Host name (or Slurm node name).
+    var node: String
+}
+
+/// Receives a run's events; one per output (event log, Prometheus textfile, Pushgateway, CSV).
+///
+/// Called only from the sampling thread. ``record(_:)`` must not wait on the network: an exporter
+/// that talks to a server hands the work to its own thread.
+protocol RunExporter: AnyObject, Sendable {
+    /// Handles events in the order they happened.
+    /// - Parameter events: One or more events.
+    func record(_ events: [RunEvent])
+    /// Writes what is pending and releases files and threads. Called once, last.
+    func finish()
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// What one measurement window (or epoch) used: energy per device, duration, CO2-equivalent.
+///
+/// ```swift
+/// let m = try monitor.endWindow("eval")
+/// print(m.durationSeconds, m.energyKilowattHours, m.co2eqGrams)
+/// ```
+///
+/// Each window gets the whole energy of the measured devices over its own interval: windows that
+/// overlap each count the shared time in full (no apportioning).
+public struct WindowMeasurement: Sendable, Equatable {
+    /// The window's name as given to `beginWindow`; `"epoch N"` for a tracker's epochs.
+    public var name: String
+    /// Wall-clock time the window began.
+    public var startDate: Date
+    /// Wall-clock time the window ended.
+    public var endDate: Date
+    /// Duration on the monotonic clock, in seconds (unaffected by wall-clock changes).
+    public var durationSeconds: Double
+    /// Per-component energy over the window, without the PUE factor.
+    public var components: [ComponentEnergy]
+    /// All components' energy in kilowatt-hours, with the PUE factor.
+    public var energyKilowattHours: Double
+    /// Grams of CO2-equivalent, with the PUE factor (energy × the intensity in force as it was used).
+    public var co2eqGrams: Double
+    /// The intensity the CO2eq corresponds to, in gCO2eq/kWh (energy-weighted over the window).
+    public var gramsPerKilowattHour: Double
+    /// Whether the window is shorter than a source's update period, so that its energy comes from
+    /// interpolation between readings rather than from readings inside the window.
+    public var isApproximate: Bool
+
+    /// Creates a measurement.
+    /// - Parameters:
+    ///   - name: The window's name.
+    ///   - startDate: Wall-clock start.
+    ///   - endDate: Wall-clock end.
+    ///   - durationSeconds: Monotonic duration in seconds.
+    ///   - components: Per-component energy, without PUE.
+    ///   - energyKilowattHours: Total energy with PUE, in kWh.
+    ///   - co2eqGrams: CO2-equivalent with PUE, in grams.
+    ///   - gramsPerKilowattHour: The energy-weighted intensity, in gCO2eq/kWh.
+    ///   - isApproximate: Whether the window is shorter than a source's update period.
+    public init(
+        name: String, startDate: Date, endDate: Date, durationSeconds: Double, components: [ComponentEnergy],
+        energyKilowattHours: Double, co2eqGrams: Double, gramsPerKilowattHour: Double, isApproximate: Bool
+    ) {
+        self.name = name
+        self.startDate = startDate
+        self.endDate = endDate
+        self.durationSeconds = durationSeconds
+        self.components = components
+        self.energyKilowattHours = energyKilowattHours
+        self.co2eqGrams = co2eqGrams
+        self.gramsPerKilowattHour = gramsPerKilowattHour
+        self.isApproximate = isApproximate
+    }
+}
