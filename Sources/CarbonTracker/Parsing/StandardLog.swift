@@ -16,6 +16,8 @@ extension LogParser {
         public var components: [ComponentDevices] = []
         /// Every epoch, in log order.
         public var epochs: [Epoch] = []
+        /// Every measurement window (``EnergyMonitor``), in log order.
+        public var windows: [Window] = []
         /// Whether training stopped before all monitored epochs ("Training was interrupted ...").
         public var earlyStop = false
         /// The carbon intensity the run used, when the log got that far.

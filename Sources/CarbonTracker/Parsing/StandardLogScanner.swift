@@ -31,6 +31,7 @@ struct StandardLogScanner {
         static let averageIntensity: StaticString = "Average carbon intensity during training was "
         static let ended: StaticString = "Monitoring thread ended."
         static let interrupted: StaticString = "training was interrupted"
+        static let window: StaticString = "Window "
     }
 
     mutating func consume(_ line: LogBytes) {
@@ -116,6 +117,14 @@ struct StandardLogScanner {
             }
         case UInt8(ascii: "C"):
             if keepsFigures, let rest = message.after(Prefix.intensities) { readIntensities(rest) }
+        case UInt8(ascii: "W"):
+            if keepsFigures, let rest = message.after(Prefix.window) {
+                if let window = WindowLogLine.parse(rest.string) {
+                    log.windows.append(window)
+                } else {
+                    warn("Line \(lineNumber): cannot read the window line; it is left out.")
+                }
+            }
         default:
             break
         }

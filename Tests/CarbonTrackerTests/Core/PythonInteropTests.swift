@@ -105,4 +105,62 @@ struct PythonInteropTests {
         let aggregate = try #require(parsed["aggregate"] as? [Any])
         #expect(abs((aggregate[0] as? Double ?? 0) - predicted.energyKilowattHours) < 1e-12)
     }
+
+    @Test func windowLinesChangeNothingPythonReads() throws {
+        let root = CoreTest.temporaryDirectory()
+        let directory = root + "/logs"
+        let tracker = try CarbonTracker(
+            epochs: 2, epochsBeforePred: 1, updateInterval: 0.02, logDir: directory, simCPU: "Sim Xeon 1",
+            simCPUTDP: 101, simGPU: "Sim A100", simGPUWatts: 496, options: CoreTest.options())
+        _ = try tracker.monitor.measure("warm-up: load data, duration 1") { Thread.sleep(forTimeInterval: 0.05) }
+        try tracker.monitor.beginWindow("all epochs")
+        for epoch in 1...2 {
+            try tracker.epochStart()
+            _ = try tracker.monitor.measure("step \(epoch)") { Thread.sleep(forTimeInterval: 0.05) }
+            try tracker.epochEnd()
+        }
+        // The last epoch ended monitoring, and with it this window (named in a warning, not measured).
+        #expect(throws: CarbonTrackerError.self) { _ = try tracker.monitor.endWindow("all epochs") }
+        let paths = try #require(tracker.logFiles)
+        let standard = CoreTest.read(paths.standard)
+        #expect(standard.components(separatedBy: " - Window ").count - 1 == 3)
+
+        // The same run without its window lines, in a directory of its own.
+        let stripped = root + "/stripped"
+        try FileManager.default.createDirectory(atPath: stripped, withIntermediateDirectories: true)
+        let name = (paths.standard as NSString).lastPathComponent
+        let kept = standard.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains(" - Window ") }
+        try kept.joined(separator: "\n").write(toFile: stripped + "/" + name, atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(
+            atPath: paths.output, toPath: stripped + "/" + (paths.output as NSString).lastPathComponent)
+        // Everything but the directory in the file names must be the same.
+        func canonical(_ parsed: [String: Any]) throws -> String {
+            var copy = parsed
+            copy["logs"] = (parsed["logs"] as? [[String: Any]])?.map { log in
+                log.mapValues { value -> Any in
+                    guard let path = value as? String, path.hasPrefix("/") else { return value }
+                    return (path as NSString).lastPathComponent
+                }
+            }
+            return String(decoding: try JSONSerialization.data(withJSONObject: copy, options: [.sortedKeys]), as: UTF8.self)
+        }
+        let withWindows = try runPythonParser(on: directory)
+        let without = try runPythonParser(on: stripped)
+        #expect(try canonical(withWindows) == canonical(without))
+        let logs = try #require(withWindows["logs"] as? [[String: Any]])
+        let gpu = try #require((logs.first?["components"] as? [String: [String: Any]])?["gpu"])
+        #expect((gpu["epoch_durations (s)"] as? [Double])?.count == 2)
+
+        // Our parser reads the windows back.
+        let entry = try #require(try LogParser.parseAllLogs(logDir: directory).entries.first)
+        #expect(entry.windows.map(\.name) == ["warm-up: load data, duration 1", "step 1", "step 2"])
+        for window in entry.windows {
+            #expect(window.components.map(\.name) == ["gpu", "cpu"])
+            #expect(window.components.map(\.method) == ["simulated", "simulated"])
+            let gpuJoules = try #require(window.components.first?.energyJoules.first)
+            #expect(abs(gpuJoules - 248 * window.durationSeconds) <= 248 * 0.006)
+            #expect(window.co2eqGrams ?? 0 > 0)
+            #expect(window.isApproximate == false)
+        }
+    }
 }
