@@ -97,6 +97,8 @@ final class TrackerLog: DiagnosticsReporter {
 
     /// Writes every pending line to its file and to the console.
     func flush() {
+        // The sampling thread calls this after every sample: with nothing pending it costs one lock.
+        guard buffers.withLock({ !$0.isEmpty }) else { return }
         writer.withLock { writer in
             var batch = writer.spare
             buffers.withLock { current in
@@ -160,6 +162,11 @@ struct LogBatch {
     private var now = Date(timeIntervalSince1970: 0)
 
     fileprivate mutating func stamp(_ date: Date) { now = date }
+
+    fileprivate var isEmpty: Bool {
+        standardBytes.isEmpty && outputBytes.isEmpty && errorBytes.isEmpty && consoleOutput.isEmpty
+            && consoleError.isEmpty
+    }
 
     fileprivate mutating func inheritClock(from other: LogBatch) {
         prefix = other.prefix

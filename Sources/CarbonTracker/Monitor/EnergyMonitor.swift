@@ -171,7 +171,7 @@ extension MonitorCore {
             return
         case .stuckReading(let name):
             let takeOver = activity.withLock { activity -> Bool in
-                guard activity.reading?.name == name, !activity.abandoned else { return false }
+                guard activity.reading == name, !activity.abandoned else { return false }
                 activity.abandoned = true
                 return true
             }

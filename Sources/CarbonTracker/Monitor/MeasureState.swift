@@ -24,6 +24,8 @@ struct WindowRequest {
 struct MeasuredSource {
     let component: any PowerComponent
     let devices: [String]
+    /// The component's handler name, read once.
+    let name: String
     /// Index of the first device in the flat arrays.
     let firstSlot: Int
     /// False once the source was dropped (permission lost): its energy stays where it was.
@@ -73,7 +75,8 @@ struct MeasureState {
     /// Adds a source's devices to the flat arrays.
     mutating func add(_ component: any PowerComponent) {
         let devices = component.devices()
-        sources.append(MeasuredSource(component: component, devices: devices, firstSlot: curves.count))
+        sources.append(
+            MeasuredSource(component: component, devices: devices, name: component.handlerName, firstSlot: curves.count))
         curves.append(contentsOf: repeatElement(DeviceEnergyCurve(), count: devices.count))
     }
 
@@ -114,10 +117,11 @@ struct MeasureState {
     /// Multiplies the energy each open window used since it was last accounted by the intensity in
     /// force, so CO2eq is weighted by energy as intensity changes.
     mutating func account(upTo time: Double) {
-        guard !open.isEmpty else { return }
-        let now = joules(at: time)
         for index in open.indices {
-            let used = Self.total(now, minus: open[index].startJoules)
+            var used = 0.0
+            for slot in open[index].startJoules.indices {
+                used += curves[slot].joules(at: time) - open[index].startJoules[slot]
+            }
             open[index].gramsJoules += (used - open[index].accountedJoules) * gramsPerKilowattHour
             open[index].accountedJoules = used
         }

@@ -45,8 +45,8 @@ final class MonitorCore: Sendable {
 
     struct Activity {
         var progress = 0
-        /// The source being read and since when, while a read is in progress.
-        var reading: (name: String, since: Double)?
+        /// The name of the source being read, while a read is in progress.
+        var reading: String?
         /// The final report was written by a waiting thread because the sampling thread was stuck.
         var abandoned = false
     }
@@ -272,12 +272,20 @@ final class MonitorCore: Sendable {
     /// Moves the queued requests into `spare` and stamps the time under the queue's lock, so every
     /// request stamped before that time is drained now and every later one has a later stamp.
     func drain(into spare: inout [WindowRequest]) -> Double {
-        let (time, wasFull) = queue.withLock { state in
+        drain(into: &spare, idleAfter: false).time
+    }
+
+    /// ``drain(into:)`` for the sampling thread: also tells whether monitoring failed and, with
+    /// `idleAfter`, marks the thread idle when no window is open, so the next boundary wakes it.
+    func drain(into spare: inout [WindowRequest], idleAfter: Bool) -> (time: Double, failed: Bool, idle: Bool) {
+        let (time, wasFull, failed, idle) = queue.withLock { state in
             defer { swap(&state.requests, &spare) }
-            return (clock.now(), state.requests.count >= Self.queueLimit)
+            let idle = idleAfter && state.open == 0 && state.endReason == nil
+            if idle { state.samplerIdle = true }
+            return (clock.now(), state.requests.count >= Self.queueLimit, state.endReason == .failed, idle)
         }
         if wasFull { drained.signal() }
-        return time
+        return (time, failed, idle)
     }
 
     /// Waits while the queue is full (see ``queueLimit``).
@@ -312,17 +320,21 @@ final class MonitorCore: Sendable {
     /// monitoring failure when a read failed otherwise or no source is left.
     func readSources(_ state: inout MeasureState, at time: Double) -> CarbonTrackerError? {
         var index = 0
+        defer {
+            activity.withLock { activity in
+                activity.reading = nil
+                activity.progress &+= 1
+            }
+        }
         while index < state.sources.count {
             let source = state.sources[index]
             index += 1
             guard source.isLive else { continue }
             let component = source.component
-            activity.withLock { $0.reading = (component.handlerName, clock.now()) }
-            defer {
-                activity.withLock { activity in
-                    activity.reading = nil
-                    activity.progress &+= 1
-                }
+            // One lock per source: it marks this read and the progress of the one before.
+            activity.withLock { activity in
+                activity.reading = state.sources[index - 1].name
+                activity.progress &+= 1
             }
             do {
                 let readings = try component.read()
@@ -419,7 +431,7 @@ final class MonitorCore: Sendable {
                 continue
             }
             if now - lastProgress >= timeoutSeconds {
-                return reading.map { .stuckReading($0.name) } ?? .stalled
+                return reading.map { .stuckReading($0) } ?? .stalled
             }
         }
         return .done

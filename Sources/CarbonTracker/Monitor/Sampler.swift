@@ -26,9 +26,11 @@ struct Sampler {
     mutating func run() {
         if startSources() {
             core.ready.open()
+            var sleep = 0.0
             while true {
-                core.wake.wait(seconds: sleepSeconds())
-                if !tick() { break }
+                core.wake.wait(seconds: sleep)
+                guard let next = tick() else { break }
+                sleep = next
             }
         } else {
             core.ready.open()
@@ -90,38 +92,20 @@ struct Sampler {
 
     // MARK: Ticks
 
-    /// How long to sleep: until the next sample while windows are open or boundaries are queued,
-    /// else until woken.
-    private func sleepSeconds() -> Double {
-        let active = core.queue.withLock { state -> Bool in
-            if state.requests.isEmpty && state.open == 0 && state.endReason == nil {
-                state.samplerIdle = true
-                return false
-            }
-            return true
-        }
-        if !active {
-            // A window measured on another thread may have finished after the last tick; if so, report
-            // it now instead of sleeping (that thread saw the flag unset, so it will not wake us).
-            if core.measure.withLock({ !$0.finished.isEmpty }) {
-                core.queue.withLock { $0.samplerIdle = false }
-                return 0
-            }
-            return 3600
-        }
-        return max(0, nextSample - core.clock.now())
-    }
-
-    /// Reads and resolves what is due, reports what finished; returns `false` once monitoring ended.
-    private mutating func tick() -> Bool {
+    /// Reads and resolves what is due, reports what finished; returns how long to sleep (until the next
+    /// sample while a window is open, else until woken), or `nil` once monitoring ended.
+    private mutating func tick() -> Double? {
         let readDue = core.clock.now() >= nextSample
         let intensity = core.intensity.current().gramsPerKilowattHour
         var stopped = false
+        var failed = false
+        var idle = false
         var snapshot: ProgressSnapshot?
         var finished = batch
         let failure = core.measure.withLock { state -> CarbonTrackerError? in
             var drained = state.spare
-            let time = core.drain(into: &drained)
+            let time: Double
+            (time, failed, idle) = core.drain(into: &drained, idleAfter: true)
             defer {
                 drained.removeAll(keepingCapacity: true)
                 state.spare = drained
@@ -147,9 +131,9 @@ struct Sampler {
         if let snapshot { progress?.write(snapshot.json(core.accounting)) }
         core.log.flush()
         if predicted { core.predictionReady.open() }
-        core.noteProgress()
-        if failure != nil || stopped { return false }
-        return core.queue.withLock { $0.endReason != .failed }
+        if failure != nil || stopped || failed { return nil }
+        // Idle: sleep until a boundary wakes us (the hour is only a backstop).
+        return idle ? 3600 : max(0, nextSample - core.clock.now())
     }
 
     /// Logs finished windows and hands epochs to the tracker, in order; returns whether the
@@ -171,6 +155,7 @@ struct Sampler {
                     for window in finished[start..<end] { WindowLine.append(window.measurement, to: &batch) }
                 }
             }
+            // Progress for a caller waiting on a long backlog (reads count as progress too).
             core.noteProgress()
             start = end
         }
