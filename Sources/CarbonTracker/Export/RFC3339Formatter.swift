@@ -34,7 +34,7 @@ struct RFC3339Formatter {
         bytes.append(contentsOf: cachedPrefix)
         let millis = min(999, max(0, Int(((seconds - whole) * 1000).rounded(.down))))
         bytes.append(UInt8(ascii: "."))
-        Self.appendDigits(millis, count: 3, to: &bytes)
+        LogTime.appendDigits(&bytes, millis, width: 3)
         bytes.append(UInt8(ascii: "Z"))
     }
 
@@ -58,29 +58,16 @@ struct RFC3339Formatter {
         gmtime_r(&time, &parts)
         cachedSecond = second
         cachedPrefix.removeAll(keepingCapacity: true)
-        Self.appendDigits(Int(parts.tm_year) + 1900, count: 4, to: &cachedPrefix)
+        LogTime.appendDigits(&cachedPrefix, Int(parts.tm_year) + 1900, width: 4)
         cachedPrefix.append(UInt8(ascii: "-"))
-        Self.appendDigits(Int(parts.tm_mon) + 1, count: 2, to: &cachedPrefix)
+        LogTime.appendDigits(&cachedPrefix, Int(parts.tm_mon) + 1, width: 2)
         cachedPrefix.append(UInt8(ascii: "-"))
-        Self.appendDigits(Int(parts.tm_mday), count: 2, to: &cachedPrefix)
+        LogTime.appendDigits(&cachedPrefix, Int(parts.tm_mday), width: 2)
         cachedPrefix.append(UInt8(ascii: "T"))
-        Self.appendDigits(Int(parts.tm_hour), count: 2, to: &cachedPrefix)
+        LogTime.appendDigits(&cachedPrefix, Int(parts.tm_hour), width: 2)
         cachedPrefix.append(UInt8(ascii: ":"))
-        Self.appendDigits(Int(parts.tm_min), count: 2, to: &cachedPrefix)
+        LogTime.appendDigits(&cachedPrefix, Int(parts.tm_min), width: 2)
         cachedPrefix.append(UInt8(ascii: ":"))
-        Self.appendDigits(Int(parts.tm_sec), count: 2, to: &cachedPrefix)
-    }
-
-    /// Appends a non-negative `value` with leading zeros to `count` digits.
-    static func appendDigits(_ value: Int, count: Int, to bytes: inout [UInt8]) {
-        var divisor = 1
-        for _ in 1..<count { divisor *= 10 }
-        var rest = max(0, value)
-        if rest >= divisor * 10 { rest %= divisor * 10 }
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
-        }
+        LogTime.appendDigits(&cachedPrefix, Int(parts.tm_sec), width: 2)
     }
 }

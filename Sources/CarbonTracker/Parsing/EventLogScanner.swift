@@ -13,7 +13,8 @@ import Foundation
 /// and its duration to the nanosecond, the actual report's duration and epoch count, and the country
 /// code. A line that is not a JSON object of schema `carbontracker.events/1` is skipped with a
 /// warning; a partial last line (the process was killed while writing) is ignored with one. Windows
-/// are not epochs and do not appear in the records. Cost: one `JSONSerialization` pass per line.
+/// go to ``LogParser/StandardLog/windows``, as the standard log's window lines do. Cost: one
+/// `JSONSerialization` pass per line.
 struct EventLogScanner {
     private(set) var log = LogParser.StandardLog()
     private(set) var output = LogParser.OutputLog()
@@ -49,6 +50,7 @@ struct EventLogScanner {
         case "run_started": runStarted(object)
         case "intensity": intensity(object)
         case "epoch": epoch(object)
+        case "window": window(object)
         case "prediction": output.predicted = Self.consumption(object)
         case "actual":
             output.actual = Self.consumption(object)
@@ -125,6 +127,22 @@ struct EventLogScanner {
                         MeasurementMethod.init(rawValue:))))
         }
         log.epochs.append(epoch)
+    }
+
+    private mutating func window(_ object: [String: Any]) {
+        guard let name = object["name"] as? String else { return }
+        let components = (object["components"] as? [[String: Any]] ?? []).compactMap {
+            component -> LogParser.WindowComponent? in
+            guard let kind = component["component"] as? String else { return nil }
+            return LogParser.WindowComponent(
+                name: kind, energyJoules: Self.numbers(component["energy_joules"]),
+                method: component["method"] as? String ?? "")
+        }
+        log.windows.append(
+            LogParser.Window(
+                name: name, durationSeconds: object["duration_seconds"] as? Double ?? .nan,
+                components: components, co2eqGrams: object["co2eq_grams"] as? Double,
+                isApproximate: object["approximate"] as? Bool ?? false))
     }
 
     private static func consumption(_ object: [String: Any]) -> LogParser.Consumption? {

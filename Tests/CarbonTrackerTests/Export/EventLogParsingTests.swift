@@ -32,6 +32,10 @@ import Testing
                 .init(name: "gpu", devices: ["Sim A100"]), .init(name: "cpu", devices: ["cpu:0", "dram:0"]),
             ])
         #expect(log.epochs.map(\.number) == [1, 2, 3], "the window is not an epoch")
+        #expect(entry.windows.map(\.name) == ["eval \"quoted\"\n"])
+        #expect(entry.windows.first?.durationSeconds == 0.5)
+        #expect(entry.windows.first?.components.last?.energyJoules == [20, 5.25])
+        #expect(entry.windows.first?.components.last?.method == "counter")
         #expect(log.epochs.map(\.durationSeconds) == [2, 2, 2])
         #expect(log.epochs[0].component("cpu")?.measuredEnergyJoules == [80, 21])
         #expect(log.epochs[0].component("cpu")?.measurementMethod == .counter)
