@@ -30,7 +30,7 @@ extension LogParser {
         /// - Parameter parse: The runs of a directory and the warnings met reading it.
         public init(_ parse: DirectoryParse) {
             self.init(
-                runs: parse.entries.lazy.map { ($0.outputFile, $0.aggregatedConsumption) },
+                runs: parse.entries.lazy.map { ($0.eventLogFile ?? $0.outputFile, $0.aggregatedConsumption) },
                 warnings: parse.warnings)
         }
 
