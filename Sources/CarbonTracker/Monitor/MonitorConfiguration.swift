@@ -55,6 +55,20 @@ struct MonitorConfiguration: Sendable {
         }
     }
 
+    /// The settings by Python carbontracker's parameter names, for the event log's `run_started`.
+    var pythonSettings: [String: String] {
+        var settings = [
+            "update_interval": LogNumber.python(updateIntervalSeconds),
+            "components": componentsIsAll ? "all" : componentKinds.map(\.rawValue).joined(separator: ","),
+            "devices_by_pid": devicesByPID ? "True" : "False", "log_file_prefix": logFilePrefix,
+            "verbose": String(verbose), "ignore_errors": ignoreErrors ? "True" : "False",
+        ]
+        if let logDir { settings["log_dir"] = logDir }
+        if let simulatedCPU { settings["sim_cpu"] = simulatedCPU.deviceName }
+        if let simulatedGPU { settings["sim_gpu"] = simulatedGPU.deviceName }
+        return settings
+    }
+
     /// Parses `"all"`, `"cpu"`, `"gpu"`, `"gpu,cpu"` (any order, case and spacing).
     static func parseComponents(_ text: String) throws -> (kinds: [ComponentKind], isAll: Bool) {
         let cleaned = text.filter { !$0.isWhitespace }.lowercased()

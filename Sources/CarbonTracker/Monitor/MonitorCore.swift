@@ -80,12 +80,17 @@ final class MonitorCore: Sendable {
     let synchronize: (@Sendable () -> Void)?
     let observer: (any MonitorObserver)?
     let exporters: [any RunExporter]
+    /// Events for the exporters, gathered during a batch and handed over before its log is flushed.
+    let pendingEvents = LockedBox<[RunEvent]>([])
+    /// Who this run is, for the exporters' `run_started` event (the tracker adds its settings).
+    let description: RunDescription
 
     init(
         configuration: MonitorConfiguration, log: TrackerLog, wake: WakeSignal,
         intensity: any CarbonIntensitySource, options: TrackerOptions, powerUsageEffectiveness: Double,
-        observer: (any MonitorObserver)?, exporters: [any RunExporter] = []
+        observer: (any MonitorObserver)?, exporters: [any RunExporter] = [], description: RunDescription
     ) {
+        self.description = description
         self.configuration = configuration
         self.log = log
         self.wake = wake
@@ -98,6 +103,24 @@ final class MonitorCore: Sendable {
             powerUsageEffectiveness: powerUsageEffectiveness,
             updatePeriodSeconds: configuration.updateIntervalSeconds,
             wallOrigin: Date().timeIntervalSince1970, monotonicOrigin: clock.now())
+    }
+
+    /// Queues events for the exporters (none are built when there are no exporters).
+    func emit(_ events: @autoclosure () -> [RunEvent]) {
+        guard !exporters.isEmpty else { return }
+        let events = events()
+        pendingEvents.withLock { $0.append(contentsOf: events) }
+    }
+
+    /// Hands the queued events to every exporter, in order.
+    func deliverEvents() {
+        guard !exporters.isEmpty else { return }
+        let events = pendingEvents.withLock { pending -> [RunEvent] in
+            defer { pending.removeAll(keepingCapacity: true) }
+            return pending
+        }
+        guard !events.isEmpty else { return }
+        for exporter in exporters { exporter.record(events) }
     }
 
     // MARK: Boundaries from any thread

@@ -32,12 +32,28 @@ enum MonitorLaunch {
     /// - Throws: ``CarbonTrackerError`` with code `.componentUnavailable` when a requested component has
     ///   no source (or none has), unless errors are ignored; the logs are then deleted.
     static func start(
-        _ configuration: MonitorConfiguration, options: TrackerOptions, observer: (any MonitorObserver)?
+        _ configuration: MonitorConfiguration, options: TrackerOptions, observer: (any MonitorObserver)?,
+        settings: [String: String] = [:]
     ) throws -> MonitorCore {
         let (log, wake, intensity, pue) = try prepare(configuration, options: options)
+        let exporters: [any RunExporter]
+        do {
+            exporters = try RunExporters.make(
+                options: options, environment: options.environment, logPaths: log.paths, diagnostics: log)
+        } catch {
+            log.discard()
+            intensity.stop()
+            throw error
+        }
+        let description = RunDescription(
+            runID: log.paths.map { EventLogExporter.runID(logPath: $0.standard) }
+                ?? "\(getpid()).\(Int.random(in: 1...999_999))_\(LogTime.fileStamp(Date()))",
+            version: CarbonTrackerVersion.string, startDate: Date(), components: [],
+            powerUsageEffectiveness: pue, configuration: configuration.pythonSettings.merging(settings) { $1 },
+            node: options.environment["SLURMD_NODENAME"] ?? ProcessInfo.processInfo.hostName)
         let core = MonitorCore(
             configuration: configuration, log: log, wake: wake, intensity: intensity, options: options,
-            powerUsageEffectiveness: pue, observer: observer)
+            powerUsageEffectiveness: pue, observer: observer, exporters: exporters, description: description)
         let (chosen, missing) = choose(configuration, options: options, log: log)
         if chosen.isEmpty || (!configuration.componentsIsAll && !missing.isEmpty) {
             let message = (missing.isEmpty ? ["No components available."] : missing).joined(separator: " ")
@@ -45,9 +61,12 @@ enum MonitorLaunch {
                 log.critical(message)
                 log.discard()
                 intensity.stop()
+                for exporter in exporters { exporter.finish() }
+                if let events = log.paths?.events { unlink(events) }
                 throw CarbonTrackerError(.componentUnavailable, message)
             }
             core.fail(CarbonTrackerError(.componentUnavailable, message))
+            for exporter in exporters { exporter.finish() }
             intensity.stop()
             log.close()
             core.ready.open()

@@ -14,6 +14,8 @@ struct Sampler {
     private var batch: [FinishedWindow] = []
     private var progress: ProgressFile?
     private var nextProgressWrite = 0.0
+    /// The intensity last reported to the exporters.
+    private var lastIntensity: IntensityEstimate?
 
     init(core: MonitorCore, components: [any PowerComponent]) {
         self.core = core
@@ -85,6 +87,10 @@ struct Sampler {
             }
             batch.standard("Monitoring thread started.")
         }
+        var description = core.description
+        description.components = core.componentInfos.withLock { $0 }
+        core.emit([.runStarted(description)])
+        core.deliverEvents()
         log.flush()
         nextSample = core.clock.now() + interval
         return true
@@ -96,7 +102,12 @@ struct Sampler {
     /// sample while a window is open, else until woken), or `nil` once monitoring ended.
     private mutating func tick() -> Double? {
         let readDue = core.clock.now() >= nextSample
-        let intensity = core.intensity.current().gramsPerKilowattHour
+        let estimate = core.intensity.current()
+        let intensity = estimate.gramsPerKilowattHour
+        if !core.exporters.isEmpty && estimate != lastIntensity {
+            lastIntensity = estimate
+            core.emit([.intensity(estimate, fetchedAt: Date())])
+        }
         var stopped = false
         var failed = false
         var idle = false
@@ -130,6 +141,7 @@ struct Sampler {
         finished.removeAll(keepingCapacity: true)
         batch = finished
         if let snapshot { progress?.write(snapshot.json(core.accounting)) }
+        core.deliverEvents()
         core.log.flush()
         if predicted { core.predictionReady.open() }
         if failure != nil || stopped || failed { return nil }
@@ -155,6 +167,7 @@ struct Sampler {
                 core.log.write { batch in
                     for window in finished[start..<end] { WindowLine.append(window.measurement, to: &batch) }
                 }
+                core.emit(finished[start..<end].map { .window($0.measurement) })
             }
             // Progress for a caller waiting on a long backlog (reads count as progress too).
             core.noteProgress()
@@ -179,6 +192,9 @@ extension MonitorCore {
                     + openNames.map { "\"\($0)\"" }.joined(separator: ", ") + ".")
         }
         observer?.finish(reason, core: self)
+        emit([.runEnded(Date(), interrupted: reason == .interrupted)])
+        deliverEvents()
+        for exporter in exporters { exporter.finish() }
         for component in startedComponents.withLock({ $0 }) where component.handlerName != stuck {
             component.shutdown()
         }

@@ -86,8 +86,14 @@ public final class CarbonTracker: Sendable {
         self.configuration = configuration
         self.reporter = reporter
         self.options = options
+        let settings = [
+            "epochs": String(epochs), "epochs_before_pred": String(epochsBeforePred),
+            "monitor_epochs": String(monitorEpochs), "interpretable": interpretable ? "True" : "False",
+            "stop_and_confirm": stopAndConfirm ? "True" : "False", "decimal_precision": String(decimalPrecision),
+        ]
         self.monitor = EnergyMonitor(
-            core: try MonitorLaunch.start(configuration.monitor, options: options, observer: reporter))
+            core: try MonitorLaunch.start(
+                configuration.monitor, options: options, observer: reporter, settings: settings))
     }
 
     deinit {

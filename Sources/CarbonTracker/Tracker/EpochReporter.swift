@@ -42,6 +42,7 @@ final class EpochReporter: MonitorObserver {
         results.withLock { results in
             for epoch in epochs { results.store.append(epoch.measurement) }
         }
+        core.emit(epochs.map { .epoch(number: $0.epoch ?? 0, $0.measurement) })
     }
 
     /// Python's lines for one epoch, then our provenance lines (which Python's parser does not match).
@@ -100,6 +101,7 @@ final class EpochReporter: MonitorObserver {
             core, kind: .predicted, epochs: epochs, duration: duration, energy: energy, co2: co2,
             components: components, durations: durations)
         results.withLock { $0.predicted = report }
+        core.emit([.prediction(report)])
         core.log.write { batch in
             batch.output(
                 report.text(
@@ -134,6 +136,7 @@ final class EpochReporter: MonitorObserver {
             core, kind: .actual, epochs: count, duration: seconds, energy: energy, co2: co2,
             components: components, durations: durations)
         results.withLock { $0.actual = report }
+        core.emit([.actual(report)])
         let averageLine = "Average carbon intensity during training was \(String(format: "%.2f", average)) gCO2eq/kWh. "
         core.log.write { batch in
             batch.standard(
