@@ -140,7 +140,14 @@ public final class CarbonTracker: Sendable {
             }
             missing.append(reasons.isEmpty ? message : message + " " + reasons.joined(separator: " "))
         }
-        return (chosen, missing)
+        // Issue 11, interim wiring until the new core makes this call: in a distributed job measure only
+        // what this process is assigned (each device once per job) and log who measures what. The locks
+        // live in the returned components and are released when the sampling thread shuts them down.
+        let assignment = DistributedAssignment.make(
+            components: chosen, environment: options.environment, settings: options.distributed,
+            devicesByPID: configuration.devicesByPID)
+        assignment.logLines.forEach(log.info)
+        return (assignment.measured, missing)
     }
 
     deinit {

@@ -27,6 +27,9 @@ public struct TrackerOptions: Sendable {
     /// Where the machine is, for carbon intensity; `nil` reads `CARBONTRACKER_COUNTRY`, else looks the
     /// location up by IP address in the background (never with `CARBONTRACKER_OFFLINE=1`).
     public var location: IntensityLocation?
+    /// Who this process is in a distributed job (Slurm, torchrun, MPI); `.automatic` reads the
+    /// launcher's environment, `.disabled` measures everything as a single process.
+    public var distributed: DistributedSettings
 
     /// Creates the default options: real hardware, stdout/stderr, stdin, the process environment.
     /// - Parameters:
@@ -37,6 +40,7 @@ public struct TrackerOptions: Sendable {
     ///   - environment: Environment variables for overrides.
     ///   - shutdownTimeoutSeconds: Longest wait for the final report.
     ///   - location: Where the machine is, for carbon intensity.
+    ///   - distributed: Overrides of the job, node and rank read from the launcher's environment.
     public init(
         customComponents: [any PowerComponent]? = nil,
         intensitySource: (any CarbonIntensitySource)? = nil,
@@ -44,7 +48,8 @@ public struct TrackerOptions: Sendable {
         readLine: @escaping @Sendable () -> String? = { Swift.readLine() },
         environment: [String: String] = ProcessInfo.processInfo.environment,
         shutdownTimeoutSeconds: Double = 10,
-        location: IntensityLocation? = nil
+        location: IntensityLocation? = nil,
+        distributed: DistributedSettings = .automatic
     ) {
         self.customComponents = customComponents
         self.intensitySource = intensitySource
@@ -53,5 +58,6 @@ public struct TrackerOptions: Sendable {
         self.environment = environment
         self.shutdownTimeoutSeconds = shutdownTimeoutSeconds
         self.location = location
+        self.distributed = distributed
     }
 }
