@@ -51,7 +51,13 @@ public enum CarbonTrackerCommand {
 
     private static func parse(_ directory: String, console: ConsoleOutput) -> Int32 {
         do {
-            try LogParser.printAggregate(logDir: directory, console: console)
+            let aggregate = try LogParser.aggregateConsumption(logDir: directory)
+            for warning in aggregate.warnings {
+                console.standardError("CarbonTracker: WARNING - \(warning)\n")
+            }
+            // One line per distributed job, then Python's sentence for the whole directory.
+            let jobLines = aggregate.jobs.map { $0.summaryLine + "\n" }.joined()
+            console.standardOutput(jobLines + aggregate.sentence + "\n")
             return 0
         } catch {
             return failure(describe(error), console: console)

@@ -28,6 +28,11 @@ extension LogParser {
         public var lastTimestamp: String?
         /// What could not be read (a partial last line, an unreadable value), one sentence each.
         public var warnings: [String] = []
+        /// Who the run was in a distributed job ("Distributed run: ..."); `nil` for a single process.
+        public var distributed: DistributedRun?
+        /// The last checkpoint of an epoch that never finished (a killed run), from the
+        /// "Progress of epoch ..." lines; `nil` when every epoch that started also finished.
+        public var unfinishedEpoch: EpochProgress?
 
         /// Creates an empty log.
         public init() {}

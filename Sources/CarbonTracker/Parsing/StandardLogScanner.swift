@@ -13,6 +13,13 @@ struct StandardLogScanner {
     private var lastStamp: [UInt8] = []
     /// A numpy array that numpy wrapped onto several lines, still waiting for its `]`.
     private var pendingPower: (component: String, text: [UInt8], line: Int)?
+    /// The latest checkpoint of the epoch in progress ("Progress of epoch ..."), until that epoch's
+    /// lines arrive.
+    private var progress: LogParser.EpochProgress?
+
+    /// Whether per-epoch energy is kept: always for a full read, and for a distributed run's log even in
+    /// an aggregate, where its job's total is rebuilt from the epochs (a killed rank has no report).
+    private var keepsEnergy: Bool { keepsFigures || log.distributed != nil }
 
     /// Creates a scanner.
     /// - Parameter keepsFigures: `false` to skip what only a full ``LogParser/StandardLog`` holds
@@ -31,6 +38,8 @@ struct StandardLogScanner {
         static let averageIntensity: StaticString = "Average carbon intensity during training was "
         static let ended: StaticString = "Monitoring thread ended."
         static let interrupted: StaticString = "training was interrupted"
+        static let distributed: StaticString = "Distributed "
+        static let progress: StaticString = "Progress of epoch "
     }
 
     mutating func consume(_ line: LogBytes) {
@@ -44,7 +53,7 @@ struct StandardLogScanner {
             }
             return
         }
-        if keepsFigures {
+        if keepsEnergy {
             if log.firstTimestamp == nil { log.firstTimestamp = stamp.string }
             lastStamp.removeAll(keepingCapacity: true)
             lastStamp.append(contentsOf: stamp.bytes)
@@ -55,7 +64,14 @@ struct StandardLogScanner {
                     + "\(lineNumber - 1).")
             finishPendingPower()
         }
+        let wasDistributed = log.distributed != nil
         handle(message)
+        // An aggregate starts keeping a distributed run's figures from its run line on, its start time included.
+        if !wasDistributed, log.distributed != nil, log.firstTimestamp == nil {
+            log.firstTimestamp = stamp.string
+            lastStamp.removeAll(keepingCapacity: true)
+            lastStamp.append(contentsOf: stamp.bytes)
+        }
     }
 
     /// The log read so far, with the warnings for how the file ended.
@@ -72,6 +88,7 @@ struct StandardLogScanner {
         if let last = log.epochs.last, last.durationSeconds == nil {
             warn("Epoch \(last.number) has no duration line (the log ends inside it); it is left out.")
         }
+        log.unfinishedEpoch = progress
         if let warning = end.longLinesWarning { warn(warning) }
         if !lastStamp.isEmpty { log.lastTimestamp = String(decoding: lastStamp, as: UTF8.self) }
         return log
@@ -87,11 +104,17 @@ struct StandardLogScanner {
         case UInt8(ascii: "E"):
             if let rest = message.after(Prefix.epoch) { startEpoch(rest) }
         case UInt8(ascii: "D"):
-            if let rest = message.after(Prefix.duration) { readDuration(rest) }
+            if let rest = message.after(Prefix.duration) {
+                readDuration(rest)
+            } else if message.hasPrefix(Prefix.distributed) {
+                readDistributed(message.string)
+            }
+        case UInt8(ascii: "P"):
+            if keepsEnergy, let rest = message.after(Prefix.progress) { readProgress(rest) }
         case UInt8(ascii: "A"):
             if let rest = message.after(Prefix.power) {
                 readPower(rest)
-            } else if keepsFigures, let rest = message.after(Prefix.averageIntensity) {
+            } else if keepsEnergy, let rest = message.after(Prefix.averageIntensity) {
                 if log.intensity == nil { log.intensity = LogParser.Intensity() }
                 log.intensity?.averageGramsPerKilowattHour = LogValue.number(rest.prefix(upToFirst: 0x20))
             }
@@ -110,7 +133,7 @@ struct StandardLogScanner {
         case UInt8(ascii: "c"):
             if keepsFigures, let rest = message.after(Prefix.version) { log.version = rest.trimmed.string }
         case UInt8(ascii: "O"):
-            if keepsFigures, let range = message.find(Prefix.pue) {
+            if keepsEnergy, let range = message.find(Prefix.pue) {
                 log.powerUsageEffectiveness = LogValue.number(
                     message.suffix(from: range.upperBound).prefix(upToFirst: 0x20))
             }
@@ -123,6 +146,7 @@ struct StandardLogScanner {
 
     private mutating func startEpoch(_ rest: LogBytes) {
         guard let (number, after) = LogValue.leadingInteger(rest), after.equals(":") else { return }
+        if let open = progress, open.epoch <= number { progress = nil }
         append(LogParser.Epoch(number: number))
     }
 
@@ -131,7 +155,7 @@ struct StandardLogScanner {
     }
 
     private mutating func append(_ epoch: LogParser.Epoch) {
-        if !keepsFigures { log.epochs.removeAll(keepingCapacity: true) }
+        if !keepsEnergy { log.epochs.removeAll(keepingCapacity: true) }
         log.epochs.append(epoch)
     }
 
@@ -170,7 +194,7 @@ struct StandardLogScanner {
         var watts: [Double] = []
         let readable =
             value.trimmed.equals("None")
-            || LogValue.forEachNumber(in: value) { if keepsFigures { watts.append($0) } }
+            || LogValue.forEachNumber(in: value) { if keepsEnergy { watts.append($0) } }
         guard readable else {
             warn("Line \(line): cannot read the average power of \(name) '\(value.string)'; it is left out.")
             return
@@ -194,16 +218,68 @@ struct StandardLogScanner {
         let last = log.epochs.count - 1
         guard let index = log.epochs[last].components.firstIndex(where: { $0.name == name }) else { return }
         var joules: [Double] = []
-        guard LogValue.forEachNumber(in: value, { if keepsFigures { joules.append($0) } }) else {
+        guard LogValue.forEachNumber(in: value, { if keepsEnergy { joules.append($0) } }) else {
             warn(
                 "Line \(lineNumber): cannot read the measured energy of \(name) '\(value.string)'; "
                     + "it is left out."
             )
             return
         }
-        guard keepsFigures else { return }
+        guard keepsEnergy else { return }
         log.epochs[last].components[index].measuredEnergyJoules = joules
         log.epochs[last].components[index].measurementMethod = method
+    }
+
+    /// "Distributed run: ...", "Distributed measure: ...", "Distributed leave: ...", "Distributed take-over: ...".
+    private mutating func readDistributed(_ message: String) {
+        typealias Lines = DistributedLogLines
+        if message.hasPrefix(Lines.runPrefix) {
+            guard log.distributed == nil, let run = Lines.parseRun(String(message.dropFirst(Lines.runPrefix.count)))
+            else { return }
+            log.distributed = run
+            return
+        }
+        guard log.distributed != nil else { return }
+        for (prefix, path) in [
+            (Lines.measurePrefix, \LogParser.DistributedRun.measured), (Lines.leavePrefix, \.left),
+            (Lines.takeOverPrefix, \.takenOver),
+        ] where message.hasPrefix(prefix) {
+            if let device = Lines.parseDevice(String(message.dropFirst(prefix.count))) {
+                log.distributed![keyPath: path].append(device)
+            }
+            return
+        }
+    }
+
+    /// "Progress of epoch 3 after 0:00:12.00: energy (J) for cpu: 1234.5 [method: counter]".
+    private mutating func readProgress(_ rest: LogBytes) {
+        guard let (epoch, afterNumber) = LogValue.leadingInteger(rest),
+            let timeStart = afterNumber.after(" after "),
+            let marker = timeStart.find(": energy (J) for "),
+            let seconds = LogValue.duration(timeStart.prefix(upTo: marker.lowerBound))
+        else {
+            warn("Line \(lineNumber): cannot read the progress line; it is left out.")
+            return
+        }
+        let named = timeStart.suffix(from: marker.upperBound)
+        guard let colon = named.find(": ") else { return }
+        let name = named.prefix(upTo: colon.lowerBound).string
+        var value = named.suffix(from: colon.upperBound)
+        if let tag = value.find(" [method: ") { value = value.prefix(upTo: tag.lowerBound) }
+        var joules: [Double] = []
+        guard LogValue.forEachNumber(in: value, { joules.append($0) }) else {
+            warn("Line \(lineNumber): cannot read the progress energy of \(name); it is left out.")
+            return
+        }
+        // Only the newest checkpoint of an epoch that has not finished counts.
+        if let finished = log.epochs.last?.number, epoch <= finished { return }
+        if let open = progress, open.epoch > epoch || (open.epoch == epoch && open.elapsedSeconds > seconds) {
+            return
+        }
+        if progress?.epoch != epoch || progress?.elapsedSeconds != seconds {
+            progress = LogParser.EpochProgress(epoch: epoch, elapsedSeconds: seconds)
+        }
+        progress?.joulesByComponent[name] = joules
     }
 
     private mutating func readIntensities(_ text: LogBytes) {
