@@ -18,7 +18,7 @@ extension LogParser {
         public var equivalentUnits: [String]
         /// Runs that contributed; a distributed job counts once.
         public var runsCounted: Int
-        /// The distributed jobs among the runs, each counted once in the totals.
+        /// The distributed jobs among the runs, each counted once in the totals; earliest start first.
         public var jobs: [JobTotal] = []
         /// Files skipped or partly read, and runs whose figures could not be added.
         public var warnings: [Warning]
@@ -66,7 +66,7 @@ extension LogParser {
                 return (run.outputFile, totals[key]!.consumption)
             }
             self.init(runs: sequence, warnings: warnings)
-            jobs = order.map { totals[$0]! }
+            jobs = order.map { totals[$0]! }.sorted { $0.sortsBefore($1) }
             for job in jobs {
                 self.warnings += job.warnings.map {
                     Warning(file: "job \(job.jobID)", message: $0)

@@ -63,7 +63,7 @@ extension LogParser {
     public struct JobComponent: Sendable, Equatable {
         /// The component ("cpu", "gpu").
         public var name: String
-        /// Each measured device's identity across the job, once (`node1/cpu/Xeon`, `node2/gpu/GPU-...`).
+        /// Each measured device's identity across the job, once, sorted (`node1/cpu/Xeon`, `node2/gpu/GPU-...`).
         public var deviceIDs: [String]
         /// Energy of all its devices in joules, without PUE.
         public var energyJoules: Double
@@ -79,7 +79,7 @@ extension LogParser {
 
     /// The distributed jobs of a log directory, and what was skipped.
     public struct JobList: Sendable, Equatable {
-        /// The jobs, in the order their first run's log sorts.
+        /// The jobs, earliest start first (then by job id).
         public var jobs: [Job]
         /// Files skipped or partly read.
         public var warnings: [Warning]
@@ -108,7 +108,7 @@ extension LogParser {
                 runs.map { JobRun(standardFile: $0.standardFile, log: $0.standardLog, actual: $0.actual) })
             return Job(total: total, runs: runs)
         }
-        return JobList(jobs: jobs, warnings: parse.warnings)
+        return JobList(jobs: jobs.sorted { $0.total.sortsBefore($1.total) }, warnings: parse.warnings)
     }
 }
 
@@ -196,13 +196,19 @@ extension LogParser.JobTotal {
             ranks: Array(Set(infos.compactMap(\.rank))).sorted(), processes: runs.count,
             components: componentOrder.map { name in
                 LogParser.JobComponent(
-                    name: name, deviceIDs: devicesByComponent[name] ?? [], energyJoules: joulesByComponent[name] ?? 0)
+                    name: name, deviceIDs: (devicesByComponent[name] ?? []).sorted(),
+                    energyJoules: joulesByComponent[name] ?? 0)
             },
             firstTimestamp: start, lastTimestamp: end, durationSeconds: duration, energyKilowattHours: energy,
             co2eqGrams: co2,
             equivalents: hasEquivalents
                 ? ReferenceData.equivalents(forGrams: co2).map { .init(unit: $0.unit, amount: $0.amount) } : [],
             warnings: warnings)
+    }
+
+    /// Earliest start first, then by job id: the order jobs are listed in.
+    func sortsBefore(_ other: Self) -> Bool {
+        (firstTimestamp ?? "", jobSource, jobID) < (other.firstTimestamp ?? "", other.jobSource, other.jobID)
     }
 
     /// This total as a report, for adding to a directory's aggregate.
