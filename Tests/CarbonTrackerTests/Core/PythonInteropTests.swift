@@ -106,3 +106,68 @@ struct PythonInteropTests {
         #expect(abs((aggregate[0] as? Double ?? 0) - predicted.energyKilowattHours) < 1e-12)
     }
 }
+
+/// Python carbontracker 2.4.7's parser reads the logs of every rank of a distributed job, with the
+/// "Distributed ..." lines, and the checkpoint lines of a killed rank.
+@Suite(
+    .enabled(
+        if: ProcessInfo.processInfo.environment["CARBONTRACKER_PYTHON"] != nil,
+        "skipped: set CARBONTRACKER_PYTHON to a Python with carbontracker==2.4.7 to run the interoperability test"
+    ))
+struct PythonInteropDistributedTests {
+    @Test func pythonParserReadsEveryRanksLogAndAKilledRanksCheckpoints() throws {
+        let root = CoreTest.temporaryDirectory()
+        let logs = root + "/logs"
+        let locks = root + "/locks"
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        let trackers = try DistributedJobsParserTests.runJob("4711", epochs: 2, seconds: 0.2, logDir: logs, locks: locks)
+        // The checkpoint lines the core writes while an epoch runs, appended to one rank's Swift-written log.
+        let standard = try #require(trackers[1].logFiles?.standard)
+        let handle = try #require(FileHandle(forWritingAtPath: standard))
+        handle.seekToEndOfFile()
+        handle.write(
+            Data(
+                ("2026-01-01 10:00:05 - Progress of epoch 3 after 0:00:00.40: energy (J) for gpu: 60.0 [method: simulated]\n"
+                    + "2026-01-01 10:00:05 - Progress of epoch 3 after 0:00:00.40: energy (J) for gpu: [60.0 61.5] [method: counter]\n")
+                    .utf8))
+        handle.closeFile()
+        let killed = logs + "/999.1_2026-01-01T100000Z_carbontracker"
+        try ParserTestSupport.write(
+            DistributedJobsParserTests.killedRankLog(job: "4711", rank: 4, node: "node3", withProgress: true),
+            to: killed + ".log")
+        try ParserTestSupport.write(
+            "2026-01-01 10:00:00 - CarbonTracker: The following components were found: GPU with device(s) Sim GPU.\n",
+            to: killed + "_output.log")
+
+        let python = try #require(ProcessInfo.processInfo.environment["CARBONTRACKER_PYTHON"])
+        let script = root + "/parse.py"
+        try """
+            import json, sys
+            from carbontracker import parser
+            logs = parser.parse_all_logs(sys.argv[1])
+            energy, co2eq, _ = parser.aggregate_consumption(sys.argv[1])
+            print(json.dumps({"components": [sorted(log["components"]) for log in logs],
+                              "devices": [{k: v["devices"] for k, v in log["components"].items()} for log in logs],
+                              "actual": [log["actual"] is not None for log in logs],
+                              "energy": energy, "co2eq": co2eq}))
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        let result = try TestProcess.run(python, [script, logs])
+        #expect(result.status == 0, "Python parser failed: \(result.error)")
+        let parsed = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        let components = try #require(parsed["components"] as? [[String]])
+        #expect(components.count == 5)
+        // Local ranks 0 (and the killed rank) list the CPU; the others only their GPU.
+        #expect(components.filter { $0 == ["cpu", "gpu"] }.count == 3)
+        #expect(components.filter { $0 == ["gpu"] }.count == 2)
+        #expect((parsed["actual"] as? [Bool])?.filter { $0 }.count == 4)
+
+        // Python adds the four reports; the killed rank has none. Ours counts each job once, killed rank included.
+        let reports = trackers.compactMap(\.actualConsumption)
+        let pythonEnergy = try #require(parsed["energy"] as? Double)
+        #expect(abs(pythonEnergy - reports.reduce(0) { $0 + $1.energyKilowattHours }) < 1e-9)
+        let job = try #require(try LogParser.jobs(logDir: logs).jobs.first?.total)
+        let killedKilowattHours = 400.0 * 1.58 / 3_600_000 + 300.0 * 1.58 / 3_600_000
+        #expect(abs(job.energyKilowattHours - (pythonEnergy + killedKilowattHours)) < 1e-9)
+    }
+}
