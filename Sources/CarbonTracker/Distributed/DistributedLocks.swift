@@ -71,10 +71,8 @@ final class DistributedLocks: Sendable {
         if let problem = directoryProblem { return .failed(problem) }
         return held.withLock { held in
             if let lease = held[key], lease.retainIfHeld() { return .acquired(lease, previous: nil) }
-            let path = path(key)
-            let previous = NodeLock.record(at: path)
-            switch NodeLock.tryAcquire(path: path, holder: HolderRecord(role: role)) {
-            case .acquired(let lock):
+            switch NodeLock.tryAcquire(path: path(key), holder: HolderRecord(role: role)) {
+            case .acquired(let lock, let previous):
                 let lease = LockLease(lock)
                 held[key] = lease
                 return .acquired(lease, previous: previous)

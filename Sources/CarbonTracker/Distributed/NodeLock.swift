@@ -10,7 +10,7 @@ import Foundation
 ///
 /// ```swift
 /// switch NodeLock.tryAcquire(path: "/tmp/carbontracker-0/4711.0.node1.node.lock", holder: record) {
-/// case .acquired(let lock): defer { lock.release() }   // measure
+/// case .acquired(let lock, _): defer { lock.release() }   // measure
 /// case .busy(let holder): print(holder?.description ?? "someone")   // leave it to them
 /// case .failed(let reason): print(reason)
 /// }
@@ -34,8 +34,8 @@ final class NodeLock: Sendable {
 
     /// The outcome of one attempt.
     enum Attempt: Sendable {
-        /// This process now holds the lock.
-        case acquired(NodeLock)
+        /// This process now holds the lock; the record of the process that held it before, if any.
+        case acquired(NodeLock, previous: HolderRecord?)
         /// Another process (or another tracker in this one) holds it; its record when it wrote one.
         case busy(HolderRecord?)
         /// The file could not be created or locked: the sentence says why.
@@ -60,10 +60,13 @@ final class NodeLock: Sendable {
             _ = close(fd)
             return busy ? .busy(record) : .failed("cannot lock '\(path)': \(reason).")
         }
-        let text = Array(holder.description.utf8)
-        _ = ftruncate(fd, 0)
+        let previous = readRecord(fd)
+        // Records have one length, so a write replaces the last one whole: truncating a file costs
+        // hundreds of microseconds on ext4, this write a few.
+        var text = Array(holder.description.utf8.prefix(HolderRecord.length - 1))
+        text += Array(repeating: UInt8(ascii: " "), count: HolderRecord.length - 1 - text.count) + [0x0A]
         _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-        return .acquired(NodeLock(path: path, descriptor: fd))
+        return .acquired(NodeLock(path: path, descriptor: fd), previous: previous)
     }
 
     /// The record in a lock file, whether or not it is held; `nil` when none was ever written.
@@ -75,7 +78,7 @@ final class NodeLock: Sendable {
     }
 
     private static func readRecord(_ fd: Int32) -> HolderRecord? {
-        var buffer = [UInt8](repeating: 0, count: 512)
+        var buffer = [UInt8](repeating: 0, count: HolderRecord.length)
         let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
         guard count > 0 else { return nil }
         return HolderRecord(parsing: String(decoding: buffer[0..<count], as: UTF8.self))
@@ -95,6 +98,9 @@ final class NodeLock: Sendable {
 
 /// Who holds (or last held) a lock: written into the lock file by its holder.
 struct HolderRecord: Sendable, Equatable, CustomStringConvertible {
+    /// Bytes of a record in the file: the text padded with spaces, then a newline.
+    static let length = 256
+
     var processID: Int32
     var rank: Int?
     var localRank: Int?
@@ -120,12 +126,12 @@ struct HolderRecord: Sendable, Equatable, CustomStringConvertible {
     /// `pid=4242 rank=0 local_rank=0 since=1767225600.25 node=node1` (the node last: it may hold spaces).
     var description: String {
         "pid=\(processID) rank=\(rank.map(String.init) ?? "?") local_rank=\(localRank.map(String.init) ?? "?") "
-            + "since=\(sinceUnixSeconds) node=\(nodeName)\n"
+            + "since=\(sinceUnixSeconds) node=\(nodeName)"
     }
 
     init?(parsing text: String) {
         var fields: [Substring: Substring] = [:]
-        var rest = Substring(text.trimmingCharacters(in: .newlines))
+        var rest = Substring(text.trimmingCharacters(in: .whitespacesAndNewlines))
         while !rest.isEmpty {
             guard let equals = rest.firstIndex(of: "=") else { break }
             let key = rest[..<equals]

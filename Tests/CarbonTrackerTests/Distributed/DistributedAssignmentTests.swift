@@ -245,3 +245,35 @@ struct DistributedGPUTests {
         #expect(sharing.logLines.contains { $0.contains("[node1/gpu/GPU-3333-0000] to rank 2 (pid \(getpid())") || $0.contains("to another tracker in this process") })
     }
 }
+
+/// The extra cost of a distributed tracker's start: role detection, the decision and the node lock.
+/// Printed, not asserted (the test machine's load varies); the README quotes the figure.
+struct LeaderElectionCostTests {
+    @Test func leaderElectionCostIsPrinted() throws {
+        let locks = try ParserTestSupport.scratchDirectory()
+        defer { ParserTestSupport.cleanUp(locks) }
+        let components = try DistributedAssignmentTests.simulated()
+        let settings = DistributedSettings(lockDirectory: locks)
+        let rounds = 2000
+        var report: [String] = []
+        for (name, localRank) in [("local rank 0 (takes the node lock)", 0), ("local rank 1 (leaves the CPU)", 1)] {
+            let environment = DistributedAssignmentTests.slurm(rank: localRank, localRank: localRank)
+            var measuredCPU = 0
+            let clock = ContinuousClock()
+            let elapsed = clock.measure {
+                for _ in 0..<rounds {
+                    let assignment = DistributedAssignment.make(
+                        components: components, environment: environment, settings: settings, devicesByPID: false)
+                    measuredCPU += assignment.measured.count - 1
+                    for component in assignment.measured { component.shutdown() }  // releases the lock
+                }
+            }
+            // A process that other tests spawn meanwhile holds a copy of a just-released lock until it
+            // calls exec, so a round now and then finds the lock still taken: nearly all, not all.
+            #expect(localRank == 0 ? measuredCPU > rounds * 9 / 10 : measuredCPU == 0)
+            let microseconds = elapsed / .microseconds(1) / Double(rounds)
+            report.append("\(name): \(String(format: "%.1f", microseconds)) µs")
+        }
+        print("Leader election at tracker start, mean of \(rounds): " + report.joined(separator: "; "))
+    }
+}
