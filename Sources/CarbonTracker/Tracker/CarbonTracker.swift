@@ -147,6 +147,11 @@ public final class CarbonTracker: Sendable {
             components: chosen, environment: options.environment, settings: options.distributed,
             devicesByPID: configuration.devicesByPID)
         assignment.logLines.forEach(log.info)
+        if assignment.measured.isEmpty && !chosen.isEmpty {
+            missing.append(
+                "Every source this process could measure is measured by another process of its job "
+                    + "(see the Distributed lines of the standard log); this tracker has nothing to measure.")
+        }
         return (assignment.measured, missing)
     }
 

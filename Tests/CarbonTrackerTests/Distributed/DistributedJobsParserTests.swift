@@ -159,6 +159,32 @@ struct DistributedJobsParserTests {
         #expect(aggregate.warnings.contains { $0.file == "job 66" })
     }
 
+    @Test func theDistributedLinesFollowPythonsOpeningLinesAndARankWithNothingToMeasureSaysWhy() throws {
+        let logs = try ParserTestSupport.scratchDirectory()
+        let locks = try ParserTestSupport.scratchDirectory()
+        defer { ParserTestSupport.cleanUp(logs); ParserTestSupport.cleanUp(locks) }
+        let trackers = try Self.runJob("31", nodes: 1, epochs: 1, seconds: 0.05, logDir: logs, locks: locks)
+        let messages = CoreTest.messages(CoreTest.read(try #require(trackers[1].logFiles?.standard)))
+        #expect(messages[0].hasPrefix("carbontracker version") && messages[1].hasPrefix("Only predicted"))
+        #expect(messages[2].hasPrefix("Distributed run: job 31 (slurm), step 0, node node1, rank 1 of 2"))
+        #expect(messages[3].hasPrefix("Distributed measure: gpu"))
+        #expect(messages[4].hasPrefix("Distributed leave: cpu"))
+        #expect(messages[5] == "The following components were found: GPU with device(s) Sim GPU.")
+
+        let environment = [
+            "SLURM_JOB_ID": "32", "SLURM_STEP_ID": "0", "SLURM_PROCID": "1", "SLURM_LOCALID": "1",
+            "SLURMD_NODENAME": "node1",
+        ].merging(CoreTest.offline) { $1 }
+        let error = #expect(throws: CarbonTrackerError.self) {
+            try CarbonTracker(
+                epochs: 1, simCPU: "Sim CPU", simCPUTDP: 100,
+                options: TrackerOptions(
+                    console: .silent, environment: environment, distributed: DistributedSettings(lockDirectory: locks)))
+        }
+        #expect(error?.code == .componentUnavailable)
+        #expect(error?.message.contains("is measured by another process of its job") == true)
+    }
+
     @Test func aCheckpointOfAnEpochThatFinishedIsNotCounted() {
         let text = """
             2026-01-01 10:00:00 - Distributed run: job 5 (slurm), step 0, node n, rank 0 of 1, local rank 0 of 1, launcher slurm, pid 1
