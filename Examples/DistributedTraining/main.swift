@@ -15,33 +15,34 @@ struct Arguments {
     var simCPUTDP: Double?
     var simGPUWatts: Double?
 
+    /// Reads `--name value` pairs; every option takes a value.
     init(_ arguments: [String]) throws {
-        var iterator = arguments.makeIterator()
-        func number(_ name: String) throws -> Double {
-            guard let value = iterator.next().flatMap(Double.init), value.isFinite, value > 0 else {
-                throw CarbonTrackerError(.invalidConfiguration, "\(name) needs a positive number")
-            }
-            return value
+        guard arguments.count % 2 == 0 else {
+            throw CarbonTrackerError(.invalidConfiguration, "\(arguments.last ?? "") needs a value")
         }
-        while let argument = iterator.next() {
-            switch argument {
-            case "--epochs": epochs = Int(try number("--epochs"))
-            case "--epoch-seconds": epochSeconds = try number("--epoch-seconds")
-            case "--sim-cpu-tdp": simCPUTDP = try number("--sim-cpu-tdp")
-            case "--sim-gpu-watts": simGPUWatts = try number("--sim-gpu-watts")
-            case "--log-dir":
-                guard let value = iterator.next() else {
-                    throw CarbonTrackerError(.invalidConfiguration, "--log-dir needs a directory")
-                }
-                logDir = value
-            default:
+        for index in stride(from: 0, to: arguments.count, by: 2) {
+            let (name, text) = (arguments[index], arguments[index + 1])
+            if name == "--log-dir" {
+                logDir = text
+                continue
+            }
+            guard let value = Double(text), value.isFinite, value > 0 else {
                 throw CarbonTrackerError(
                     .invalidConfiguration,
-                    "unknown argument \(argument); use --epochs N, --epoch-seconds S, --log-dir DIR, "
+                    "\(name) needs a positive number; options: --epochs N, --epoch-seconds S, --log-dir DIR, "
                         + "--sim-cpu-tdp W, --sim-gpu-watts W")
             }
+            switch name {
+            case "--epochs": epochs = Int(value)
+            case "--epoch-seconds": epochSeconds = value
+            case "--sim-cpu-tdp": simCPUTDP = value
+            case "--sim-gpu-watts": simGPUWatts = value
+            default: throw CarbonTrackerError(.invalidConfiguration, "unknown option \(name)")
+            }
         }
-        guard epochs >= 1 else { throw CarbonTrackerError(.invalidConfiguration, "--epochs must be at least 1") }
+        guard epochs >= 1 else {
+            throw CarbonTrackerError(.invalidConfiguration, "--epochs must be at least 1")
+        }
     }
 }
 
@@ -100,7 +101,8 @@ do {
         try tracker.epochStart()
         let loss = shard.train(forSeconds: arguments.epochSeconds)
         try tracker.epochEnd()
-        print("rank \(role?.rank.map(String.init) ?? "?") epoch \(epoch): loss \(String(format: "%.4f", loss))")
+        print(
+            "rank \(role?.rank.map(String.init) ?? "?") epoch \(epoch): loss \(String(format: "%.4f", loss))")
     }
     try tracker.stop()
 } catch {

@@ -61,7 +61,8 @@ final class DistributedAssignment: Sendable {
         let sources = components.map { source(for: $0, environment: environment, devicesByPID: devicesByPID) }
         let decision = DistributionDecision.decide(role: role, sources: sources)
         let locks = DistributedLocks(
-            role: role, directory: lockDirectory(settings, environment), graceSeconds: settings.takeOverGraceSeconds)
+            role: role, directory: lockDirectory(settings, environment),
+            graceSeconds: settings.takeOverGraceSeconds)
         return apply(decision, components: components, locks: locks, environment: environment)
     }
 
@@ -116,7 +117,11 @@ final class DistributedAssignment: Sendable {
                     mine.append(claim)
                     if let lease {
                         // One hold per lease for the component; a second device under the same lock gives its back.
-                        if leases.contains(where: { $0 === lease }) { lease.drop() } else { leases.append(lease) }
+                        if leases.contains(where: { $0 === lease }) {
+                            lease.drop()
+                        } else {
+                            leases.append(lease)
+                        }
                     }
                     lines.append(
                         DistributedLogLines.measure(
@@ -125,11 +130,14 @@ final class DistributedAssignment: Sendable {
                     left.append((claim, owner))
                     leaveLines.append(
                         DistributedLogLines.leave(
-                            kind: plan.kind, device: claim.device, id: claim.id, to: owner, rule: claim.rule + note))
+                            kind: plan.kind, device: claim.device, id: claim.id, to: owner,
+                            rule: claim.rule + note))
                 }
             }
             // Devices under one lock are taken over together: the node-shared source whole, each GPU alone.
-            var groups: [(lock: DistributionDecision.LockKey, claims: [DistributionDecision.Claim], owner: String)] = []
+            var groups:
+                [(lock: DistributionDecision.LockKey, claims: [DistributionDecision.Claim], owner: String)] =
+                    []
             for (claim, owner) in left {
                 if let index = groups.firstIndex(where: { $0.lock == claim.lock && claim.lock != .none }) {
                     groups[index].claims.append(claim)
@@ -153,12 +161,14 @@ final class DistributedAssignment: Sendable {
             measured.append(leases.isEmpty ? base : LockedComponent(base, leases: leases))
         }
         locks.releaseUnusedNodeLease()
-        return DistributedAssignment(role: role, measured: measured, deferred: deferred, logLines: lines + leaveLines)
+        return DistributedAssignment(
+            role: role, measured: measured, deferred: deferred, logLines: lines + leaveLines)
     }
 
     /// The component that measures `claim` if this process takes it over.
     private static func takeOverComponent(
-        _ plan: DistributionDecision.SourcePlan, _ claims: [DistributionDecision.Claim], _ component: any PowerComponent,
+        _ plan: DistributionDecision.SourcePlan, _ claims: [DistributionDecision.Claim],
+        _ component: any PowerComponent,
         _ environment: [String: String]
     ) -> any PowerComponent {
         if case .nvml = plan.source { return nvmlComponent(uuids: claims.compactMap(\.uuid), environment) }
@@ -236,7 +246,9 @@ final class DeferredSource: Sendable {
             let now = ContinuousClock.now
             // A GPU meant for another rank is taken over only by the node's measuring process.
             if case .gpu = lock, !designatedToUs, !locks.holdsNode { return nil }
-            if state.lastSeenHeld == nil && !locks.graceElapsed(now) && NodeLock.record(at: locks.path(lock)) == nil {
+            if state.lastSeenHeld == nil && !locks.graceElapsed(now)
+                && NodeLock.record(at: locks.path(lock)) == nil
+            {
                 return nil
             }
             switch locks.acquire(lock) {
@@ -263,9 +275,11 @@ final class DeferredSource: Sendable {
                         + "\(LogNumber.seconds(locks.graceSeconds)) s"
                 }
                 let lines = claims.map { claim in
-                    DistributedLogLines.takeOver(kind: kind, device: claim.device, id: claim.id, from: who, gap: gap)
+                    DistributedLogLines.takeOver(
+                        kind: kind, device: claim.device, id: claim.id, from: who, gap: gap)
                 }
-                return DistributedTakeOver(component: LockedComponent(component, leases: [lease]), logLines: lines)
+                return DistributedTakeOver(
+                    component: LockedComponent(component, leases: [lease]), logLines: lines)
             }
         }
     }

@@ -39,7 +39,8 @@ final class DistributedLocks: Sendable {
 
     /// The file of the lock `key`.
     func path(_ key: DistributionDecision.LockKey) -> String {
-        let base = [role.jobSource + "-" + role.jobID, role.step, role.nodeName].map(Self.safe).joined(separator: ".")
+        let base = [role.jobSource + "-" + role.jobID, role.step, role.nodeName].map(Self.safe).joined(
+            separator: ".")
         switch key {
         case .node, .none: return "\(directory)/\(base).node.lock"
         case .gpu(let uuid): return "\(directory)/\(base).gpu-\(Self.safe(uuid)).lock"
@@ -120,9 +121,11 @@ final class DistributedLocks: Sendable {
             case .acquired?:
                 return take(.node)
             case .busy(let holder)?:
-                return .leave(owner: holder?.who ?? "the node's measuring process", note: "; the node lock is held")
+                return .leave(
+                    owner: holder?.who ?? "the node's measuring process", note: "; the node lock is held")
             case .failed(let reason)?:
-                return .measure(nil, note: " (without a lock: \(reason); a second measuring process is not excluded)")
+                return .measure(
+                    nil, note: " (without a lock: \(reason); a second measuring process is not excluded)")
             case nil:
                 return leaveToNodeMeasurer()
             }
@@ -134,16 +137,20 @@ final class DistributedLocks: Sendable {
         case .acquired(let lease, _):
             return .measure(lease, note: "")
         case .busy(let holder):
-            let who = holder.map { $0.processID == role.processID ? "another tracker in this process" : $0.who }
+            let who = holder.map {
+                $0.processID == role.processID ? "another tracker in this process" : $0.who
+            }
             return .leave(owner: who ?? "another process", note: "; its lock is held")
         case .failed(let reason):
-            return .measure(nil, note: " (without a lock: \(reason); a second measuring process is not excluded)")
+            return .measure(
+                nil, note: " (without a lock: \(reason); a second measuring process is not excluded)")
         }
     }
 
     private func leaveToNodeMeasurer() -> Outcome {
         if case .failed(let reason)? = nodeAttempt.withLock({ $0 }) {
-            return .measure(nil, note: " (without a lock: \(reason); a second measuring process is not excluded)")
+            return .measure(
+                nil, note: " (without a lock: \(reason); a second measuring process is not excluded)")
         }
         let holder = NodeLock.record(at: path(.node)).map { " (\($0.who))" } ?? ""
         return .leave(owner: "the node's measuring process" + holder, note: "")

@@ -37,12 +37,16 @@ enum DistributedLogLines {
     }
 
     /// A device this process leaves to another.
-    static func leave(kind: ComponentKind, device: String, id: String, to owner: String, rule: String) -> String {
+    static func leave(kind: ComponentKind, device: String, id: String, to owner: String, rule: String)
+        -> String
+    {
         leavePrefix + subject(kind, device, id) + " to " + owner + "; rule: " + rule
     }
 
     /// A device this process started measuring after its measuring process ended (or never came).
-    static func takeOver(kind: ComponentKind, device: String, id: String, from previous: String, gap: String) -> String {
+    static func takeOver(kind: ComponentKind, device: String, id: String, from previous: String, gap: String)
+        -> String
+    {
         takeOverPrefix + subject(kind, device, id) + " from " + previous + "; gap: " + gap
     }
 

@@ -89,12 +89,14 @@ public struct DistributedRole: Sendable, Equatable {
         hostName: String = DistributedRole.currentHostName()
     ) -> DistributedRole? {
         guard settings.isEnabled else { return nil }
-        if let flag = environment["CARBONTRACKER_DISTRIBUTED"]?.lowercased(), ["0", "off", "false", "no"].contains(flag)
+        if let flag = environment["CARBONTRACKER_DISTRIBUTED"]?.lowercased(),
+            ["0", "off", "false", "no"].contains(flag)
         {
             return nil
         }
         let launchers = LauncherEnvironment.read(environment)
-        let ranks = launchers.last { $0.ranks.rank != nil || $0.ranks.localRank != nil }?.ranks ?? RankNumbers()
+        let ranks =
+            launchers.last { $0.ranks.rank != nil || $0.ranks.localRank != nil }?.ranks ?? RankNumbers()
         let explicitJob = settings.jobID ?? environment["CARBONTRACKER_JOB_ID"].flatMap(nonEmpty)
         let job = explicitJob.map { (id: $0, source: "settings") } ?? launchers.lazy.compactMap(\.job).first
         let anyRank = [settings.rank, settings.localRank, ranks.rank, ranks.localRank].contains { $0 != nil }
@@ -106,7 +108,8 @@ public struct DistributedRole: Sendable, Equatable {
         var step = settings.step ?? launchers.lazy.compactMap(\.step).first ?? "0"
         if settings.step == nil && restart > 0 { step += "+restart\(restart)" }
         return DistributedRole(
-            launcher: names.joined(separator: "+"), jobID: job?.id ?? "unknown", jobSource: job?.source ?? "none",
+            launcher: names.joined(separator: "+"), jobID: job?.id ?? "unknown",
+            jobSource: job?.source ?? "none",
             step: step,
             nodeName: settings.nodeName ?? environment["SLURMD_NODENAME"].flatMap(nonEmpty) ?? hostName,
             rank: settings.rank ?? ranks.rank, localRank: settings.localRank ?? ranks.localRank,
@@ -158,9 +161,10 @@ extension DistributedRole {
         }
         let shared =
             role.localRank == nil
-                ? "node-shared sources (CPU, DRAM) if it wins the node lock"
-                : role.isDesignatedNodeMeasurer
-                    ? "node-shared sources (CPU, DRAM) as local rank 0" : "no node-shared source (local rank 0 does)"
+            ? "node-shared sources (CPU, DRAM) if it wins the node lock"
+            : role.isDesignatedNodeMeasurer
+                ? "node-shared sources (CPU, DRAM) as local rank 0"
+                : "no node-shared source (local rank 0 does)"
         return "\(role.summary): measures \(shared) and the GPUs it owns"
     }
 }
@@ -210,11 +214,13 @@ struct LauncherEnvironment: Sendable, Equatable {
                     rank: number("SLURM_PROCID"), localRank: number("SLURM_LOCALID"),
                     worldSize: number("SLURM_STEP_NUM_TASKS", "SLURM_NTASKS", "SLURM_NPROCS"),
                     localWorldSize: slurmTasksOnNode(environment), nodeRank: number("SLURM_NODEID"))
-            found.append(LauncherEnvironment(name: "slurm", job: (job, "slurm"), step: step ?? "batch", ranks: ranks))
+            found.append(
+                LauncherEnvironment(name: "slurm", job: (job, "slurm"), step: step ?? "batch", ranks: ranks))
         }
         for (variable, source) in [("PBS_JOBID", "pbs"), ("LSB_JOBID", "lsf")] {
             if let job = text(variable) {
-                found.append(LauncherEnvironment(name: source, job: (job, source), step: nil, ranks: RankNumbers()))
+                found.append(
+                    LauncherEnvironment(name: source, job: (job, source), step: nil, ranks: RankNumbers()))
             }
         }
         let mpi = RankNumbers(
@@ -223,7 +229,9 @@ struct LauncherEnvironment: Sendable, Equatable {
             nodeRank: number("OMPI_COMM_WORLD_NODE_RANK"))
         if mpi.rank != nil || mpi.localRank != nil {
             let job =
-                text("PMIX_NAMESPACE").map { ($0, "openmpi") } ?? text("OMPI_MCA_ess_base_jobid").map { ($0, "openmpi") }
+                text("PMIX_NAMESPACE").map { ($0, "openmpi") } ?? text("OMPI_MCA_ess_base_jobid").map {
+                    ($0, "openmpi")
+                }
                 ?? text("OMPI_MCA_orte_ess_jobid").map { ($0, "openmpi") }
             found.append(LauncherEnvironment(name: "openmpi", job: job, step: nil, ranks: mpi))
         } else if let rank = number("PMI_RANK", "PMIX_RANK") {

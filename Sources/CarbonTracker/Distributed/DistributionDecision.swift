@@ -76,7 +76,8 @@ struct DistributionDecision: Sendable, Equatable {
     }
 
     static let nodeSharedRuleLocalRankZero = "local rank 0 measures the node-shared sources"
-    static let nodeSharedRuleElected = "ranks unknown: the process holding the node lock measures the node-shared sources"
+    static let nodeSharedRuleElected =
+        "ranks unknown: the process holding the node lock measures the node-shared sources"
 
     private static func plan(_ source: Source, _ role: DistributedRole) -> SourcePlan {
         switch source {
@@ -93,7 +94,8 @@ struct DistributionDecision: Sendable, Equatable {
             }
             let claims = devices.map { device in
                 Claim(
-                    device: device, id: "\(role.nodeName)/\(kind.rawValue)/\(device)", lock: .node, owner: owner,
+                    device: device, id: "\(role.nodeName)/\(kind.rawValue)/\(device)", lock: .node,
+                    owner: owner,
                     rule: rule)
             }
             return SourcePlan(kind: kind, source: source, claims: claims)
@@ -102,7 +104,8 @@ struct DistributionDecision: Sendable, Equatable {
             let claims = devices.map { device in
                 Claim(
                     device: device, id: "\(role.nodeName)/\(holder)/\(kind.rawValue)/\(device)", lock: .none,
-                    owner: .thisProcess, rule: "a \(kind.rawValue.uppercased()) source set up in this process belongs to it")
+                    owner: .thisProcess,
+                    rule: "a \(kind.rawValue.uppercased()) source set up in this process belongs to it")
             }
             return SourcePlan(kind: kind, source: source, claims: claims)
         case .nvml(let inventory):
@@ -119,7 +122,9 @@ struct DistributionDecision: Sendable, Equatable {
         }
         let visible = inventory.selected.indices
         if inventory.byProcess {
-            return visible.map { claim($0, .thisProcess, "devicesByPID: it runs this process or its children") }
+            return visible.map {
+                claim($0, .thisProcess, "devicesByPID: it runs this process or its children")
+            }
         }
         if !inventory.seesEveryGPU {
             return visible.map {
@@ -127,11 +132,14 @@ struct DistributionDecision: Sendable, Equatable {
             }
         }
         if role.localWorldSize == 1 {
-            return visible.map { claim($0, .thisProcess, "the only rank on its node measures every GPU it sees") }
+            return visible.map {
+                claim($0, .thisProcess, "the only rank on its node measures every GPU it sees")
+            }
         }
         guard let localRank = role.localRank else {
             return visible.map {
-                claim($0, .nodeMeasurer, "ranks unknown: the process holding the node lock measures every GPU")
+                claim(
+                    $0, .nodeMeasurer, "ranks unknown: the process holding the node lock measures every GPU")
             }
         }
         let ranksOnNode = role.localWorldSize ?? Int.max

@@ -33,7 +33,9 @@ struct GPUInventory: Sendable, Equatable {
     ///   - environment: Reads `CARBONTRACKER_NVML_LIBRARY` and `CUDA_VISIBLE_DEVICES`.
     ///   - devicesByPID: Select the GPUs running this process or its descendants.
     /// - Returns: The inventory, or why NVML could not list the GPUs.
-    static func load(environment: [String: String], devicesByPID: Bool) -> Result<GPUInventory, CarbonTrackerError> {
+    static func load(environment: [String: String], devicesByPID: Bool) -> Result<
+        GPUInventory, CarbonTrackerError
+    > {
         let selection = NVMLDeviceSelection(
             visibleText: environment["CUDA_VISIBLE_DEVICES"], devicesByPID: devicesByPID,
             processFamily: { ProcessTree.currentFamily() })

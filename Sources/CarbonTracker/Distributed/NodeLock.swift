@@ -146,7 +146,8 @@ struct HolderRecord: Sendable, Equatable, CustomStringConvertible {
         }
         guard let pid = fields["pid"].flatMap({ Int32($0) }) else { return nil }
         self.init(
-            processID: pid, rank: fields["rank"].flatMap { Int($0) }, localRank: fields["local_rank"].flatMap { Int($0) },
+            processID: pid, rank: fields["rank"].flatMap { Int($0) },
+            localRank: fields["local_rank"].flatMap { Int($0) },
             nodeName: fields["node"].map(String.init) ?? "?",
             sinceUnixSeconds: fields["since"].flatMap { Double($0) } ?? 0)
     }

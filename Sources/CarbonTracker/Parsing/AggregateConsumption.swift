@@ -37,7 +37,9 @@ extension LogParser {
                     (
                         outputFile: entry.outputFile, consumption: entry.aggregatedConsumption,
                         job: entry.standardLog.distributed.map { _ in
-                            JobRun(standardFile: entry.standardFile, log: entry.standardLog, actual: entry.actual)
+                            JobRun(
+                                standardFile: entry.standardFile, log: entry.standardLog, actual: entry.actual
+                            )
                         }
                     )
                 }, warnings: parse.warnings)
@@ -45,7 +47,8 @@ extension LogParser {
 
         /// Adds up single-process runs as they are and each distributed job once, at its first run's place.
         init(
-            combining runs: [(outputFile: String, consumption: Consumption?, job: JobRun?)], warnings: [Warning]
+            combining runs: [(outputFile: String, consumption: Consumption?, job: JobRun?)],
+            warnings: [Warning]
         ) {
             var order: [String] = []
             var grouped: [String: [JobRun]] = [:]
@@ -61,7 +64,9 @@ extension LogParser {
             let totals = grouped.mapValues { JobTotal.build($0) }
             var counted: Set<String> = []
             let sequence = runs.compactMap { run -> (outputFile: String, consumption: Consumption?)? in
-                guard let key = run.job?.log.distributed?.jobKey else { return (run.outputFile, run.consumption) }
+                guard let key = run.job?.log.distributed?.jobKey else {
+                    return (run.outputFile, run.consumption)
+                }
                 guard counted.insert(key).inserted else { return nil }
                 return (run.outputFile, totals[key]!.consumption)
             }

@@ -141,7 +141,9 @@ extension LogParser.JobTotal {
             }
             for epoch in run.log.epochs {
                 guard let duration = epoch.durationSeconds else { continue }
-                for component in epoch.components { add(component.name, component.energyJoules(durationSeconds: duration)) }
+                for component in epoch.components {
+                    add(component.name, component.energyJoules(durationSeconds: duration))
+                }
             }
             if run.actual == nil, let progress = run.log.unfinishedEpoch {
                 for (name, joules) in progress.joulesByComponent.sorted(by: { $0.key < $1.key }) {
@@ -186,12 +188,14 @@ extension LogParser.JobTotal {
         let start = firsts.min()
         let end = lasts.max()
         var duration: Double?
-        if let start, let end, let from = LocalTimestamp.seconds(start), let to = LocalTimestamp.seconds(end) {
+        if let start, let end, let from = LocalTimestamp.seconds(start), let to = LocalTimestamp.seconds(end)
+        {
             duration = max(0, to - from)
         }
         let infos = runs.compactMap(\.log.distributed)
         return LogParser.JobTotal(
-            jobID: first.jobID, jobSource: first.jobSource, launchers: Array(Set(infos.map(\.launcher))).sorted(),
+            jobID: first.jobID, jobSource: first.jobSource,
+            launchers: Array(Set(infos.map(\.launcher))).sorted(),
             steps: Array(Set(infos.map(\.step))).sorted(), nodes: Array(Set(infos.map(\.nodeName))).sorted(),
             ranks: Array(Set(infos.compactMap(\.rank))).sorted(), processes: runs.count,
             components: componentOrder.map { name in
@@ -202,7 +206,8 @@ extension LogParser.JobTotal {
             firstTimestamp: start, lastTimestamp: end, durationSeconds: duration, energyKilowattHours: energy,
             co2eqGrams: co2,
             equivalents: hasEquivalents
-                ? ReferenceData.equivalents(forGrams: co2).map { .init(unit: $0.unit, amount: $0.amount) } : [],
+                ? ReferenceData.equivalents(forGrams: co2).map { .init(unit: $0.unit, amount: $0.amount) }
+                : [],
             warnings: warnings)
     }
 

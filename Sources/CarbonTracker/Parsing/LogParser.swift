@@ -101,7 +101,9 @@ public enum LogParser {
                 outputFile: output.path,
                 consumption: Entry.aggregatedConsumption(
                     actual: reports.actual, predicted: reports.predicted, earlyStop: log.earlyStop),
-                job: log.distributed.map { _ in JobRun(standardFile: standard.path, log: log, actual: reports.actual) }
+                job: log.distributed.map { _ in
+                    JobRun(standardFile: standard.path, log: log, actual: reports.actual)
+                }
             )
         }
         return Aggregate(combining: runs, warnings: warnings)

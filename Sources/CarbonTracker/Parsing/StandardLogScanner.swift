@@ -234,7 +234,8 @@ struct StandardLogScanner {
     private mutating func readDistributed(_ message: String) {
         typealias Lines = DistributedLogLines
         if message.hasPrefix(Lines.runPrefix) {
-            guard log.distributed == nil, let run = Lines.parseRun(String(message.dropFirst(Lines.runPrefix.count)))
+            guard log.distributed == nil,
+                let run = Lines.parseRun(String(message.dropFirst(Lines.runPrefix.count)))
             else { return }
             log.distributed = run
             return

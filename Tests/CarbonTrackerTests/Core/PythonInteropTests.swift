@@ -120,7 +120,8 @@ struct PythonInteropDistributedTests {
         let logs = root + "/logs"
         let locks = root + "/locks"
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
-        let trackers = try DistributedJobsParserTests.runJob("4711", epochs: 2, seconds: 0.2, logDir: logs, locks: locks)
+        let trackers = try DistributedJobsParserTests.runJob(
+            "4711", epochs: 2, seconds: 0.2, logDir: logs, locks: locks)
         // The checkpoint lines the core writes while an epoch runs, appended to one rank's Swift-written log.
         let standard = try #require(trackers[1].logFiles?.standard)
         let handle = try #require(FileHandle(forWritingAtPath: standard))
@@ -142,15 +143,15 @@ struct PythonInteropDistributedTests {
         let python = try #require(ProcessInfo.processInfo.environment["CARBONTRACKER_PYTHON"])
         let script = root + "/parse.py"
         try """
-            import json, sys
-            from carbontracker import parser
-            logs = parser.parse_all_logs(sys.argv[1])
-            energy, co2eq, _ = parser.aggregate_consumption(sys.argv[1])
-            print(json.dumps({"components": [sorted(log["components"]) for log in logs],
-                              "devices": [{k: v["devices"] for k, v in log["components"].items()} for log in logs],
-                              "actual": [log["actual"] is not None for log in logs],
-                              "energy": energy, "co2eq": co2eq}))
-            """.write(toFile: script, atomically: true, encoding: .utf8)
+        import json, sys
+        from carbontracker import parser
+        logs = parser.parse_all_logs(sys.argv[1])
+        energy, co2eq, _ = parser.aggregate_consumption(sys.argv[1])
+        print(json.dumps({"components": [sorted(log["components"]) for log in logs],
+                          "devices": [{k: v["devices"] for k, v in log["components"].items()} for log in logs],
+                          "actual": [log["actual"] is not None for log in logs],
+                          "energy": energy, "co2eq": co2eq}))
+        """.write(toFile: script, atomically: true, encoding: .utf8)
         let result = try TestProcess.run(python, [script, logs])
         #expect(result.status == 0, "Python parser failed: \(result.error)")
         let parsed = try #require(

@@ -6,10 +6,14 @@ import Testing
 /// The decision applied with real `flock` locks in a scratch directory: exactly one process measures a
 /// node-shared source, and another takes it over once that one has gone.
 struct DistributedAssignmentTests {
-    static func slurm(rank: Int, localRank: Int, node: String = "node1", job: String = "55") -> [String: String] {
+    static func slurm(rank: Int, localRank: Int, node: String = "node1", job: String = "55") -> [String:
+        String]
+    {
         [
-            "SLURM_JOB_ID": job, "SLURM_STEP_ID": "0", "SLURM_PROCID": String(rank), "SLURM_LOCALID": String(localRank),
-            "SLURMD_NODENAME": node, "SLURM_NTASKS": "4", "SLURM_NODEID": "0", "SLURM_STEP_TASKS_PER_NODE": "2",
+            "SLURM_JOB_ID": job, "SLURM_STEP_ID": "0", "SLURM_PROCID": String(rank),
+            "SLURM_LOCALID": String(localRank),
+            "SLURMD_NODENAME": node, "SLURM_NTASKS": "4", "SLURM_NODEID": "0",
+            "SLURM_STEP_TASKS_PER_NODE": "2",
             "CARBONTRACKER_NVML_LIBRARY": "/nonexistent/libnvidia-ml.so.1",
         ]
     }
@@ -58,7 +62,9 @@ struct DistributedAssignmentTests {
         // Rank 1 cannot take the CPU while rank 0 holds the node lock, however long it waits.
         #expect(one.deferred[0].tryTakeOver() == nil)
         let record = try #require(NodeLock.record(at: locks + "/slurm-55.0.node1.node.lock"))
-        #expect(record.processID == getpid() && record.rank == 0 && record.localRank == 0 && record.nodeName == "node1")
+        #expect(
+            record.processID == getpid() && record.rank == 0 && record.localRank == 0
+                && record.nodeName == "node1")
     }
 
     @Test func whenTheMeasuringProcessEndsExactlyOneOtherTakesOverAndLogsTheGap() throws {
@@ -75,7 +81,10 @@ struct DistributedAssignmentTests {
         #expect(one.deferred[0].tryTakeOver() == nil)  // once only
         #expect(takeOver.component.kind == .cpu && takeOver.component.devices() == ["Sim CPU"])
         let line = try #require(takeOver.logLines.first)
-        #expect(line.hasPrefix("Distributed take-over: cpu \"Sim CPU\" [node1/cpu/Sim CPU] from rank 0 (pid \(getpid())); gap: "))
+        #expect(
+            line.hasPrefix(
+                "Distributed take-over: cpu \"Sim CPU\" [node1/cpu/Sim CPU] from rank 0 (pid \(getpid())); gap: "
+            ))
         #expect(line.contains("its lock was last seen held"))
         // And when the new measurer ends too, the third one takes over.
         takeOver.component.shutdown()
@@ -89,17 +98,24 @@ struct DistributedAssignmentTests {
         #expect(patient.deferred[0].tryTakeOver() == nil)
         let impatient = try Self.make(Self.slurm(rank: 3, localRank: 1), lockDirectory: locks, grace: 0)
         let takeOver = try #require(impatient.deferred[0].tryTakeOver())
-        #expect(takeOver.logLines[0].contains("from local rank 0; gap: not measured from the job's start until now"))
+        #expect(
+            takeOver.logLines[0].contains(
+                "from local rank 0; gap: not measured from the job's start until now"))
         // Local rank 0, starting late, finds the lock taken and leaves the CPU to the one that took it.
         let late = try Self.make(Self.slurm(rank: 0, localRank: 0), lockDirectory: locks)
         #expect(late.measured.map(\.kind) == [.gpu])
-        #expect(late.logLines.last?.contains("to rank 3 (pid \(getpid())); rule: local rank 0 measures the node-shared sources; the node lock is held") == true)
+        #expect(
+            late.logLines.last?.contains(
+                "to rank 3 (pid \(getpid())); rule: local rank 0 measures the node-shared sources; the node lock is held"
+            ) == true)
     }
 
     @Test func withRanksUnknownTheFirstTrackerOfAJobOnANodeWinsTheNodeLock() throws {
         let locks = try ParserTestSupport.scratchDirectory()
         defer { ParserTestSupport.cleanUp(locks) }
-        let batch = ["SLURM_JOB_ID": "77", "SLURMD_NODENAME": "n1", "CARBONTRACKER_NVML_LIBRARY": "/nonexistent"]
+        let batch = [
+            "SLURM_JOB_ID": "77", "SLURMD_NODENAME": "n1", "CARBONTRACKER_NVML_LIBRARY": "/nonexistent",
+        ]
         let first = try Self.make(batch, lockDirectory: locks)
         let second = try Self.make(batch, lockDirectory: locks)
         #expect(first.measured.map(\.kind) == [.gpu, .cpu])
@@ -113,13 +129,17 @@ struct DistributedAssignmentTests {
         #expect(try Self.make(other, lockDirectory: locks).measured.map(\.kind) == [.gpu, .cpu])
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/flock"), "needs flock(1) from util-linux"))
+    @Test(
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: "/usr/bin/flock"),
+            "needs flock(1) from util-linux"))
     func theKernelReleasesTheLockOfAKilledHolder() throws {
         let locks = try ParserTestSupport.scratchDirectory()
         defer { ParserTestSupport.cleanUp(locks) }
         let path = locks + "/slurm-55.0.node1.node.lock"
         try ParserTestSupport.write(
-            HolderRecord(processID: 4242, rank: 0, localRank: 0, nodeName: "node1", sinceUnixSeconds: 1).description,
+            HolderRecord(processID: 4242, rank: 0, localRank: 0, nodeName: "node1", sinceUnixSeconds: 1)
+                .description,
             to: path)
         // flock(1) holds the lock from another process, as a rank would; then it is killed with SIGKILL.
         // One process: the shell opens the file, flock(1) locks that open file, and the shell becomes sleep.
@@ -158,7 +178,8 @@ struct DistributedAssignmentTests {
     }
 
     @Test func anUnusableLockDirectoryStillMeasuresAndSaysSo() throws {
-        let assignment = try Self.make(Self.slurm(rank: 0, localRank: 0), lockDirectory: "/proc/no-such-dir/locks")
+        let assignment = try Self.make(
+            Self.slurm(rank: 0, localRank: 0), lockDirectory: "/proc/no-such-dir/locks")
         #expect(assignment.measured.map(\.kind) == [.gpu, .cpu])
         #expect(assignment.logLines[2].contains("(without a lock: cannot create the lock directory"))
     }
@@ -185,7 +206,8 @@ struct DistributedGPUTests {
         environment["CARBONTRACKER_NVML_LIBRARY"] = fake.library
         environment["CUDA_VISIBLE_DEVICES"] = visible
         let components: [any PowerComponent] = [
-            NVMLComponent(environment: environment), try SimulatedComponent(kind: .cpu, deviceName: "Sim CPU", watts: 100),
+            NVMLComponent(environment: environment),
+            try SimulatedComponent(kind: .cpu, deviceName: "Sim CPU", watts: 100),
         ]
         return DistributedAssignment.make(
             components: components, environment: environment,
@@ -212,12 +234,16 @@ struct DistributedGPUTests {
         #expect(try Self.startedDevices(one.measured[0]) == ["GPU model 1"])
         let measuredByZero = zero.logLines.filter { $0.hasPrefix("Distributed measure: gpu") }
         #expect(measuredByZero.count == 3)
-        #expect(measuredByZero[1].contains("[node1/gpu/GPU-2222-0000]; rule: every rank sees every GPU and no LOCAL_RANK is 2"))
-        #expect(zero.logLines.contains {
-            $0 == "Distributed leave: gpu \"GPU model 1\" [node1/gpu/GPU-1111-0000] to local rank 1; "
-                + "rule: every rank sees every GPU: LOCAL_RANK 1 uses visible GPU 1"
-        })
-        #expect(one.deferred.map(\.devices) == [["GPU model 0"], ["GPU model 2"], ["GPU model 3"], ["Sim CPU"]])
+        #expect(
+            measuredByZero[1].contains(
+                "[node1/gpu/GPU-2222-0000]; rule: every rank sees every GPU and no LOCAL_RANK is 2"))
+        #expect(
+            zero.logLines.contains {
+                $0 == "Distributed leave: gpu \"GPU model 1\" [node1/gpu/GPU-1111-0000] to local rank 1; "
+                    + "rule: every rank sees every GPU: LOCAL_RANK 1 uses visible GPU 1"
+            })
+        #expect(
+            one.deferred.map(\.devices) == [["GPU model 0"], ["GPU model 2"], ["GPU model 3"], ["Sim CPU"]])
         // Rank 1 ends: rank 0, which holds the node lock, takes its GPU over (rank 1 never could take GPU 0).
         let zeroWaitsForOne = try #require(zero.deferred.first)
         #expect(zeroWaitsForOne.tryTakeOver() == nil)
@@ -239,10 +265,16 @@ struct DistributedGPUTests {
         defer { ParserTestSupport.cleanUp(locks) }
         let two = try Self.assignment(fake, rank: 2, localRank: 0, locks: locks, visible: "2,3")
         #expect(try Self.startedDevices(two.measured[0]) == ["GPU model 2", "GPU model 3"])
-        #expect(two.logLines.filter { $0.contains("rule: CUDA_VISIBLE_DEVICES binds it to this process") }.count == 2)
+        #expect(
+            two.logLines.filter { $0.contains("rule: CUDA_VISIBLE_DEVICES binds it to this process") }.count
+                == 2)
         let sharing = try Self.assignment(fake, rank: 3, localRank: 1, locks: locks, visible: "GPU-3333")
         #expect(sharing.measured.isEmpty)
-        #expect(sharing.logLines.contains { $0.contains("[node1/gpu/GPU-3333-0000] to rank 2 (pid \(getpid())") || $0.contains("to another tracker in this process") })
+        #expect(
+            sharing.logLines.contains {
+                $0.contains("[node1/gpu/GPU-3333-0000] to rank 2 (pid \(getpid())")
+                    || $0.contains("to another tracker in this process")
+            })
     }
 }
 
@@ -256,14 +288,17 @@ struct LeaderElectionCostTests {
         let settings = DistributedSettings(lockDirectory: locks)
         let rounds = 2000
         var report: [String] = []
-        for (name, localRank) in [("local rank 0 (takes the node lock)", 0), ("local rank 1 (leaves the CPU)", 1)] {
+        for (name, localRank) in [
+            ("local rank 0 (takes the node lock)", 0), ("local rank 1 (leaves the CPU)", 1),
+        ] {
             let environment = DistributedAssignmentTests.slurm(rank: localRank, localRank: localRank)
             var measuredCPU = 0
             let clock = ContinuousClock()
             let elapsed = clock.measure {
                 for _ in 0..<rounds {
                     let assignment = DistributedAssignment.make(
-                        components: components, environment: environment, settings: settings, devicesByPID: false)
+                        components: components, environment: environment, settings: settings,
+                        devicesByPID: false)
                     measuredCPU += assignment.measured.count - 1
                     for component in assignment.measured { component.shutdown() }  // releases the lock
                 }

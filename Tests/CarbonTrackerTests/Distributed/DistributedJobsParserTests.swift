@@ -16,7 +16,8 @@ struct DistributedJobsParserTests {
             let environment = [
                 "SLURM_JOB_ID": job, "SLURM_STEP_ID": "0", "SLURM_PROCID": String(rank),
                 "SLURM_LOCALID": String(rank % ranksPerNode), "SLURM_NODEID": String(rank / ranksPerNode),
-                "SLURMD_NODENAME": "node\(rank / ranksPerNode + 1)", "SLURM_NTASKS": String(nodes * ranksPerNode),
+                "SLURMD_NODENAME": "node\(rank / ranksPerNode + 1)",
+                "SLURM_NTASKS": String(nodes * ranksPerNode),
                 "SLURM_STEP_TASKS_PER_NODE": "\(ranksPerNode)(x\(nodes))",
             ].merging(CoreTest.offline) { $1 }
             trackers.append(
@@ -47,7 +48,10 @@ struct DistributedJobsParserTests {
     @Test func aJobCountsTwoNodeCPUsAndFourGPUsOnceAndASecondJobIsSeparate() throws {
         let logs = try ParserTestSupport.scratchDirectory()
         let locks = try ParserTestSupport.scratchDirectory()
-        defer { ParserTestSupport.cleanUp(logs); ParserTestSupport.cleanUp(locks) }
+        defer {
+            ParserTestSupport.cleanUp(logs)
+            ParserTestSupport.cleanUp(locks)
+        }
         let first = try Self.runJob("101", logDir: logs, locks: locks)
         let second = try Self.runJob("102", nodes: 1, epochs: 1, logDir: logs, locks: locks)
         let list = try LogParser.jobs(logDir: logs)
@@ -83,7 +87,9 @@ struct DistributedJobsParserTests {
         // The directory's aggregate counts each job once: the sum of the two jobs.
         let aggregate = try LogParser.aggregateConsumption(logDir: logs)
         #expect(aggregate.jobs.count == 2 && aggregate.runsCounted == 2)
-        #expect(approximatelyEqual(aggregate.energyKilowattHours, job.energyKilowattHours + other.energyKilowattHours))
+        #expect(
+            approximatelyEqual(
+                aggregate.energyKilowattHours, job.energyKilowattHours + other.energyKilowattHours))
         #expect(approximatelyEqual(aggregate.co2eqGrams, job.co2eqGrams + other.co2eqGrams))
         // The full read gives the same totals as the aggregate-only read.
         #expect(aggregate == LogParser.Aggregate(try LogParser.parseAllLogs(logDir: logs)))
@@ -92,14 +98,19 @@ struct DistributedJobsParserTests {
     @Test func singleProcessRunsBesideAJobAreAddedAsBefore() throws {
         let logs = try ParserTestSupport.scratchDirectory()
         let locks = try ParserTestSupport.scratchDirectory()
-        defer { ParserTestSupport.cleanUp(logs); ParserTestSupport.cleanUp(locks) }
+        defer {
+            ParserTestSupport.cleanUp(logs)
+            ParserTestSupport.cleanUp(locks)
+        }
         try ParserTestSupport.copyPythonLogs(to: logs)
         let pythonOnly = try LogParser.aggregateConsumption(logDir: ParserTestSupport.pythonLogs)
         _ = try Self.runJob("7", nodes: 1, epochs: 1, logDir: logs, locks: locks)
         let job = try #require(try LogParser.jobs(logDir: logs).jobs.first?.total)
         let aggregate = try LogParser.aggregateConsumption(logDir: logs)
         #expect(aggregate.runsCounted == pythonOnly.runsCounted + 1)
-        #expect(approximatelyEqual(aggregate.energyKilowattHours, pythonOnly.energyKilowattHours + job.energyKilowattHours))
+        #expect(
+            approximatelyEqual(
+                aggregate.energyKilowattHours, pythonOnly.energyKilowattHours + job.energyKilowattHours))
     }
 
     /// A rank killed in its second epoch: its log ends with that epoch's checkpoints, without a report.
@@ -130,19 +141,25 @@ struct DistributedJobsParserTests {
     @Test func aKilledRankCountsItsFinishedEpochsAndItsLastCheckpointOnce() throws {
         let logs = try ParserTestSupport.scratchDirectory()
         let locks = try ParserTestSupport.scratchDirectory()
-        defer { ParserTestSupport.cleanUp(logs); ParserTestSupport.cleanUp(locks) }
+        defer {
+            ParserTestSupport.cleanUp(logs)
+            ParserTestSupport.cleanUp(locks)
+        }
         for (name, progress) in [("a", true), ("b", false)] {
             try ParserTestSupport.write(
-                Self.killedRankLog(job: "66", rank: name == "a" ? 0 : 2, node: name == "a" ? "node1" : "node2",
-                withProgress: progress),
+                Self.killedRankLog(
+                    job: "66", rank: name == "a" ? 0 : 2, node: name == "a" ? "node1" : "node2",
+                    withProgress: progress),
                 to: "\(logs)/\(name)_carbontracker.log")
             try ParserTestSupport.write(
                 "2026-01-01 10:00:00 - CarbonTracker: The following components were found: GPU with device(s) Sim GPU.\n",
                 to: "\(logs)/\(name)_carbontracker_output.log")
         }
         let log = try LogParser.parseStandardLog(file: "\(logs)/a_carbontracker.log")
-        #expect(log.unfinishedEpoch == LogParser.EpochProgress(
-            epoch: 2, elapsedSeconds: 1.5, joulesByComponent: ["gpu": [225.0], "cpu": [75.0]]))
+        #expect(
+            log.unfinishedEpoch
+                == LogParser.EpochProgress(
+                    epoch: 2, elapsedSeconds: 1.5, joulesByComponent: ["gpu": [225.0], "cpu": [75.0]]))
         #expect(log.distributed?.measured.map(\.id) == ["node1/rank 0/gpu/Sim GPU", "node1/cpu/Sim CPU"])
         let job = try #require(try LogParser.jobs(logDir: logs).jobs.first?.total)
         // a: 400 J finished + 300 J checkpoint; b: 400 J finished, no checkpoint.
@@ -162,7 +179,10 @@ struct DistributedJobsParserTests {
     @Test func theDistributedLinesFollowPythonsOpeningLinesAndARankWithNothingToMeasureSaysWhy() throws {
         let logs = try ParserTestSupport.scratchDirectory()
         let locks = try ParserTestSupport.scratchDirectory()
-        defer { ParserTestSupport.cleanUp(logs); ParserTestSupport.cleanUp(locks) }
+        defer {
+            ParserTestSupport.cleanUp(logs)
+            ParserTestSupport.cleanUp(locks)
+        }
         let trackers = try Self.runJob("31", nodes: 1, epochs: 1, seconds: 0.05, logDir: logs, locks: locks)
         let messages = CoreTest.messages(CoreTest.read(try #require(trackers[1].logFiles?.standard)))
         #expect(messages[0].hasPrefix("carbontracker version") && messages[1].hasPrefix("Only predicted"))
@@ -179,7 +199,8 @@ struct DistributedJobsParserTests {
             try CarbonTracker(
                 epochs: 1, simCPU: "Sim CPU", simCPUTDP: 100,
                 options: TrackerOptions(
-                    console: .silent, environment: environment, distributed: DistributedSettings(lockDirectory: locks)))
+                    console: .silent, environment: environment,
+                    distributed: DistributedSettings(lockDirectory: locks)))
         }
         #expect(error?.code == .componentUnavailable)
         #expect(error?.message.contains("is measured by another process of its job") == true)

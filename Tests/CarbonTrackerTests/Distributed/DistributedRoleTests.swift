@@ -53,8 +53,11 @@ struct DistributedRoleTests {
     @Test func torchrunInsideASlurmStepTakesRanksFromTorchAndTheJobFromSlurm() throws {
         var environment = Self.slurmTask
         environment.merge(
-            ["RANK": "6", "LOCAL_RANK": "2", "WORLD_SIZE": "8", "LOCAL_WORLD_SIZE": "4", "TORCHELASTIC_RUN_ID": "none",
-             "TORCHELASTIC_RESTART_COUNT": "2"]
+            [
+                "RANK": "6", "LOCAL_RANK": "2", "WORLD_SIZE": "8", "LOCAL_WORLD_SIZE": "4",
+                "TORCHELASTIC_RUN_ID": "none",
+                "TORCHELASTIC_RESTART_COUNT": "2",
+            ]
         ) { $1 }
         let role = try #require(DistributedRole.detect(environment: environment, hostName: "h"))
         #expect(role.launcher == "slurm+torchrun")
@@ -67,7 +70,8 @@ struct DistributedRoleTests {
     @Test func openMPIGivesRanksAndItsJob() throws {
         let environment = [
             "OMPI_COMM_WORLD_RANK": "2", "OMPI_COMM_WORLD_LOCAL_RANK": "0", "OMPI_COMM_WORLD_SIZE": "4",
-            "OMPI_COMM_WORLD_LOCAL_SIZE": "2", "OMPI_COMM_WORLD_NODE_RANK": "0", "PMIX_NAMESPACE": "prterun-h-77@1",
+            "OMPI_COMM_WORLD_LOCAL_SIZE": "2", "OMPI_COMM_WORLD_NODE_RANK": "0",
+            "PMIX_NAMESPACE": "prterun-h-77@1",
         ]
         let role = try #require(DistributedRole.detect(environment: environment, hostName: "h"))
         #expect(role.launcher == "openmpi" && role.jobID == "prterun-h-77@1")
@@ -85,8 +89,10 @@ struct DistributedRoleTests {
     }
 
     @Test func settingsOverrideTheEnvironmentAndCanTurnItOff() throws {
-        let settings = DistributedSettings(jobID: "mine", nodeName: "n9", rank: 0, localRank: 0, localWorldSize: 1)
-        let role = try #require(DistributedRole.detect(environment: Self.slurmTask, settings: settings, hostName: "h"))
+        let settings = DistributedSettings(
+            jobID: "mine", nodeName: "n9", rank: 0, localRank: 0, localWorldSize: 1)
+        let role = try #require(
+            DistributedRole.detect(environment: Self.slurmTask, settings: settings, hostName: "h"))
         #expect(role.jobID == "mine" && role.jobSource == "settings" && role.nodeName == "n9")
         #expect(role.rank == 0 && role.localRank == 0 && role.localWorldSize == 1 && role.worldSize == 4)
         #expect(DistributedRole.detect(environment: Self.slurmTask, settings: .disabled) == nil)
@@ -108,9 +114,13 @@ struct DistributedRoleTests {
 
     @Test func describeSaysWhatTheRoleMeasures() {
         var environment = Self.slurmTask
-        #expect(DistributedRole.describe(environment: environment).hasSuffix("no node-shared source (local rank 0 does) and the GPUs it owns"))
+        #expect(
+            DistributedRole.describe(environment: environment).hasSuffix(
+                "no node-shared source (local rank 0 does) and the GPUs it owns"))
         environment["SLURM_LOCALID"] = "0"
-        #expect(DistributedRole.describe(environment: environment).contains("node-shared sources (CPU, DRAM) as local rank 0"))
+        #expect(
+            DistributedRole.describe(environment: environment).contains(
+                "node-shared sources (CPU, DRAM) as local rank 0"))
     }
 
     @Test func theHostNameIsReadWithoutNameResolution() {

@@ -7,7 +7,8 @@ import Testing
 struct DistributionDecisionTests {
     static func role(localRank: Int?, of localWorldSize: Int? = 2, rank: Int? = nil) -> DistributedRole {
         DistributedRole(
-            launcher: "slurm", jobID: "7", jobSource: "slurm", step: "0", nodeName: "node1", rank: rank ?? localRank,
+            launcher: "slurm", jobID: "7", jobSource: "slurm", step: "0", nodeName: "node1",
+            rank: rank ?? localRank,
             localRank: localRank, worldSize: 4, localWorldSize: localWorldSize, processID: 100)
     }
 
@@ -50,7 +51,8 @@ struct DistributionDecisionTests {
         let one = DistributionDecision.decide(role: Self.role(localRank: 1, of: 2), sources: [source])
         #expect(Self.owners(one) == [.localRank(0), .thisProcess, .nodeMeasurer, .nodeMeasurer])
         #expect(one.sources[0].claims[1].rule == "every rank sees every GPU: LOCAL_RANK 1 uses visible GPU 1")
-        #expect(one.sources[0].claims.map(\.lock) == [.gpu("GPU-0"), .gpu("GPU-1"), .gpu("GPU-2"), .gpu("GPU-3")])
+        #expect(
+            one.sources[0].claims.map(\.lock) == [.gpu("GPU-0"), .gpu("GPU-1"), .gpu("GPU-2"), .gpu("GPU-3")])
         #expect(one.sources[0].claims[2].id == "node1/gpu/GPU-2")
         let zero = DistributionDecision.decide(role: Self.role(localRank: 0, of: 2), sources: [source])
         #expect(Self.owners(zero) == [.thisProcess, .localRank(1), .nodeMeasurer, .nodeMeasurer])
@@ -83,18 +85,24 @@ struct DistributionDecisionTests {
 
     @Test func logLinesReadBackAsWritten() throws {
         let role = DistributedRole(
-            launcher: "slurm+torchrun", jobID: "4711", jobSource: "slurm", step: "0", nodeName: "node1", rank: 2,
+            launcher: "slurm+torchrun", jobID: "4711", jobSource: "slurm", step: "0", nodeName: "node1",
+            rank: 2,
             localRank: 0, worldSize: 4, localWorldSize: 2, nodeRank: 1, processID: 812)
         let run = try #require(
-            DistributedLogLines.parseRun(String(DistributedLogLines.run(role).dropFirst(DistributedLogLines.runPrefix.count))))
+            DistributedLogLines.parseRun(
+                String(DistributedLogLines.run(role).dropFirst(DistributedLogLines.runPrefix.count))))
         #expect(run.jobID == "4711" && run.jobSource == "slurm" && run.step == "0" && run.nodeName == "node1")
         #expect(run.rank == 2 && run.worldSize == 4 && run.localRank == 0 && run.localWorldSize == 2)
         #expect(run.nodeRank == 1 && run.launcher == "slurm+torchrun" && run.processID == 812)
         let unknown = DistributedRole(
             launcher: "settings", jobID: "x", jobSource: "settings", step: "0", nodeName: "h", processID: 1)
         let line = DistributedLogLines.run(unknown)
-        #expect(line == "Distributed run: job x (settings), step 0, node h, rank ? of ?, local rank ? of ?, launcher settings, pid 1")
-        let parsed = try #require(DistributedLogLines.parseRun(String(line.dropFirst(DistributedLogLines.runPrefix.count))))
+        #expect(
+            line
+                == "Distributed run: job x (settings), step 0, node h, rank ? of ?, local rank ? of ?, launcher settings, pid 1"
+        )
+        let parsed = try #require(
+            DistributedLogLines.parseRun(String(line.dropFirst(DistributedLogLines.runPrefix.count))))
         #expect(parsed.rank == nil && parsed.localWorldSize == nil)
 
         let leave = DistributedLogLines.leave(

@@ -8,7 +8,9 @@ import Testing
 @Suite(.enabled(if: CLIEndToEndTests.binary != nil, "build the carbontracker product first (swift build)"))
 struct LauncherStyleTests {
     /// Starts one `carbontracker` per environment, all at once, and waits for every one.
-    static func runRanks(_ environments: [[String: String]], logs: String, locks: String, seconds: String = "1")
+    static func runRanks(
+        _ environments: [[String: String]], logs: String, locks: String, seconds: String = "1"
+    )
         throws
     {
         let executable = try #require(CLIEndToEndTests.binary)
@@ -55,13 +57,18 @@ struct LauncherStyleTests {
         }
         let measured = job.total.components.reduce(0) { $0 + $1.energyJoules }
         #expect(abs(measured / truth - 1) < 0.02, "measured \(measured) J, truth \(truth) J")
-        #expect(job.runs.filter { $0.standardLog.distributed?.measured.contains { $0.kind == "cpu" } == true }.count == 1)
+        #expect(
+            job.runs.filter { $0.standardLog.distributed?.measured.contains { $0.kind == "cpu" } == true }
+                .count == 1)
     }
 
     @Test func torchrunStyleWorkersCountTheNodeCPUOnce() throws {
         let logs = try ParserTestSupport.scratchDirectory()
         let locks = try ParserTestSupport.scratchDirectory()
-        defer { ParserTestSupport.cleanUp(logs); ParserTestSupport.cleanUp(locks) }
+        defer {
+            ParserTestSupport.cleanUp(logs)
+            ParserTestSupport.cleanUp(locks)
+        }
         let ranks = (0..<4).map { rank in
             [
                 "RANK": String(rank), "LOCAL_RANK": String(rank), "WORLD_SIZE": "4", "LOCAL_WORLD_SIZE": "4",
@@ -71,18 +78,23 @@ struct LauncherStyleTests {
         }
         try Self.runRanks(ranks, logs: logs, locks: locks)
         try Self.checkOneJob(in: logs, ranks: 4, jobID: "torch-run-1")
-        let run = try #require(try LogParser.jobs(logDir: logs).jobs.first?.runs.first?.standardLog.distributed)
+        let run = try #require(
+            try LogParser.jobs(logDir: logs).jobs.first?.runs.first?.standardLog.distributed)
         #expect(run.launcher == "torchrun" && run.jobSource == "torchrun" && run.localWorldSize == 4)
     }
 
     @Test func openMPIStyleRanksCountTheNodeCPUOnce() throws {
         let logs = try ParserTestSupport.scratchDirectory()
         let locks = try ParserTestSupport.scratchDirectory()
-        defer { ParserTestSupport.cleanUp(logs); ParserTestSupport.cleanUp(locks) }
+        defer {
+            ParserTestSupport.cleanUp(logs)
+            ParserTestSupport.cleanUp(locks)
+        }
         let ranks = (0..<3).map { rank in
             [
                 "OMPI_COMM_WORLD_RANK": String(rank), "OMPI_COMM_WORLD_LOCAL_RANK": String(rank),
-                "OMPI_COMM_WORLD_SIZE": "3", "OMPI_COMM_WORLD_LOCAL_SIZE": "3", "OMPI_COMM_WORLD_NODE_RANK": "0",
+                "OMPI_COMM_WORLD_SIZE": "3", "OMPI_COMM_WORLD_LOCAL_SIZE": "3",
+                "OMPI_COMM_WORLD_NODE_RANK": "0",
                 "PMIX_NAMESPACE": "prterun-test-4242@1",
             ]
         }
@@ -93,8 +105,12 @@ struct LauncherStyleTests {
     @Test func trackersWithOnlyAJobIDElectOneCPUMeasurerByTheNodeLock() throws {
         let logs = try ParserTestSupport.scratchDirectory()
         let locks = try ParserTestSupport.scratchDirectory()
-        defer { ParserTestSupport.cleanUp(logs); ParserTestSupport.cleanUp(locks) }
-        try Self.runRanks(Array(repeating: ["CARBONTRACKER_JOB_ID": "sweep-3"], count: 3), logs: logs, locks: locks)
+        defer {
+            ParserTestSupport.cleanUp(logs)
+            ParserTestSupport.cleanUp(locks)
+        }
+        try Self.runRanks(
+            Array(repeating: ["CARBONTRACKER_JOB_ID": "sweep-3"], count: 3), logs: logs, locks: locks)
         try Self.checkOneJob(in: logs, ranks: 3, jobID: "sweep-3")
         let run = try #require(try LogParser.jobs(logDir: logs).jobs.first?.total)
         #expect(run.shape == "1 node × 3 ranks")  // ranks unknown: one per process
@@ -103,10 +119,15 @@ struct LauncherStyleTests {
     @Test func parsePrintsOneLinePerJobBeforeTheSentence() throws {
         let logs = try ParserTestSupport.scratchDirectory()
         let locks = try ParserTestSupport.scratchDirectory()
-        defer { ParserTestSupport.cleanUp(logs); ParserTestSupport.cleanUp(locks) }
+        defer {
+            ParserTestSupport.cleanUp(logs)
+            ParserTestSupport.cleanUp(locks)
+        }
         try ParserTestSupport.copyPythonLogs(to: logs)
         try Self.runRanks(
-            (0..<2).map { ["RANK": "\($0)", "LOCAL_RANK": "\($0)", "WORLD_SIZE": "2", "TORCHELASTIC_RUN_ID": "r9"] },
+            (0..<2).map {
+                ["RANK": "\($0)", "LOCAL_RANK": "\($0)", "WORLD_SIZE": "2", "TORCHELASTIC_RUN_ID": "r9"]
+            },
             logs: logs, locks: locks, seconds: "0.3")
         let run = try CLIEndToEndTests.run(["--parse", logs])
         #expect(run.status == 0, "\(run.standardError)")

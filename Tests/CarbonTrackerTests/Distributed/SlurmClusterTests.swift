@@ -7,14 +7,19 @@ import Testing
 enum SlurmTestCluster {
     static let enabled = ProcessInfo.processInfo.environment["CARBONTRACKER_TEST_SLURM"] == "1"
 
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/slurm-test-cluster.sh")
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+            "scripts/slurm-test-cluster.sh"
+        )
         .path
 
     /// The DistributedTraining example, built next to `carbontracker`.
     static var trainingBinary: String? {
         guard let cli = CLIEndToEndTests.binary else { return nil }
-        let path = URL(fileURLWithPath: cli).deletingLastPathComponent().appendingPathComponent("DistributedTraining").path
+        let path = URL(fileURLWithPath: cli).deletingLastPathComponent().appendingPathComponent(
+            "DistributedTraining"
+        ).path
         return FileManager.default.isExecutableFile(atPath: path) ? path : nil
     }
 
@@ -64,7 +69,10 @@ struct SlurmClusterTests {
 
     /// `srun -N2 -n4 --ntasks-per-node=2 env ... COMMAND`, with a lock directory of the test's own.
     static func srun(_ command: [String], locks: String) -> [String] {
-        ["srun", "-N2", "-n4", "--ntasks-per-node=2", "env", "CARBONTRACKER_OFFLINE=1", "CARBONTRACKER_LOCK_DIR=\(locks)"]
+        [
+            "srun", "-N2", "-n4", "--ntasks-per-node=2", "env", "CARBONTRACKER_OFFLINE=1",
+            "CARBONTRACKER_LOCK_DIR=\(locks)",
+        ]
             + command
     }
 
@@ -81,11 +89,16 @@ struct SlurmClusterTests {
         #expect(job.total.shape == "2 nodes × 4 ranks")
         let cpu = job.total.components.first { $0.name == "cpu" }
         let gpu = job.total.components.first { $0.name == "gpu" }
-        #expect(cpu?.deviceIDs.map { $0.split(separator: "/").prefix(2).joined(separator: "/") } == ["node1/cpu", "node2/cpu"])
+        #expect(
+            cpu?.deviceIDs.map { $0.split(separator: "/").prefix(2).joined(separator: "/") } == [
+                "node1/cpu", "node2/cpu",
+            ])
         #expect(gpu?.deviceIDs.count == 4)
         let truth = job.runs.reduce(0) { $0 + truthJoules($1) }
         let measured = (cpu?.energyJoules ?? 0) + (gpu?.energyJoules ?? 0)
-        #expect(abs(measured / truth - 1) < 0.02, "job \(job.total.jobID): measured \(measured) J, truth \(truth) J")
+        #expect(
+            abs(measured / truth - 1) < 0.02,
+            "job \(job.total.jobID): measured \(measured) J, truth \(truth) J")
         let fourCPUs = job.runs.reduce(0) { sum, run in
             sum + 200 * run.standardLog.epochs.compactMap(\.durationSeconds).reduce(0, +)
         }
@@ -103,7 +116,8 @@ struct SlurmClusterTests {
         let logs = scratch + "/logs"
         let tracked = [cli, "--log_dir", logs] + Self.simulated + ["--", "sleep", "2"]
         for _ in 0..<2 {
-            let run = try SlurmTestCluster.run(Self.srun(tracked, locks: scratch + "/locks"), scratch: scratch)
+            let run = try SlurmTestCluster.run(
+                Self.srun(tracked, locks: scratch + "/locks"), scratch: scratch)
             #expect(run.status == 0, "\(run.output)")
         }
         let list = try LogParser.jobs(logDir: logs)
@@ -121,7 +135,8 @@ struct SlurmClusterTests {
     }
 
     @Test func theLibraryInEveryRankCountsEachDeviceOnce() throws {
-        let training = try #require(SlurmTestCluster.trainingBinary, "build the DistributedTraining example first")
+        let training = try #require(
+            SlurmTestCluster.trainingBinary, "build the DistributedTraining example first")
         let scratch = try ParserTestSupport.scratchDirectory()
         defer { ParserTestSupport.cleanUp(scratch) }
         let logs = scratch + "/logs"
@@ -148,7 +163,8 @@ struct SlurmClusterTests {
         let tracked =
             [cli, "--log_dir", logs] + Self.simulated
             + ["--", "sh", "-c", "echo $PPID > \(pids)/$SLURM_PROCID; exec sleep 6"]
-        let srun = try SlurmTestCluster.Command(Self.srun(tracked, locks: scratch + "/locks"), scratch: scratch)
+        let srun = try SlurmTestCluster.Command(
+            Self.srun(tracked, locks: scratch + "/locks"), scratch: scratch)
         let started = ContinuousClock.now
         let ready = CoreTest.eventually(within: 60) {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: pids)) ?? []
@@ -157,7 +173,8 @@ struct SlurmClusterTests {
         }
         #expect(ready, "the four tasks started")
         // Rank 0 is node1's local rank 0: the process measuring node1's CPU.
-        let victim = try #require(Int32(try ParserTestSupport.read(pids + "/0").trimmingCharacters(in: .whitespacesAndNewlines)))
+        let victim = try #require(
+            Int32(try ParserTestSupport.read(pids + "/0").trimmingCharacters(in: .whitespacesAndNewlines)))
         Thread.sleep(forTimeInterval: 1.5)
         let killedAfter = (ContinuousClock.now - started) / .seconds(1)
         #expect(kill(victim, SIGKILL) == 0)
@@ -187,7 +204,8 @@ struct SlurmClusterTests {
             .compactMap(\.durationSeconds).reduce(0, +) ?? 0
         let upper = survivorsTruth + 50 * node1Rank1Seconds + 200 * killedAfter
         let measured = job.total.components.reduce(0) { $0 + $1.energyJoules }
-        #expect(measured >= survivorsTruth * 0.98, "measured \(measured) J, survivors' truth \(survivorsTruth) J")
+        #expect(
+            measured >= survivorsTruth * 0.98, "measured \(measured) J, survivors' truth \(survivorsTruth) J")
         #expect(measured <= upper * 1.02, "measured \(measured) J, at most \(upper) J")
         print(
             "Slurm kill test: rank 0 killed after \(String(format: "%.1f", killedAfter)) s; job counts "
