@@ -25,9 +25,14 @@ let package = Package(
         .executableTarget(
             name: "CarbonTrackerBenchmarks", dependencies: ["CarbonTracker"],
             path: "Benchmarks/CarbonTrackerBenchmarks"),
+        // Programs the tests run as child processes (exit without stop(), output order, kill -9).
+        .executableTarget(
+            name: "CarbonTrackerTestPrograms", dependencies: ["CarbonTracker"], path: "Tests/Programs"),
         .testTarget(
             name: "CarbonTrackerTests",
-            dependencies: ["CarbonTracker", "CarbonTrackerCLICore", "CarbonTrackerBenchmarks"],
+            dependencies: [
+                "CarbonTracker", "CarbonTrackerCLICore", "CarbonTrackerBenchmarks", "CarbonTrackerTestPrograms",
+            ],
             resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]

@@ -179,3 +179,89 @@ final class Counter: @unchecked Sendable {
     var value: Int { lock.withLock { count } }
     func increment() { lock.withLock { count += 1 } }
 }
+
+extension Scenarios {
+    /// End-to-end scenario: `epochs` back-to-back epochs with file logging, simulated CPU and GPU, as
+    /// a whole process measures them (run under `/usr/bin/time`). Checks that the work was done: every
+    /// epoch in the standard log and the final report present; a run that lost any is a failure.
+    static func epochsEndToEnd(epochs: Int, logDir: String) throws -> [String: Double] {
+        let tracker = try CarbonTracker(
+            epochs: epochs, updateInterval: 1, logDir: logDir, verbose: 0, simCPU: "Sim CPU", simCPUTDP: 100,
+            simGPU: "Sim GPU", simGPUWatts: 300, options: options())
+        let started = Measure.nanoseconds()
+        for _ in 0..<epochs {
+            try tracker.epochStart()
+            try tracker.epochEnd()
+        }
+        let wall = Double(Measure.nanoseconds() - started) / 1e9
+        let paths = try LogCheck.require(tracker.logFiles)
+        let check = try LogCheck.count(paths)
+        guard check.epochs == epochs, check.hasFinalReport else {
+            throw BenchmarkError(
+                "lost data: \(check.epochs) of \(epochs) epochs in the log, final report "
+                    + (check.hasFinalReport ? "present" : "missing"))
+        }
+        return [
+            "epochs": Double(epochs), "epochs_logged": Double(check.epochs), "final_report": 1,
+            "wall_s": wall, "rss_mib": (Measure.residentBytes() ?? .nan) / 1_048_576,
+        ]
+    }
+}
+
+/// Reads back what a run wrote, so a scenario fails when data was lost.
+enum LogCheck {
+    static func require(_ paths: LogPaths?) throws -> LogPaths {
+        guard let paths else { throw BenchmarkError("no log files were written") }
+        return paths
+    }
+
+    /// Counts `Epoch N:` lines in the standard log and looks for the actual report in the output log,
+    /// reading in 64 KiB chunks so the check itself adds nothing to the process's peak memory.
+    static func count(_ paths: LogPaths) throws -> (epochs: Int, hasFinalReport: Bool) {
+        (try occurrences(of: " - Epoch ", in: paths.standard), try occurrences(of: "Actual consumption for", in: paths.output) > 0)
+    }
+
+    private static func occurrences(of text: String, in path: String) throws -> Int {
+        let marker = Array(text.utf8)
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw BenchmarkError("cannot read \(path)") }
+        defer { close(descriptor) }
+        // The last marker.count - 1 bytes of each chunk are kept at the front of the next one, so a
+        // marker split between chunks is found once.
+        let keep = marker.count - 1
+        var buffer = [UInt8](repeating: 0, count: keep + (1 << 16))
+        var filled = 0
+        var found = 0
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + filled, $0.count - filled) }
+            if count <= 0 { break }
+            filled += count
+            buffer.withUnsafeBytes { bytes in
+                marker.withUnsafeBytes { needle in
+                    let base = bytes.baseAddress!
+                    // memchr finds each candidate at memory speed, anchored on the marker's first capital
+                    // letter (rare in logs, unlike its leading space); memcmp confirms it.
+                    let anchor = marker.firstIndex { (65...90).contains($0) } ?? 0
+                    var offset = anchor
+                    while offset + needle.count - anchor <= filled,
+                        let hit = memchr(base + offset, Int32(marker[anchor]), filled - offset - (needle.count - anchor) + 1)
+                    {
+                        let position = base.distance(to: UnsafeRawPointer(hit)) - anchor
+                        if memcmp(base + position, needle.baseAddress!, needle.count) == 0 {
+                            found += 1
+                            offset = position + needle.count + anchor
+                        } else {
+                            offset = position + anchor + 1
+                        }
+                    }
+                }
+            }
+            let tail = min(keep, filled)
+            _ = buffer.withUnsafeMutableBytes { bytes in
+                memmove(bytes.baseAddress!, bytes.baseAddress! + filled - tail, tail)
+            }
+            filled = tail
+        }
+        return found
+    }
+}

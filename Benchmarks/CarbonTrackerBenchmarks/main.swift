@@ -6,6 +6,7 @@ import Foundation
 let usage = """
     usage: CarbonTrackerBenchmarks SCENARIO [--size N] [--seconds S] [--dir DIR]
       epoch-cost    --size EPOCHS (10000)          epochStart+epochEnd cost, logging to files
+      epochs        --size EPOCHS (20000)          EPOCHS back-to-back epochs end to end, log checked
       sampling      --seconds S (30)               CPU share while sampling at 100 Hz
       memory        --size SAMPLES (1000000)       resident memory after 1,000 and SIZE samples
       startup       --size REPETITIONS (20)        construction to first epochStart
@@ -36,6 +37,8 @@ do {
     switch scenario {
     case "epoch-cost":
         result = try Scenarios.epochCost(epochs: Int(try number("size", 10_000)), logDir: directory)
+    case "epochs":
+        result = try Scenarios.epochsEndToEnd(epochs: Int(try number("size", 20_000)), logDir: directory)
     case "sampling": result = try Scenarios.samplingCost(seconds: try number("seconds", 30), hertz: 100)
     case "memory": result = try Scenarios.memory(first: 1_000, second: Int(try number("size", 1_000_000)))
     case "startup": result = try Scenarios.startup(repetitions: Int(try number("size", 20)))

@@ -80,7 +80,9 @@ extension LogParser {
         }
     }
 
-    /// The last checkpoint of an epoch that never finished ("Progress of epoch 3 after 0:00:12.00: ...").
+    /// The last checkpoint of an epoch that never finished: the `..._carbontracker_progress.json` a
+    /// killed run leaves beside its logs (the tracker rewrites it each update interval while an epoch
+    /// runs and deletes it when the run ends normally).
     public struct EpochProgress: Sendable, Equatable {
         /// The epoch number.
         public var epoch: Int

@@ -17,6 +17,9 @@ extension LogParser {
         /// Everything read from the standard log.
         public var standardLog: StandardLog
 
+        /// The measurement windows logged in this run.
+        public var windows: [Window] { standardLog.windows }
+
         /// The report this run contributes to an aggregate: the actual one when training stopped
         /// early or when it covers as many epochs as the prediction, else the prediction; whichever
         /// exists when only one does.

@@ -112,6 +112,30 @@ extension LogParser {
     }
 }
 
+extension LogParser {
+    /// The checkpoint a killed run left beside its standard log (`..._carbontracker_progress.json`).
+    /// - Parameter path: The run's `..._carbontracker.log`.
+    /// - Returns: The epoch, its elapsed time and energy so far, or `nil` when there is no readable file
+    ///   (the run ended normally, or never reached a checkpoint).
+    public static func progress(ofStandardLog path: String) -> EpochProgress? {
+        guard path.hasSuffix("_carbontracker.log") else { return nil }
+        let file = String(path.dropLast(".log".count)) + "_progress.json"
+        guard let data = FileManager.default.contents(atPath: file),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let epoch = object["epoch"] as? Int, let elapsed = object["elapsed_seconds"] as? Double,
+            let components = object["components"] as? [[String: Any]]
+        else { return nil }
+        var progress = EpochProgress(epoch: epoch, elapsedSeconds: elapsed)
+        for component in components {
+            guard let name = component["component"] as? String,
+                let joules = component["energy_joules"] as? [Double]
+            else { continue }
+            progress.joulesByComponent[name] = joules
+        }
+        return progress
+    }
+}
+
 /// What a job total needs of one run.
 struct JobRun: Sendable {
     var standardFile: String
@@ -145,7 +169,10 @@ extension LogParser.JobTotal {
                     add(component.name, component.energyJoules(durationSeconds: duration))
                 }
             }
-            if run.actual == nil, let progress = run.log.unfinishedEpoch {
+            let lastFinished = run.log.epochs.last?.number ?? 0
+            if run.actual == nil, let progress = LogParser.progress(ofStandardLog: run.standardFile),
+                progress.epoch > lastFinished
+            {
                 for (name, joules) in progress.joulesByComponent.sorted(by: { $0.key < $1.key }) {
                     add(name, joules.reduce(0, +))
                 }

@@ -16,6 +16,8 @@ extension LogParser {
         public var components: [ComponentDevices] = []
         /// Every epoch, in log order.
         public var epochs: [Epoch] = []
+        /// Every measurement window (``EnergyMonitor``), in log order.
+        public var windows: [Window] = []
         /// Whether training stopped before all monitored epochs ("Training was interrupted ...").
         public var earlyStop = false
         /// The carbon intensity the run used, when the log got that far.
@@ -30,9 +32,6 @@ extension LogParser {
         public var warnings: [String] = []
         /// Who the run was in a distributed job ("Distributed run: ..."); `nil` for a single process.
         public var distributed: DistributedRun?
-        /// The last checkpoint of an epoch that never finished (a killed run), from the
-        /// "Progress of epoch ..." lines; `nil` when every epoch that started also finished.
-        public var unfinishedEpoch: EpochProgress?
 
         /// Creates an empty log.
         public init() {}

@@ -13,9 +13,6 @@ struct StandardLogScanner {
     private var lastStamp: [UInt8] = []
     /// A numpy array that numpy wrapped onto several lines, still waiting for its `]`.
     private var pendingPower: (component: String, text: [UInt8], line: Int)?
-    /// The latest checkpoint of the epoch in progress ("Progress of epoch ..."), until that epoch's
-    /// lines arrive.
-    private var progress: LogParser.EpochProgress?
 
     /// Whether per-epoch energy is kept: always for a full read, and for a distributed run's log even in
     /// an aggregate, where its job's total is rebuilt from the epochs (a killed rank has no report).
@@ -38,8 +35,8 @@ struct StandardLogScanner {
         static let averageIntensity: StaticString = "Average carbon intensity during training was "
         static let ended: StaticString = "Monitoring thread ended."
         static let interrupted: StaticString = "training was interrupted"
+        static let window: StaticString = "Window "
         static let distributed: StaticString = "Distributed "
-        static let progress: StaticString = "Progress of epoch "
     }
 
     mutating func consume(_ line: LogBytes) {
@@ -88,7 +85,6 @@ struct StandardLogScanner {
         if let last = log.epochs.last, last.durationSeconds == nil {
             warn("Epoch \(last.number) has no duration line (the log ends inside it); it is left out.")
         }
-        log.unfinishedEpoch = progress
         if let warning = end.longLinesWarning { warn(warning) }
         if !lastStamp.isEmpty { log.lastTimestamp = String(decoding: lastStamp, as: UTF8.self) }
         return log
@@ -109,8 +105,6 @@ struct StandardLogScanner {
             } else if message.hasPrefix(Prefix.distributed) {
                 readDistributed(message.string)
             }
-        case UInt8(ascii: "P"):
-            if keepsEnergy, let rest = message.after(Prefix.progress) { readProgress(rest) }
         case UInt8(ascii: "A"):
             if let rest = message.after(Prefix.power) {
                 readPower(rest)
@@ -139,6 +133,14 @@ struct StandardLogScanner {
             }
         case UInt8(ascii: "C"):
             if keepsFigures, let rest = message.after(Prefix.intensities) { readIntensities(rest) }
+        case UInt8(ascii: "W"):
+            if keepsFigures, let rest = message.after(Prefix.window) {
+                if let window = WindowLogLine.parse(rest.string) {
+                    log.windows.append(window)
+                } else {
+                    warn("Line \(lineNumber): cannot read the window line; it is left out.")
+                }
+            }
         default:
             break
         }
@@ -146,7 +148,6 @@ struct StandardLogScanner {
 
     private mutating func startEpoch(_ rest: LogBytes) {
         guard let (number, after) = LogValue.leadingInteger(rest), after.equals(":") else { return }
-        if let open = progress, open.epoch <= number { progress = nil }
         append(LogParser.Epoch(number: number))
     }
 
@@ -250,37 +251,6 @@ struct StandardLogScanner {
             }
             return
         }
-    }
-
-    /// "Progress of epoch 3 after 0:00:12.00: energy (J) for cpu: 1234.5 [method: counter]".
-    private mutating func readProgress(_ rest: LogBytes) {
-        guard let (epoch, afterNumber) = LogValue.leadingInteger(rest),
-            let timeStart = afterNumber.after(" after "),
-            let marker = timeStart.find(": energy (J) for "),
-            let seconds = LogValue.duration(timeStart.prefix(upTo: marker.lowerBound))
-        else {
-            warn("Line \(lineNumber): cannot read the progress line; it is left out.")
-            return
-        }
-        let named = timeStart.suffix(from: marker.upperBound)
-        guard let colon = named.find(": ") else { return }
-        let name = named.prefix(upTo: colon.lowerBound).string
-        var value = named.suffix(from: colon.upperBound)
-        if let tag = value.find(" [method: ") { value = value.prefix(upTo: tag.lowerBound) }
-        var joules: [Double] = []
-        guard LogValue.forEachNumber(in: value, { joules.append($0) }) else {
-            warn("Line \(lineNumber): cannot read the progress energy of \(name); it is left out.")
-            return
-        }
-        // Only the newest checkpoint of an epoch that has not finished counts.
-        if let finished = log.epochs.last?.number, epoch <= finished { return }
-        if let open = progress, open.epoch > epoch || (open.epoch == epoch && open.elapsedSeconds > seconds) {
-            return
-        }
-        if progress?.epoch != epoch || progress?.elapsedSeconds != seconds {
-            progress = LogParser.EpochProgress(epoch: epoch, elapsedSeconds: seconds)
-        }
-        progress?.joulesByComponent[name] = joules
     }
 
     private mutating func readIntensities(_ text: LogBytes) {

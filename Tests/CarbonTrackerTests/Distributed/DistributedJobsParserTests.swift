@@ -113,9 +113,12 @@ struct DistributedJobsParserTests {
                 aggregate.energyKilowattHours, pythonOnly.energyKilowattHours + job.energyKilowattHours))
     }
 
-    /// A rank killed in its second epoch: its log ends with that epoch's checkpoints, without a report.
-    static func killedRankLog(job: String, rank: Int, node: String, withProgress: Bool) -> String {
-        var lines = [
+    /// A rank killed in its second epoch: its standard log ends after epoch 1, without a report, and its
+    /// progress file (when `progressEpoch` is set) holds the checkpoint of that epoch, as the core writes it.
+    static func writeKilledRank(
+        in directory: String, name: String, job: String, rank: Int, node: String, progressEpoch: Int?
+    ) throws {
+        let lines = [
             "carbontracker version 2.4.7-swift.1",
             "Only predicted and actual consumptions are multiplied by a PUE coefficient of 1.58 (Daniel Bizo, 2023, Uptime Institute Global Data Center Survey).",
             "Distributed run: job \(job) (slurm), step 0, node \(node), rank \(rank) of 4, local rank 0 of 2, node rank 0, launcher slurm, pid 999",
@@ -127,39 +130,33 @@ struct DistributedJobsParserTests {
             "Average power usage (W) for cpu: 50.0", "Measured energy (J) for gpu: 300.0 [method: simulated]",
             "Measured energy (J) for cpu: 100.0 [method: simulated]",
         ]
-        if withProgress {
-            lines += [
-                "Progress of epoch 2 after 0:00:01.00: energy (J) for gpu: 150.0 [method: simulated]",
-                "Progress of epoch 2 after 0:00:01.00: energy (J) for cpu: 50.0 [method: simulated]",
-                "Progress of epoch 2 after 0:00:01.50: energy (J) for gpu: 225.0 [method: simulated]",
-                "Progress of epoch 2 after 0:00:01.50: energy (J) for cpu: 75.0 [method: simulated]",
-            ]
+        let base = "\(directory)/\(name)_carbontracker"
+        try ParserTestSupport.write(
+            lines.map { "2026-01-01 10:00:0\(rank) - " + $0 }.joined(separator: "\n") + "\n",
+            to: base + ".log")
+        try ParserTestSupport.write(
+            "2026-01-01 10:00:00 - CarbonTracker: The following components were found: GPU with device(s) Sim GPU.\n",
+            to: base + "_output.log")
+        if let epoch = progressEpoch {
+            try ParserTestSupport.write(
+                "{\"schema\":\"carbontracker.progress/1\",\"epoch\":\(epoch),\"elapsed_seconds\":1.5,"
+                    + "\"time\":\"2026-01-01T10:00:04Z\",\"components\":["
+                    + "{\"component\":\"gpu\",\"devices\":[\"Sim GPU\"],\"energy_joules\":[225.0],\"method\":\"simulated\"},"
+                    + "{\"component\":\"cpu\",\"devices\":[\"Sim CPU\"],\"energy_joules\":[75.0],\"method\":\"simulated\"}]}\n        ",
+                to: base + "_progress.json")
         }
-        return lines.map { "2026-01-01 10:00:0\(rank) - " + $0 }.joined(separator: "\n") + "\n"
     }
 
     @Test func aKilledRankCountsItsFinishedEpochsAndItsLastCheckpointOnce() throws {
         let logs = try ParserTestSupport.scratchDirectory()
-        let locks = try ParserTestSupport.scratchDirectory()
-        defer {
-            ParserTestSupport.cleanUp(logs)
-            ParserTestSupport.cleanUp(locks)
-        }
-        for (name, progress) in [("a", true), ("b", false)] {
-            try ParserTestSupport.write(
-                Self.killedRankLog(
-                    job: "66", rank: name == "a" ? 0 : 2, node: name == "a" ? "node1" : "node2",
-                    withProgress: progress),
-                to: "\(logs)/\(name)_carbontracker.log")
-            try ParserTestSupport.write(
-                "2026-01-01 10:00:00 - CarbonTracker: The following components were found: GPU with device(s) Sim GPU.\n",
-                to: "\(logs)/\(name)_carbontracker_output.log")
-        }
-        let log = try LogParser.parseStandardLog(file: "\(logs)/a_carbontracker.log")
+        defer { ParserTestSupport.cleanUp(logs) }
+        try Self.writeKilledRank(in: logs, name: "a", job: "66", rank: 0, node: "node1", progressEpoch: 2)
+        try Self.writeKilledRank(in: logs, name: "b", job: "66", rank: 2, node: "node2", progressEpoch: nil)
         #expect(
-            log.unfinishedEpoch
+            LogParser.progress(ofStandardLog: "\(logs)/a_carbontracker.log")
                 == LogParser.EpochProgress(
                     epoch: 2, elapsedSeconds: 1.5, joulesByComponent: ["gpu": [225.0], "cpu": [75.0]]))
+        let log = try LogParser.parseStandardLog(file: "\(logs)/a_carbontracker.log")
         #expect(log.distributed?.measured.map(\.id) == ["node1/rank 0/gpu/Sim GPU", "node1/cpu/Sim CPU"])
         let job = try #require(try LogParser.jobs(logDir: logs).jobs.first?.total)
         // a: 400 J finished + 300 J checkpoint; b: 400 J finished, no checkpoint.
@@ -174,6 +171,16 @@ struct DistributedJobsParserTests {
         let aggregate = try LogParser.aggregateConsumption(logDir: logs)
         #expect(approximatelyEqual(aggregate.energyKilowattHours, 1100 * 1.58 / 3_600_000))
         #expect(aggregate.warnings.contains { $0.file == "job 66" })
+    }
+
+    @Test func aCheckpointOfAnEpochThatFinishedIsNotCounted() throws {
+        let logs = try ParserTestSupport.scratchDirectory()
+        defer { ParserTestSupport.cleanUp(logs) }
+        // Killed after epoch 1 ended but before its progress file was rewritten for epoch 2.
+        try Self.writeKilledRank(in: logs, name: "a", job: "67", rank: 0, node: "node1", progressEpoch: 1)
+        let job = try #require(try LogParser.jobs(logDir: logs).jobs.first?.total)
+        #expect(job.components.map(\.energyJoules) == [300, 100])
+        #expect(job.warnings.first?.contains("only its finished epochs are counted") == true)
     }
 
     @Test func theDistributedLinesFollowPythonsOpeningLinesAndARankWithNothingToMeasureSaysWhy() throws {
@@ -204,20 +211,5 @@ struct DistributedJobsParserTests {
         }
         #expect(error?.code == .componentUnavailable)
         #expect(error?.message.contains("is measured by another process of its job") == true)
-    }
-
-    @Test func aCheckpointOfAnEpochThatFinishedIsNotCounted() {
-        let text = """
-            2026-01-01 10:00:00 - Distributed run: job 5 (slurm), step 0, node n, rank 0 of 1, local rank 0 of 1, launcher slurm, pid 1
-            2026-01-01 10:00:01 - Progress of epoch 1 after 0:00:01.00: energy (J) for cpu: 50.0 [method: simulated]
-            2026-01-01 10:00:02 - Epoch 1:
-            2026-01-01 10:00:02 - Duration: 0:00:02.00
-            2026-01-01 10:00:02 - Average power usage (W) for cpu: 50.0
-            2026-01-01 10:00:03 - Progress of epoch 1 after 0:00:01.00: energy (J) for cpu: 50.0 [method: simulated]
-
-            """
-        let log = LogParser.parseStandardLog(text)
-        #expect(log.unfinishedEpoch == nil)
-        #expect(log.epochs.count == 1 && log.distributed?.jobID == "5")
     }
 }
