@@ -12,8 +12,7 @@ enum MonitorLaunch {
         let intensity = try IntensitySourceFactory.make(apiKeys: configuration.apiKeys, options: options)
         let wake = WakeSignal()
         let log = try TrackerLog(
-            directory: configuration.logDir, prefix: configuration.logFilePrefix,
-            verbose: configuration.verbose,
+            directory: configuration.logDir, prefix: configuration.logFilePrefix, verbose: configuration.verbose,
             console: options.console, wake: wake)
         let source =
             pue == CarbonTracker.defaultPowerUsageEffectiveness
@@ -68,8 +67,7 @@ enum MonitorLaunch {
     static func choose(_ configuration: MonitorConfiguration, options: TrackerOptions, log: TrackerLog)
         -> (chosen: [any PowerComponent], missing: [String])
     {
-        let context = HardwareContext(
-            environment: options.environment, devicesByPID: configuration.devicesByPID)
+        let context = HardwareContext(environment: options.environment, devicesByPID: configuration.devicesByPID)
         var chosen: [any PowerComponent] = []
         var missing: [String] = []
         for kind in configuration.componentKinds {

@@ -207,6 +207,14 @@ struct SlurmClusterTests {
         #expect(
             measured >= survivorsTruth * 0.98, "measured \(measured) J, survivors' truth \(survivorsTruth) J")
         #expect(measured <= upper * 1.02, "measured \(measured) J, at most \(upper) J")
+        // The core's progress file holds the killed rank's energy up to its last checkpoint: its GPU and
+        // node1's CPU until then, each once.
+        if let checkpoint = LogParser.progress(ofStandardLog: killed.standardFile),
+            killed.standardLog.epochs.isEmpty
+        {
+            let expected = survivorsTruth + 200 * checkpoint.elapsedSeconds
+            #expect(abs(measured / expected - 1) < 0.02, "measured \(measured) J, expected \(expected) J")
+        }
         print(
             "Slurm kill test: rank 0 killed after \(String(format: "%.1f", killedAfter)) s; job counts "
                 + "\(String(format: "%.1f", measured)) J (survivors' truth \(String(format: "%.1f", survivorsTruth)) J, "
