@@ -221,7 +221,7 @@ enum LogCheck {
         (try occurrences(of: " - Epoch ", in: paths.standard), try occurrences(of: "Actual consumption for", in: paths.output) > 0)
     }
 
-    private static func occurrences(of text: String, in path: String) throws -> Int {
+    static func occurrences(of text: String, in path: String) throws -> Int {
         let marker = Array(text.utf8)
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else { throw BenchmarkError("cannot read \(path)") }
@@ -264,4 +264,103 @@ enum LogCheck {
         }
         return found
     }
+}
+
+extension Scenarios {
+    static func monitor(logDir: String?) throws -> EnergyMonitor {
+        try EnergyMonitor(
+            updateInterval: 1, logDir: logDir, verbose: 0, simCPU: "Sim CPU", simCPUTDP: 100, simGPU: "Sim GPU",
+            simGPUWatts: 300, options: options())
+    }
+
+    /// Windows scenario: cost of one `beginWindow` + `endWindow` pair with simulated sources (the end
+    /// reads both on the calling thread), logging to files.
+    static func windowCost(windows: Int, logDir: String) throws -> [String: Double] {
+        let monitor = try monitor(logDir: logDir)
+        var costs: [Double] = []
+        costs.reserveCapacity(windows)
+        var joules = 0.0
+        for _ in 0..<windows {
+            let start = Measure.nanoseconds()
+            try monitor.beginWindow("step")
+            let window = try monitor.endWindow("step")
+            costs.append(Double(Measure.nanoseconds() - start) / 1000)
+            joules += window.components.reduce(0) { $0 + $1.joules.reduce(0, +) }
+        }
+        try monitor.stop()
+        costs.sort()
+        return [
+            "windows": Double(windows), "median_us": Measure.percentile(costs, 0.5),
+            "p99_us": Measure.percentile(costs, 0.99), "joules": joules,
+        ]
+    }
+
+    /// Windows end to end: `windows` back-to-back windows with the log on, as a whole process; every
+    /// window must be in the log.
+    static func windowsEndToEnd(windows: Int, logDir: String) throws -> [String: Double] {
+        let monitor = try monitor(logDir: logDir)
+        let started = Measure.nanoseconds()
+        for _ in 0..<windows {
+            try monitor.beginWindow("step")
+            _ = try monitor.endWindow("step")
+        }
+        try monitor.stop()
+        let wall = Double(Measure.nanoseconds() - started) / 1e9
+        let paths = try LogCheck.require(monitor.logFiles)
+        let logged = try LogCheck.occurrences(of: " - Window step: ", in: paths.standard)
+        guard logged == windows else { throw BenchmarkError("lost data: \(logged) of \(windows) windows in the log") }
+        return [
+            "windows": Double(windows), "windows_logged": Double(logged), "wall_s": wall,
+            "rss_mib": (Measure.residentBytes() ?? .nan) / 1_048_576,
+        ]
+    }
+
+    /// `threads` threads each opening and closing `windowsPerThread` windows of their own, at once.
+    static func windowThreads(threads: Int, windowsPerThread: Int, logDir: String) throws -> [String: Double] {
+        let monitor = try monitor(logDir: logDir)
+        let costs = Counter()
+        let perThread = LockedResults()
+        let group = DispatchGroup()
+        let started = Measure.nanoseconds()
+        for thread in 0..<threads {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                var local: [Double] = []
+                local.reserveCapacity(windowsPerThread)
+                for _ in 0..<windowsPerThread {
+                    let start = Measure.nanoseconds()
+                    do {
+                        try monitor.beginWindow("thread \(thread)")
+                        _ = try monitor.endWindow("thread \(thread)")
+                    } catch {
+                        costs.increment()
+                    }
+                    local.append(Double(Measure.nanoseconds() - start) / 1000)
+                }
+                perThread.append(local)
+            }.start()
+        }
+        group.wait()
+        let wall = Double(Measure.nanoseconds() - started) / 1e9
+        try monitor.stop()
+        guard costs.value == 0 else { throw BenchmarkError("\(costs.value) window calls failed") }
+        let paths = try LogCheck.require(monitor.logFiles)
+        let logged = try LogCheck.occurrences(of: " - Window thread ", in: paths.standard)
+        let total = threads * windowsPerThread
+        guard logged == total else { throw BenchmarkError("lost data: \(logged) of \(total) windows in the log") }
+        let sorted = perThread.all.sorted()
+        return [
+            "threads": Double(threads), "windows": Double(total), "windows_logged": Double(logged), "wall_s": wall,
+            "median_us": Measure.percentile(sorted, 0.5), "p99_us": Measure.percentile(sorted, 0.99),
+        ]
+    }
+}
+
+/// Per-thread timings gathered under a lock.
+final class LockedResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Double] = []
+    func append(_ more: [Double]) { lock.withLock { values += more } }
+    var all: [Double] { lock.withLock { values } }
 }

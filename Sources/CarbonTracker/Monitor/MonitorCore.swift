@@ -144,8 +144,12 @@ final class MonitorCore: Sendable {
         guard let measurement else {
             throw CarbonTrackerError.invalidState("The window \"\(name)\" ended when monitoring stopped.")
         }
-        measure.withLock { $0.finished.append(FinishedWindow(measurement: measurement, epoch: nil)) }
+        let backlog = measure.withLock { state -> Int in
+            state.finished.append(FinishedWindow(measurement: measurement, epoch: nil))
+            return state.finished.count
+        }
         wakeIfIdle()
+        if backlog >= Self.batchSize { awaitLogging() }
         return measurement
     }
 
@@ -286,6 +290,15 @@ final class MonitorCore: Sendable {
         }
         if wasFull { drained.signal() }
         return (time, failed, idle)
+    }
+
+    /// Waits while measured windows wait to be logged in a full batch: a loop doing nothing but
+    /// windows outruns the logging, and memory must not grow with the number of windows.
+    private func awaitLogging() {
+        while measure.withLock({ $0.finished.count >= Self.batchSize }) && isMonitoring {
+            wake.signal()
+            drained.wait(seconds: 0.01)
+        }
     }
 
     /// Waits while the queue is full (see ``queueLimit``).

@@ -118,6 +118,7 @@ struct Sampler {
                 state.account(upTo: time)
             }
             swap(&finished, &state.finished)
+            if finished.count >= MonitorCore.batchSize { core.drained.signal() }
             stopped = state.stopRequested
             if progress != nil, time >= nextProgressWrite, let epoch = state.open.first(where: { $0.id < 0 }) {
                 snapshot = ProgressSnapshot(state, epoch, at: time)

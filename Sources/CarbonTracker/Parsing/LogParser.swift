@@ -18,18 +18,19 @@ import Foundation
 public enum LogParser {
     // MARK: Directories
 
-    /// Reads every run in a directory (Python's `parse_all_logs`).
+    /// Reads every run in a directory (Python's `parse_all_logs`); a run with an event log
+    /// (`..._carbontracker_events.jsonl`) is read from it, for its exact figures.
     /// - Parameter logDir: The directory the tracker wrote to.
     /// - Returns: The runs ordered by standard-log path, and what was skipped.
     /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory is missing or
     ///   cannot be listed.
     public static func parseAllLogs(logDir: String) throws -> DirectoryParse {
         let (entries, warnings) = try LogDirectory(logDir).readRuns(keepsFigures: true) {
-            standard, output, log, reports in
+            files, log, reports in
             Entry(
-                standardFile: standard.path, outputFile: output.path, components: ComponentLog.all(from: log),
-                earlyStop: log.earlyStop, actual: reports.actual, predicted: reports.predicted,
-                standardLog: log)
+                standardFile: files.standard ?? "", outputFile: files.output ?? "",
+                components: ComponentLog.all(from: log), earlyStop: log.earlyStop, actual: reports.actual,
+                predicted: reports.predicted, standardLog: log, eventLogFile: files.events)
         }
         return DirectoryParse(entries: entries, warnings: warnings)
     }
@@ -96,13 +97,13 @@ public enum LogParser {
         // Reads only what the totals and the warnings need, without each run's per-epoch figures.
         // A distributed run's log keeps its epochs (the scanner sees its run line), for its job's total.
         let (runs, warnings) = try LogDirectory(logDir).readRuns(keepsFigures: false) {
-            standard, output, log, reports in
+            files, log, reports in
             (
-                outputFile: output.path,
+                outputFile: files.figuresFile,
                 consumption: Entry.aggregatedConsumption(
                     actual: reports.actual, predicted: reports.predicted, earlyStop: log.earlyStop),
                 job: log.distributed.map { _ in
-                    JobRun(standardFile: standard.path, log: log, actual: reports.actual)
+                    JobRun(standardFile: files.standard ?? "", log: log, actual: reports.actual)
                 }
             )
         }

@@ -128,6 +128,8 @@ extension LogParser {
         public var refreshIntervalSeconds: Double?
         /// The average during training in gCO2eq/kWh ("Average carbon intensity during training was ...").
         public var averageGramsPerKilowattHour: Double?
+        /// ISO 3166 alpha-2 country code; only event logs record it.
+        public var countryCode: String?
 
         /// Creates an empty record.
         public init() {}

@@ -36,6 +36,14 @@ public struct TrackerOptions: Sendable {
     /// The power-usage-effectiveness factor applied to reported energy and CO2eq (at least 1);
     /// `nil` reads `CARBONTRACKER_PUE`, else 1.58 as Python carbontracker.
     public var pue: Double?
+    /// A Prometheus textfile (`*.prom`) kept up to date for node_exporter's textfile collector;
+    /// `nil` reads `CARBONTRACKER_PROMETHEUS_TEXTFILE`.
+    public var prometheusTextfile: String?
+    /// A Prometheus Pushgateway's address (`http://host:9091`) to push to; `nil` reads
+    /// `CARBONTRACKER_PROMETHEUS_PUSHGATEWAY`. Credentials come from `CARBONTRACKER_PROMETHEUS_AUTH`.
+    public var prometheusPushgateway: String?
+    /// A CodeCarbon-compatible `emissions.csv` to append one row per run to; `nil` for none.
+    public var emissionsCSV: String?
     /// Who this process is in a distributed job (Slurm, torchrun, MPI); `.automatic` reads the
     /// launcher's environment, `.disabled` measures everything as a single process.
     public var distributed: DistributedSettings
@@ -51,6 +59,9 @@ public struct TrackerOptions: Sendable {
     ///   - location: Where the machine is, for carbon intensity.
     ///   - synchronize: Drains asynchronous device work at window and epoch boundaries.
     ///   - pue: The power-usage-effectiveness factor; `nil` for `CARBONTRACKER_PUE` or 1.58.
+    ///   - prometheusTextfile: A Prometheus textfile to keep up to date.
+    ///   - prometheusPushgateway: A Pushgateway address to push to.
+    ///   - emissionsCSV: A CodeCarbon-compatible CSV to append to.
     ///   - distributed: Overrides of the job, node and rank read from the launcher's environment.
     public init(
         customComponents: [any PowerComponent]? = nil,
@@ -62,6 +73,9 @@ public struct TrackerOptions: Sendable {
         location: IntensityLocation? = nil,
         synchronize: (@Sendable () -> Void)? = nil,
         pue: Double? = nil,
+        prometheusTextfile: String? = nil,
+        prometheusPushgateway: String? = nil,
+        emissionsCSV: String? = nil,
         distributed: DistributedSettings = .automatic
     ) {
         self.customComponents = customComponents
@@ -73,6 +87,9 @@ public struct TrackerOptions: Sendable {
         self.location = location
         self.synchronize = synchronize
         self.pue = pue
+        self.prometheusTextfile = prometheusTextfile
+        self.prometheusPushgateway = prometheusPushgateway
+        self.emissionsCSV = emissionsCSV
         self.distributed = distributed
     }
 
