@@ -35,7 +35,8 @@ extension LogParser {
             self.init(
                 combining: parse.entries.map { entry in
                     (
-                        outputFile: entry.eventLogFile ?? entry.outputFile, consumption: entry.aggregatedConsumption,
+                        outputFile: entry.eventLogFile ?? entry.outputFile,
+                        consumption: entry.aggregatedConsumption,
                         job: entry.standardLog.distributed.map { _ in
                             JobRun(
                                 standardFile: entry.standardFile, log: entry.standardLog, actual: entry.actual

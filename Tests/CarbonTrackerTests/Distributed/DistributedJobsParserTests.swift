@@ -3,6 +3,22 @@ import Testing
 
 @testable import CarbonTracker
 
+/// A scratch directory holding `logs` and `locks`, removed when released.
+final class JobScratch: Sendable {
+    private let directory: TemporaryDirectory
+    let logs: String
+    let locks: String
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        logs = directory.file("logs")
+        locks = directory.file("locks")
+        for path in [logs, locks] {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        }
+    }
+}
+
 /// Trackers in every rank of a simulated 2-node job (in this process, with Slurm's variables), and the
 /// parser's job totals over their logs.
 struct DistributedJobsParserTests {
@@ -46,12 +62,8 @@ struct DistributedJobsParserTests {
     }
 
     @Test func aJobCountsTwoNodeCPUsAndFourGPUsOnceAndASecondJobIsSeparate() throws {
-        let logs = try ParserTestSupport.scratchDirectory()
-        let locks = try ParserTestSupport.scratchDirectory()
-        defer {
-            ParserTestSupport.cleanUp(logs)
-            ParserTestSupport.cleanUp(locks)
-        }
+        let scratch = try JobScratch()
+        let (logs, locks) = (scratch.logs, scratch.locks)
         let first = try Self.runJob("101", logDir: logs, locks: locks)
         let second = try Self.runJob("102", nodes: 1, epochs: 1, logDir: logs, locks: locks)
         let list = try LogParser.jobs(logDir: logs)
@@ -96,12 +108,8 @@ struct DistributedJobsParserTests {
     }
 
     @Test func singleProcessRunsBesideAJobAreAddedAsBefore() throws {
-        let logs = try ParserTestSupport.scratchDirectory()
-        let locks = try ParserTestSupport.scratchDirectory()
-        defer {
-            ParserTestSupport.cleanUp(logs)
-            ParserTestSupport.cleanUp(locks)
-        }
+        let scratch = try JobScratch()
+        let (logs, locks) = (scratch.logs, scratch.locks)
         try ParserTestSupport.copyPythonLogs(to: logs)
         let pythonOnly = try LogParser.aggregateConsumption(logDir: ParserTestSupport.pythonLogs)
         _ = try Self.runJob("7", nodes: 1, epochs: 1, logDir: logs, locks: locks)
@@ -184,12 +192,8 @@ struct DistributedJobsParserTests {
     }
 
     @Test func theDistributedLinesFollowPythonsOpeningLinesAndARankWithNothingToMeasureSaysWhy() throws {
-        let logs = try ParserTestSupport.scratchDirectory()
-        let locks = try ParserTestSupport.scratchDirectory()
-        defer {
-            ParserTestSupport.cleanUp(logs)
-            ParserTestSupport.cleanUp(locks)
-        }
+        let scratch = try JobScratch()
+        let (logs, locks) = (scratch.logs, scratch.locks)
         let trackers = try Self.runJob("31", nodes: 1, epochs: 1, seconds: 0.05, logDir: logs, locks: locks)
         let messages = CoreTest.messages(CoreTest.read(try #require(trackers[1].logFiles?.standard)))
         #expect(messages[0].hasPrefix("carbontracker version") && messages[1].hasPrefix("Only predicted"))

@@ -63,12 +63,8 @@ struct LauncherStyleTests {
     }
 
     @Test func torchrunStyleWorkersCountTheNodeCPUOnce() throws {
-        let logs = try ParserTestSupport.scratchDirectory()
-        let locks = try ParserTestSupport.scratchDirectory()
-        defer {
-            ParserTestSupport.cleanUp(logs)
-            ParserTestSupport.cleanUp(locks)
-        }
+        let scratch = try JobScratch()
+        let (logs, locks) = (scratch.logs, scratch.locks)
         let ranks = (0..<4).map { rank in
             [
                 "RANK": String(rank), "LOCAL_RANK": String(rank), "WORLD_SIZE": "4", "LOCAL_WORLD_SIZE": "4",
@@ -84,12 +80,8 @@ struct LauncherStyleTests {
     }
 
     @Test func openMPIStyleRanksCountTheNodeCPUOnce() throws {
-        let logs = try ParserTestSupport.scratchDirectory()
-        let locks = try ParserTestSupport.scratchDirectory()
-        defer {
-            ParserTestSupport.cleanUp(logs)
-            ParserTestSupport.cleanUp(locks)
-        }
+        let scratch = try JobScratch()
+        let (logs, locks) = (scratch.logs, scratch.locks)
         let ranks = (0..<3).map { rank in
             [
                 "OMPI_COMM_WORLD_RANK": String(rank), "OMPI_COMM_WORLD_LOCAL_RANK": String(rank),
@@ -103,12 +95,8 @@ struct LauncherStyleTests {
     }
 
     @Test func trackersWithOnlyAJobIDElectOneCPUMeasurerByTheNodeLock() throws {
-        let logs = try ParserTestSupport.scratchDirectory()
-        let locks = try ParserTestSupport.scratchDirectory()
-        defer {
-            ParserTestSupport.cleanUp(logs)
-            ParserTestSupport.cleanUp(locks)
-        }
+        let scratch = try JobScratch()
+        let (logs, locks) = (scratch.logs, scratch.locks)
         try Self.runRanks(
             Array(repeating: ["CARBONTRACKER_JOB_ID": "sweep-3"], count: 3), logs: logs, locks: locks)
         try Self.checkOneJob(in: logs, ranks: 3, jobID: "sweep-3")
@@ -117,12 +105,8 @@ struct LauncherStyleTests {
     }
 
     @Test func parsePrintsOneLinePerJobBeforeTheSentence() throws {
-        let logs = try ParserTestSupport.scratchDirectory()
-        let locks = try ParserTestSupport.scratchDirectory()
-        defer {
-            ParserTestSupport.cleanUp(logs)
-            ParserTestSupport.cleanUp(locks)
-        }
+        let scratch = try JobScratch()
+        let (logs, locks) = (scratch.logs, scratch.locks)
         try ParserTestSupport.copyPythonLogs(to: logs)
         try Self.runRanks(
             (0..<2).map {
