@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "CarbonTracker", targets: ["CarbonTracker"]),
         .executable(name: "carbontracker", targets: ["CarbonTrackerCLI"]),
         .executable(name: "TrainingExample", targets: ["TrainingExample"]),
+        .executable(name: "DistributedTraining", targets: ["DistributedTraining"]),
         .executable(name: "CarbonTrackerBenchmarks", targets: ["CarbonTrackerBenchmarks"]),
     ],
     targets: [
@@ -19,6 +20,8 @@ let package = Package(
         .executableTarget(name: "CarbonTrackerCLI", dependencies: ["CarbonTrackerCLICore"]),
         .executableTarget(
             name: "TrainingExample", dependencies: ["CarbonTracker"], path: "Examples/TrainingExample"),
+        .executableTarget(
+            name: "DistributedTraining", dependencies: ["CarbonTracker"], path: "Examples/DistributedTraining"),
         .executableTarget(
             name: "CarbonTrackerBenchmarks", dependencies: ["CarbonTracker"],
             path: "Benchmarks/CarbonTrackerBenchmarks"),

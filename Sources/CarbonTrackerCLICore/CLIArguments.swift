@@ -35,7 +35,7 @@ enum CLIArguments {
             value: .keys { $0.apiKeys = $1 }),
         Flag(
             names: ["--parse"], placeholder: "DIR",
-            help: "Print the total consumption of every run in DIR and exit.",
+            help: "Print one line per distributed job and the total consumption of DIR, and exit.",
             value: .text { $0.parseDirectory = $1 }),
         Flag(
             names: ["--format"], placeholder: "FORMAT",

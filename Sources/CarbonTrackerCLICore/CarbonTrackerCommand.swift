@@ -55,7 +55,13 @@ public enum CarbonTrackerCommand {
     ) -> Int32 {
         do {
             if format == .text {
-                try LogParser.printAggregate(logDir: directory, console: console)
+                let aggregate = try LogParser.aggregateConsumption(logDir: directory)
+                for warning in aggregate.warnings {
+                    console.standardError("CarbonTracker: WARNING - \(warning)\n")
+                }
+                // One line per distributed job, then Python's sentence for the whole directory.
+                let jobLines = aggregate.jobs.map { $0.summaryLine + "\n" }.joined()
+                console.standardOutput(jobLines + aggregate.sentence + "\n")
                 return 0
             }
             let parse = try LogParser.parseAllLogs(logDir: directory)

@@ -30,6 +30,8 @@ extension LogParser {
         public var lastTimestamp: String?
         /// What could not be read (a partial last line, an unreadable value), one sentence each.
         public var warnings: [String] = []
+        /// Who the run was in a distributed job ("Distributed run: ..."); `nil` for a single process.
+        public var distributed: DistributedRun?
 
         /// Creates an empty log.
         public init() {}

@@ -44,6 +44,9 @@ public struct TrackerOptions: Sendable {
     public var prometheusPushgateway: String?
     /// A CodeCarbon-compatible `emissions.csv` to append one row per run to; `nil` for none.
     public var emissionsCSV: String?
+    /// Who this process is in a distributed job (Slurm, torchrun, MPI); `.automatic` reads the
+    /// launcher's environment, `.disabled` measures everything as a single process.
+    public var distributed: DistributedSettings
 
     /// Creates the default options: real hardware, stdout/stderr, stdin, the process environment.
     /// - Parameters:
@@ -59,6 +62,7 @@ public struct TrackerOptions: Sendable {
     ///   - prometheusTextfile: A Prometheus textfile to keep up to date.
     ///   - prometheusPushgateway: A Pushgateway address to push to.
     ///   - emissionsCSV: A CodeCarbon-compatible CSV to append to.
+    ///   - distributed: Overrides of the job, node and rank read from the launcher's environment.
     public init(
         customComponents: [any PowerComponent]? = nil,
         intensitySource: (any CarbonIntensitySource)? = nil,
@@ -71,7 +75,8 @@ public struct TrackerOptions: Sendable {
         pue: Double? = nil,
         prometheusTextfile: String? = nil,
         prometheusPushgateway: String? = nil,
-        emissionsCSV: String? = nil
+        emissionsCSV: String? = nil,
+        distributed: DistributedSettings = .automatic
     ) {
         self.customComponents = customComponents
         self.intensitySource = intensitySource
@@ -85,6 +90,7 @@ public struct TrackerOptions: Sendable {
         self.prometheusTextfile = prometheusTextfile
         self.prometheusPushgateway = prometheusPushgateway
         self.emissionsCSV = emissionsCSV
+        self.distributed = distributed
     }
 
     /// The PUE factor in force: ``pue``, else `CARBONTRACKER_PUE`, else 1.58.

@@ -34,6 +34,8 @@ import Testing
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["CARBONTRACKER_OFFLINE"] = "1"
+        // Run inside a Slurm job or under mpirun, these runs would otherwise share the job's node lock.
+        environment["CARBONTRACKER_DISTRIBUTED"] = "0"
         process.environment = environment
         #expect(FileManager.default.createFile(atPath: directory + "/out", contents: nil))
         #expect(FileManager.default.createFile(atPath: directory + "/err", contents: nil))

@@ -112,7 +112,9 @@ struct PythonInteropTests {
         let tracker = try CarbonTracker(
             epochs: 2, epochsBeforePred: 1, updateInterval: 0.02, logDir: directory, simCPU: "Sim Xeon 1",
             simCPUTDP: 101, simGPU: "Sim A100", simGPUWatts: 496, options: CoreTest.options())
-        _ = try tracker.monitor.measure("warm-up: load data, duration 1") { Thread.sleep(forTimeInterval: 0.05) }
+        _ = try tracker.monitor.measure("warm-up: load data, duration 1") {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
         try tracker.monitor.beginWindow("all epochs")
         for epoch in 1...2 {
             try tracker.epochStart()
@@ -129,8 +131,11 @@ struct PythonInteropTests {
         let stripped = root + "/stripped"
         try FileManager.default.createDirectory(atPath: stripped, withIntermediateDirectories: true)
         let name = (paths.standard as NSString).lastPathComponent
-        let kept = standard.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains(" - Window ") }
-        try kept.joined(separator: "\n").write(toFile: stripped + "/" + name, atomically: true, encoding: .utf8)
+        let kept = standard.split(separator: "\n", omittingEmptySubsequences: false).filter {
+            !$0.contains(" - Window ")
+        }
+        try kept.joined(separator: "\n").write(
+            toFile: stripped + "/" + name, atomically: true, encoding: .utf8)
         try FileManager.default.copyItem(
             atPath: paths.output, toPath: stripped + "/" + (paths.output as NSString).lastPathComponent)
         // Everything but the directory in the file names must be the same.
@@ -142,7 +147,9 @@ struct PythonInteropTests {
                     return (path as NSString).lastPathComponent
                 }
             }
-            return String(decoding: try JSONSerialization.data(withJSONObject: copy, options: [.sortedKeys]), as: UTF8.self)
+            return String(
+                decoding: try JSONSerialization.data(withJSONObject: copy, options: [.sortedKeys]),
+                as: UTF8.self)
         }
         let withWindows = try runPythonParser(on: directory)
         let without = try runPythonParser(on: stripped)
@@ -162,5 +169,57 @@ struct PythonInteropTests {
             #expect(window.co2eqGrams ?? 0 > 0)
             #expect(window.isApproximate == false)
         }
+    }
+}
+
+/// Python carbontracker 2.4.7's parser reads the logs of every rank of a distributed job, with the
+/// "Distributed ..." lines, and the logs and progress file of a killed rank.
+@Suite(
+    .enabled(
+        if: ProcessInfo.processInfo.environment["CARBONTRACKER_PYTHON"] != nil,
+        "skipped: set CARBONTRACKER_PYTHON to a Python with carbontracker==2.4.7 to run the interoperability test"
+    ))
+struct PythonInteropDistributedTests {
+    @Test func pythonParserReadsEveryRanksLogAndAKilledRanksLogs() throws {
+        let root = CoreTest.temporaryDirectory()
+        let logs = root + "/logs"
+        let locks = root + "/locks"
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        let trackers = try DistributedJobsParserTests.runJob(
+            "4711", epochs: 2, seconds: 0.2, logDir: logs, locks: locks)
+        // A rank killed in its second epoch, with the progress file the core leaves.
+        try DistributedJobsParserTests.writeKilledRank(
+            in: logs, name: "999.1_2026-01-01T100000Z", job: "4711", rank: 4, node: "node3", progressEpoch: 2)
+
+        let python = try #require(ProcessInfo.processInfo.environment["CARBONTRACKER_PYTHON"])
+        let script = root + "/parse.py"
+        try """
+        import json, sys
+        from carbontracker import parser
+        logs = parser.parse_all_logs(sys.argv[1])
+        energy, co2eq, _ = parser.aggregate_consumption(sys.argv[1])
+        print(json.dumps({"components": [sorted(log["components"]) for log in logs],
+                          "devices": [{k: v["devices"] for k, v in log["components"].items()} for log in logs],
+                          "actual": [log["actual"] is not None for log in logs],
+                          "energy": energy, "co2eq": co2eq}))
+        """.write(toFile: script, atomically: true, encoding: .utf8)
+        let result = try TestProcess.run(python, [script, logs])
+        #expect(result.status == 0, "Python parser failed: \(result.error)")
+        let parsed = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        let components = try #require(parsed["components"] as? [[String]])
+        #expect(components.count == 5)
+        // Local ranks 0 (and the killed rank) list the CPU; the others only their GPU.
+        #expect(components.filter { $0 == ["cpu", "gpu"] }.count == 3)
+        #expect(components.filter { $0 == ["gpu"] }.count == 2)
+        #expect((parsed["actual"] as? [Bool])?.filter { $0 }.count == 4)
+
+        // Python adds the four reports; the killed rank has none. Ours counts each job once, killed rank included.
+        let reports = trackers.compactMap(\.actualConsumption)
+        let pythonEnergy = try #require(parsed["energy"] as? Double)
+        #expect(abs(pythonEnergy - reports.reduce(0) { $0 + $1.energyKilowattHours }) < 1e-9)
+        let job = try #require(try LogParser.jobs(logDir: logs).jobs.first?.total)
+        let killedKilowattHours = 400.0 * 1.58 / 3_600_000 + 300.0 * 1.58 / 3_600_000
+        #expect(abs(job.energyKilowattHours - (pythonEnergy + killedKilowattHours)) < 1e-9)
     }
 }
