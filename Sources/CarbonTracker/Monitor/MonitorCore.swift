@@ -335,7 +335,7 @@ final class MonitorCore: Sendable {
     /// Drains the queue, reads every source and applies the drained requests; returns the reading's time.
     /// - Throws: The monitoring failure, when a source failed (already logged and recorded).
     func readNow(_ state: inout MeasureState) throws -> Double {
-        guard state.sources.contains(where: \.isLive) else {
+        if queue.withLock({ $0.endReason == .failed }) {
             try takeFailure()
             throw CarbonTrackerError(.componentUnavailable, "No power source is being measured; monitoring has ended.")
         }

@@ -45,16 +45,28 @@ enum MonitorLaunch {
             intensity.stop()
             throw error
         }
-        let description = RunDescription(
+        let role = DistributedRole.detect(environment: options.environment, settings: options.distributed)
+        var description = RunDescription(
             runID: log.paths.map { EventLogExporter.runID(logPath: $0.standard) }
                 ?? "\(getpid()).\(Int.random(in: 1...999_999))_\(LogTime.fileStamp(Date()))",
             version: CarbonTrackerVersion.string, startDate: Date(), components: [],
             powerUsageEffectiveness: pue, configuration: configuration.pythonSettings.merging(settings) { $1 },
-            node: options.environment["SLURMD_NODENAME"] ?? ProcessInfo.processInfo.hostName)
+            node: role?.nodeName ?? options.environment["SLURMD_NODENAME"] ?? ProcessInfo.processInfo.hostName)
+        if let role {
+            description.labels = [
+                RunLabel(name: "job_id", value: role.jobID), RunLabel(name: "node", value: role.nodeName),
+            ] + (role.rank.map { [RunLabel(name: "rank", value: String($0))] } ?? [])
+        }
         let core = MonitorCore(
             configuration: configuration, log: log, wake: wake, intensity: intensity, options: options,
             powerUsageEffectiveness: pue, observer: observer, exporters: exporters, description: description)
         let (chosen, missing) = choose(configuration, options: options, log: log)
+        // In a distributed job, each device is measured by exactly one process: this one measures what it
+        // is assigned, logs who measures what, and may take over a source whose measurer ends.
+        let assignment = DistributedAssignment.make(
+            components: chosen, environment: options.environment, settings: options.distributed,
+            devicesByPID: configuration.devicesByPID)
+        log.write { batch in assignment.logLines.forEach { batch.standard($0) } }
         if chosen.isEmpty || (!configuration.componentsIsAll && !missing.isEmpty) {
             let message = (missing.isEmpty ? ["No components available."] : missing).joined(separator: " ")
             guard configuration.ignoreErrors else {
@@ -76,7 +88,7 @@ enum MonitorLaunch {
         }
         LiveMonitors.add(core)
         BackgroundThread.start(name: "CarbonTrackerThread") {
-            var sampler = Sampler(core: core, components: chosen)
+            var sampler = Sampler(core: core, components: assignment.measured, deferred: assignment.deferred)
             sampler.run()
         }
         return core
@@ -110,19 +122,6 @@ enum MonitorLaunch {
             }
             missing.append(reasons.isEmpty ? message : message + " " + reasons.joined(separator: " "))
         }
-        // Issue 11 (interim wiring, for the lead to review): in a distributed job measure only what this
-        // process is assigned (each device once per job) and log who measures what. The locks live in
-        // the returned components and are released when the sampler shuts them down. Not yet wired:
-        // polling `assignment.deferred[i].tryTakeOver()` about once a second in the Sampler.
-        let assignment = DistributedAssignment.make(
-            components: chosen, environment: options.environment, settings: options.distributed,
-            devicesByPID: configuration.devicesByPID)
-        assignment.logLines.forEach(log.info)
-        if assignment.measured.isEmpty && !chosen.isEmpty {
-            missing.append(
-                "Every source this process could measure is measured by another process of its job "
-                    + "(see the Distributed lines of the standard log); this tracker has nothing to measure.")
-        }
-        return (assignment.measured, missing)
+        return (chosen, missing)
     }
 }

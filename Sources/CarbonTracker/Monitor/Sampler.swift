@@ -9,6 +9,9 @@ import Foundation
 struct Sampler {
     private let core: MonitorCore
     private var pending: [any PowerComponent]
+    /// Sources left to another process of a distributed job, polled for take-over.
+    private let deferred: [DeferredSource]
+    private var nextTakeOverPoll = 0.0
     private let interval: Double
     private var nextSample = 0.0
     private var batch: [FinishedWindow] = []
@@ -17,9 +20,10 @@ struct Sampler {
     /// The intensity last reported to the exporters.
     private var lastIntensity: IntensityEstimate?
 
-    init(core: MonitorCore, components: [any PowerComponent]) {
+    init(core: MonitorCore, components: [any PowerComponent], deferred: [DeferredSource] = []) {
         self.core = core
         self.pending = components
+        self.deferred = deferred
         let limits = components.compactMap(\.maximumReadInterval)
         self.interval = limits.reduce(core.configuration.updateIntervalSeconds) { min($0, $1) }
         self.progress = core.log.paths.map { ProgressFile(path: $0.progress) }
@@ -59,8 +63,11 @@ struct Sampler {
         pending = []
         core.startedComponents.withLock { $0 = started }
         let configuration = core.configuration
-        let missing = configuration.componentKinds.filter { kind in !started.contains { $0.kind == kind } }
-        if started.isEmpty || (!configuration.componentsIsAll && !missing.isEmpty) {
+        // A kind left to another process of the job counts as present: it is measured, just not here.
+        let missing = configuration.componentKinds.filter { kind in
+            !started.contains { $0.kind == kind } && !deferred.contains { $0.kind == kind }
+        }
+        if (started.isEmpty && deferred.isEmpty) || (!configuration.componentsIsAll && !missing.isEmpty) {
             core.fail(
                 CarbonTrackerError(
                     .componentUnavailable,
@@ -78,6 +85,7 @@ struct Sampler {
             "\(component.kind.rawValue.uppercased()) with device(s) \(component.devices().joined(separator: ", "))."
         }
         let line = (["The following components were found:"] + found).joined(separator: " ")
+
         log.write { batch in
             batch.standard(line)
             batch.output(line)
@@ -101,6 +109,7 @@ struct Sampler {
     /// Reads and resolves what is due, reports what finished; returns how long to sleep (until the next
     /// sample while a window is open, else until woken), or `nil` once monitoring ended.
     private mutating func tick() -> Double? {
+        pollTakeOver()
         let readDue = core.clock.now() >= nextSample
         let estimate = core.intensity.current()
         let intensity = estimate.gramsPerKilowattHour
@@ -147,6 +156,32 @@ struct Sampler {
         if failure != nil || stopped || failed { return nil }
         // Idle: sleep until a boundary wakes us (the hour is only a backstop).
         return idle ? 3600 : max(0, nextSample - core.clock.now())
+    }
+
+    /// About once a second, takes over a source whose measuring process ended (the kernel released its
+    /// lock); from then on this process measures it, and windows that open later include it.
+    private mutating func pollTakeOver() {
+        guard !deferred.isEmpty, core.clock.now() >= nextTakeOverPoll else { return }
+        nextTakeOverPoll = core.clock.now() + 1
+        for source in deferred where !source.isTaken {
+            guard let takeOver = source.tryTakeOver() else { continue }
+            let component = takeOver.component
+            do {
+                try component.start(diagnostics: core.log)
+            } catch {
+                core.log.critical(
+                    "Could not start \(component.handlerName) after taking it over: \(MonitorCore.describe(error))")
+                component.shutdown()
+                continue
+            }
+            core.startedComponents.withLock { $0.append(component) }
+            _ = core.measure.withLock { state -> CarbonTrackerError? in
+                state.add(component)
+                core.publishComponents(state)
+                return nil
+            }
+            core.log.write { batch in takeOver.logLines.forEach { batch.standard($0) } }
+        }
     }
 
     /// Logs finished windows and hands epochs to the tracker, in order; returns whether the

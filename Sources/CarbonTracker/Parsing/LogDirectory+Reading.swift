@@ -58,7 +58,11 @@ extension LogDirectory {
         for run in complete {
             if let events = run.events {
                 let file = pairing.files[events]
-                if case .events(let standardLog, let outputLog, hasRun: true) = reads[events] {
+                if case .events(var standardLog, let outputLog, hasRun: true) = reads[events] {
+                    // Who the run was in a distributed job is in the text log's "Distributed" lines.
+                    if let text = run.standard, case .standard(let textLog) = reads[text] {
+                        standardLog.distributed = textLog.distributed
+                    }
                     let files = RunFiles(
                         standard: run.standard.map { pairing.files[$0].path },
                         output: run.output.map { pairing.files[$0].path }, events: file.path)

@@ -206,14 +206,19 @@ struct DistributedJobsParserTests {
             "SLURM_JOB_ID": "32", "SLURM_STEP_ID": "0", "SLURM_PROCID": "1", "SLURM_LOCALID": "1",
             "SLURMD_NODENAME": "node1",
         ].merging(CoreTest.offline) { $1 }
-        let error = #expect(throws: CarbonTrackerError.self) {
-            try CarbonTracker(
-                epochs: 1, simCPU: "Sim CPU", simCPUTDP: 100,
-                options: TrackerOptions(
-                    console: .silent, environment: environment,
-                    distributed: DistributedSettings(lockDirectory: locks)))
-        }
-        #expect(error?.code == .componentUnavailable)
-        #expect(error?.message.contains("is measured by another process of its job") == true)
+        // A rank whose only source is measured by local rank 0 still runs: it measures nothing (its epochs
+        // count 0 J), says so, and stands ready to take the CPU over if rank 0 ends.
+        let directory = logs + "/idle-rank"
+        let idle = try CarbonTracker(
+            epochs: 1, updateInterval: 0.02, logDir: directory, simCPU: "Sim CPU", simCPUTDP: 100,
+            options: TrackerOptions(
+                console: .silent, environment: environment, distributed: DistributedSettings(lockDirectory: locks)))
+        try CoreTest.train(idle, epochs: 1, seconds: 0.02)
+        let idleMessages = CoreTest.messages(CoreTest.read(try #require(idle.logFiles?.standard)))
+        #expect(idleMessages.contains { $0.hasPrefix("Distributed leave: cpu") && $0.contains("to local rank 0") })
+        #expect(idleMessages.contains("The following components were found:"))
+        #expect(idle.epochMeasurements.count == 1)
+        #expect(idle.epochMeasurements.first?.components.isEmpty == true)
+        #expect(idle.actualConsumption?.energyKilowattHours == 0)
     }
 }
