@@ -178,6 +178,8 @@ def main():
         results[("swift", f"windows-{size}")] = windows[size]
     results[("swift", "window-cost")] = scenario(swift + ["window-cost", "--size", str(sizes["windows"][1]),
                                                           "--dir", os.path.join(work, "window-cost")])
+    results[("swift", "election")] = scenario(
+        swift + ["election", "--size", "20" if options.quick else "200", "--dir", os.path.join(work, "election")])
     results[("swift", "window-threads")] = scenario(
         swift + ["window-threads", "--size", str(sizes["windows"][1] // 10), "--dir", os.path.join(work, "wt")])
 
@@ -218,6 +220,10 @@ def main():
     wt = results[("swift", "window-threads")]
     rows.append((f"W. 8 threads × {int(wt['windows']) // 8:,} windows at once: pair median (µs)", float("nan"),
                  wt["median_us"], float("nan"), f"{int(wt['windows_logged']):,} windows in log"))
+    election = results[("swift", "election")]
+    rows.append(("D. leader election at start-up, local rank 0 of a Slurm step (ms)", float("nan"),
+                 election["election_ms"], float("nan"),
+                 f"< 1 ms (start-up {election['leader_median_ms']:.3g} ms vs {election['single_median_ms']:.3g} ms alone)"))
     py, sw = both("epoch-cost", "median_us")
     py99, sw99 = both("epoch-cost", "p99_us")
     rows.append(("1. epochStart+epochEnd, median (µs)", py, sw, py / sw, "≥ 20×"))

@@ -364,3 +364,41 @@ final class LockedResults: @unchecked Sendable {
     func append(_ more: [Double]) { lock.withLock { values += more } }
     var all: [Double] { lock.withLock { values } }
 }
+
+extension Scenarios {
+    /// Leader election: construction to first `epochStart` as local rank 0 of a Slurm job step (role
+    /// detection, the distribution decision, the node lock in a fresh lock directory) beside the same
+    /// for a single process; the difference is the election's cost at start-up.
+    static func election(repetitions: Int, directory: String) throws -> [String: Double] {
+        func startup(_ environment: [String: String], lockDirectory: String?) throws -> Double {
+            var settings = DistributedSettings()
+            settings.lockDirectory = lockDirectory
+            let start = Measure.nanoseconds()
+            let tracker = try CarbonTracker(
+                epochs: 1, verbose: 0, simCPU: "Sim CPU", simCPUTDP: 100, simGPU: "Sim GPU", simGPUWatts: 300,
+                options: TrackerOptions(console: .silent, environment: environment, distributed: settings))
+            try tracker.epochStart()
+            let elapsed = Double(Measure.nanoseconds() - start) / 1e6
+            try tracker.stop()
+            return elapsed
+        }
+        var single: [Double] = []
+        var leader: [Double] = []
+        for index in 0..<repetitions {
+            single.append(try startup(offline, lockDirectory: nil))
+            let job = [
+                "SLURM_JOB_ID": "\(getpid())\(index)", "SLURM_STEP_ID": "0", "SLURM_PROCID": "0", "SLURM_LOCALID": "0",
+                "SLURM_NODEID": "0", "SLURMD_NODENAME": "bench", "SLURM_NTASKS": "2",
+            ].merging(offline) { $1 }
+            leader.append(try startup(job, lockDirectory: directory + "/locks-\(index)"))
+        }
+        single.sort()
+        leader.sort()
+        let singleMedian = Measure.percentile(single, 0.5)
+        let leaderMedian = Measure.percentile(leader, 0.5)
+        return [
+            "repetitions": Double(repetitions), "single_median_ms": singleMedian, "leader_median_ms": leaderMedian,
+            "election_ms": leaderMedian - singleMedian,
+        ]
+    }
+}

@@ -13,6 +13,7 @@ let usage = """
       sampling      --seconds S (30)               CPU share while sampling at 100 Hz
       memory        --size SAMPLES (1000000)       resident memory after 1,000 and SIZE samples
       startup       --size REPETITIONS (20)        construction to first epochStart
+      election      --size REPETITIONS (200)       the same as local rank 0 of a Slurm job, minus single process
       parser        --dir LOGS --size REPETITIONS (3)  aggregateConsumption over LOGS, and the I/O floor
     """
 
@@ -52,6 +53,8 @@ do {
     case "sampling": result = try Scenarios.samplingCost(seconds: try number("seconds", 30), hertz: 100)
     case "memory": result = try Scenarios.memory(first: 1_000, second: Int(try number("size", 1_000_000)))
     case "startup": result = try Scenarios.startup(repetitions: Int(try number("size", 20)))
+    case "election":
+        result = try Scenarios.election(repetitions: Int(try number("size", 200)), directory: directory)
     case "parser":
         guard options["dir"] != nil else { throw BenchmarkError("parser needs --dir LOGS\n\(usage)") }
         result = try Scenarios.parser(directory: directory, repetitions: Int(try number("size", 3)))
