@@ -77,6 +77,10 @@ public protocol CarbonIntensitySource: AnyObject, Sendable {
     /// The intensity in force now; never blocks on the network.
     /// - Returns: The latest known value.
     func current() -> IntensityEstimate
+    /// The intensity in force now, in gCO2eq/kWh: what the sampling thread reads after every sample, so
+    /// a source may answer it without copying the whole estimate.
+    /// - Returns: ``current()``'s `gramsPerKilowattHour`.
+    func currentGramsPerKilowattHour() -> Double
     /// The expected average intensity over the next `durationSeconds`; may take at most a few seconds.
     /// - Parameter durationSeconds: The predicted remaining training time, in seconds.
     /// - Returns: A forecast, or the current value when no forecast is available.
@@ -93,6 +97,10 @@ public protocol CarbonIntensitySource: AnyObject, Sendable {
 }
 
 extension CarbonIntensitySource {
+    /// ``current()``'s value, by default.
+    /// - Returns: The intensity in gCO2eq/kWh.
+    public func currentGramsPerKilowattHour() -> Double { current().gramsPerKilowattHour }
+
     /// Accepts no keys by default.
     /// - Parameter apiKeys: Provider name to key.
     /// - Throws: Never, by default.

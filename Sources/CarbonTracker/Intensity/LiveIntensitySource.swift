@@ -93,6 +93,8 @@ public final class LiveIntensitySource: CarbonIntensitySource {
 
     /// The value in force: the latest live value, or the fallback.
     public func current() -> IntensityEstimate { state.withLock { $0.current } }
+    /// The value in force, without copying the estimate's strings (read after every sample).
+    public func currentGramsPerKilowattHour() -> Double { state.withLock { $0.current.gramsPerKilowattHour } }
 
     /// The provider's forecast averaged over the next `durationSeconds`, or ``current()`` when there
     /// is none; asks the provider directly, waiting at most 3 seconds.

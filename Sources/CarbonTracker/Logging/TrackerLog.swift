@@ -160,13 +160,16 @@ struct LogBatch {
     fileprivate var verbose = 1
     private var prefix = LinePrefix()
     private var now = Date(timeIntervalSince1970: 0)
+    /// Whether any line was added since the last flush: checked after every sample, so it is a flag
+    /// stored inline rather than five array counts (five more cache lines on a cold wake-up).
+    fileprivate private(set) var hasLines = false
 
-    fileprivate mutating func stamp(_ date: Date) { now = date }
-
-    fileprivate var isEmpty: Bool {
-        standardBytes.isEmpty && outputBytes.isEmpty && errorBytes.isEmpty && consoleOutput.isEmpty
-            && consoleError.isEmpty
+    fileprivate mutating func stamp(_ date: Date) {
+        now = date
+        hasLines = true
     }
+
+    fileprivate var isEmpty: Bool { !hasLines }
 
     fileprivate mutating func inheritClock(from other: LogBatch) {
         prefix = other.prefix
@@ -174,6 +177,7 @@ struct LogBatch {
     }
 
     fileprivate mutating func clear() {
+        hasLines = false
         standardBytes.removeAll(keepingCapacity: true)
         outputBytes.removeAll(keepingCapacity: true)
         errorBytes.removeAll(keepingCapacity: true)

@@ -111,9 +111,10 @@ struct Sampler {
     private mutating func tick() -> Double? {
         pollTakeOver()
         let readDue = core.clock.now() >= nextSample
-        let estimate = core.intensity.current()
-        let intensity = estimate.gramsPerKilowattHour
-        if !core.exporters.isEmpty && estimate != lastIntensity {
+        let intensity = core.intensity.currentGramsPerKilowattHour()
+        // A new value comes into force: the exporters get the whole estimate (provider, location).
+        if !core.exporters.isEmpty && intensity != lastIntensity?.gramsPerKilowattHour {
+            let estimate = core.intensity.current()
             lastIntensity = estimate
             core.emit([.intensity(estimate, fetchedAt: Date())])
         }
