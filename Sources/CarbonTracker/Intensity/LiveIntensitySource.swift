@@ -57,7 +57,7 @@ public final class LiveIntensitySource: CarbonIntensitySource {
     {
         self.init(
             settings: try IntensitySettings(apiKeys: apiKeys, options: options),
-            client: URLSessionHTTPClient(),
+            client: CurlHTTPClient(environment: options.environment),
             refreshIntervalSeconds: 900)
     }
 
