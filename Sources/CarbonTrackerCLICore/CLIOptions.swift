@@ -26,6 +26,12 @@ struct CLIOptions: Equatable, Sendable {
     var help = false
     /// The program to run and its arguments.
     var command: [String] = []
+    /// `--diagnose` was given.
+    var diagnose = false
+    /// How long `--diagnose` measures, in seconds (`--diagnose-seconds`).
+    var diagnoseSeconds = 5.0
+    /// The components to measure (`--components`), as `CarbonTracker(components:)` takes them.
+    var components = "all"
 }
 
 /// A command line that cannot be run as given; printed as one line, then the usage, exit status 2.
