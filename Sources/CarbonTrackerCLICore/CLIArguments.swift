@@ -54,7 +54,8 @@ enum CLIArguments {
             help: "How long --diagnose measures (default 5).", value: .number { $0.diagnoseSeconds = $1 }),
         Flag(
             names: ["--components"], placeholder: "LIST",
-            help: "Components to measure: all (default), cpu, gpu or gpu,cpu.", value: .text { $0.components = $1 }),
+            help: "Components to measure: all (default), cpu, gpu or gpu,cpu.",
+            value: .text { $0.components = $1 }),
         Flag(
             names: ["--sim-cpu", "--sim_cpu"], placeholder: "NAME",
             help: "Simulated CPU name (needs --sim-cpu-tdp).", value: .text { $0.simCPU = $1 }),
@@ -172,7 +173,8 @@ enum CLIArguments {
                 throw CLIUsageError(message: "--diagnose cannot be used with --parse or --report")
             }
             if !options.command.isEmpty {
-                throw CLIUsageError(message: "--diagnose does not run a command; remove '\(options.command[0])'")
+                throw CLIUsageError(
+                    message: "--diagnose does not run a command; remove '\(options.command[0])'")
             }
             guard options.diagnoseSeconds >= 0, options.diagnoseSeconds <= 3600 else {
                 throw CLIUsageError(message: "--diagnose-seconds must be between 0 and 3600")

@@ -22,7 +22,10 @@ enum HardwareComponents {
             let estimate = TDPEstimateComponent(cpuinfoPath: cpuinfo, fallbackFor: [rapl, apple])
             // A Grace CPU inside a GPU module that NVML measures whole is already counted there.
             let covered = context.shared.nvml.map { nvml -> [any PowerComponent] in
-                [ModuleCoveredCPUComponent(gpu: nvml, cpuName: CPUModel.detect(cpuinfoPath: cpuinfo) ?? "Grace CPU")]
+                [
+                    ModuleCoveredCPUComponent(
+                        gpu: nvml, cpuName: CPUModel.detect(cpuinfoPath: cpuinfo) ?? "Grace CPU")
+                ]
             }
             return (covered ?? []) + [rapl, apple, estimate]
         }

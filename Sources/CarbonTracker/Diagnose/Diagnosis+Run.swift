@@ -55,7 +55,8 @@ extension Diagnosis {
         var chosen: [(kind: ComponentKind, component: any PowerComponent)] = []
         for kind in kinds {
             let candidates =
-                options.candidates?(kind, context) ?? ComponentSelection.candidates(for: kind, context: context)
+                options.candidates?(kind, context)
+                ?? ComponentSelection.candidates(for: kind, context: context)
             var used: (any PowerComponent)?
             for candidate in candidates {
                 if used != nil {
@@ -72,7 +73,8 @@ extension Diagnosis {
                     sources.append(
                         Source(
                             kind: kind, name: candidate.handlerName, verdict: .unavailable, reason: reason,
-                            fix: SourceFix.command(for: candidate, reason: reason, environment: options.environment)))
+                            fix: SourceFix.command(
+                                for: candidate, reason: reason, environment: options.environment)))
                 }
             }
             outcomes[kind] =
@@ -83,7 +85,8 @@ extension Diagnosis {
         for (_, component) in chosen { component.shutdown() }
         return Diagnosis(
             requested: kinds, sources: sources, outcomes: outcomes, intensity: intensity,
-            distributedRole: distributedRole(options.environment), measurementSeconds: options.measurementSeconds,
+            distributedRole: distributedRole(options.environment),
+            measurementSeconds: options.measurementSeconds,
             readings: readings, agreements: agreements)
     }
 
@@ -91,10 +94,13 @@ extension Diagnosis {
     static func distributedRole(_ environment: [String: String]) -> String? { nil }
 
     /// Starts `candidate` when it is available; the failure says why it is not or how starting failed.
-    private static func start(_ candidate: any PowerComponent, kind: ComponentKind) -> Result<Source, CarbonTrackerError> {
+    private static func start(_ candidate: any PowerComponent, kind: ComponentKind) -> Result<
+        Source, CarbonTrackerError
+    > {
         guard candidate.isAvailable() else {
             return .failure(
-                CarbonTrackerError(.componentUnavailable, candidate.unavailabilityReason() ?? "it is not available here."))
+                CarbonTrackerError(
+                    .componentUnavailable, candidate.unavailabilityReason() ?? "it is not available here."))
         }
         let notes = DiagnosisNotes()
         do {
@@ -106,8 +112,10 @@ extension Diagnosis {
         }
         return .success(
             Source(
-                kind: kind, name: candidate.handlerName, verdict: .used, method: candidate.measurementMethod(),
-                devices: candidate.devices(), notes: notes.lines + [candidate.provenanceNote()].compactMap { $0 }))
+                kind: kind, name: candidate.handlerName, verdict: .used,
+                method: candidate.measurementMethod(),
+                devices: candidate.devices(),
+                notes: notes.lines + [candidate.provenanceNote()].compactMap { $0 }))
     }
 
     /// Reads every chosen source for the measurement window; NVML with both of its methods.
@@ -118,7 +126,9 @@ extension Diagnosis {
             chosen.contains { $0.component is NVMLComponent }
             ? NVMLMethodComparison(environment: options.environment, devicesByPID: options.devicesByPID) : nil
         let generic = chosen.filter { comparison == nil || !($0.component is NVMLComponent) }
-        var meters = generic.map { [PowerMeter](repeating: PowerMeter(), count: $0.component.devices().count) }
+        var meters = generic.map {
+            [PowerMeter](repeating: PowerMeter(), count: $0.component.devices().count)
+        }
         var failures: [String?] = Array(repeating: nil, count: generic.count)
         let clock = ContinuousClock()
         let start = clock.now

@@ -141,7 +141,8 @@ public struct Diagnosis: Sendable {
                 continue
             }
             lines.append(
-                "  \(agreement.device): \(agreement.sampledMethod) / counter = \(Self.number(ratio, digits: 3))")
+                "  \(agreement.device): \(agreement.sampledMethod) / counter = \(Self.number(ratio, digits: 3))"
+            )
             if agreement.disagrees {
                 lines.append(
                     "  WARNING: on \(agreement.device) \(agreement.sampledMethod) and the energy counter disagree "

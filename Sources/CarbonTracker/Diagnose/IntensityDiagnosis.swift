@@ -10,7 +10,8 @@ enum IntensityDiagnosis {
     static func lines(apiKeys: [String: String]?, environment: [String: String]) -> [String] {
         let settings: IntensitySettings
         do {
-            settings = try IntensitySettings(apiKeys: apiKeys, options: TrackerOptions(environment: environment))
+            settings = try IntensitySettings(
+                apiKeys: apiKeys, options: TrackerOptions(environment: environment))
         } catch {
             return ["configuration error: \((error as? CarbonTrackerError)?.message ?? "\(error)")"]
         }
@@ -19,7 +20,8 @@ enum IntensityDiagnosis {
         var location = settings.configuredLocation
         var failure: IntensityFetchError?
         if let location {
-            lines.append("location: \(location.displayAddress) (from TrackerOptions or CARBONTRACKER_COUNTRY)")
+            lines.append(
+                "location: \(location.displayAddress) (from TrackerOptions or CARBONTRACKER_COUNTRY)")
         } else if settings.offline {
             lines.append(
                 "location: unknown; CARBONTRACKER_OFFLINE=1 forbids the IP lookup (set CARBONTRACKER_COUNTRY, e.g. DK, "
@@ -30,7 +32,9 @@ enum IntensityDiagnosis {
             do {
                 let found = try locator.locate(deadline: .now + .seconds(settings.requestTimeoutSeconds))
                 location = found
-                lines.append("location: \(found.displayAddress) (IP lookup at \(hostDescription(settings.geolocation.base)))")
+                lines.append(
+                    "location: \(found.displayAddress) (IP lookup at \(hostDescription(settings.geolocation.base)))"
+                )
             } catch {
                 failure = error
                 lines.append("location: unknown; the IP lookup failed: \(error.message)")
@@ -48,7 +52,8 @@ enum IntensityDiagnosis {
         }
         let fallback = IntensityMessages.fallback(for: location)
         lines.append(
-            "stored fallback: \(Diagnosis.number(fallback.gramsPerKilowattHour, digits: 2)) gCO2eq/kWh (\(fallback.source))")
+            "stored fallback: \(Diagnosis.number(fallback.gramsPerKilowattHour, digits: 2)) gCO2eq/kWh (\(fallback.source))"
+        )
         if settings.offline {
             lines.append("no network call was made (CARBONTRACKER_OFFLINE=1)")
         } else if let provider, let location, supported {
@@ -56,7 +61,8 @@ enum IntensityDiagnosis {
             do {
                 let value = try provider.latest(at: location, deadline: deadline)
                 lines.append(
-                    "live value now: \(Diagnosis.number(value, digits: 2)) gCO2eq/kWh from \(provider.id.displayName)")
+                    "live value now: \(Diagnosis.number(value, digits: 2)) gCO2eq/kWh from \(provider.id.displayName)"
+                )
             } catch {
                 lines.append("live value could not be fetched: \(provider.id.displayName): \(error.message)")
             }

@@ -20,7 +20,9 @@ final class NVMLMethodComparison {
 
     /// Opens NVML as ``NVMLComponent`` would for `environment`; `nil` when it cannot.
     init?(environment: [String: String], devicesByPID: Bool) {
-        guard let nvml = try? NVMLLibrary(path: environment["CARBONTRACKER_NVML_LIBRARY"] ?? "libnvidia-ml.so.1"),
+        guard
+            let nvml = try? NVMLLibrary(
+                path: environment["CARBONTRACKER_NVML_LIBRARY"] ?? "libnvidia-ml.so.1"),
             nvml.initialize() == .success
         else { return nil }
         let selection = NVMLDeviceSelection(
@@ -76,7 +78,8 @@ final class NVMLMethodComparison {
                 let ratio = counter > 0 ? sampled / counter : nil
                 agreements.append(
                     .init(
-                        device: device.name, sampledMethod: method, counterWatts: counter, sampledWatts: sampled,
+                        device: device.name, sampledMethod: method, counterWatts: counter,
+                        sampledWatts: sampled,
                         ratio: ratio,
                         disagrees: ratio.map { abs($0 - 1) > Diagnosis.disagreementThreshold } ?? false))
             }

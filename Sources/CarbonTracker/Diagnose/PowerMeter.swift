@@ -14,7 +14,9 @@ struct PowerMeter: Sendable {
             if firstCounter == nil { firstCounter = (time, joules) }
             lastCounter = (time, joules)
         case .watts(let watts):
-            if let last = lastSample, time > last.time { integralJoules += (last.watts + watts) / 2 * (time - last.time) }
+            if let last = lastSample, time > last.time {
+                integralJoules += (last.watts + watts) / 2 * (time - last.time)
+            }
             if firstSampleTime == nil { firstSampleTime = time }
             lastSample = (time, watts)
         case .unavailable:

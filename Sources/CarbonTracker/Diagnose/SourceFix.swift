@@ -11,7 +11,9 @@ enum SourceFix {
     ///   - source: An unavailable source.
     ///   - reason: Why it is unavailable.
     ///   - environment: For the user name in a sudoers line.
-    static func command(for source: any PowerComponent, reason: String, environment: [String: String]) -> String? {
+    static func command(for source: any PowerComponent, reason: String, environment: [String: String])
+        -> String?
+    {
         switch source {
         case let rapl as RAPLComponent:
             let denied = rapl.unreadableCounterPaths()
@@ -20,7 +22,8 @@ enum SourceFix {
                     + "\(raplUdevRule) in /etc/udev/rules.d/90-carbontracker-rapl.rules, then run "
                     + "sudo udevadm control --reload && sudo udevadm trigger --subsystem-match=powercap)"
             }
-            return "none on this machine: it exposes no RAPL counter (virtual machines and most containers do "
+            return
+                "none on this machine: it exposes no RAPL counter (virtual machines and most containers do "
                 + "not); in a container that mounts /sys/class/powercap elsewhere, set CARBONTRACKER_RAPL_DIR"
         case is NVMLComponent:
             if reason.contains("could not be loaded") {
@@ -28,13 +31,15 @@ enum SourceFix {
                     + "export CARBONTRACKER_NVML_LIBRARY=/path/to/libnvidia-ml.so.1"
             }
             if reason.contains("CUDA_VISIBLE_DEVICES") {
-                return "list the GPUs with `nvidia-smi -L` and set CUDA_VISIBLE_DEVICES to some of them, or unset it"
+                return
+                    "list the GPUs with `nvidia-smi -L` and set CUDA_VISIBLE_DEVICES to some of them, or unset it"
             }
             if reason.contains("devicesByPID") {
                 return "start GPU work before creating the tracker, or do not use devicesByPID"
             }
             if reason.contains("nvmlInit") || reason.contains("no GPU") {
-                return "check that the driver is loaded and sees the GPUs: `nvidia-smi` (as root: modprobe nvidia)"
+                return
+                    "check that the driver is loaded and sees the GPUs: `nvidia-smi` (as root: modprobe nvidia)"
             }
             return nil
         case let apple as AppleSiliconComponent:

@@ -17,7 +17,9 @@ import Testing
     @Test func parsesTheDiagnoseFlags() throws {
         let plain = try CLIArguments.parse(["--diagnose"])
         #expect(plain.diagnose && plain.diagnoseSeconds == 5 && plain.components == "all")
-        let tuned = try CLIArguments.parse(["--diagnose", "--components", "gpu,cpu", "--diagnose-seconds=0.5"])
+        let tuned = try CLIArguments.parse([
+            "--diagnose", "--components", "gpu,cpu", "--diagnose-seconds=0.5",
+        ])
         #expect(tuned.components == "gpu,cpu" && tuned.diagnoseSeconds == 0.5)
         #expect(CLIArguments.help.contains("--diagnose"))
     }
@@ -37,7 +39,8 @@ import Testing
         environment["CARBONTRACKER_OFFLINE"] = "1"
         let (console, captured) = Self.capture()
         let status = CarbonTrackerCommand.main(
-            arguments: ["--diagnose", "--diagnose-seconds", "0", "--components", "cpu"], environment: environment,
+            arguments: ["--diagnose", "--diagnose-seconds", "0", "--components", "cpu"],
+            environment: environment,
             console: console)
         let (output, error) = captured()
         #expect(status == 1)
@@ -56,24 +59,31 @@ import Testing
         #expect(captured().1.contains("Unknown component 'tpu'"))
     }
 
-    @Test func theBuiltExecutableDiagnosesAndExitsWithItsVerdict() throws {
-        let executable = try #require(CLIEndToEndTests.binary, "build the carbontracker product first (swift build)")
+    @Test func theBuiltExecutableDiagnosesAndExitsWithItsVerdict() async throws {
+        let executable = try #require(
+            CLIEndToEndTests.binary, "build the carbontracker product first (swift build)")
         let directory = try TemporaryDirectory()
         let tree = try FakePowercap.server()
         var environment = TestTracker.isolatedEnvironment(directory)
         environment["CARBONTRACKER_OFFLINE"] = "1"
         environment["CARBONTRACKER_RAPL_DIR"] = tree.root
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["--diagnose", "--diagnose-seconds", "0.2", "--components", "cpu"]
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
+        let childEnvironment = environment
+        // The child runs for its measurement window; waiting for it blocks a thread of its own.
+        let (status, text) = try await IntensityTesting.blocking { () -> (Int32, String) in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = ["--diagnose", "--diagnose-seconds", "0.2", "--components", "cpu"]
+            process.environment = childEnvironment
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, text)
+        }
+        #expect(status == 0, "\(text)")
         #expect(text.contains("  RAPL: used, method counter, devices: cpu:0, dram:0, cpu:1, dram:1"))
         #expect(text.contains("Every requested component is measured (exit status 0)."))
+        withExtendedLifetime(tree) {}
     }
 }

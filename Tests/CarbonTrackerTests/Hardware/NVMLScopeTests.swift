@@ -29,7 +29,10 @@ struct NVMLScopeTests {
         #expect(gpu.measurementMethod() == .sampled)
         #expect(try gpu.read() == [.watts(150)])
         let info = diagnostics.messages("info")
-        #expect(info.contains { $0.contains("NVIDIA A10: Not Supported") && $0.contains("NVML_FI_DEV_POWER_INSTANT") })
+        #expect(
+            info.contains {
+                $0.contains("NVIDIA A10: Not Supported") && $0.contains("NVML_FI_DEV_POWER_INSTANT")
+            })
         #expect(!info.contains { $0.contains("nvmlDeviceGetPowerUsage") })
         #expect(info.contains("NVML measures NVIDIA A10 by instantaneous power at GPU scope."))
         #expect(fake.calls.contains("nvmlDeviceGetFieldValues:186:0"))
@@ -60,7 +63,8 @@ struct NVMLScopeTests {
         #expect(line.contains("integrated from nvmlDeviceGetPowerUsage samples instead"))
         #expect(line.contains("NVML_FI_DEV_POWER_INSTANT is unavailable: NVIDIA A10: Not Supported"))
         #expect(line.contains("one-second average"))
-        #expect(diagnostics.messages("info").contains("NVML measures NVIDIA A10 by averaged power at GPU scope."))
+        #expect(
+            diagnostics.messages("info").contains("NVML measures NVIDIA A10 by averaged power at GPU scope."))
         #expect(gpu.provenanceNote()?.contains("sampled from one-second averages") == true)
     }
 
@@ -70,7 +74,10 @@ struct NVMLScopeTests {
         let diagnostics = RecordingDiagnostics()
         try gpu.start(diagnostics: diagnostics)
         #expect(try gpu.read() == [.watts(90)])
-        #expect(diagnostics.messages("info").contains { $0.contains("NVML_FI_DEV_POWER_INSTANT is unavailable: NVIDIA A10: function not found") })
+        #expect(
+            diagnostics.messages("info").contains {
+                $0.contains("NVML_FI_DEV_POWER_INSTANT is unavailable: NVIDIA A10: function not found")
+            })
     }
 
     @Test func aFieldCallThatFailsAsAWholeFallsBackToo() throws {
@@ -179,7 +186,9 @@ struct NVMLScopeTests {
         try gpu.start(diagnostics: diagnostics)
         #expect(
             diagnostics.messages("info").contains {
-                $0.contains("NVIDIA GB10 by its energy counter at GPU scope (a C2C superchip without module-scope power")
+                $0.contains(
+                    "NVIDIA GB10 by its energy counter at GPU scope (a C2C superchip without module-scope power"
+                )
             })
         withExtendedLifetime(fake) {}
     }
@@ -199,38 +208,46 @@ struct NVMLScopeTests {
         }
     }
 
-    @Test func onAGraceHopperTheTrackerCountsTheCPUOnlyInTheModuleFigure() throws {
-        let fake = try FakeNVML(settings: Self.graceHopper)
-        let logs = try TemporaryDirectory()
-        var environment = TestTracker.isolatedEnvironment(logs)
-        environment["CARBONTRACKER_NVML_LIBRARY"] = fake.library
-        let tracker = try TestTracker.make(in: logs, environment: environment, epochs: 1)
-        TestTracker.waitForComponents(tracker, count: 2)
-        #expect(tracker.components.map(\.handlerName) == ["NVML", "NVML module"])
-        try tracker.epochStart()
-        var settings = Self.graceHopper
-        settings["d0.energy_mj"] = "7100000"
-        try fake.configure(settings)
-        pause(0.1)
-        try tracker.epochEnd()
-        try tracker.stop()
-        let epoch = try #require(tracker.epochMeasurements.first)
-        #expect(TestTracker.joules(epoch, .gpu) == [100])
-        #expect(TestTracker.joules(epoch, .cpu) == [0])
-        let standard = HardwareFiles.read(try #require(tracker.logFiles).standard)
-        #expect(standard.contains("CPU with device(s) AMD EPYC (in the GPU module figure)."))
-        #expect(standard.contains("CPU energy is counted in the GPU figures: NVML measures NVIDIA GH200 480GB at module scope"))
-        #expect(!standard.contains("CPU power is estimated"))
+    @Test func onAGraceHopperTheTrackerCountsTheCPUOnlyInTheModuleFigure() async throws {
+        // The tracker and its pauses block, so they run on a thread of their own.
+        try await IntensityTesting.blocking {
+            let fake = try FakeNVML(settings: Self.graceHopper)
+            let logs = try TemporaryDirectory()
+            var environment = TestTracker.isolatedEnvironment(logs)
+            environment["CARBONTRACKER_NVML_LIBRARY"] = fake.library
+            let tracker = try TestTracker.make(in: logs, environment: environment, epochs: 1)
+            TestTracker.waitForComponents(tracker, count: 2)
+            #expect(tracker.components.map(\.handlerName) == ["NVML", "NVML module"])
+            try tracker.epochStart()
+            var settings = Self.graceHopper
+            settings["d0.energy_mj"] = "7100000"
+            try fake.configure(settings)
+            pause(0.1)
+            try tracker.epochEnd()
+            try tracker.stop()
+            let epoch = try #require(tracker.epochMeasurements.first)
+            #expect(TestTracker.joules(epoch, .gpu) == [100])
+            #expect(TestTracker.joules(epoch, .cpu) == [0])
+            let standard = HardwareFiles.read(try #require(tracker.logFiles).standard)
+            #expect(standard.contains("CPU with device(s) AMD EPYC (in the GPU module figure)."))
+            #expect(
+                standard.contains(
+                    "CPU energy is counted in the GPU figures: NVML measures NVIDIA GH200 480GB at module scope"
+                ))
+            #expect(!standard.contains("CPU power is estimated"))
+        }
     }
 
-    @Test func withADiscreteGPUTheCPUIsMeasuredOnItsOwn() throws {
-        let fake = try FakeNVML(settings: FakeNVML.twoGPUs)
-        let logs = try TemporaryDirectory()
-        var environment = TestTracker.isolatedEnvironment(logs)
-        environment["CARBONTRACKER_NVML_LIBRARY"] = fake.library
-        let tracker = try TestTracker.make(in: logs, environment: environment, epochs: 1)
-        TestTracker.waitForComponents(tracker, count: 2)
-        #expect(tracker.components.map(\.handlerName) == ["NVML", "TDP estimate"])
-        try tracker.stop()
+    @Test func withADiscreteGPUTheCPUIsMeasuredOnItsOwn() async throws {
+        try await IntensityTesting.blocking {
+            let fake = try FakeNVML(settings: FakeNVML.twoGPUs)
+            let logs = try TemporaryDirectory()
+            var environment = TestTracker.isolatedEnvironment(logs)
+            environment["CARBONTRACKER_NVML_LIBRARY"] = fake.library
+            let tracker = try TestTracker.make(in: logs, environment: environment, epochs: 1)
+            TestTracker.waitForComponents(tracker, count: 2)
+            #expect(tracker.components.map(\.handlerName) == ["NVML", "TDP estimate"])
+            try tracker.stop()
+        }
     }
 }

@@ -3,9 +3,16 @@ import Testing
 
 @testable import CarbonTracker
 
+/// Whether the system's libcurl loads, for the tests that make real HTTP requests.
+enum Libcurl {
+    static let isAvailable = (try? CurlLibrary.load(path: nil)) != nil
+    static let missing: Comment = "libcurl is not installed here (Debian: apt-get install libcurl4)"
+}
+
 /// The libcurl transport's guarantees, against the loopback server: deadlines whatever the server does,
 /// capped bodies, refused redirects and plain http, cancellation, and a missing libcurl.
-@Suite struct CurlHTTPClientTests {
+@Suite(.enabled(if: Libcurl.isAvailable, Libcurl.missing))
+struct CurlHTTPClientTests {
     /// Sends `request` from a thread of its own; returns the outcome and the seconds it took.
     private func send(_ request: HTTPRequest, client: CurlHTTPClient = CurlHTTPClient()) async throws -> (
         result: Result<HTTPResponse, IntensityFetchError>, seconds: Double
@@ -29,7 +36,8 @@ import Testing
     }
 
     @Test func putsABodyWithHeadersAndBasicAuthentication() async throws {
-        let server = try LoopbackHTTPServer { _ in .answer(status: 202, body: "", headers: ["X-Reply": "yes"]) }
+        let server = try LoopbackHTTPServer { _ in .answer(status: 202, body: "", headers: ["X-Reply": "yes"])
+        }
         defer { server.stop() }
         let text = "# TYPE carbontracker_energy_joules counter\ncarbontracker_energy_joules 12.5\n"
         let request = HTTPRequest(
@@ -48,14 +56,16 @@ import Testing
         #expect(received.path == "/metrics/job/training")
         #expect(String(decoding: received.body, as: UTF8.self) == text)
         #expect(received.headers["content-type"] == "text/plain; version=0.0.4")
-        #expect(received.headers["authorization"] == "Basic " + Data("ci:p@ss:word".utf8).base64EncodedString())
+        #expect(
+            received.headers["authorization"] == "Basic " + Data("ci:p@ss:word".utf8).base64EncodedString())
         #expect(received.headers["expect"] == nil)
     }
 
     @Test func anEmptyPutSaysSo() async throws {
         let server = try LoopbackHTTPServer { _ in .answer(status: 200, body: "{}") }
         defer { server.stop() }
-        let (result, _) = try await send(HTTPRequest(method: .put, url: try url(server), body: Data(), timeoutSeconds: 5))
+        let (result, _) = try await send(
+            HTTPRequest(method: .put, url: try url(server), body: Data(), timeoutSeconds: 5))
         #expect(try result.get().status == 200)
         #expect(server.requests.first?.method == "PUT")
         #expect(server.requests.first?.headers["content-length"] == "0")
@@ -72,24 +82,28 @@ import Testing
 
     @Test func aBaseURLOnAHostThatOnlyLooksLoopbackIsRefused() {
         #expect(throws: CarbonTrackerError.self) {
-            try ServiceEndpoint.parse("http://127.evil.example/v3", variable: "CARBONTRACKER_ELECTRICITYMAPS_URL")
+            try ServiceEndpoint.parse(
+                "http://127.evil.example/v3", variable: "CARBONTRACKER_ELECTRICITYMAPS_URL")
         }
     }
 
     @Test func plainHTTPGoesOnlyToLoopbackUnlessTheRequestOptsIn() async throws {
         // 192.0.2.0/24 is reserved for documentation: nothing answers there.
         let remote = try #require(URL(string: "http://192.0.2.1:9091/metrics/job/x"))
-        let (refused, _) = try await send(HTTPRequest(method: .put, url: remote, body: Data("x".utf8), timeoutSeconds: 0.5))
+        let (refused, _) = try await send(
+            HTTPRequest(method: .put, url: remote, body: Data("x".utf8), timeoutSeconds: 0.5))
         #expect(message(refused).contains("plain http to 192.0.2.1:9091 was refused"))
         let (allowed, _) = try await send(
-            HTTPRequest(method: .put, url: remote, body: Data("x".utf8), timeoutSeconds: 0.5, allowsPlainHTTP: true))
+            HTTPRequest(
+                method: .put, url: remote, body: Data("x".utf8), timeoutSeconds: 0.5, allowsPlainHTTP: true))
         #expect(!message(allowed).contains("was refused"))
         #expect(throws: IntensityFetchError.self) { try allowed.get() }
     }
 
     @Test(arguments: ["ftp://127.0.0.1/x", "file:///etc/passwd", "gopher://127.0.0.1/"])
     func otherSchemesAreRefused(address: String) async throws {
-        let (result, _) = try await send(HTTPRequest(url: try #require(URL(string: address)), timeoutSeconds: 1))
+        let (result, _) = try await send(
+            HTTPRequest(url: try #require(URL(string: address)), timeoutSeconds: 1))
         #expect(throws: IntensityFetchError.self) { try result.get() }
     }
 
@@ -97,7 +111,8 @@ import Testing
         let server = try LoopbackHTTPServer { _ in .json("{}") }
         defer { server.stop() }
         let (result, _) = try await send(
-            HTTPRequest(url: try url(server), headers: ["auth-token": "key\r\nX-Injected: 1"], timeoutSeconds: 2))
+            HTTPRequest(
+                url: try url(server), headers: ["auth-token": "key\r\nX-Injected: 1"], timeoutSeconds: 2))
         #expect(message(result).contains("contains a line break"))
         #expect(!message(result).contains("key"))
         #expect(server.connectionCount == 0)
@@ -118,7 +133,10 @@ import Testing
     @Test(arguments: [LoopbackHTTPServer.Stream.Framing.contentLength, .chunked])
     func givesUpOnASlowDripAtTheDeadline(framing: LoopbackHTTPServer.Stream.Framing) async throws {
         let server = try LoopbackHTTPServer { _ in
-            .stream(.init(framing: framing, totalBytes: nil, announcedBytes: 1_000_000, chunkBytes: 1, pauseSeconds: 0.05))
+            .stream(
+                .init(
+                    framing: framing, totalBytes: nil, announcedBytes: 1_000_000, chunkBytes: 1,
+                    pauseSeconds: 0.05))
         }
         defer { server.stop() }
         let (result, seconds) = try await send(HTTPRequest(url: try url(server), timeoutSeconds: 1))
@@ -190,7 +208,8 @@ import Testing
         defer { server.stop() }
         let client = CurlHTTPClient(environment: ["CARBONTRACKER_CURL_LIBRARY": "/nonexistent/libcurl.so.4"])
         for _ in 0..<2 {
-            let (result, _) = try await send(HTTPRequest(url: try url(server), timeoutSeconds: 2), client: client)
+            let (result, _) = try await send(
+                HTTPRequest(url: try url(server), timeoutSeconds: 2), client: client)
             #expect(message(result).hasPrefix("libcurl could not be loaded (/nonexistent/libcurl.so.4"))
             #expect(message(result).contains("CARBONTRACKER_CURL_LIBRARY"))
         }
@@ -201,9 +220,12 @@ import Testing
     func aLibraryThatIsNotLibcurlIsRefused() async throws {
         let directory = try TemporaryDirectory()
         try CCompiler.buildCached("fake_nvml.c", to: directory.file("libnotcurl.so"), shared: true)
-        let client = CurlHTTPClient(environment: ["CARBONTRACKER_CURL_LIBRARY": directory.file("libnotcurl.so")])
+        let client = CurlHTTPClient(environment: [
+            "CARBONTRACKER_CURL_LIBRARY": directory.file("libnotcurl.so")
+        ])
         let (result, _) = try await send(
-            HTTPRequest(url: try #require(URL(string: "http://127.0.0.1:9/x")), timeoutSeconds: 1), client: client)
+            HTTPRequest(url: try #require(URL(string: "http://127.0.0.1:9/x")), timeoutSeconds: 1),
+            client: client)
         #expect(message(result).contains("does not export curl_global_init, so it is not libcurl"))
     }
 
@@ -211,7 +233,8 @@ import Testing
         let server = try LoopbackHTTPServer { _ in .json("{}") }
         defer { server.stop() }
         let environment = IntensityTesting.environment(
-            server, extra: ["CARBONTRACKER_COUNTRY": "DK", "CARBONTRACKER_CURL_LIBRARY": "/nonexistent/libcurl.so.4"])
+            server,
+            extra: ["CARBONTRACKER_COUNTRY": "DK", "CARBONTRACKER_CURL_LIBRARY": "/nonexistent/libcurl.so.4"])
         let source = try LiveIntensitySource(options: TrackerOptions(environment: environment))
         let diagnostics = IntensityLogRecorder()
         source.start(diagnostics: diagnostics)
@@ -219,7 +242,9 @@ import Testing
         #expect(try await IntensityTesting.blocking { diagnostics.wait(for: "libcurl could not be loaded") })
         let warning = try #require(diagnostics.messages("WARNING").first { $0.contains("libcurl") })
         #expect(warning.contains("Defaulted to average carbon intensity for DK"))
-        #expect(source.current().gramsPerKilowattHour == ReferenceData.countryIntensity(alpha2: "DK")?.gramsPerKilowattHour)
+        #expect(
+            source.current().gramsPerKilowattHour
+                == ReferenceData.countryIntensity(alpha2: "DK")?.gramsPerKilowattHour)
         #expect(server.connectionCount == 0)
     }
 }

@@ -4,7 +4,8 @@ import Testing
 @testable import CarbonTracker
 
 /// The real libcurl client and JSON fetcher against the loopback server, one failure mode each.
-@Suite struct HTTPClientTests {
+@Suite(.enabled(if: Libcurl.isAvailable, Libcurl.missing))
+struct HTTPClientTests {
     private struct Value: Decodable, Sendable { var carbonIntensity: Double }
 
     private func fetch(
@@ -17,14 +18,18 @@ import Testing
         defer { server.stop() }
         let fetcher = JSONFetcher(client: CurlHTTPClient(), requestTimeoutSeconds: timeout)
         let url = try #require(
-            URL(string: try ServiceEndpoint.parse(server.baseURL, variable: "test").url(path: ["v3", "latest"]).absoluteString + query))
+            URL(
+                string: try ServiceEndpoint.parse(server.baseURL, variable: "test").url(path: [
+                    "v3", "latest",
+                ]).absoluteString + query))
         // Timed inside the worker thread: resuming the test task can lag on a busy machine.
         return try await IntensityTesting.blocking {
             var result: Result<Value, IntensityFetchError>!
             let seconds = IntensityTesting.seconds {
                 result = Result { () throws(IntensityFetchError) -> Value in
                     try fetcher.fetch(
-                        Value.self, from: url, headers: headers, deadline: .now + .seconds(10), secrets: secrets)
+                        Value.self, from: url, headers: headers, deadline: .now + .seconds(10),
+                        secrets: secrets)
                 }
             }
             return (result, server, seconds)
@@ -147,9 +152,11 @@ import Testing
 
     @Test func decodesAnAnswerOfTheBodyCapButNotOneByteMore() async throws {
         let cap = HTTPLimits.maximumResponseBodyBytes
-        let (fits, _, _) = try await fetch(.stream(.init(framing: .contentLength, totalBytes: cap)), timeout: 20)
+        let (fits, _, _) = try await fetch(
+            .stream(.init(framing: .contentLength, totalBytes: cap)), timeout: 20)
         #expect(try fits.get().carbonIntensity == 1)
-        let (over, _, _) = try await fetch(.stream(.init(framing: .untilClose, totalBytes: cap + 1)), timeout: 20)
+        let (over, _, _) = try await fetch(
+            .stream(.init(framing: .untilClose, totalBytes: cap + 1)), timeout: 20)
         #expect(message(over).contains("more than 4 MiB"))
     }
 

@@ -189,7 +189,8 @@ final class LoopbackHTTPServer: Sendable {
     }
 
     private func sendStream(_ stream: Stream, to connection: Int32) {
-        var head = "HTTP/1.1 \(stream.status) \(Self.reason(stream.status))\r\nContent-Type: application/json\r\n"
+        var head =
+            "HTTP/1.1 \(stream.status) \(Self.reason(stream.status))\r\nContent-Type: application/json\r\n"
         switch stream.framing {
         case .contentLength: head += "Content-Length: \(stream.announcedBytes ?? stream.totalBytes ?? 0)\r\n"
         case .untilClose: break
@@ -229,11 +230,15 @@ final class LoopbackHTTPServer: Sendable {
         let suffix = Array("\"}".utf8)
         var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: count)
         if offset < prefix.count {
-            for position in offset..<min(prefix.count, offset + count) { bytes[position - offset] = prefix[position] }
+            for position in offset..<min(prefix.count, offset + count) {
+                bytes[position - offset] = prefix[position]
+            }
         }
         if let total, offset + count > total - suffix.count {
             let start = total - suffix.count
-            for position in max(offset, start)..<(offset + count) { bytes[position - offset] = suffix[position - start] }
+            for position in max(offset, start)..<(offset + count) {
+                bytes[position - offset] = suffix[position - start]
+            }
         }
         return bytes
     }
@@ -251,7 +256,10 @@ final class LoopbackHTTPServer: Sendable {
             guard count > 0 else { return nil }
             bytes += buffer[0..<count]
             if let range = bytes.firstRange(of: separator) {
-                return (String(decoding: bytes[..<range.upperBound], as: UTF8.self), Array(bytes[range.upperBound...]))
+                return (
+                    String(decoding: bytes[..<range.upperBound], as: UTF8.self),
+                    Array(bytes[range.upperBound...])
+                )
             }
         }
         return nil

@@ -56,7 +56,8 @@ public final class ModuleCoveredCPUComponent: PowerComponent {
     /// Says where the CPU's energy is counted.
     public func provenanceNote() -> String? {
         let modules = gpu.moduleScopeDevices()
-        return "CPU energy is counted in the GPU figures: NVML measures \(modules.joined(separator: ", ")) at "
+        return
+            "CPU energy is counted in the GPU figures: NVML measures \(modules.joined(separator: ", ")) at "
             + "module scope (NVML_POWER_SCOPE_MODULE), which includes the Grace CPU, so the CPU is not counted "
             + "again by RAPL or a TDP estimate and its own line reads 0."
     }

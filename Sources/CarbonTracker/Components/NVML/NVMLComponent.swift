@@ -204,7 +204,9 @@ public final class NVMLComponent: PowerComponent {
             case .gpuIsLost:
                 throw lost(device, nvml, status)
             case .notSupported, .functionNotFound:
-                guard device.current + 1 < device.sources.count else { throw noPower(device.name, nvml, status) }
+                guard device.current + 1 < device.sources.count else {
+                    throw noPower(device.name, nvml, status)
+                }
                 let failed = device.source
                 device.current += 1
                 diagnostics.info(
@@ -286,7 +288,8 @@ public final class NVMLComponent: PowerComponent {
         var line = "NVML: \(why); GPU energy is integrated from \(from) instead"
         if sampled.contains(where: { $0.source == .powerUsage }) {
             if !instantFailures.isEmpty {
-                line += " (NVML_FI_DEV_POWER_INSTANT is unavailable: \(instantFailures.joined(separator: "; ")))"
+                line +=
+                    " (NVML_FI_DEV_POWER_INSTANT is unavailable: \(instantFailures.joined(separator: "; ")))"
             }
             line += "; Ampere (except GA100) and newer GPUs report that power as a one-second average"
         }
@@ -323,8 +326,10 @@ public final class NVMLComponent: PowerComponent {
                 defer { _ = nvml.shutdown() }
                 var notes: [String] = []
                 let selected = try selection.select(nvml, notes: &notes)
-                state.moduleScopeNames = selected.filter { NVMLPowerScope.detect(nvml, $0.handle).scope == .module }
-                    .map(\.name)
+                state.moduleScopeNames = selected.filter {
+                    NVMLPowerScope.detect(nvml, $0.handle).scope == .module
+                }
+                .map(\.name)
             } catch let failure as CarbonTrackerError {
                 reason = failure
             } catch {

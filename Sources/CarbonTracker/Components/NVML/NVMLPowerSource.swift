@@ -82,7 +82,8 @@ enum NVMLPowerSource: Equatable, Sendable {
         switch preference {
         case .auto: return sources
         case .instant: return Array(sources.dropFirst())
-        case .average: return sources.filter { if case .instantPower = $0 { false } else { $0 != .energyCounter } }
+        case .average:
+            return sources.filter { if case .instantPower = $0 { false } else { $0 != .energyCounter } }
         }
     }
 

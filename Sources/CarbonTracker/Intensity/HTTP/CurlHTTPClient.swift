@@ -125,7 +125,7 @@ final class CurlHTTPClient: HTTPClient {
         _ request: HTTPRequest, headerLines: [String], _ body: (UnsafePointer<ccurl_request>) -> Int32
     ) -> Int32 {
         let headers = headerLines.map { UnsafePointer(strdup($0)) }
-        defer { headers.forEach { free(UnsafeMutablePointer(mutating: $0)) } }
+        defer { for header in headers { free(UnsafeMutablePointer(mutating: header)) } }
         let bodyBytes = request.body.map { [UInt8]($0) }
         let plain = request.url.scheme?.lowercased() == "http"
         let loopback = request.url.host.map(HTTPTransportPolicy.isLoopback) ?? false
@@ -162,23 +162,27 @@ final class CurlHTTPClient: HTTPClient {
         case CCURL_STOP_HEADERS_TOO_LARGE:
             return .failure(
                 IntensityFetchError(
-                    "\(server) sent more than \(maximumHeaderBytes / 1024) KiB of header fields; the transfer was stopped."))
+                    "\(server) sent more than \(maximumHeaderBytes / 1024) KiB of header fields; the transfer was stopped."
+                ))
         default: break
         }
         switch code {
         case CCURL_OK:
-            return .success(HTTPResponse(status: transfer.status, headers: transfer.headers, body: transfer.body))
+            return .success(
+                HTTPResponse(status: transfer.status, headers: transfer.headers, body: transfer.body))
         case CCURL_FILESIZE_EXCEEDED, CCURL_TOO_LARGE:
             return .failure(tooLarge(server, request.maximumBodyBytes))
         case CCURL_OPERATION_TIMEDOUT:
             return .failure(timedOut(server, request.timeoutSeconds))
         case CCURL_COULDNT_RESOLVE_HOST:
-            return .failure(IntensityFetchError("the host \(server) could not be resolved (no network or no DNS)."))
+            return .failure(
+                IntensityFetchError("the host \(server) could not be resolved (no network or no DNS)."))
         case CCURL_COULDNT_RESOLVE_PROXY:
             return .failure(
                 IntensityFetchError("the proxy for \(server) could not be resolved (check https_proxy)."))
         case CCURL_COULDNT_CONNECT:
-            return .failure(IntensityFetchError("\(server) could not be reached (connection refused or no route)."))
+            return .failure(
+                IntensityFetchError("\(server) could not be reached (connection refused or no route)."))
         case CCURL_GOT_NOTHING:
             return .failure(IntensityFetchError("\(server) closed the connection without answering."))
         case CCURL_SEND_ERROR, CCURL_RECV_ERROR, CCURL_PARTIAL_FILE:
@@ -191,7 +195,8 @@ final class CurlHTTPClient: HTTPClient {
             let detail = String(transfer.errorText.prefix(160))
             return .failure(
                 IntensityFetchError(
-                    "the TLS connection to \(server) failed (\(detail.isEmpty ? library.describe(code) : detail))."))
+                    "the TLS connection to \(server) failed (\(detail.isEmpty ? library.describe(code) : detail))."
+                ))
         case CCURL_WRITE_ERROR, CCURL_OUT_OF_MEMORY, CCURL_SHIM_UNAVAILABLE:
             return .failure(IntensityFetchError("the request to \(server) failed (out of memory)."))
         case CCURL_UNSUPPORTED_PROTOCOL, CCURL_URL_MALFORMAT:
@@ -218,11 +223,13 @@ final class CurlHTTPClient: HTTPClient {
         let mebibytes = 1024 * 1024
         let limit = bytes % mebibytes == 0 ? "\(bytes / mebibytes) MiB" : "\(bytes) bytes"
         return IntensityFetchError(
-            "\(server) answered with more than \(limit), longer than any expected answer; the transfer was stopped.")
+            "\(server) answered with more than \(limit), longer than any expected answer; the transfer was stopped."
+        )
     }
 
     private static func format(_ seconds: Double) -> String {
         let tenths = (seconds * 10).rounded()
-        return tenths.truncatingRemainder(dividingBy: 10) == 0 ? String(Int(tenths / 10)) : String(tenths / 10)
+        return tenths.truncatingRemainder(dividingBy: 10) == 0
+            ? String(Int(tenths / 10)) : String(tenths / 10)
     }
 }

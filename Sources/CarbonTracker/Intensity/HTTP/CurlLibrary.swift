@@ -54,7 +54,8 @@ final class CurlLibrary: Sendable {
             if let library = loaded.withLock({ $0[name] }) { return library }
             var reason = [CChar](repeating: 0, count: 512)
             guard let handle = ccurl_open(name, &reason, reason.count) else {
-                reasons.append(String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+                reasons.append(
+                    String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
                 continue
             }
             return loaded.withLock { cache in

@@ -35,11 +35,13 @@ enum HTTPTransportPolicy {
                 "plain http to \(server) was refused: only https is used, except to a loopback host, so that "
                     + "keys and answers cannot be read or changed on the way.")
         default:
-            throw IntensityFetchError("the scheme '\(scheme)' of the address for \(server) is not http or https.")
+            throw IntensityFetchError(
+                "the scheme '\(scheme)' of the address for \(server) is not http or https.")
         }
         for (name, value) in request.headers {
             guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte) else {
-                throw IntensityFetchError("the header name '\(name)' for \(server) is not a valid HTTP token.")
+                throw IntensityFetchError(
+                    "the header name '\(name)' for \(server) is not a valid HTTP token.")
             }
             guard !value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
                 // The value is not quoted: it may be a key.

@@ -32,8 +32,11 @@ struct JSONFetcher: Sendable {
             throw IntensityFetchError("no time was left to ask \(server).")
         }
         var fields = headers
-        if !fields.keys.contains(where: { $0.lowercased() == "accept" }) { fields["Accept"] = "application/json" }
-        let response = try client.get(url, headers: fields, timeoutSeconds: min(requestTimeoutSeconds, leftSeconds))
+        if !fields.keys.contains(where: { $0.lowercased() == "accept" }) {
+            fields["Accept"] = "application/json"
+        }
+        let response = try client.get(
+            url, headers: fields, timeoutSeconds: min(requestTimeoutSeconds, leftSeconds))
         let authenticated =
             !headers.isEmpty || secrets.contains { !$0.isEmpty } || Self.carriesCredential(url)
         guard (200..<300).contains(response.status) else {

@@ -9,7 +9,7 @@
  *
  * Settings (key=value, one per line): init_status, count, fields_status (nvmlDeviceGetFieldValues'
  * own status); per device N: dN.name, dN.uuid, dN.energy_mj, dN.energy_rate_mw (the counter then
- * advances at that power from the first energy query on), dN.energy_status, dN.power_mw,
+ * advances at that power on the monotonic clock, alike in every process), dN.energy_status, dN.power_mw,
  * dN.power_status, dN.compute_pids, dN.graphics_pids (comma-separated); the power fields
  * dN.instant_mw / dN.average_mw (GPU scope) and dN.module_instant_mw / dN.module_average_mw (module
  * scope), each answering "Not Supported" unless set, with dN.<field>_status to fail it and
@@ -206,14 +206,11 @@ int nvmlDeviceGetUUID(fake_device device, char *uuid, unsigned capacity) {
 }
 #endif
 
-/* Seconds on the monotonic clock since this function was first called. */
-static double seconds_since_first_query(void) {
-    static double first = -1;
+/* Seconds on the monotonic clock (since boot), so that every process loading the fake sees one counter. */
+static double monotonic_seconds(void) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    double seconds = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-    if (first < 0) first = seconds;
-    return seconds - first;
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
 #ifndef OMIT_nvmlDeviceGetTotalEnergyConsumption
@@ -224,9 +221,9 @@ int nvmlDeviceGetTotalEnergyConsumption(fake_device device, unsigned long long *
     int status = (int)device_number((unsigned)index, "energy_status", 0);
     if (status == 0) {
         *millijoules = device_number((unsigned)index, "energy_mj", 0);
-        /* A counter that advances at energy_rate_mw from the library's first energy query on. */
+        /* A counter that advances at energy_rate_mw, the same in every process. */
         unsigned long long rate = device_number((unsigned)index, "energy_rate_mw", 0);
-        if (rate > 0) *millijoules += (unsigned long long)((double)rate * seconds_since_first_query());
+        if (rate > 0) *millijoules += (unsigned long long)((double)rate * monotonic_seconds());
     }
     return status;
 }
