@@ -21,6 +21,18 @@ import Testing
         try await IntensityTesting.blocking { try Diagnosis.run(options) }
     }
 
+    /// A GPU-only diagnosis of a fake NVML scripted with `settings`.
+    private static func diagnoseGPU(_ settings: [String: String], seconds: Double) async throws -> Diagnosis {
+        let fake = try FakeNVML(settings: settings)
+        let directory = try TemporaryDirectory()
+        let diagnosis = try await run(
+            .init(
+                environment: bare(directory, ["CARBONTRACKER_NVML_LIBRARY": fake.library]), components: "gpu",
+                measurementSeconds: seconds))
+        withExtendedLifetime(fake) {}
+        return diagnosis
+    }
+
     private func source(_ diagnosis: Diagnosis, _ kind: ComponentKind, _ name: String) throws
         -> Diagnosis.Source
     {
@@ -89,17 +101,12 @@ import Testing
 
     @Test(.enabled(if: CCompiler.isAvailable, "no C compiler to build the fake libnvidia-ml.so"))
     func nvmlIsMeasuredWithBothMethodsAndTheirRatio() async throws {
-        let fake = try FakeNVML(settings: [
-            "count": "1", "d0.name": "NVIDIA H100 80GB HBM3", "d0.energy_mj": "1000000",
-            "d0.energy_rate_mw": "200000",
-            "d0.instant_mw": "200000", "d0.power_mw": "190000",
-        ])
-        let directory = try TemporaryDirectory()
-        let diagnosis = try await Self.run(
-            .init(
-                environment: Self.bare(directory, ["CARBONTRACKER_NVML_LIBRARY": fake.library]),
-                components: "gpu",
-                measurementSeconds: 0.3))
+        let diagnosis = try await Self.diagnoseGPU(
+            [
+                "count": "1", "d0.name": "NVIDIA H100 80GB HBM3", "d0.energy_mj": "1000000",
+                "d0.energy_rate_mw": "200000",
+                "d0.instant_mw": "200000", "d0.power_mw": "190000",
+            ], seconds: 0.3)
         #expect(diagnosis.exitStatus == 0)
         let nvml = try source(diagnosis, .gpu, "NVML")
         #expect(nvml.verdict == .used && nvml.method == .counter && nvml.devices == ["NVIDIA H100 80GB HBM3"])
@@ -117,16 +124,11 @@ import Testing
 
     @Test(.enabled(if: CCompiler.isAvailable, "no C compiler to build the fake libnvidia-ml.so"))
     func methodsThatDisagreeByMoreThanTenPercentAreFlagged() async throws {
-        let fake = try FakeNVML(settings: [
-            "count": "1", "d0.name": "NVIDIA A100-SXM4-40GB", "d0.energy_rate_mw": "100000",
-            "d0.power_mw": "150000",
-        ])
-        let directory = try TemporaryDirectory()
-        let diagnosis = try await Self.run(
-            .init(
-                environment: Self.bare(directory, ["CARBONTRACKER_NVML_LIBRARY": fake.library]),
-                components: "gpu",
-                measurementSeconds: 0.3))
+        let diagnosis = try await Self.diagnoseGPU(
+            [
+                "count": "1", "d0.name": "NVIDIA A100-SXM4-40GB", "d0.energy_rate_mw": "100000",
+                "d0.power_mw": "150000",
+            ], seconds: 0.3)
         let agreement = try #require(diagnosis.agreements.first)
         #expect(agreement.sampledMethod == "averaged power (nvmlDeviceGetPowerUsage)")
         #expect(abs((agreement.ratio ?? 0) - 1.5) < 0.05)
@@ -139,13 +141,8 @@ import Testing
 
     @Test(.enabled(if: CCompiler.isAvailable, "no C compiler to build the fake libnvidia-ml.so"))
     func aStillCounterCannotBeComparedAndSaysSo() async throws {
-        let fake = try FakeNVML(settings: ["count": "1", "d0.name": "NVIDIA A10", "d0.instant_mw": "50000"])
-        let directory = try TemporaryDirectory()
-        let diagnosis = try await Self.run(
-            .init(
-                environment: Self.bare(directory, ["CARBONTRACKER_NVML_LIBRARY": fake.library]),
-                components: "gpu",
-                measurementSeconds: 0.1))
+        let diagnosis = try await Self.diagnoseGPU(
+            ["count": "1", "d0.name": "NVIDIA A10", "d0.instant_mw": "50000"], seconds: 0.1)
         #expect(diagnosis.agreements.first?.ratio == nil)
         #expect(diagnosis.text.contains("the energy counter did not advance"))
     }

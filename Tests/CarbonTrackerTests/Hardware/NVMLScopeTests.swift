@@ -211,12 +211,7 @@ struct NVMLScopeTests {
     @Test func onAGraceHopperTheTrackerCountsTheCPUOnlyInTheModuleFigure() async throws {
         // The tracker and its pauses block, so they run on a thread of their own.
         try await IntensityTesting.blocking {
-            let fake = try FakeNVML(settings: Self.graceHopper)
-            let logs = try TemporaryDirectory()
-            var environment = TestTracker.isolatedEnvironment(logs)
-            environment["CARBONTRACKER_NVML_LIBRARY"] = fake.library
-            let tracker = try TestTracker.make(in: logs, environment: environment, epochs: 1)
-            TestTracker.waitForComponents(tracker, count: 2)
+            let (fake, tracker, logs) = try Self.trackerWithFake(Self.graceHopper)
             #expect(tracker.components.map(\.handlerName) == ["NVML", "NVML module"])
             try tracker.epochStart()
             var settings = Self.graceHopper
@@ -235,19 +230,30 @@ struct NVMLScopeTests {
                     "CPU energy is counted in the GPU figures: NVML measures NVIDIA GH200 480GB at module scope"
                 ))
             #expect(!standard.contains("CPU power is estimated"))
+            withExtendedLifetime(logs) {}
         }
+    }
+
+    /// A one-epoch tracker over all components with the fake NVML scripted by `settings`, its two
+    /// components started.
+    private static func trackerWithFake(_ settings: [String: String]) throws -> (
+        FakeNVML, CarbonTracker, TemporaryDirectory
+    ) {
+        let fake = try FakeNVML(settings: settings)
+        let logs = try TemporaryDirectory()
+        var environment = TestTracker.isolatedEnvironment(logs)
+        environment["CARBONTRACKER_NVML_LIBRARY"] = fake.library
+        let tracker = try TestTracker.make(in: logs, environment: environment, epochs: 1)
+        TestTracker.waitForComponents(tracker, count: 2)
+        return (fake, tracker, logs)
     }
 
     @Test func withADiscreteGPUTheCPUIsMeasuredOnItsOwn() async throws {
         try await IntensityTesting.blocking {
-            let fake = try FakeNVML(settings: FakeNVML.twoGPUs)
-            let logs = try TemporaryDirectory()
-            var environment = TestTracker.isolatedEnvironment(logs)
-            environment["CARBONTRACKER_NVML_LIBRARY"] = fake.library
-            let tracker = try TestTracker.make(in: logs, environment: environment, epochs: 1)
-            TestTracker.waitForComponents(tracker, count: 2)
+            let (fake, tracker, logs) = try Self.trackerWithFake(FakeNVML.twoGPUs)
             #expect(tracker.components.map(\.handlerName) == ["NVML", "TDP estimate"])
             try tracker.stop()
+            withExtendedLifetime((fake, logs)) {}
         }
     }
 }
