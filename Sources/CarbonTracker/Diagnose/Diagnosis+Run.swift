@@ -90,8 +90,10 @@ extension Diagnosis {
             readings: readings, agreements: agreements)
     }
 
-    /// The distributed role line, once distributed detection exists (issue 11); `nil` until then.
-    static func distributedRole(_ environment: [String: String]) -> String? { nil }
+    /// The distributed role line: this process's rank and what it measures, or "single process".
+    static func distributedRole(_ environment: [String: String]) -> String? {
+        DistributedRole.describe(environment: environment)
+    }
 
     /// Starts `candidate` when it is available; the failure says why it is not or how starting failed.
     private static func start(_ candidate: any PowerComponent, kind: ComponentKind) -> Result<

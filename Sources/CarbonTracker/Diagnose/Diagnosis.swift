@@ -89,7 +89,8 @@ public struct Diagnosis: Sendable {
     public var outcomes: [ComponentKind: Outcome]
     /// The carbon-intensity lines: location, provider or fallback, a live value when fetched.
     public var intensity: [String]
-    /// The distributed role, when ranks were detected (filled in by distributed detection).
+    /// This process's place in a distributed job and what it measures, or "single process ..."
+    /// (``DistributedRole/describe(environment:settings:)``).
     public var distributedRole: String?
     /// How long the sources were measured, in seconds.
     public var measurementSeconds: Double
@@ -122,8 +123,7 @@ public struct Diagnosis: Sendable {
         lines.append("Carbon intensity")
         lines += intensity.map { "  " + $0 }
         lines.append("")
-        // DISTRIBUTED ROLE (issue 11): distributed detection (Sources/CarbonTracker/Distributed/) fills
-        // `distributedRole` in `Diagnosis.run`; it is printed here, between intensity and measurement.
+        // The distributed role (Sources/CarbonTracker/Distributed/), between intensity and measurement.
         if let distributedRole {
             lines += ["Distributed role", "  " + distributedRole, ""]
         }

@@ -60,7 +60,7 @@ import Testing
         #expect(abs((reading.watts ?? 0) - 60) < 1e-9)
         #expect(diagnosis.intensity.contains("no network call was made (CARBONTRACKER_OFFLINE=1)"))
         #expect(diagnosis.text.contains("GPU is missing, CPU is estimated (exit status 1)."))
-        #expect(!diagnosis.text.contains("Distributed role"))
+        #expect(diagnosis.text.contains("Distributed role\n  single process (no launcher detected)"))
     }
 
     @Test func aReadableRAPLTreeIsACounterAndTheCPUIsMeasured() async throws {
@@ -242,6 +242,23 @@ import Testing
                 $0.contains("Energi Data Service") || $0.contains("CARBONTRACKER_OFFLINE=1")
             })
         #expect(server.connectionCount == 0)
+    }
+
+    @Test func aRankOfASlurmJobSaysWhatItMeasures() async throws {
+        let directory = try TemporaryDirectory()
+        let environment = Self.bare(
+            directory,
+            [
+                "SLURM_JOB_ID": "4711", "SLURM_STEP_ID": "0", "SLURM_PROCID": "3", "SLURM_LOCALID": "1",
+                "SLURM_NODEID": "1", "SLURMD_NODENAME": "node2", "SLURM_NTASKS": "4",
+                "SLURM_JOB_NUM_NODES": "2", "SLURM_STEP_TASKS_PER_NODE": "2(x2)",
+            ])
+        let diagnosis = try await Self.run(
+            .init(environment: environment, components: "cpu", measurementSeconds: 0))
+        #expect(
+            diagnosis.distributedRole?.hasPrefix("rank 3 of 4 (local rank 1 of 2) on node node2, job 4711")
+                == true)
+        #expect(diagnosis.text.contains("Distributed role\n  rank 3 of 4"))
     }
 
     @Test func badOptionsAreRefused() {

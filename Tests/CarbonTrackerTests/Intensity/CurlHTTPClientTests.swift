@@ -61,6 +61,34 @@ struct CurlHTTPClientTests {
         #expect(received.headers["expect"] == nil)
     }
 
+    @Test func thePushgatewayTransportPutsThroughTheClient() async throws {
+        let server = try LoopbackHTTPServer { _ in .answer(status: 200, body: "") }
+        defer { server.stop() }
+        let transport = HTTPClientMetricsPushTransport()
+        let url = try url(server, "/metrics/job/carbontracker/instance/node-7")
+        let status = try await IntensityTesting.blocking {
+            try transport.put(
+                url: url, body: Data("carbontracker_epochs_total 3\n".utf8),
+                headers: ["Authorization": HTTPRequest.basicAuthorization(user: "ci", password: "s3cret")],
+                timeoutSeconds: 5)
+        }
+        #expect(status == 200)
+        #expect(server.requests.first?.method == "PUT")
+        #expect(
+            server.requests.first.map { String(decoding: $0.body, as: UTF8.self) }
+                == "carbontracker_epochs_total 3\n")
+        let refused = try #require(URL(string: "http://127.0.0.1:9/metrics/job/x"))
+        let error = try await IntensityTesting.blocking { () -> MetricsPushError? in
+            do {
+                _ = try transport.put(url: refused, body: Data(), headers: [:], timeoutSeconds: 2)
+                return nil
+            } catch let error as MetricsPushError {
+                return error
+            }
+        }
+        #expect(error?.message == "127.0.0.1:9 could not be reached (connection refused or no route)")
+    }
+
     @Test func anEmptyPutSaysSo() async throws {
         let server = try LoopbackHTTPServer { _ in .answer(status: 200, body: "{}") }
         defer { server.stop() }
