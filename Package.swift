@@ -14,7 +14,10 @@ let package = Package(
     targets: [
         // NVML is loaded with dlopen at run time, so the package builds and runs without a driver.
         .target(name: "CNVML", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
-        .target(name: "CarbonTracker", dependencies: ["CNVML"]),
+        // libcurl is loaded with dlopen too, so the executable runs where libcurl is missing (HTTP then
+        // fails with a reason and intensity falls back to stored averages) and links without it.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+        .target(name: "CarbonTracker", dependencies: ["CNVML", "CCurl"]),
         // The CLI's logic lives in a library target so tests can import it; main.swift only calls it.
         .target(name: "CarbonTrackerCLICore", dependencies: ["CarbonTracker"]),
         .executableTarget(name: "CarbonTrackerCLI", dependencies: ["CarbonTrackerCLICore"]),

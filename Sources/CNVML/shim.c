@@ -23,6 +23,8 @@ enum {
     FN_POWER,
     FN_COMPUTE_PROCESSES,
     FN_GRAPHICS_PROCESSES,
+    FN_FIELD_VALUES,
+    FN_C2C_MODE,
     FN_TOTAL
 };
 
@@ -44,6 +46,8 @@ static const char *const candidates[FN_TOTAL][3] = {
     [FN_GRAPHICS_PROCESSES] = {"nvmlDeviceGetGraphicsRunningProcesses_v3",
                                "nvmlDeviceGetGraphicsRunningProcesses_v2",
                                "nvmlDeviceGetGraphicsRunningProcesses"},
+    [FN_FIELD_VALUES] = {"nvmlDeviceGetFieldValues", NULL, NULL},
+    [FN_C2C_MODE] = {"nvmlDeviceGetC2cModeInfoV", NULL, NULL},
 };
 
 struct cnvml_library {
@@ -85,6 +89,30 @@ typedef int (*fn_device_device)(cnvml_device, cnvml_device *);
 typedef int (*fn_energy)(cnvml_device, unsigned long long *);
 typedef int (*fn_power)(cnvml_device, unsigned int *);
 typedef int (*fn_processes)(cnvml_device, unsigned int *, void *);
+
+/* nvmlFieldValue_t as NVML documents it: the field, its scope, two timestamps, the value's type,
+   the field's own status and the value (a union of 8 bytes). */
+typedef struct {
+    unsigned int field_id;
+    unsigned int scope_id;
+    long long timestamp;
+    long long latency_usec;
+    int value_type;
+    int status;
+    union {
+        double as_double;
+        unsigned int as_uint;
+        unsigned long as_ulong;
+        unsigned long long as_ulonglong;
+        long long as_longlong;
+        int as_int;
+        unsigned short as_ushort;
+    } value;
+} field_value;
+
+typedef int (*fn_field_values)(cnvml_device, int, field_value *);
+/* nvmlC2cModeInfo_v1_t holds one unsigned int; the buffer is larger in case a driver writes more. */
+typedef int (*fn_c2c_mode)(cnvml_device, unsigned int *);
 
 static void append_missing(cnvml_library *library, const char *name) {
     size_t used = strlen(library->missing);
@@ -185,6 +213,40 @@ int cnvml_total_energy_millijoules(const cnvml_library *library, cnvml_device de
 
 int cnvml_power_milliwatts(const cnvml_library *library, cnvml_device device, unsigned int *milliwatts) {
     CALL(library, FN_POWER, fn_power, device, milliwatts);
+}
+
+int cnvml_power_field_milliwatts(const cnvml_library *library, cnvml_device device, unsigned int field,
+                                 unsigned int scope, double *milliwatts) {
+    fn_field_values function = (fn_field_values)library->functions[FN_FIELD_VALUES];
+    if (function == NULL) return CNVML_ERROR_FUNCTION_NOT_FOUND;
+    field_value value;
+    memset(&value, 0, sizeof value);
+    value.field_id = field;
+    value.scope_id = scope;
+    int status = function(device, 1, &value);
+    if (status != CNVML_SUCCESS) return status;
+    if (value.status != CNVML_SUCCESS) return value.status;
+    switch (value.value_type) {
+    case 0: *milliwatts = value.value.as_double; break;
+    case 1: *milliwatts = (double)value.value.as_uint; break;
+    case 2: *milliwatts = (double)value.value.as_ulong; break;
+    case 3: *milliwatts = (double)value.value.as_ulonglong; break;
+    case 4: *milliwatts = (double)value.value.as_longlong; break;
+    case 5: *milliwatts = (double)value.value.as_int; break;
+    case 6: *milliwatts = (double)value.value.as_ushort; break;
+    default: return CNVML_ERROR_UNKNOWN;
+    }
+    return CNVML_SUCCESS;
+}
+
+int cnvml_c2c_enabled(const cnvml_library *library, cnvml_device device, int *enabled) {
+    fn_c2c_mode function = (fn_c2c_mode)library->functions[FN_C2C_MODE];
+    if (function == NULL) return CNVML_ERROR_FUNCTION_NOT_FOUND;
+    unsigned int info[16];
+    memset(info, 0, sizeof info);
+    int status = function(device, info);
+    if (status == CNVML_SUCCESS) *enabled = info[0] != 0;
+    return status;
 }
 
 static unsigned int pid_at(const unsigned char *entries, unsigned int index, size_t stride) {
@@ -329,6 +391,21 @@ int cnvml_power_milliwatts(const cnvml_library *library, cnvml_device device, un
     (void)library;
     (void)device;
     (void)milliwatts;
+    return CNVML_ERROR_LIBRARY_NOT_FOUND;
+}
+int cnvml_power_field_milliwatts(const cnvml_library *library, cnvml_device device, unsigned int field,
+                                 unsigned int scope, double *milliwatts) {
+    (void)library;
+    (void)device;
+    (void)field;
+    (void)scope;
+    (void)milliwatts;
+    return CNVML_ERROR_LIBRARY_NOT_FOUND;
+}
+int cnvml_c2c_enabled(const cnvml_library *library, cnvml_device device, int *enabled) {
+    (void)library;
+    (void)device;
+    (void)enabled;
     return CNVML_ERROR_LIBRARY_NOT_FOUND;
 }
 int cnvml_running_pids(const cnvml_library *library, cnvml_device device, cnvml_process_kind kind,

@@ -58,6 +58,18 @@ enum CLIArguments {
             help: "Where --report writes (default carbon_report.html).",
             value: .text { $0.output = $1 }),
         Flag(
+            names: ["--diagnose"],
+            help: "Show which power source each component uses and why, the carbon intensity, and a 5 s "
+                + "measurement; exit 0 when every component is measured, 1 otherwise.",
+            value: .none { $0.diagnose = true }),
+        Flag(
+            names: ["--diagnose-seconds"], placeholder: "SECONDS",
+            help: "How long --diagnose measures (default 5).", value: .number { $0.diagnoseSeconds = $1 }),
+        Flag(
+            names: ["--components"], placeholder: "LIST",
+            help: "Components to measure: all (default), cpu, gpu or gpu,cpu.",
+            value: .text { $0.components = $1 }),
+        Flag(
             names: ["--sim-cpu", "--sim_cpu"], placeholder: "NAME",
             help: "Simulated CPU name (needs --sim-cpu-tdp).", value: .text { $0.simCPU = $1 }),
         Flag(
@@ -184,6 +196,19 @@ enum CLIArguments {
         if options.parseDirectory != nil && options.reportLogFile != nil {
             throw CLIUsageError(message: "--parse and --report cannot be used together")
         }
+        if options.diagnose {
+            if options.parseDirectory != nil || options.reportLogFile != nil {
+                throw CLIUsageError(message: "--diagnose cannot be used with --parse or --report")
+            }
+            if !options.command.isEmpty {
+                throw CLIUsageError(
+                    message: "--diagnose does not run a command; remove '\(options.command[0])'")
+            }
+            guard options.diagnoseSeconds >= 0, options.diagnoseSeconds <= 3600 else {
+                throw CLIUsageError(message: "--diagnose-seconds must be between 0 and 3600")
+            }
+            return
+        }
         if options.parseDirectory != nil || options.reportLogFile != nil {
             if !options.command.isEmpty {
                 throw CLIUsageError(
@@ -215,6 +240,7 @@ enum CLIArguments {
             "", "Examples:", "  carbontracker --sim-cpu Xeon --sim-cpu-tdp 100 -- python train.py",
             "  carbontracker --parse ./logs",
             "  carbontracker --parse ./logs --format csv > emissions.csv",
+            "  carbontracker --diagnose",
             "  carbontracker --report ./logs/1234.5_2026-01-01T000000Z_carbontracker.log --output report.html",
         ]
         return lines.joined(separator: "\n") + "\n"
@@ -223,5 +249,5 @@ enum CLIArguments {
     /// The one-line usage.
     static let usage =
         "usage: carbontracker [options] [--] COMMAND [ARGS...] | --parse DIR [--format FORMAT] "
-        + "| --report LOGFILE [--output PATH]"
+        + "| --report LOGFILE [--output PATH] | --diagnose"
 }

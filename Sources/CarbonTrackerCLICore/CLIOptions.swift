@@ -32,6 +32,12 @@ struct CLIOptions: Equatable, Sendable {
     var help = false
     /// The program to run and its arguments.
     var command: [String] = []
+    /// `--diagnose` was given.
+    var diagnose = false
+    /// How long `--diagnose` measures, in seconds (`--diagnose-seconds`).
+    var diagnoseSeconds = 5.0
+    /// The components to measure (`--components`), as `CarbonTracker(components:)` takes them.
+    var components = "all"
 }
 
 /// What `--parse DIR --format FORMAT` prints.

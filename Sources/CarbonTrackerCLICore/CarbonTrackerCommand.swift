@@ -13,8 +13,9 @@ public enum CarbonTrackerCommand {
     ///   - arguments: The arguments after the program name.
     ///   - environment: The environment, for `PATH` and the tracker's overrides.
     ///   - console: Where messages go.
-    /// - Returns: 0 on success, 1 when a log or report cannot be read or written, 2 for a bad command
-    ///   line, 126/127 when the command cannot be run, else the command's own status.
+    /// - Returns: 0 on success, 1 when a log or report cannot be read or written (or, with
+    ///   `--diagnose`, when a component is estimated or missing), 2 for a bad command line, 126/127
+    ///   when the command cannot be run, else the command's own status.
     public static func main(
         arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
         console: ConsoleOutput = .process
@@ -28,6 +29,9 @@ public enum CarbonTrackerCommand {
         if options.help {
             console.standardOutput(CLIArguments.help)
             return 0
+        }
+        if options.diagnose {
+            return diagnose(options, environment: environment, console: console)
         }
         if let directory = options.parseDirectory {
             return parse(
@@ -48,6 +52,21 @@ public enum CarbonTrackerCommand {
     private static func failure(_ message: String, console: ConsoleOutput) -> Int32 {
         console.standardError("carbontracker: error: \(message)\n")
         return 1
+    }
+
+    private static func diagnose(_ options: CLIOptions, environment: [String: String], console: ConsoleOutput)
+        -> Int32
+    {
+        do {
+            let diagnosis = try Diagnosis.run(
+                Diagnosis.Options(
+                    environment: environment, components: options.components,
+                    measurementSeconds: options.diagnoseSeconds, apiKeys: options.apiKeys))
+            console.standardOutput(diagnosis.text)
+            return diagnosis.exitStatus
+        } catch {
+            return usageError(describe(error), console: console)
+        }
     }
 
     private static func parse(
@@ -114,7 +133,8 @@ public enum CarbonTrackerCommand {
         var tracker: CarbonTracker?
         do {
             tracker = try CarbonTracker(
-                epochs: 1, epochsBeforePred: 0, logDir: options.logDir, apiKeys: options.apiKeys,
+                epochs: 1, epochsBeforePred: 0, components: options.components, logDir: options.logDir,
+                apiKeys: options.apiKeys,
                 simCPU: options.simCPU, simCPUTDP: options.simCPUTDP, simCPUUtil: options.simCPUUtil,
                 simGPU: options.simGPU, simGPUWatts: options.simGPUWatts, simGPUUtil: options.simGPUUtil,
                 options: TrackerOptions(

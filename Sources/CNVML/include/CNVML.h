@@ -75,6 +75,26 @@ int cnvml_total_energy_millijoules(const cnvml_library *library, cnvml_device de
 /* Instantaneous board power, in milliwatts. */
 int cnvml_power_milliwatts(const cnvml_library *library, cnvml_device device, unsigned int *milliwatts);
 
+/* Field ids and power scopes of nvmlDeviceGetFieldValues, with NVML's values (nvml.h). */
+#define CNVML_FI_DEV_POWER_AVERAGE 185
+#define CNVML_FI_DEV_POWER_INSTANT 186
+#define CNVML_POWER_SCOPE_GPU 0
+#define CNVML_POWER_SCOPE_MODULE 1
+
+/*
+ * One power field (CNVML_FI_DEV_POWER_INSTANT or _AVERAGE) of `device` at `scope`, in milliwatts,
+ * through nvmlDeviceGetFieldValues, whatever value type the driver reports it in. Returns the call's
+ * status when it failed, else the field's own status.
+ */
+int cnvml_power_field_milliwatts(const cnvml_library *library, cnvml_device device, unsigned int field,
+                                 unsigned int scope, double *milliwatts);
+
+/*
+ * Whether `device` is joined to a CPU by a chip-to-chip link (Grace Hopper, Grace Blackwell), through
+ * nvmlDeviceGetC2cModeInfoV.
+ */
+int cnvml_c2c_enabled(const cnvml_library *library, cnvml_device device, int *enabled);
+
 /*
  * The PIDs of processes running on `device`, from the newest available version of the query
  * (_v3, _v2, then the original), whose entry layouts differ. Writes at most `capacity` PIDs and

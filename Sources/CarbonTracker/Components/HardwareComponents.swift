@@ -4,19 +4,30 @@ enum HardwareComponents {
     ///
     /// In Python carbontracker's order: gpu: NVML, then Apple silicon; cpu: RAPL, then Apple
     /// silicon, then the TDP estimate (always available, told which sources it stands in for).
+    /// When the GPU candidates were built from the same context first (the tracker chooses the GPU
+    /// before the CPU), the CPU list starts with ``ModuleCoveredCPUComponent``, available only when NVML
+    /// measures a GPU at module scope, so a Grace CPU is not counted twice.
     /// Building them is cheap; availability is checked by the caller.
     static func candidates(for kind: ComponentKind, context: HardwareContext) -> [any PowerComponent] {
         let environment = context.environment
         let apple = AppleSiliconComponent(kind: kind, session: context.shared.powermetrics(environment))
         switch kind {
         case .gpu:
-            return [NVMLComponent(environment: environment, devicesByPID: context.devicesByPID), apple]
+            let nvml = NVMLComponent(environment: environment, devicesByPID: context.devicesByPID)
+            context.shared.register(nvml)
+            return [nvml, apple]
         case .cpu:
+            let cpuinfo = environment["CARBONTRACKER_CPUINFO"] ?? "/proc/cpuinfo"
             let rapl = RAPLComponent(environment: environment)
-            let estimate = TDPEstimateComponent(
-                cpuinfoPath: environment["CARBONTRACKER_CPUINFO"] ?? "/proc/cpuinfo",
-                fallbackFor: [rapl, apple])
-            return [rapl, apple, estimate]
+            let estimate = TDPEstimateComponent(cpuinfoPath: cpuinfo, fallbackFor: [rapl, apple])
+            // A Grace CPU inside a GPU module that NVML measures whole is already counted there.
+            let covered = context.shared.nvml.map { nvml -> [any PowerComponent] in
+                [
+                    ModuleCoveredCPUComponent(
+                        gpu: nvml, cpuName: CPUModel.detect(cpuinfoPath: cpuinfo) ?? "Grace CPU")
+                ]
+            }
+            return (covered ?? []) + [rapl, apple, estimate]
         }
     }
 }
@@ -24,6 +35,13 @@ enum HardwareComponents {
 /// What the candidates built from one ``HardwareContext`` share.
 final class SharedHardware: Sendable {
     private let session = LockedBox<PowermetricsSession?>(nil)
+    private let gpu = LockedBox<NVMLComponent?>(nil)
+
+    /// The NVML component built for the GPU from this context, if any.
+    var nvml: NVMLComponent? { gpu.withLock { $0 } }
+
+    /// Remembers the NVML component built for the GPU, so that the CPU candidates can ask its scope.
+    func register(_ nvml: NVMLComponent) { gpu.withLock { $0 = nvml } }
 
     /// The one powermetrics session for this context, created on first use.
     func powermetrics(_ environment: [String: String]) -> PowermetricsSession {

@@ -5,7 +5,7 @@ import Foundation
 /// ```swift
 /// let exporter = PushgatewayExporter(
 ///     settings: .init(baseURL: URL(string: "http://pushgateway:9091")!, authorization: nil),
-///     transport: URLSessionMetricsPushTransport(), diagnostics: log)
+///     transport: HTTPClientMetricsPushTransport(), diagnostics: log)
 /// exporter.record(events)   // returns at once; the push happens on "CarbonTrackerPushThread"
 /// exporter.finish()         // pushes the final figures, waiting at most the time-out
 /// ```

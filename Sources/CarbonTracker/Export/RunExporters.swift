@@ -37,7 +37,8 @@ enum RunExporters {
     ) throws -> [any RunExporter] {
         try make(
             options: options, environment: environment, logPaths: logPaths, diagnostics: diagnostics,
-            transport: URLSessionMetricsPushTransport(), host: .current())
+            transport: HTTPClientMetricsPushTransport(client: CurlHTTPClient(environment: environment)),
+            host: .current())
     }
 
     /// ``make(options:environment:logPaths:diagnostics:)`` with its seams exposed, for tests.

@@ -57,7 +57,7 @@ public final class LiveIntensitySource: CarbonIntensitySource {
     {
         self.init(
             settings: try IntensitySettings(apiKeys: apiKeys, options: options),
-            client: URLSessionHTTPClient(),
+            client: CurlHTTPClient(environment: options.environment),
             refreshIntervalSeconds: 900)
     }
 
@@ -236,7 +236,7 @@ public final class LiveIntensitySource: CarbonIntensitySource {
     // MARK: Providers
 
     /// The provider the keys ask for, else the country's keyless one; `nil` offline or when none applies.
-    private func provider(keys: ProviderKeys, location: IntensityLocation?) -> (any IntensityProvider)? {
+    func provider(keys: ProviderKeys, location: IntensityLocation?) -> (any IntensityProvider)? {
         guard !settings.offline, let id = Self.providerID(keys: keys, location: location) else { return nil }
         let fetcher = JSONFetcher(client: client, requestTimeoutSeconds: settings.requestTimeoutSeconds)
         switch id {
@@ -252,7 +252,7 @@ public final class LiveIntensitySource: CarbonIntensitySource {
         }
     }
 
-    private static func providerID(keys: ProviderKeys, location: IntensityLocation?) -> ProviderID? {
+    static func providerID(keys: ProviderKeys, location: IntensityLocation?) -> ProviderID? {
         if let requested = keys.requested { return requested }
         switch location?.effectiveCountryCode {
         case "DK": return .energiDataService

@@ -3,10 +3,6 @@ import Testing
 
 @testable import CarbonTracker
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// A transport that records every `PUT` and answers as told; it can hold a push until released.
 final class FakePushTransport: MetricsPushTransport {
     struct Put: Sendable {
@@ -174,18 +170,8 @@ struct RealPushgatewayTests {
     }
 
     static func get(_ url: URL) -> (status: Int, body: String)? {
-        let done = DispatchSemaphore(value: 0)
-        let result = LockedBox<(Int, String)?>(nil)
-        let session = URLSession(configuration: .ephemeral)
-        defer { session.invalidateAndCancel() }
-        session.dataTask(with: URLRequest(url: url, timeoutInterval: 5)) { data, response, _ in
-            if let http = response as? HTTPURLResponse {
-                result.withLock { $0 = (http.statusCode, String(decoding: data ?? Data(), as: UTF8.self)) }
-            }
-            done.signal()
-        }.resume()
-        _ = done.wait(timeout: .now() + 10)
-        return result.withLock { $0 }.map { (status: $0.0, body: $0.1) }
+        let answer = try? CurlHTTPClient().get(url, headers: [:], timeoutSeconds: 5)
+        return answer.map { (status: $0.status, body: String(decoding: $0.body, as: UTF8.self)) }
     }
 
     @Test func theGatewayServesTheRunsSeries() throws {
@@ -213,7 +199,7 @@ struct RealPushgatewayTests {
         let diagnostics = RecordingDiagnostics()
         let settings = try RunExporters.pushgatewaySettings(base.absoluteString, source: "test", auth: nil)
         let exporter = PushgatewayExporter(
-            settings: settings, transport: URLSessionMetricsPushTransport(), diagnostics: diagnostics)
+            settings: settings, transport: HTTPClientMetricsPushTransport(), diagnostics: diagnostics)
         exporter.record(ExportTest.run(labels: [RunLabel(name: "rank", value: "3")]))
         exporter.finish()
         #expect(diagnostics.messages("warning").isEmpty, "\(diagnostics.messages("warning"))")

@@ -139,15 +139,22 @@ import Testing
             HardwareComponents.candidates(for: .gpu, context: context).map(\.handlerName) == [
                 "NVML", "powermetrics",
             ])
+        // Built after the GPU's from the same context, the CPU list first asks whether NVML covers the CPU.
         #expect(
             HardwareComponents.candidates(for: .cpu, context: context).map(\.handlerName)
+                == ["NVML module", "RAPL", "powermetrics", "TDP estimate"])
+        let cpuOnly = HardwareContext(environment: [:], devicesByPID: false)
+        #expect(
+            HardwareComponents.candidates(for: .cpu, context: cpuOnly).map(\.handlerName)
                 == ["RAPL", "powermetrics", "TDP estimate"])
     }
 
     @Test func theAppleCPUAndGPUOfOneContextShareOnePowermetricsChild() {
         let context = HardwareContext(environment: [:], devicesByPID: false)
         let gpu = HardwareComponents.candidates(for: .gpu, context: context)[1] as? AppleSiliconComponent
-        let cpu = HardwareComponents.candidates(for: .cpu, context: context)[1] as? AppleSiliconComponent
+        let cpu = HardwareComponents.candidates(for: .cpu, context: context).lazy.compactMap {
+            $0 as? AppleSiliconComponent
+        }.first
         #expect(gpu != nil && cpu != nil && gpu?.session === cpu?.session)
         let other = HardwareContext(environment: [:], devicesByPID: false)
         let elsewhere = HardwareComponents.candidates(for: .cpu, context: other)[1] as? AppleSiliconComponent

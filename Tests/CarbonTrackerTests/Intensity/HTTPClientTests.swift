@@ -3,25 +3,33 @@ import Testing
 
 @testable import CarbonTracker
 
-/// The real URLSession client and JSON fetcher against the loopback server, one failure mode each.
-@Suite struct HTTPClientTests {
+/// The real libcurl client and JSON fetcher against the loopback server, one failure mode each.
+@Suite(.enabled(if: Libcurl.isAvailable, Libcurl.missing))
+struct HTTPClientTests {
     private struct Value: Decodable, Sendable { var carbonIntensity: Double }
 
     private func fetch(
-        _ reply: LoopbackHTTPServer.Reply, timeout: Double = 2, secrets: [String] = []
+        _ reply: LoopbackHTTPServer.Reply, timeout: Double = 2, headers: [String: String] = [:],
+        secrets: [String] = [], query: String = ""
     ) async throws -> (
         result: Result<Value, IntensityFetchError>, server: LoopbackHTTPServer, seconds: Double
     ) {
         let server = try LoopbackHTTPServer { _ in reply }
         defer { server.stop() }
-        let fetcher = JSONFetcher(client: URLSessionHTTPClient(), requestTimeoutSeconds: timeout)
-        let url = try ServiceEndpoint.parse(server.baseURL, variable: "test").url(path: ["v3", "latest"])
+        let fetcher = JSONFetcher(client: CurlHTTPClient(), requestTimeoutSeconds: timeout)
+        let url = try #require(
+            URL(
+                string: try ServiceEndpoint.parse(server.baseURL, variable: "test").url(path: [
+                    "v3", "latest",
+                ]).absoluteString + query))
         // Timed inside the worker thread: resuming the test task can lag on a busy machine.
         return try await IntensityTesting.blocking {
             var result: Result<Value, IntensityFetchError>!
             let seconds = IntensityTesting.seconds {
                 result = Result { () throws(IntensityFetchError) -> Value in
-                    try fetcher.fetch(Value.self, from: url, deadline: .now + .seconds(10), secrets: secrets)
+                    try fetcher.fetch(
+                        Value.self, from: url, headers: headers, deadline: .now + .seconds(10),
+                        secrets: secrets)
                 }
             }
             return (result, server, seconds)
@@ -81,7 +89,7 @@ import Testing
     }
 
     @Test func reportsARefusedConnection() async throws {
-        let fetcher = JSONFetcher(client: URLSessionHTTPClient(), requestTimeoutSeconds: 0.5)
+        let fetcher = JSONFetcher(client: CurlHTTPClient(), requestTimeoutSeconds: 0.5)
         let url = try #require(URL(string: "http://127.0.0.1:9/latest"))
         await #expect(throws: IntensityFetchError.self) {
             try await IntensityTesting.blocking {
@@ -99,18 +107,63 @@ import Testing
         #expect(elsewhere.connectionCount == 0)
     }
 
-    @Test func keepsSecretsOutOfMessagesEvenWhenTheServerEchoesThem() async throws {
+    @Test func neverQuotesTheBodyOfAnAuthenticatedRequest() async throws {
         let (result, _, _) = try await fetch(
-            .answer(status: 401, body: "{\"message\": \"invalid token SECRET-123\"}"), secrets: ["SECRET-123"]
-        )
+            .answer(status: 401, body: "{\"message\": \"invalid token SECRET-123\"}"),
+            headers: ["auth-token": "SECRET-123"], secrets: ["SECRET-123"])
+        #expect(message(result).contains("the API key was refused"))
         #expect(!message(result).contains("SECRET-123"))
-        #expect(message(result).contains("[redacted]"))
+        #expect(!message(result).contains("invalid token"))
+    }
+
+    /// Regression: the excerpt was cut to 400 bytes before masking, so a key straddling byte 400 was
+    /// logged in part ("token=SECR").
+    @Test func aKeyStraddlingTheOldExcerptCutNeverLeaksInPart() async throws {
+        let key = "SECRETKEY0123456789"
+        let body = "{\"detail\": \"" + String(repeating: "x", count: 380) + " token=" + key + "\"}"
+        let keyBytes = try #require(Array(body.utf8).firstRange(of: Array(key.utf8)))
+        #expect(keyBytes.lowerBound < 400 && keyBytes.upperBound > 400)
+        let (result, _, _) = try await fetch(
+            .answer(status: 403, body: body), headers: ["auth-token": key], secrets: [key])
+        #expect(message(result).contains("HTTP 403"))
+        for length in 4...key.count { #expect(!message(result).contains(key.prefix(length))) }
+        #expect(!message(result).contains("xxxx"))
+    }
+
+    /// Regression: a key echoed JSON-escaped (`\u0053\u0045…`) escaped the literal mask and was logged whole.
+    @Test func aJSONEscapedKeyIsNeverLogged() async throws {
+        let key = "SECRET-123"
+        let escaped = key.unicodeScalars.map { "\\u" + String(format: "%04X", $0.value) }.joined()
+        let (result, _, _) = try await fetch(
+            .answer(status: 401, body: "{\"message\": \"invalid token \(escaped)\"}"),
+            headers: ["auth-token": key], secrets: [key])
+        #expect(message(result).contains("HTTP 401"))
+        #expect(!message(result).contains(key))
+        #expect(!message(result).contains("\\u0053"))
+        #expect(!message(result).contains("invalid token"))
+    }
+
+    @Test func aTokenInTheQueryMakesTheRequestAuthenticated() async throws {
+        let (result, _, _) = try await fetch(
+            .answer(status: 403, body: "{\"error\": \"token abc123 is not valid\"}"), query: "?token=abc123")
+        #expect(message(result).contains("HTTP 403"))
+        #expect(!message(result).contains("abc123"))
+    }
+
+    @Test func decodesAnAnswerOfTheBodyCapButNotOneByteMore() async throws {
+        let cap = HTTPLimits.maximumResponseBodyBytes
+        let (fits, _, _) = try await fetch(
+            .stream(.init(framing: .contentLength, totalBytes: cap)), timeout: 20)
+        #expect(try fits.get().carbonIntensity == 1)
+        let (over, _, _) = try await fetch(
+            .stream(.init(framing: .untilClose, totalBytes: cap + 1)), timeout: 20)
+        #expect(message(over).contains("more than 4 MiB"))
     }
 
     @Test func stopsAtTheCallersDeadline() async throws {
         let server = try LoopbackHTTPServer { _ in .hang }
         defer { server.stop() }
-        let fetcher = JSONFetcher(client: URLSessionHTTPClient(), requestTimeoutSeconds: 30)
+        let fetcher = JSONFetcher(client: CurlHTTPClient(), requestTimeoutSeconds: 30)
         let url = try #require(URL(string: server.baseURL + "/x"))
         let (failed, seconds) = try await IntensityTesting.blocking {
             var failed = false
@@ -130,7 +183,7 @@ import Testing
     @Test func refusesRequestsAfterCancellation() async throws {
         let server = try LoopbackHTTPServer { _ in .json("{\"carbonIntensity\": 1}") }
         defer { server.stop() }
-        let client = URLSessionHTTPClient()
+        let client = CurlHTTPClient()
         client.cancelAll()
         let url = try #require(URL(string: server.baseURL + "/x"))
         await #expect(throws: IntensityFetchError.self) {

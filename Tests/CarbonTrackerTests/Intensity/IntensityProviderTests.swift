@@ -5,7 +5,7 @@ import Testing
 
 /// Each provider against the loopback server: the request it sends and the value it reads.
 @Suite struct IntensityProviderTests {
-    private let fetcher = JSONFetcher(client: URLSessionHTTPClient(), requestTimeoutSeconds: 1)
+    private let fetcher = JSONFetcher(client: CurlHTTPClient(), requestTimeoutSeconds: 1)
 
     private func run<T: Sendable>(_ body: @escaping @Sendable (ContinuousClock.Instant) throws -> T)
         async throws -> T

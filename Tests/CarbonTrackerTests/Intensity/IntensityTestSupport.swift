@@ -145,7 +145,7 @@ enum IntensityTesting {
     ) throws -> LiveIntensitySource {
         LiveIntensitySource(
             settings: try IntensitySettings(apiKeys: apiKeys, options: options),
-            client: URLSessionHTTPClient(),
+            client: CurlHTTPClient(),
             refreshIntervalSeconds: refreshIntervalSeconds)
     }
 

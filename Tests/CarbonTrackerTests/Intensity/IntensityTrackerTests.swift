@@ -138,7 +138,8 @@ import Testing
         try expectActual(run, gramsPerKilowattHour: 311)
         #expect(server.requests.first?.query == ["zone": "DE"])
         #expect(run.errorLog.contains("Failed to predict carbon intensity for the next"))
-        #expect(run.errorLog.contains("[redacted]"))
+        // The body of an authenticated request is never quoted, so the echoed key cannot reach the log.
+        #expect(!run.errorLog.contains("forecast not in plan"))
         for text in [run.standardLog, run.errorLog, run.outputLog, run.printed] {
             #expect(!text.contains(key))
         }

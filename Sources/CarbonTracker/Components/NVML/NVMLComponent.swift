@@ -8,24 +8,33 @@ import Foundation
 /// if gpus.isAvailable() { try gpus.start(diagnostics: SilentDiagnostics()); try gpus.read() }
 /// ```
 ///
-/// Volta and newer GPUs report `nvmlDeviceGetTotalEnergyConsumption` (millijoules since the driver
-/// loaded), read as a counter: nothing between two reads is missed. Older GPUs, or a library that
-/// lacks the function, fall back to `nvmlDeviceGetPowerUsage` (milliwatts), which the tracker
-/// integrates; one line in the standard log says so. The library is loaded at run time
-/// (`libnvidia-ml.so.1`, or `CARBONTRACKER_NVML_LIBRARY`), so machines without a driver just
-/// report the component unavailable. A read costs one driver call per GPU.
+/// Each GPU is read with the best source it answers (``NVMLPowerSource``): the energy counter
+/// `nvmlDeviceGetTotalEnergyConsumption` (millijoules since the driver loaded, Volta and newer), read
+/// as a counter so nothing between two reads is missed; else instantaneous power
+/// (`nvmlDeviceGetFieldValues` with `NVML_FI_DEV_POWER_INSTANT`), which the tracker integrates; and
+/// only as a last resort `nvmlDeviceGetPowerUsage`, which Ampere (except GA100) and newer GPUs average
+/// over one second. The standard log says which, and at which scope (``NVMLPowerScope``): on Grace
+/// Hopper and Grace Blackwell the figures may cover the whole module, Grace CPU included, and the CPU
+/// is then not counted again (``ModuleCoveredCPUComponent``). `CARBONTRACKER_NVML_METHOD` (`instant`,
+/// `average`) forces a sampled source for validation runs. The library is loaded at run time
+/// (`libnvidia-ml.so.1`, or `CARBONTRACKER_NVML_LIBRARY`), so machines without a driver just report
+/// the component unavailable. A read costs one driver call per GPU.
 public final class NVMLComponent: PowerComponent {
     /// Always `.gpu`.
     public let kind = ComponentKind.gpu
     /// "NVML".
     public let handlerName = "NVML"
 
-    private enum Mode { case counter, power }
-
     private struct Device {
         let handle: cnvml_device
         let name: String
-        var mode: Mode
+        let scope: NVMLPowerScope
+        let c2c: Bool
+        /// The sources this GPU may use, best first; `current` indexes the one in use.
+        let sources: [NVMLPowerSource]
+        var current: Int
+
+        var source: NVMLPowerSource { sources[current] }
     }
 
     private struct State {
@@ -33,17 +42,23 @@ public final class NVMLComponent: PowerComponent {
         var initialized = false
         var availabilityChecked = false
         var unavailability: CarbonTrackerError?
+        /// Names of the selected GPUs measured at module scope, found by the availability check.
+        var moduleScopeNames: [String] = []
         var devices: [Device] = []
+        var started = false
         var diagnostics: any DiagnosticsReporter = SilentDiagnostics()
     }
 
     private let libraryPath: String
+    private let methodText: String?
     private let selection: NVMLDeviceSelection
     private let state = LockedBox(State())
 
     /// Creates the component from environment variables, as the tracker does.
     /// - Parameters:
-    ///   - environment: Reads `CARBONTRACKER_NVML_LIBRARY` (library path) and `CUDA_VISIBLE_DEVICES`.
+    ///   - environment: Reads `CARBONTRACKER_NVML_LIBRARY` (library path), `CUDA_VISIBLE_DEVICES` and
+    ///     `CARBONTRACKER_NVML_METHOD` (`counter`, the default, uses the best source; `instant` skips the
+    ///     energy counter; `average` uses averaged power only).
     ///   - devicesByPID: Measure only GPUs running this process or its descendants.
     public convenience init(
         environment: [String: String] = ProcessInfo.processInfo.environment, devicesByPID: Bool = false
@@ -51,14 +66,16 @@ public final class NVMLComponent: PowerComponent {
         self.init(
             libraryPath: environment["CARBONTRACKER_NVML_LIBRARY"] ?? "libnvidia-ml.so.1",
             visibleDevices: environment["CUDA_VISIBLE_DEVICES"], devicesByPID: devicesByPID,
-            processFamily: { ProcessTree.currentFamily() })
+            processFamily: { ProcessTree.currentFamily() },
+            method: environment[NVMLMethodPreference.variable])
     }
 
     init(
         libraryPath: String, visibleDevices: String?, devicesByPID: Bool,
-        processFamily: @escaping @Sendable () -> Set<Int32>
+        processFamily: @escaping @Sendable () -> Set<Int32>, method: String? = nil
     ) {
         self.libraryPath = libraryPath
+        self.methodText = method
         self.selection = NVMLDeviceSelection(
             visibleText: visibleDevices, devicesByPID: devicesByPID, processFamily: processFamily)
     }
@@ -74,13 +91,23 @@ public final class NVMLComponent: PowerComponent {
     /// Why no GPU can be measured, or `nil`.
     public func unavailabilityReason() -> String? { availabilityError()?.message }
 
-    /// `.counter` while every GPU reports its energy counter, else `.sampled`.
+    /// `.counter` while every GPU is read from its energy counter, else `.sampled`.
     public func measurementMethod() -> MeasurementMethod {
-        state.withLock { $0.devices.contains { $0.mode == .power } ? .sampled : .counter }
+        state.withLock { $0.devices.contains { $0.source.method == .sampled } ? .sampled : .counter }
     }
 
-    /// Initialises NVML, selects the GPUs and checks which query each one answers.
-    /// - Parameter diagnostics: Receives the fallback to power samples and MIG notes.
+    /// The measured GPUs whose figures cover the whole module, Grace CPU included (empty when none).
+    ///
+    /// Before ``start(diagnostics:)`` this is what the availability check found (and runs it if needed).
+    public func moduleScopeDevices() -> [String] {
+        _ = availabilityError()
+        return state.withLock { state in
+            state.started ? state.devices.filter { $0.scope == .module }.map(\.name) : state.moduleScopeNames
+        }
+    }
+
+    /// Initialises NVML, selects the GPUs and chooses the best source and the scope of each.
+    /// - Parameter diagnostics: Receives the sources and scopes chosen, fallbacks and MIG notes.
     /// - Throws: ``CarbonTrackerError`` with code `.componentUnavailable` when NVML fails, no GPU is
     ///   selected, or a GPU reports neither energy nor power.
     public func start(diagnostics: any DiagnosticsReporter) throws {
@@ -91,13 +118,22 @@ public final class NVMLComponent: PowerComponent {
             state.initialized = true
             do {
                 var notes: [String] = []
-                var devices = try selectDevices(nvml, notes: &notes)
+                let selected = try selection.select(nvml, notes: &notes)
                 notes.forEach(diagnostics.info)
                 if !nvml.missingSymbols.isEmpty {
                     diagnostics.debug("NVML functions missing from \(nvml.path): \(nvml.missingSymbols).")
                 }
-                try probe(&devices, nvml, diagnostics)
-                state.devices = devices
+                let preference: NVMLMethodPreference
+                if let parsed = NVMLMethodPreference.parse(methodText) {
+                    preference = parsed
+                } else {
+                    preference = .auto
+                    diagnostics.warning(
+                        "\(NVMLMethodPreference.variable)=\(methodText ?? "") is not counter, instant or average; "
+                            + "the best source each GPU has is used.")
+                }
+                state.devices = try probe(selected, nvml, preference, diagnostics)
+                state.started = true
             } catch {
                 _ = nvml.shutdown()
                 state.initialized = false
@@ -130,30 +166,55 @@ public final class NVMLComponent: PowerComponent {
         }
     }
 
+    /// Says, for the standard and output logs, when GPU figures cover the Grace CPU too or come from
+    /// one-second averages; `nil` otherwise.
+    public func provenanceNote() -> String? {
+        let devices = state.withLock { $0.devices }
+        var notes: [String] = []
+        let module = devices.filter { $0.scope == .module }.map(\.name)
+        if !module.isEmpty {
+            notes.append(
+                "GPU figures of \(module.joined(separator: ", ")) cover the whole module: GPU, Grace CPU and "
+                    + "memory (NVML_POWER_SCOPE_MODULE).")
+        }
+        let averaged = devices.filter {
+            switch $0.source {
+            case .powerUsage, .averagePower: true
+            default: false
+            }
+        }.map(\.name)
+        if !averaged.isEmpty {
+            notes.append(
+                "GPU power of \(averaged.joined(separator: ", ")) is sampled from one-second averages, so "
+                    + "peaks shorter than a second are smoothed.")
+        }
+        return notes.isEmpty ? nil : notes.joined(separator: " ")
+    }
+
     // MARK: Reading
 
     private func read(_ device: inout Device, _ nvml: NVMLLibrary, _ diagnostics: any DiagnosticsReporter)
         throws -> DeviceReading
     {
-        if device.mode == .counter {
-            let (status, millijoules) = nvml.totalEnergyMillijoules(device.handle)
+        while true {
+            let (status, reading) = device.source.read(nvml, device.handle)
             switch status {
-            case .success: return .cumulativeJoules(Double(millijoules) / 1000)
-            case .gpuIsLost: throw lost(device, nvml, status)
+            case .success:
+                return reading
+            case .gpuIsLost:
+                throw lost(device, nvml, status)
             case .notSupported, .functionNotFound:
-                device.mode = .power
+                guard device.current + 1 < device.sources.count else {
+                    throw noPower(device.name, nvml, status)
+                }
+                let failed = device.source
+                device.current += 1
                 diagnostics.info(
-                    "NVML: the energy counter of \(device.name) stopped answering (\(nvml.describe(status))); "
-                        + "its energy is integrated from nvmlDeviceGetPowerUsage samples from now on.")
-            default: return .unavailable
+                    "NVML: \(failed.queryName) of \(device.name) stopped answering (\(nvml.describe(status))); "
+                        + "its energy is integrated from \(device.source.samplesPhrase) from now on.")
+            default:
+                return .unavailable
             }
-        }
-        let (status, milliwatts) = nvml.powerMilliwatts(device.handle)
-        switch status {
-        case .success: return .watts(Double(milliwatts) / 1000)
-        case .gpuIsLost: throw lost(device, nvml, status)
-        case .notSupported, .functionNotFound: throw noPower(device, nvml, status)
-        default: return .unavailable
         }
     }
 
@@ -164,32 +225,93 @@ public final class NVMLComponent: PowerComponent {
         )
     }
 
-    private func noPower(_ device: Device, _ nvml: NVMLLibrary, _ status: NVMLStatus) -> CarbonTrackerError {
+    private func noPower(_ name: String, _ nvml: NVMLLibrary, _ status: NVMLStatus) -> CarbonTrackerError {
         CarbonTrackerError(
             .componentUnavailable,
-            "GPU model does not support retrieval of power usages in NVML: \(device.name) answers "
+            "GPU model does not support retrieval of power usages in NVML: \(name) answers "
                 + "nvmlDeviceGetPowerUsage with \(nvml.describe(status)). "
                 + "See issue: https://github.com/lfwa/carbontracker/issues/36")
     }
 
-    /// Chooses counter or power per GPU and makes sure the chosen query answers.
-    private func probe(_ devices: inout [Device], _ nvml: NVMLLibrary, _ diagnostics: any DiagnosticsReporter)
-        throws
-    {
-        var degraded: [String] = []
-        for index in devices.indices {
-            let (status, _) = nvml.totalEnergyMillijoules(devices[index].handle)
-            if status == .success { continue }
-            devices[index].mode = .power
-            degraded.append("\(devices[index].name): \(nvml.describe(status))")
-            let (powerStatus, _) = nvml.powerMilliwatts(devices[index].handle)
-            if powerStatus != .success { throw noPower(devices[index], nvml, powerStatus) }
+    /// Chooses each GPU's scope and the best source it answers, and logs both.
+    private func probe(
+        _ selected: [(handle: cnvml_device, name: String)], _ nvml: NVMLLibrary,
+        _ preference: NVMLMethodPreference, _ diagnostics: any DiagnosticsReporter
+    ) throws -> [Device] {
+        var devices: [Device] = []
+        var counterFailures: [String] = []
+        var instantFailures: [String] = []
+        for (handle, name) in selected {
+            let (scope, c2c) = NVMLPowerScope.detect(nvml, handle)
+            let sources = NVMLPowerSource.candidates(scope: scope, preference: preference)
+            var chosen: Int?
+            var lastStatus = NVMLStatus.notSupported
+            for (index, source) in sources.enumerated() {
+                let (status, _) = source.read(nvml, handle)
+                if status == .success {
+                    chosen = index
+                    break
+                }
+                lastStatus = status
+                switch source {
+                case .energyCounter: counterFailures.append("\(name): \(nvml.describe(status))")
+                case .instantPower: instantFailures.append("\(name): \(nvml.describe(status))")
+                default: break
+                }
+            }
+            guard let chosen else { throw noPower(name, nvml, lastStatus) }
+            devices.append(
+                Device(handle: handle, name: name, scope: scope, c2c: c2c, sources: sources, current: chosen))
         }
-        if !degraded.isEmpty {
-            diagnostics.info(
-                "NVML: nvmlDeviceGetTotalEnergyConsumption is unavailable (\(degraded.joined(separator: "; "))); "
-                    + "GPU energy is integrated from nvmlDeviceGetPowerUsage samples instead.")
+        if let line = Self.fallbackLine(devices, preference, counterFailures, instantFailures) {
+            diagnostics.info(line)
         }
+        diagnostics.info(Self.scopeLine(devices))
+        return devices
+    }
+
+    /// The standard-log line that says why GPU energy is not read from the counter, and from what instead.
+    private static func fallbackLine(
+        _ devices: [Device], _ preference: NVMLMethodPreference, _ counterFailures: [String],
+        _ instantFailures: [String]
+    ) -> String? {
+        let sampled = devices.filter { $0.source != .energyCounter }
+        guard let first = sampled.first else { return nil }
+        let why =
+            preference == .auto
+            ? "nvmlDeviceGetTotalEnergyConsumption is unavailable (\(counterFailures.joined(separator: "; ")))"
+            : "the energy counter is not used (\(NVMLMethodPreference.variable)=\(preference.rawValue))"
+        let from =
+            sampled.allSatisfy { $0.source == first.source }
+            ? first.source.samplesPhrase
+            : sampled.map { "\($0.source.samplesPhrase) for \($0.name)" }.joined(separator: ", ")
+        var line = "NVML: \(why); GPU energy is integrated from \(from) instead"
+        if sampled.contains(where: { $0.source == .powerUsage }) {
+            if !instantFailures.isEmpty {
+                line +=
+                    " (NVML_FI_DEV_POWER_INSTANT is unavailable: \(instantFailures.joined(separator: "; ")))"
+            }
+            line += "; Ampere (except GA100) and newer GPUs report that power as a one-second average"
+        }
+        return line + "."
+    }
+
+    /// The standard-log line that says how and at which scope each GPU is measured.
+    private static func scopeLine(_ devices: [Device]) -> String {
+        let parts = devices.map { device -> String in
+            let how: String
+            switch device.source {
+            case .energyCounter: how = "its energy counter"
+            case .instantPower: how = "instantaneous power"
+            case .averagePower, .powerUsage: how = "averaged power"
+            }
+            var text = "\(device.name) by \(how) at \(device.scope.phrase)"
+            if device.c2c && device.scope == .gpu {
+                text += " (a C2C superchip without module-scope power: its Grace CPU is not in this figure)"
+            }
+            return text
+        }
+        return "NVML measures " + parts.joined(separator: "; ") + "."
     }
 
     // MARK: Availability and selection
@@ -203,7 +325,11 @@ public final class NVMLComponent: PowerComponent {
                 try nvml.check(nvml.initialize(), "nvmlInit")
                 defer { _ = nvml.shutdown() }
                 var notes: [String] = []
-                _ = try selectDevices(nvml, notes: &notes)
+                let selected = try selection.select(nvml, notes: &notes)
+                state.moduleScopeNames = selected.filter {
+                    NVMLPowerScope.detect(nvml, $0.handle).scope == .module
+                }
+                .map(\.name)
             } catch let failure as CarbonTrackerError {
                 reason = failure
             } catch {
@@ -220,12 +346,5 @@ public final class NVMLComponent: PowerComponent {
         let library = try NVMLLibrary(path: libraryPath)
         state.library = library
         return library
-    }
-
-    /// The GPUs to measure, in order, each first read as a counter.
-    private func selectDevices(_ nvml: NVMLLibrary, notes: inout [String]) throws -> [Device] {
-        try selection.select(nvml, notes: &notes).map {
-            Device(handle: $0.handle, name: $0.name, mode: .counter)
-        }
     }
 }

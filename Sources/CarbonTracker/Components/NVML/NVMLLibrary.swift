@@ -10,6 +10,7 @@ struct NVMLStatus: Equatable, Sendable, CustomStringConvertible {
     static let notFound = NVMLStatus(rawValue: CNVML_ERROR_NOT_FOUND)
     static let functionNotFound = NVMLStatus(rawValue: CNVML_ERROR_FUNCTION_NOT_FOUND)
     static let gpuIsLost = NVMLStatus(rawValue: CNVML_ERROR_GPU_IS_LOST)
+    static let unknown = NVMLStatus(rawValue: CNVML_ERROR_UNKNOWN)
 
     var description: String { "NVML status \(rawValue)" }
 }
@@ -111,6 +112,24 @@ final class NVMLLibrary {
         var milliwatts: UInt32 = 0
         let status = NVMLStatus(rawValue: cnvml_power_milliwatts(handle, device, &milliwatts))
         return (status, milliwatts)
+    }
+
+    /// A power field (`CNVML_FI_DEV_POWER_INSTANT` or `_AVERAGE`) at `scope`, through
+    /// `nvmlDeviceGetFieldValues`; a negative or non-finite value is reported as an unknown error.
+    func powerFieldMilliwatts(_ device: cnvml_device, field: UInt32, scope: UInt32) -> (NVMLStatus, Double) {
+        var milliwatts = 0.0
+        let status = NVMLStatus(
+            rawValue: cnvml_power_field_milliwatts(handle, device, field, scope, &milliwatts))
+        guard status == .success else { return (status, 0) }
+        guard milliwatts.isFinite, milliwatts >= 0 else { return (.unknown, 0) }
+        return (status, milliwatts)
+    }
+
+    /// Whether `device` is joined to a CPU by a chip-to-chip link (`nvmlDeviceGetC2cModeInfoV`).
+    func c2cEnabled(_ device: cnvml_device) -> (NVMLStatus, Bool) {
+        var enabled: Int32 = 0
+        let status = NVMLStatus(rawValue: cnvml_c2c_enabled(handle, device, &enabled))
+        return (status, status == .success && enabled != 0)
     }
 
     /// PIDs running compute or graphics work on `device`.

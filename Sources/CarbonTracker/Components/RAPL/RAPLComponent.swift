@@ -75,6 +75,19 @@ public final class RAPLComponent: PowerComponent, ActionableUnavailability {
         }
     }
 
+    /// The counters that exist but cannot be read (for the `chmod` that fixes them).
+    func unreadableCounterPaths() -> [String] {
+        state.withLock { state in
+            guard case .success(let zones) = zones(&state) else { return [] }
+            return zones.compactMap { zone in
+                guard case .failure(let error) = reader.read(zone.energyPath), error.isPermissionDenied else {
+                    return nil
+                }
+                return zone.energyPath
+            }
+        }
+    }
+
     /// Whether zones exist but some counter is unreadable, which the user can fix.
     var unavailabilityIsActionable: Bool {
         unavailabilityReason() != nil && state.withLock { (try? zones(&$0).get()) != nil }

@@ -1,11 +1,13 @@
 import Foundation
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// Fetches and decodes one JSON document, turning every failure (time-out, HTTP error status,
-/// rate limit, redirect, empty or malformed body) into one ``IntensityFetchError`` sentence.
+/// rate limit, redirect, empty, oversized or malformed body) into one ``IntensityFetchError`` sentence.
+///
+/// Decoding runs on the calling thread, within the caller's deadline, over a body the client has
+/// already capped (``HTTPLimits/maximumResponseBodyBytes``), so its time and memory are bounded.
+/// The body of an error answer is quoted in the message (160 characters at most) only when the
+/// request carried no credential: a server may echo a key in any form (cut, JSON-escaped,
+/// percent-encoded), so an authenticated request's body never reaches a log.
 struct JSONFetcher: Sendable {
     /// The transport.
     let client: any HTTPClient
@@ -26,18 +28,26 @@ struct JSONFetcher: Sendable {
         secrets: [String] = []
     ) throws(IntensityFetchError) -> T {
         let server = hostDescription(url)
-        let left = ContinuousClock.now.duration(to: deadline)
-        let leftSeconds = Double(left.components.seconds) + Double(left.components.attoseconds) * 1e-18
-        guard leftSeconds > 0 else {
+        guard let leftSeconds = Self.seconds(until: deadline) else {
             throw IntensityFetchError("no time was left to ask \(server).")
         }
+        var fields = headers
+        if !fields.keys.contains(where: { $0.lowercased() == "accept" }) {
+            fields["Accept"] = "application/json"
+        }
         let response = try client.get(
-            url, headers: headers, timeoutSeconds: min(requestTimeoutSeconds, leftSeconds))
+            url, headers: fields, timeoutSeconds: min(requestTimeoutSeconds, leftSeconds))
+        let authenticated =
+            !headers.isEmpty || secrets.contains { !$0.isEmpty } || Self.carriesCredential(url)
         guard (200..<300).contains(response.status) else {
-            throw IntensityFetchError(Self.describeStatus(response, server: server, secrets: secrets))
+            throw IntensityFetchError(
+                Self.describeStatus(response, server: server, quotingBody: !authenticated, secrets: secrets))
         }
         guard !response.body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else {
             throw IntensityFetchError("\(server) answered HTTP \(response.status) with an empty body.")
+        }
+        guard Self.seconds(until: deadline) != nil else {
+            throw IntensityFetchError("\(server) answered too late to be used.")
         }
         do {
             return try JSONDecoder().decode(T.self, from: response.body)
@@ -48,18 +58,42 @@ struct JSONFetcher: Sendable {
         }
     }
 
-    private static func describeStatus(_ response: HTTPResponse, server: String, secrets: [String]) -> String
-    {
+    /// Seconds left until `deadline`, or `nil` when none are.
+    private static func seconds(until deadline: ContinuousClock.Instant) -> Double? {
+        let left = ContinuousClock.now.duration(to: deadline)
+        let seconds = Double(left.components.seconds) + Double(left.components.attoseconds) * 1e-18
+        return seconds > 0 ? seconds : nil
+    }
+
+    /// Whether the address carries a credential in its query (`?token=…`, `?api_key=…`).
+    private static func carriesCredential(_ url: URL) -> Bool {
+        let items = URLComponents(url: url, resolvingAgainstBaseURL: false)?.queryItems ?? []
+        return items.contains { item in
+            let name = item.name.lowercased()
+            return ["token", "key", "auth", "secret", "password", "signature"].contains { name.contains($0) }
+        }
+    }
+
+    private static func describeStatus(
+        _ response: HTTPResponse, server: String, quotingBody: Bool, secrets: [String]
+    ) -> String {
         let status = response.status
-        let reason = HTTPURLResponse.localizedString(forStatusCode: status)
-        var text = "\(server) answered HTTP \(status) (\(reason))"
+        var text = "\(server) answered HTTP \(status)"
+        if let reason = HTTPStatusReason.phrase(status) { text += " (\(reason))" }
         switch status {
         case 429:
             text += ": too many requests"
-            if let retry = response.headers["retry-after"] { text += ", retry after \(retry) s" }
+            if let retry = response.headers["retry-after"], retry.count <= 40,
+                retry.allSatisfy({ $0.isLetter || $0.isNumber || " ,:-".contains($0) }),
+                !secrets.contains(where: { !$0.isEmpty && retry.contains($0) })
+            {
+                text += ", retry after \(retry)" + (retry.allSatisfy(\.isNumber) ? " s" : "")
+            }
         case 300..<400:
             text += ": redirects are not followed"
-            if let location = response.headers["location"], let target = URL(string: location) {
+            if let location = response.headers["location"], let target = URL(string: location),
+                target.host != nil
+            {
                 text += " (to \(hostDescription(target)))"
             }
         case 401, 403:
@@ -67,16 +101,13 @@ struct JSONFetcher: Sendable {
         default:
             break
         }
-        if let excerpt = excerpt(response.body, secrets: secrets) { text += ": " + excerpt }
+        if quotingBody, let excerpt = excerpt(response.body) { text += ": " + excerpt }
         return text + "."
     }
 
-    /// The start of a body on one line, without any secret, for context in messages.
-    private static func excerpt(_ body: Data, secrets: [String]) -> String? {
-        guard var text = String(data: body.prefix(400), encoding: .utf8) else { return nil }
-        for secret in secrets where !secret.isEmpty {
-            text = text.replacingOccurrences(of: secret, with: "[redacted]")
-        }
+    /// The start of a body on one line, for context in messages (unauthenticated requests only).
+    private static func excerpt(_ body: Data) -> String? {
+        let text = String(decoding: body.prefix(4096), as: UTF8.self)
         let words = text.split(whereSeparator: { $0.isWhitespace || $0.isNewline })
         guard !words.isEmpty else { return nil }
         let line = words.joined(separator: " ")
@@ -101,6 +132,40 @@ struct JSONFetcher: Sendable {
             return context.codingPath.isEmpty ? "not valid JSON" : "\(path(context.codingPath)) is invalid"
         @unknown default:
             return "it could not be decoded"
+        }
+    }
+}
+
+/// The reason phrases of the statuses a web service commonly answers with (RFC 9110).
+enum HTTPStatusReason {
+    /// The phrase for `status`, or `nil` for an uncommon status.
+    static func phrase(_ status: Int) -> String? {
+        switch status {
+        case 300: "multiple choices"
+        case 301: "moved permanently"
+        case 302: "found"
+        case 303: "see other"
+        case 304: "not modified"
+        case 307: "temporary redirect"
+        case 308: "permanent redirect"
+        case 400: "bad request"
+        case 401: "unauthorized"
+        case 403: "forbidden"
+        case 404: "not found"
+        case 405: "method not allowed"
+        case 408: "request timeout"
+        case 409: "conflict"
+        case 410: "gone"
+        case 413: "content too large"
+        case 415: "unsupported media type"
+        case 422: "unprocessable content"
+        case 429: "too many requests"
+        case 500: "internal server error"
+        case 501: "not implemented"
+        case 502: "bad gateway"
+        case 503: "service unavailable"
+        case 504: "gateway timeout"
+        default: nil
         }
     }
 }

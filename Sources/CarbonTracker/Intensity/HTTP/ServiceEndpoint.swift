@@ -26,7 +26,7 @@ struct ServiceEndpoint: Sendable, Equatable {
             throw CarbonTrackerError.invalidConfiguration(
                 "\(variable) must be an absolute URL such as https://host/path, got '\(text)'.")
         }
-        guard scheme == "https" || (scheme == "http" && isLoopback(host)) else {
+        guard scheme == "https" || (scheme == "http" && HTTPTransportPolicy.isLoopback(host)) else {
             throw CarbonTrackerError.invalidConfiguration(
                 "\(variable) must use https (plain http only to 127.0.0.1, ::1 or localhost) so that keys "
                     + "and answers cannot be read or changed on the way, got '\(text)'.")
@@ -58,8 +58,4 @@ struct ServiceEndpoint: Sendable, Equatable {
         text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
     }
 
-    private static func isLoopback(_ host: String) -> Bool {
-        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return name == "localhost" || name == "::1" || name.hasPrefix("127.")
-    }
 }

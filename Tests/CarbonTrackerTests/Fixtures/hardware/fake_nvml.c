@@ -7,9 +7,15 @@
  * Build flags: -DOMIT_<symbol> leaves that symbol out; -DWIDE_V3_ENTRIES makes the _v3 process
  * queries write the 32-byte entries of the R535 drivers.
  *
- * Settings (key=value, one per line): init_status, count; per device N: dN.name, dN.uuid,
- * dN.energy_mj, dN.energy_status, dN.power_mw, dN.power_status, dN.compute_pids, dN.graphics_pids
- * (comma-separated); per MIG instance M: migM.uuid, migM.parent (a device index).
+ * Settings (key=value, one per line): init_status, count, fields_status (nvmlDeviceGetFieldValues'
+ * own status); per device N: dN.name, dN.uuid, dN.energy_mj, dN.energy_rate_mw (the counter then
+ * advances at that power on the monotonic clock, alike in every process), dN.energy_status, dN.power_mw,
+ * dN.power_status, dN.compute_pids, dN.graphics_pids (comma-separated); the power fields
+ * dN.instant_mw / dN.average_mw (GPU scope) and dN.module_instant_mw / dN.module_average_mw (module
+ * scope), each answering "Not Supported" unless set, with dN.<field>_status to fail it and
+ * dN.field_type (nvmlValueType_t, default 1: unsigned int) for the value's type; dN.c2c (0 or 1;
+ * absent: nvmlDeviceGetC2cModeInfoV answers "Not Supported", as on discrete GPUs); per MIG instance
+ * M: migM.uuid, migM.parent (a device index).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -18,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef void *fake_device;
@@ -199,13 +206,25 @@ int nvmlDeviceGetUUID(fake_device device, char *uuid, unsigned capacity) {
 }
 #endif
 
+/* Seconds on the monotonic clock (since boot), so that every process loading the fake sees one counter. */
+static double monotonic_seconds(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
 #ifndef OMIT_nvmlDeviceGetTotalEnergyConsumption
 int nvmlDeviceGetTotalEnergyConsumption(fake_device device, unsigned long long *millijoules) {
     record("nvmlDeviceGetTotalEnergyConsumption");
     int index = index_of(device);
     if (index < 0) return 2;
     int status = (int)device_number((unsigned)index, "energy_status", 0);
-    if (status == 0) *millijoules = device_number((unsigned)index, "energy_mj", 0);
+    if (status == 0) {
+        *millijoules = device_number((unsigned)index, "energy_mj", 0);
+        /* A counter that advances at energy_rate_mw, the same in every process. */
+        unsigned long long rate = device_number((unsigned)index, "energy_rate_mw", 0);
+        if (rate > 0) *millijoules += (unsigned long long)((double)rate * monotonic_seconds());
+    }
     return status;
 }
 #endif
@@ -291,5 +310,75 @@ int nvmlDeviceGetGraphicsRunningProcesses_v2(fake_device device, unsigned *count
 #ifndef OMIT_nvmlDeviceGetGraphicsRunningProcesses
 int nvmlDeviceGetGraphicsRunningProcesses(fake_device device, unsigned *count, void *entries) {
     return processes("nvmlDeviceGetGraphicsRunningProcesses", "graphics_pids", 16, device, count, entries);
+}
+#endif
+
+/* nvmlFieldValue_t, laid out as nvml.h declares it. */
+typedef struct {
+    unsigned int fieldId;
+    unsigned int scopeId;
+    long long timestamp;
+    long long latencyUsec;
+    int valueType;
+    int nvmlReturn;
+    union {
+        double dVal;
+        unsigned int uiVal;
+        unsigned long ulVal;
+        unsigned long long ullVal;
+        long long sllVal;
+        int siVal;
+        unsigned short usVal;
+    } value;
+} fake_field_value;
+
+#ifndef OMIT_nvmlDeviceGetFieldValues
+int nvmlDeviceGetFieldValues(fake_device device, int count, fake_field_value *values) {
+    char call[96];
+    int index = index_of(device);
+    if (index < 0 || count < 0 || values == NULL) return 2;
+    int status = (int)number("fields_status", 0);
+    if (status != 0) return status;
+    for (int entry = 0; entry < count; entry++) {
+        fake_field_value *value = &values[entry];
+        snprintf(call, sizeof call, "nvmlDeviceGetFieldValues:%u:%u", value->fieldId, value->scopeId);
+        record(call);
+        const char *field = NULL;
+        if (value->fieldId == 186 && value->scopeId == 0) field = "instant_mw";
+        if (value->fieldId == 185 && value->scopeId == 0) field = "average_mw";
+        if (value->fieldId == 186 && value->scopeId == 1) field = "module_instant_mw";
+        if (value->fieldId == 185 && value->scopeId == 1) field = "module_average_mw";
+        char key[64], text[64], status_key[80];
+        snprintf(key, sizeof key, "d%d.%s", index, field != NULL ? field : "unknown");
+        snprintf(status_key, sizeof status_key, "%s_status", key);
+        if (field == NULL || !setting(key, text, sizeof text)) {
+            value->nvmlReturn = 3;
+            continue;
+        }
+        value->nvmlReturn = (int)number(status_key, 0);
+        value->valueType = (int)device_number((unsigned)index, "field_type", 1);
+        double milliwatts = strtod(text, NULL);
+        switch (value->valueType) {
+        case 0: value->value.dVal = milliwatts; break;
+        case 3: value->value.ullVal = (unsigned long long)milliwatts; break;
+        case 4: value->value.sllVal = (long long)milliwatts; break;
+        case 5: value->value.siVal = (int)milliwatts; break;
+        default: value->value.uiVal = (unsigned)milliwatts; break;
+        }
+    }
+    return 0;
+}
+#endif
+
+#ifndef OMIT_nvmlDeviceGetC2cModeInfoV
+int nvmlDeviceGetC2cModeInfoV(fake_device device, unsigned int *info) {
+    record("nvmlDeviceGetC2cModeInfoV");
+    int index = index_of(device);
+    if (index < 0) return 2;
+    char key[64], value[16];
+    snprintf(key, sizeof key, "d%d.c2c", index);
+    if (!setting(key, value, sizeof value)) return 3;
+    *info = (unsigned)strtoul(value, NULL, 10);
+    return 0;
 }
 #endif
