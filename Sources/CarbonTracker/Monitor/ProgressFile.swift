@@ -47,30 +47,3 @@ final class ProgressFile: @unchecked Sendable {
         unlink(path)
     }
 }
-
-/// JSON text for the few values the package writes by hand (no JSONSerialization on hot paths).
-enum JSONText {
-    /// A JSON string literal with the characters JSON requires escaped.
-    static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case let c where c.value < 0x20:
-                let hex = String(c.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
-    }
-
-    /// A JSON number; `null` for NaN and infinities, which JSON cannot hold.
-    static func number(_ value: Double) -> String {
-        value.isFinite ? value.description : "null"
-    }
-}

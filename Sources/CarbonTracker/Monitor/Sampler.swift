@@ -150,7 +150,7 @@ struct Sampler {
         let predicted = report(finished)
         finished.removeAll(keepingCapacity: true)
         batch = finished
-        if let snapshot { progress?.write(snapshot.json(core.accounting)) }
+        if let snapshot { progress?.write(snapshot.json()) }
         core.deliverEvents()
         core.log.flush()
         if predicted { core.predictionReady.open() }
@@ -266,16 +266,23 @@ struct ProgressSnapshot {
         }
     }
 
-    func json(_ accounting: WindowAccounting) -> String {
-        let parts = components.map { component in
-            "{\"component\":\"\(component.kind.rawValue)\",\"devices\":["
-                + component.devices.map(JSONText.quoted).joined(separator: ",") + "],\"energy_joules\":["
-                + component.joules.map(JSONText.number).joined(separator: ",") + "],\"method\":\""
-                + component.method.rawValue + "\"}"
+    func json() -> String {
+        var json = JSONWriter()
+        json.object { json in
+            json.field("schema", "carbontracker.progress/1")
+            json.field("epoch", epoch)
+            json.field("elapsed_seconds", elapsedSeconds)
+            json.field("time", LogTime.rfc3339(Date()))
+            json.array("components", components) { json, component in
+                json.object { json in
+                    json.field("component", component.kind.rawValue)
+                    json.field("devices", strings: component.devices)
+                    json.field("energy_joules", numbers: component.joules)
+                    json.field("method", component.method.rawValue)
+                }
+            }
         }
-        return "{\"schema\":\"carbontracker.progress/1\",\"epoch\":\(epoch),\"elapsed_seconds\":"
-            + JSONText.number(elapsedSeconds) + ",\"time\":\""
-            + LogTime.rfc3339(Date()) + "\",\"components\":[" + parts.joined(separator: ",") + "]}"
+        return json.text
     }
 }
 

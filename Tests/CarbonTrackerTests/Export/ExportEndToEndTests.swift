@@ -40,20 +40,9 @@ import Testing
         options.emissionsCSV = root + "/emissions.csv"
         var gateway: Process?
         var gatewayURL: URL?
-        if let binary = ExportTest.pushgateway {
-            let port = try RealPushgatewayTests.freePort()
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = ["--web.listen-address=127.0.0.1:\(port)"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+        if ExportTest.pushgateway != nil {
+            let (process, base) = try RealPushgatewayTests.startGateway()
             gateway = process
-            let base = URL(string: "http://127.0.0.1:\(port)")!
-            let deadline = Date(timeIntervalSinceNow: 30)
-            while Date() < deadline && RealPushgatewayTests.get(base.appendingPathComponent("-/ready"))?.status != 200 {
-                usleep(100_000)
-            }
             gatewayURL = base
             options.prometheusPushgateway = base.absoluteString
         }

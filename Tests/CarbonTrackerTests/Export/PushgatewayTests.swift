@@ -174,7 +174,8 @@ struct RealPushgatewayTests {
         return answer.map { (status: $0.status, body: String(decoding: $0.body, as: UTF8.self)) }
     }
 
-    @Test func theGatewayServesTheRunsSeries() throws {
+    /// Starts the real Pushgateway on a free loopback port and waits until it is ready; the caller stops it.
+    static func startGateway() throws -> (process: Process, base: URL) {
         let binary = try #require(ExportTest.pushgateway)
         let port = try Self.freePort()
         let gateway = Process()
@@ -183,10 +184,6 @@ struct RealPushgatewayTests {
         gateway.standardOutput = FileHandle.nullDevice
         gateway.standardError = FileHandle.nullDevice
         try gateway.run()
-        defer {
-            gateway.terminate()
-            gateway.waitUntilExit()
-        }
         let base = URL(string: "http://127.0.0.1:\(port)")!
         let deadline = Date(timeIntervalSinceNow: 30)
         var ready = false
@@ -194,7 +191,20 @@ struct RealPushgatewayTests {
             ready = Self.get(base.appendingPathComponent("-/ready"))?.status == 200
             if !ready { usleep(100_000) }
         }
+        if !ready {
+            gateway.terminate()
+            gateway.waitUntilExit()
+        }
         try #require(ready, "the Pushgateway did not become ready on port \(port)")
+        return (gateway, base)
+    }
+
+    @Test func theGatewayServesTheRunsSeries() throws {
+        let (gateway, base) = try Self.startGateway()
+        defer {
+            gateway.terminate()
+            gateway.waitUntilExit()
+        }
 
         let diagnostics = RecordingDiagnostics()
         let settings = try RunExporters.pushgatewaySettings(base.absoluteString, source: "test", auth: nil)
