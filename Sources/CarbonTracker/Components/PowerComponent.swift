@@ -79,6 +79,11 @@ public protocol PowerComponent: AnyObject, Sendable {
     /// - Throws: ``CarbonTrackerError``; code `.permissionDenied` or `.componentUnavailable` drops
     ///   this component with its message logged, any other code is a monitoring failure.
     func read() throws -> [DeviceReading]
+    /// Reads every device once into `readings` (emptied first), which the caller reuses between
+    /// samples so a sample allocates nothing. The default calls ``read()``.
+    /// - Parameter readings: Receives one value per device, in ``devices()`` order.
+    /// - Throws: As ``read()``.
+    func read(into readings: inout [DeviceReading]) throws
     /// The longest time between reads that keeps the figures correct (a counter that would wrap twice),
     /// or `nil` when any interval works.
     var maximumReadInterval: Double? { get }
@@ -94,6 +99,13 @@ public protocol PowerComponent: AnyObject, Sendable {
 }
 
 extension PowerComponent {
+    /// Calls ``read()``.
+    /// - Parameter readings: Receives one value per device.
+    /// - Throws: As ``read()``.
+    public func read(into readings: inout [DeviceReading]) throws {
+        readings = try read()
+    }
+
     /// No limit by default.
     public var maximumReadInterval: Double? { nil }
     /// No reason given by default.

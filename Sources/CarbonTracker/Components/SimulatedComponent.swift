@@ -55,6 +55,12 @@ public final class SimulatedComponent: PowerComponent {
     public func measurementMethod() -> MeasurementMethod { .simulated }
     /// The constant power.
     public func read() throws -> [DeviceReading] { [.watts(watts)] }
+    /// The constant power, into a reused buffer.
+    /// - Parameter readings: Receives the one value.
+    public func read(into readings: inout [DeviceReading]) throws {
+        readings.removeAll(keepingCapacity: true)
+        readings.append(.watts(watts))
+    }
     /// Nothing to release.
     public func shutdown() {}
 }

@@ -68,6 +68,8 @@ struct MeasureState {
     var finished: [FinishedWindow] = []
     /// The request buffer swapped with the queue's at each drain, so neither reallocates.
     var spare: [WindowRequest] = []
+    /// Scratch space for one source's readings, reused so a sample allocates nothing.
+    var readings: [DeviceReading] = []
     var gramsPerKilowattHour = IntensityEstimate.worldAverage.gramsPerKilowattHour
     var stopRequested = false
     var lastReadingTime = -Double.infinity

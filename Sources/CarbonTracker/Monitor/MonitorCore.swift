@@ -363,24 +363,27 @@ final class MonitorCore: Sendable {
             }
         }
         while index < state.sources.count {
-            let source = state.sources[index]
             index += 1
-            guard source.isLive else { continue }
-            let component = source.component
+            // Fields are read in place rather than copying the source (its arrays and strings): this
+            // runs just after the thread wakes with cold caches, where every retain is a cache miss.
+            guard state.sources[index - 1].isLive else { continue }
+            let component = state.sources[index - 1].component
+            let firstSlot = state.sources[index - 1].firstSlot
+            let deviceCount = state.sources[index - 1].devices.count
             // One lock per source: it marks this read and the progress of the one before.
             activity.withLock { activity in
                 activity.reading = state.sources[index - 1].name
                 activity.progress &+= 1
             }
             do {
-                let readings = try component.read()
-                guard readings.count == source.devices.count else {
+                try component.read(into: &state.readings)
+                guard state.readings.count == deviceCount else {
                     throw CarbonTrackerError.measurementFailed(
-                        "\(component.handlerName) returned \(readings.count) readings for \(source.devices.count) devices."
+                        "\(component.handlerName) returned \(state.readings.count) readings for \(deviceCount) devices."
                     )
                 }
-                for (offset, reading) in readings.enumerated() {
-                    state.curves[source.firstSlot + offset].add(reading, at: time)
+                for offset in 0..<deviceCount {
+                    state.curves[firstSlot + offset].add(state.readings[offset], at: time)
                 }
             } catch let error as CarbonTrackerError
                 where error.code == .permissionDenied || error.code == .componentUnavailable

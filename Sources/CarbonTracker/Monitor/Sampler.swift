@@ -122,7 +122,7 @@ struct Sampler {
         var failed = false
         var idle = false
         var snapshot: ProgressSnapshot?
-        var finished = batch
+        var finished: [FinishedWindow] = []
         let failure = core.measure.withLock { state -> CarbonTrackerError? in
             var drained = state.spare
             let time: Double
@@ -138,8 +138,11 @@ struct Sampler {
                 state.apply(drained, configuration: core.accounting)
                 state.account(upTo: time)
             }
-            swap(&finished, &state.finished)
-            if finished.count >= MonitorCore.batchSize { core.drained.signal() }
+            if !state.finished.isEmpty {
+                finished = batch
+                swap(&finished, &state.finished)
+                if finished.count >= MonitorCore.batchSize { core.drained.signal() }
+            }
             stopped = state.stopRequested
             if progress != nil, time >= nextProgressWrite, let epoch = state.open.first(where: { $0.id < 0 }) {
                 snapshot = ProgressSnapshot(state, epoch, at: time)
@@ -147,9 +150,12 @@ struct Sampler {
             }
             return nil
         }
-        let predicted = report(finished)
-        finished.removeAll(keepingCapacity: true)
-        batch = finished
+        var predicted = false
+        if !finished.isEmpty {
+            predicted = report(finished)
+            finished.removeAll(keepingCapacity: true)
+            batch = finished
+        }
         if let snapshot { progress?.write(snapshot.json()) }
         core.deliverEvents()
         core.log.flush()
