@@ -19,8 +19,7 @@ public enum TimeString {
         guard seconds.isFinite else { return seconds.isNaN ? "nan" : (seconds < 0 ? "-inf" : "inf") }
         let negative = seconds < 0
         let magnitude = abs(seconds)
-        var minutes = (magnitude / 60).rounded(.down)
-        var secs = magnitude - minutes * 60
+        var (minutes, secs) = divmod60(magnitude)
         let body: String
         if withHundredths {
             if String(format: "%05.2f", secs).hasPrefix("60") {
@@ -28,7 +27,7 @@ public enum TimeString {
                 secs = 0
             }
             let (hours, mins) = split(minutes)
-            body = "\(hours):" + twoDigits(mins) + ":" + String(format: "%05.2f", secs)
+            body = hours + ":" + twoDigits(mins) + ":" + String(format: "%05.2f", secs)
         } else {
             var whole = secs.rounded(.toNearestOrEven)
             if whole == 60 {
@@ -36,14 +35,26 @@ public enum TimeString {
                 whole = 0
             }
             let (hours, mins) = split(minutes)
-            body = "\(hours):" + twoDigits(mins) + ":" + twoDigits(Int(whole))
+            body = hours + ":" + twoDigits(mins) + ":" + twoDigits(Int(whole))
         }
         return negative ? "-" + body : body
     }
 
-    private static func split(_ minutes: Double) -> (hours: Int, minutes: Int) {
-        let hours = (minutes / 60).rounded(.down)
-        return (Int(hours), Int(minutes - hours * 60))
+    /// Whole hours as Python's `int(h)` prints them (every digit, even beyond `Int`), and the minutes left.
+    private static func split(_ minutes: Double) -> (hours: String, minutes: Int) {
+        let (hours, rest) = divmod60(minutes)
+        // Past 2^63 hours no `Int` holds them: "%.0f" prints the double's exact integer value.
+        return (hours < 1e18 ? String(Int(hours)) : String(format: "%.0f", hours), Int(rest))
+    }
+
+    /// Python's `divmod(value, 60)` for a finite `value >= 0`: the remainder is exact (`fmod`), so it
+    /// lies in `0 ..< 60` however large `value` is, and the quotient is a whole number.
+    private static func divmod60(_ value: Double) -> (quotient: Double, remainder: Double) {
+        let remainder = value.truncatingRemainder(dividingBy: 60)
+        let division = (value - remainder) / 60
+        var quotient = division.rounded(.down)
+        if division - quotient > 0.5 { quotient += 1 }
+        return (quotient, remainder)
     }
 
     private static func twoDigits(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
