@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "carbontracker", targets: ["CarbonTrackerCLI"]),
         .executable(name: "TrainingExample", targets: ["TrainingExample"]),
         .executable(name: "CarbonTrackerBenchmarks", targets: ["CarbonTrackerBenchmarks"]),
+        .executable(name: "CarbonTrackerFuzz", targets: ["CarbonTrackerFuzz"]),
     ],
     targets: [
         // NVML is loaded with dlopen at run time, so the package builds and runs without a driver.
@@ -22,6 +23,10 @@ let package = Package(
         .executableTarget(
             name: "CarbonTrackerBenchmarks", dependencies: ["CarbonTracker"],
             path: "Benchmarks/CarbonTrackerBenchmarks"),
+        // The fuzzer: libFuzzer's entry points when built with -DCARBONTRACKER_LIBFUZZER (see .ci/run),
+        // else a replayer of saved inputs.
+        .executableTarget(
+            name: "CarbonTrackerFuzz", dependencies: ["CarbonTracker"], path: "Fuzz/CarbonTrackerFuzz"),
         .testTarget(
             name: "CarbonTrackerTests",
             dependencies: ["CarbonTracker", "CarbonTrackerCLICore", "CarbonTrackerBenchmarks"],

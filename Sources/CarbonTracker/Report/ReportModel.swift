@@ -80,7 +80,7 @@ struct ReportModel {
 
         var rows: [EpochRow] = []
         var leftOut: [Int] = []
-        var totals = Totals(components: names.count)
+        var totals = Totals(components: names.count, pue: pue)
         for epoch in log.epochs {
             guard let duration = epoch.durationSeconds else { continue }
             let figures = names.map { epoch.component($0) }
@@ -158,8 +158,13 @@ struct ReportModel {
         var joules: [Double]
         var kilowattHours = 0.0
         var co2eqGrams = 0.0
+        /// The PUE factor the joules are multiplied by, which must not overflow either.
+        let pue: Double
 
-        init(components: Int) { joules = Array(repeating: 0, count: components) }
+        init(components: Int, pue: Double) {
+            joules = Array(repeating: 0, count: components)
+            self.pue = pue
+        }
 
         /// Adds one epoch's figures.
         /// - Returns: `false`, leaving the sums in an unspecified state, when a figure is not usable
@@ -180,7 +185,9 @@ struct ReportModel {
             }
             if let co2, !add(co2, to: &co2eqGrams) { return false }
             for (index, value) in epochJoules.enumerated() {
-                if let value, !add(value, to: &joules[index]) { return false }
+                if let value, !add(value, to: &joules[index]) || !(joules[index] * pue).isFinite {
+                    return false
+                }
             }
             return true
         }
