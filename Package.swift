@@ -15,8 +15,10 @@ let package = Package(
         // NVML is loaded with dlopen at run time, so the package builds and runs without a driver.
         .target(name: "CNVML", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         .target(name: "CarbonTracker", dependencies: ["CNVML"]),
+        // fork and exec in C, so the tracked command can be told to die with its parent (Linux).
+        .target(name: "CSpawn"),
         // The CLI's logic lives in a library target so tests can import it; main.swift only calls it.
-        .target(name: "CarbonTrackerCLICore", dependencies: ["CarbonTracker"]),
+        .target(name: "CarbonTrackerCLICore", dependencies: ["CarbonTracker", "CSpawn"]),
         .executableTarget(name: "CarbonTrackerCLI", dependencies: ["CarbonTrackerCLICore"]),
         .executableTarget(
             name: "TrainingExample", dependencies: ["CarbonTracker"], path: "Examples/TrainingExample"),

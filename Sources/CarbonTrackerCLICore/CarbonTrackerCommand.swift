@@ -86,10 +86,16 @@ public enum CarbonTrackerCommand {
             console.standardError("carbontracker: \(error.message)\n")
             return error.status
         }
+        let apiKeys: [String: String]?
+        do {
+            apiKeys = try CLIArguments.resolveAPIKeys(options, environment: environment)
+        } catch {
+            return usageError(error.message, console: console)
+        }
         var tracker: CarbonTracker?
         do {
             tracker = try CarbonTracker(
-                epochs: 1, epochsBeforePred: 0, logDir: options.logDir, apiKeys: options.apiKeys,
+                epochs: 1, epochsBeforePred: 0, logDir: options.logDir, apiKeys: apiKeys,
                 simCPU: options.simCPU, simCPUTDP: options.simCPUTDP, simCPUUtil: options.simCPUUtil,
                 simGPU: options.simGPU, simGPUWatts: options.simGPUWatts, simGPUUtil: options.simGPUUtil,
                 options: TrackerOptions(console: console, environment: environment))
