@@ -206,11 +206,19 @@ import Testing
     @Test func thePredictionUsesTheProvidersForecastForTheRemainingTime() async throws {
         let server = try LoopbackHTTPServer(route: Self.energiDataService)
         defer { server.stop() }
+        let environment = IntensityTesting.environment(
+            server, extra: ["CARBONTRACKER_COUNTRY": "DK", "CARBONTRACKER_HTTP_TIMEOUT": "3"])
+        let source = try IntensityTesting.source(options: TrackerOptions(environment: environment))
         let run = try makeRun(
-            epochs: 4, epochsBeforePred: 1,
-            environment: IntensityTesting.environment(
-                server, extra: ["CARBONTRACKER_COUNTRY": "DK", "CARBONTRACKER_HTTP_TIMEOUT": "3"]))
+            epochs: 4, epochsBeforePred: 1, environment: environment, intensitySource: source)
         #expect(try await run.waitForLog("Carbon intensity fetched: 150.00"))
+        // The forecast is fetched ahead, by the intensity thread; the prediction only reads it.
+        #expect(
+            try await IntensityTesting.blocking {
+                let end = ContinuousClock.now + .seconds(15)
+                while source.forecastAttempts == 0 && ContinuousClock.now < end { usleep(2_000) }
+                return source.forecastAttempts > 0
+            })
         try await run.epochs(1)
         #expect(try await run.waitForLog("is predicted to be 50.00 gCO2eq/kWh at detected location: DK."))
         let predicted = try #require(run.tracker.predictedConsumption)
