@@ -2,7 +2,7 @@
 /// carbontracker logs and provider answers.
 ///
 /// ```swift
-/// var random = SplitMix64(seed: 1)
+/// var random = XorShift64Star(seed: 1)
 /// DomainMutation.apply(to: &bytes, using: &random)
 /// ```
 ///
@@ -44,7 +44,7 @@ enum DomainMutation {
     ]
 
     /// Applies one mutation chosen by `random`.
-    static func apply(to bytes: inout [UInt8], using random: inout SplitMix64) {
+    static func apply(to bytes: inout [UInt8], using random: inout XorShift64Star) {
         guard !bytes.isEmpty else {
             bytes = [UInt8(ascii: "L")]
             return
@@ -121,17 +121,16 @@ enum DomainMutation {
     }
 }
 
-/// A small, fast, seedable generator (SplitMix64), so a mutation is reproducible from libFuzzer's seed.
-struct SplitMix64: RandomNumberGenerator {
+/// A small, fast, seedable generator (xorshift64*), so a mutation is reproducible from libFuzzer's seed.
+struct XorShift64Star: RandomNumberGenerator {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { state = seed == 0 ? 0x9E37_79B9_7F4A_7C15 : seed }
 
     mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        state ^= state >> 12
+        state ^= state << 25
+        state ^= state >> 27
+        return state &* 0x2545_F491_4F6C_DD1D
     }
 }

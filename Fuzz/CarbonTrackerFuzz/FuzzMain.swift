@@ -82,7 +82,7 @@ struct CarbonTrackerFuzz {
     public func customMutator(
         _ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ maxSize: Int, _ seed: UInt32
     ) -> Int {
-        var random = SplitMix64(seed: UInt64(seed))
+        var random = XorShift64Star(seed: UInt64(seed))
         guard random.next() % 3 == 0 else { return libFuzzerMutate(data, size, maxSize) }
         var bytes = Array(UnsafeBufferPointer(start: data, count: size))
         DomainMutation.apply(to: &bytes, using: &random)

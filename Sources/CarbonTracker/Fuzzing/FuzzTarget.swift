@@ -134,24 +134,25 @@ public final class FuzzTarget {
 
     private func scanFile(_ path: String, capacity: Int, keepsFigures: Bool) throws -> LogParser.StandardLog {
         var scanner = StandardLogScanner(keepsFigures: keepsFigures)
-        let end = try Self.withDescriptor(path) { fd in
-            try LogFileReader.forEachLine(
-                descriptor: fd, knownBytes: 0, buffer: .init(capacity: capacity, maximumLineBytes: 256),
-                path: path
-            ) { scanner.consume($0) }
-        }
+        let end = try Self.readLines(path, capacity: capacity) { scanner.consume($0) }
         return scanner.finish(end)
     }
 
     private func scanOutputFile(_ path: String, capacity: Int) throws -> LogParser.OutputLog {
         var scanner = OutputLogScanner()
-        let end = try Self.withDescriptor(path) { fd in
+        let end = try Self.readLines(path, capacity: capacity) { scanner.consume($0) }
+        return scanner.finish(end)
+    }
+
+    /// Reads the file's lines through a buffer of `capacity` bytes that keeps lines of up to 256.
+    private static func readLines(_ path: String, capacity: Int, _ body: (LogBytes) -> Void) throws
+        -> LogFileReader.Outcome
+    {
+        try withDescriptor(path) { fd in
             try LogFileReader.forEachLine(
                 descriptor: fd, knownBytes: 0, buffer: .init(capacity: capacity, maximumLineBytes: 256),
-                path: path
-            ) { scanner.consume($0) }
+                path: path, body)
         }
-        return scanner.finish(end)
     }
 
     private static func withDescriptor<T>(_ path: String, _ body: (Int32) throws -> T) throws -> T {

@@ -28,15 +28,25 @@ import Testing
         return directory
     }
 
-    /// Every way the issue's crashing inputs are read: the directory parse and aggregate (`--parse`),
-    /// the report (`--report`), and the text parse.
-    static func readEverything(_ directory: String, name: String = "1") throws -> (
-        LogParser.DirectoryParse, LogParser.Aggregate, HTMLReport, String
-    ) {
-        let parse = try LogParser.parseAllLogs(logDir: directory)
-        let aggregate = try LogParser.aggregateConsumption(logDir: directory)
-        let report = try HTMLReport(standardLogFile: "\(directory)/\(name)_carbontracker.log")
-        return (parse, aggregate, report, report.render())
+    /// What reading a run whose standard log is ``head`` + `standard` gives, every way the issue's
+    /// crashing inputs were read: the directory parse and aggregate (`--parse`), the report
+    /// (`--report`, and its HTML).
+    struct Reading {
+        var directory: String
+        var parse: LogParser.DirectoryParse
+        var aggregate: LogParser.Aggregate
+        var report: HTMLReport
+        var html: String
+    }
+
+    static func read(standard: String) throws -> Reading {
+        let directory = try run(standard: standard)
+        defer { ParserTestSupport.cleanUp(directory) }
+        let report = try HTMLReport(standardLogFile: "\(directory)/1_carbontracker.log")
+        return Reading(
+            directory: directory, parse: try LogParser.parseAllLogs(logDir: directory),
+            aggregate: try LogParser.aggregateConsumption(logDir: directory), report: report,
+            html: report.render())
     }
 
     // MARK: The inputs of issue 13
@@ -44,25 +54,23 @@ import Testing
     /// `StandardLogScanner.swift:130` trapped with "arithmetic overflow" numbering the epoch after
     /// epoch Int.max; `--parse` and `--report` died with SIGILL.
     @Test func anEpochNumberedIntMaxFollowedByTwoDurationsDoesNotTrap() throws {
-        let directory = try Self.run(
+        let run = try Self.read(
             standard: """
                 2026-01-01 00:00:00 - Epoch 9223372036854775807:
                 2026-01-01 00:00:01 - Duration: 0:00:01.00
                 2026-01-01 00:00:01 - Duration: 0:00:01.00
 
                 """)
-        defer { ParserTestSupport.cleanUp(directory) }
-        let (parse, aggregate, report, html) = try Self.readEverything(directory)
-        let log = try #require(parse.entries.first?.standardLog)
+        let log = try #require(run.parse.entries.first?.standardLog)
         #expect(log.epochs.map(\.number) == [Int.max, Int.max])
         #expect(log.epochs.map(\.durationSeconds) == [1, 1])
         #expect(
             log.warnings == [
                 "Line 5: the epoch after epoch \(Int.max) cannot be numbered; it keeps that number."
             ])
-        #expect(aggregate.runsCounted == 1)
-        #expect(report.warnings.contains { $0.contains("cannot be numbered") })
-        #expect(html.contains("<td class=\"num\">\(Int.max)</td>"))
+        #expect(run.aggregate.runsCounted == 1)
+        #expect(run.report.warnings.contains { $0.contains("cannot be numbered") })
+        #expect(run.html.contains("<td class=\"num\">\(Int.max)</td>"))
     }
 
     /// An epoch number beyond `Int` is not read as one (it cannot be), with a warning.
@@ -85,20 +93,19 @@ import Testing
 
     /// `ReportFormat.swift:66` trapped converting the total duration to `Int`.
     @Test func aDurationOfBillionsOfHoursDoesNotTrapTheReport() throws {
-        let directory = try Self.run(
+        let run = try Self.read(
             standard: """
                 2026-01-01 00:00:00 - Epoch 1:
                 2026-01-01 00:00:01 - Duration: 2562047788015216:00:00
                 2026-01-01 00:00:01 - Average power usage (W) for cpu: [10.0]
 
                 """)
-        defer { ParserTestSupport.cleanUp(directory) }
-        let (parse, _, report, html) = try Self.readEverything(directory)
         #expect(
-            parse.entries.first?.standardLog.epochs.first?.durationSeconds == 2_562_047_788_015_216.0 * 3600)
-        #expect(report.warnings.isEmpty, "\(report.warnings)")
-        #expect(html.contains(">2562047788015216:00:16.00<"), "as Python's convert_to_timestring")
-        #expect(html.contains("2.562e+15 h"))
+            run.parse.entries.first?.standardLog.epochs.first?.durationSeconds == 2_562_047_788_015_216.0
+                * 3600)
+        #expect(run.report.warnings.isEmpty, "\(run.report.warnings)")
+        #expect(run.html.contains(">2562047788015216:00:16.00<"), "as Python's convert_to_timestring")
+        #expect(run.html.contains("2.562e+15 h"))
     }
 
     /// The same class of conversion: the longest duration a log can hold, in every formatter.
@@ -122,7 +129,7 @@ import Testing
     /// A power of 1.7e308 W made the chart's maximum infinite and its tick loop endless (memory grew
     /// past 244 MB in 10 s). The epoch's energy overflows, so it is left out, once, with the file named.
     @Test func aPowerOf1_7e308DoesNotHangTheReport() throws {
-        let directory = try Self.run(
+        let run = try Self.read(
             standard: """
                 2026-01-01 00:00:00 - Epoch 1:
                 2026-01-01 00:00:01 - Duration: 0:00:01.00
@@ -132,16 +139,14 @@ import Testing
                 2026-01-01 00:00:02 - Average power usage (W) for cpu: [10.0]
 
                 """)
-        defer { ParserTestSupport.cleanUp(directory) }
-        let (_, _, report, html) = try Self.readEverything(directory)
         #expect(
-            report.warnings == [
-                "'\(directory)/1_carbontracker.log': 1 epoch(s) (1) have a duration, power or energy that is "
+            run.report.warnings == [
+                "'\(run.directory)/1_carbontracker.log': 1 epoch(s) (1) have a duration, power or energy that is "
                     + "not a finite, non-negative number (or would overflow the totals); they are left out of "
                     + "the totals, charts and tables."
             ])
-        #expect(html.components(separatedBy: "<svg class=\"chart\"").count == 4)
-        #expect(Self.coordinatesAreFinite(html))
+        #expect(run.html.components(separatedBy: "<svg class=\"chart\"").count == 4)
+        #expect(Self.coordinatesAreFinite(run.html))
     }
 
     /// Power this large with a logged energy keeps the epoch; the chart still ends.
