@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "CarbonTracker", targets: ["CarbonTracker"]),
         .executable(name: "carbontracker", targets: ["CarbonTrackerCLI"]),
         .executable(name: "TrainingExample", targets: ["TrainingExample"]),
+        .executable(name: "DistributedTraining", targets: ["DistributedTraining"]),
         .executable(name: "CarbonTrackerBenchmarks", targets: ["CarbonTrackerBenchmarks"]),
         .executable(name: "CarbonTrackerFuzz", targets: ["CarbonTrackerFuzz"]),
     ],
@@ -23,15 +24,22 @@ let package = Package(
         .executableTarget(
             name: "TrainingExample", dependencies: ["CarbonTracker"], path: "Examples/TrainingExample"),
         .executableTarget(
+            name: "DistributedTraining", dependencies: ["CarbonTracker"], path: "Examples/DistributedTraining"),
+        .executableTarget(
             name: "CarbonTrackerBenchmarks", dependencies: ["CarbonTracker"],
             path: "Benchmarks/CarbonTrackerBenchmarks"),
         // The fuzzer: libFuzzer's entry points when built with -DCARBONTRACKER_LIBFUZZER (see .ci/run),
         // else a replayer of saved inputs.
         .executableTarget(
             name: "CarbonTrackerFuzz", dependencies: ["CarbonTracker"], path: "Fuzz/CarbonTrackerFuzz"),
+        // Programs the tests run as child processes (exit without stop(), output order, kill -9).
+        .executableTarget(
+            name: "CarbonTrackerTestPrograms", dependencies: ["CarbonTracker"], path: "Tests/Programs"),
         .testTarget(
             name: "CarbonTrackerTests",
-            dependencies: ["CarbonTracker", "CarbonTrackerCLICore", "CarbonTrackerBenchmarks"],
+            dependencies: [
+                "CarbonTracker", "CarbonTrackerCLICore", "CarbonTrackerBenchmarks", "CarbonTrackerTestPrograms",
+            ],
             resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]

@@ -33,7 +33,7 @@ run)
         -max_total_time="$seconds" -timeout=5 -rss_limit_mb=1024 -max_len=16384 \
         -dict=Fuzz/carbontracker.dict -artifact_prefix="$artifacts/" -print_final_stats=1 \
         "$corpus" "$fixtures/corpus" "$fixtures/regressions" >"$artifacts/log" 2>&1 || status=$?
-    grep -E '^#[0-9]+ +(INITED|DONE)|^stat::|^(==|SUMMARY|Fatal|.*Fatal error)|ERROR|Test unit written' \
+    grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::|^(==|SUMMARY|Fatal|.*Fatal error)|ERROR|Test unit written' \
         "$artifacts/log" || true
     if [ "$status" -ne 0 ] || ls "$artifacts" | grep -qE '^(crash|timeout|oom|leak)-'; then
         tail -n 60 "$artifacts/log"

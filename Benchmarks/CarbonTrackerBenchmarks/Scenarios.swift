@@ -179,3 +179,188 @@ final class Counter: @unchecked Sendable {
     var value: Int { lock.withLock { count } }
     func increment() { lock.withLock { count += 1 } }
 }
+
+extension Scenarios {
+    /// End-to-end scenario: `epochs` back-to-back epochs with file logging, simulated CPU and GPU, as
+    /// a whole process measures them (run under `/usr/bin/time`). Checks that the work was done: every
+    /// epoch in the standard log and the final report present; a run that lost any is a failure.
+    static func epochsEndToEnd(epochs: Int, logDir: String) throws -> [String: Double] {
+        let tracker = try CarbonTracker(
+            epochs: epochs, updateInterval: 1, logDir: logDir, verbose: 0, simCPU: "Sim CPU", simCPUTDP: 100,
+            simGPU: "Sim GPU", simGPUWatts: 300, options: options())
+        let started = Measure.nanoseconds()
+        for _ in 0..<epochs {
+            try tracker.epochStart()
+            try tracker.epochEnd()
+        }
+        let wall = Double(Measure.nanoseconds() - started) / 1e9
+        let paths = try LogCheck.require(tracker.logFiles)
+        let check = try LogCheck.count(paths)
+        guard check.epochs == epochs, check.hasFinalReport else {
+            throw BenchmarkError(
+                "lost data: \(check.epochs) of \(epochs) epochs in the log, final report "
+                    + (check.hasFinalReport ? "present" : "missing"))
+        }
+        return [
+            "epochs": Double(epochs), "epochs_logged": Double(check.epochs), "final_report": 1,
+            "wall_s": wall, "rss_mib": (Measure.residentBytes() ?? .nan) / 1_048_576,
+        ]
+    }
+}
+
+/// Reads back what a run wrote, so a scenario fails when data was lost.
+enum LogCheck {
+    static func require(_ paths: LogPaths?) throws -> LogPaths {
+        guard let paths else { throw BenchmarkError("no log files were written") }
+        return paths
+    }
+
+    /// Counts `Epoch N:` lines in the standard log and looks for the actual report in the output log,
+    /// reading in 64 KiB chunks so the check itself adds nothing to the process's peak memory.
+    static func count(_ paths: LogPaths) throws -> (epochs: Int, hasFinalReport: Bool) {
+        (try occurrences(of: " - Epoch ", in: paths.standard), try occurrences(of: "Actual consumption for", in: paths.output) > 0)
+    }
+
+    static func occurrences(of text: String, in path: String) throws -> Int {
+        let marker = Array(text.utf8)
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw BenchmarkError("cannot read \(path)") }
+        defer { close(descriptor) }
+        // The last marker.count - 1 bytes of each chunk are kept at the front of the next one, so a
+        // marker split between chunks is found once.
+        let keep = marker.count - 1
+        var buffer = [UInt8](repeating: 0, count: keep + (1 << 16))
+        var filled = 0
+        var found = 0
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + filled, $0.count - filled) }
+            if count <= 0 { break }
+            filled += count
+            buffer.withUnsafeBytes { bytes in
+                marker.withUnsafeBytes { needle in
+                    let base = bytes.baseAddress!
+                    // memchr finds each candidate at memory speed, anchored on the marker's first capital
+                    // letter (rare in logs, unlike its leading space); memcmp confirms it.
+                    let anchor = marker.firstIndex { (65...90).contains($0) } ?? 0
+                    var offset = anchor
+                    while offset + needle.count - anchor <= filled,
+                        let hit = memchr(base + offset, Int32(marker[anchor]), filled - offset - (needle.count - anchor) + 1)
+                    {
+                        let position = base.distance(to: UnsafeRawPointer(hit)) - anchor
+                        if memcmp(base + position, needle.baseAddress!, needle.count) == 0 {
+                            found += 1
+                            offset = position + needle.count + anchor
+                        } else {
+                            offset = position + anchor + 1
+                        }
+                    }
+                }
+            }
+            let tail = min(keep, filled)
+            _ = buffer.withUnsafeMutableBytes { bytes in
+                memmove(bytes.baseAddress!, bytes.baseAddress! + filled - tail, tail)
+            }
+            filled = tail
+        }
+        return found
+    }
+}
+
+extension Scenarios {
+    static func monitor(logDir: String?) throws -> EnergyMonitor {
+        try EnergyMonitor(
+            updateInterval: 1, logDir: logDir, verbose: 0, simCPU: "Sim CPU", simCPUTDP: 100, simGPU: "Sim GPU",
+            simGPUWatts: 300, options: options())
+    }
+
+    /// Windows scenario: cost of one `beginWindow` + `endWindow` pair with simulated sources (the end
+    /// reads both on the calling thread), logging to files.
+    static func windowCost(windows: Int, logDir: String) throws -> [String: Double] {
+        let monitor = try monitor(logDir: logDir)
+        var costs: [Double] = []
+        costs.reserveCapacity(windows)
+        var joules = 0.0
+        for _ in 0..<windows {
+            let start = Measure.nanoseconds()
+            try monitor.beginWindow("step")
+            let window = try monitor.endWindow("step")
+            costs.append(Double(Measure.nanoseconds() - start) / 1000)
+            joules += window.components.reduce(0) { $0 + $1.joules.reduce(0, +) }
+        }
+        try monitor.stop()
+        costs.sort()
+        return [
+            "windows": Double(windows), "median_us": Measure.percentile(costs, 0.5),
+            "p99_us": Measure.percentile(costs, 0.99), "joules": joules,
+        ]
+    }
+
+    /// Windows end to end: `windows` back-to-back windows with the log on, as a whole process; every
+    /// window must be in the log.
+    static func windowsEndToEnd(windows: Int, logDir: String) throws -> [String: Double] {
+        let monitor = try monitor(logDir: logDir)
+        let started = Measure.nanoseconds()
+        for _ in 0..<windows {
+            try monitor.beginWindow("step")
+            _ = try monitor.endWindow("step")
+        }
+        try monitor.stop()
+        let wall = Double(Measure.nanoseconds() - started) / 1e9
+        let paths = try LogCheck.require(monitor.logFiles)
+        let logged = try LogCheck.occurrences(of: " - Window step: ", in: paths.standard)
+        guard logged == windows else { throw BenchmarkError("lost data: \(logged) of \(windows) windows in the log") }
+        return [
+            "windows": Double(windows), "windows_logged": Double(logged), "wall_s": wall,
+            "rss_mib": (Measure.residentBytes() ?? .nan) / 1_048_576,
+        ]
+    }
+
+    /// `threads` threads each opening and closing `windowsPerThread` windows of their own, at once.
+    static func windowThreads(threads: Int, windowsPerThread: Int, logDir: String) throws -> [String: Double] {
+        let monitor = try monitor(logDir: logDir)
+        let costs = Counter()
+        let perThread = LockedResults()
+        let group = DispatchGroup()
+        let started = Measure.nanoseconds()
+        for thread in 0..<threads {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                var local: [Double] = []
+                local.reserveCapacity(windowsPerThread)
+                for _ in 0..<windowsPerThread {
+                    let start = Measure.nanoseconds()
+                    do {
+                        try monitor.beginWindow("thread \(thread)")
+                        _ = try monitor.endWindow("thread \(thread)")
+                    } catch {
+                        costs.increment()
+                    }
+                    local.append(Double(Measure.nanoseconds() - start) / 1000)
+                }
+                perThread.append(local)
+            }.start()
+        }
+        group.wait()
+        let wall = Double(Measure.nanoseconds() - started) / 1e9
+        try monitor.stop()
+        guard costs.value == 0 else { throw BenchmarkError("\(costs.value) window calls failed") }
+        let paths = try LogCheck.require(monitor.logFiles)
+        let logged = try LogCheck.occurrences(of: " - Window thread ", in: paths.standard)
+        let total = threads * windowsPerThread
+        guard logged == total else { throw BenchmarkError("lost data: \(logged) of \(total) windows in the log") }
+        let sorted = perThread.all.sorted()
+        return [
+            "threads": Double(threads), "windows": Double(total), "windows_logged": Double(logged), "wall_s": wall,
+            "median_us": Measure.percentile(sorted, 0.5), "p99_us": Measure.percentile(sorted, 0.99),
+        ]
+    }
+}
+
+/// Per-thread timings gathered under a lock.
+final class LockedResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Double] = []
+    func append(_ more: [Double]) { lock.withLock { values += more } }
+    var all: [Double] { lock.withLock { values } }
+}

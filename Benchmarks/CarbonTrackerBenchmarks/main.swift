@@ -6,6 +6,10 @@ import Foundation
 let usage = """
     usage: CarbonTrackerBenchmarks SCENARIO [--size N] [--seconds S] [--dir DIR]
       epoch-cost    --size EPOCHS (10000)          epochStart+epochEnd cost, logging to files
+      epochs        --size EPOCHS (20000)          EPOCHS back-to-back epochs end to end, log checked
+      window-cost   --size WINDOWS (100000)        beginWindow+endWindow cost, simulated sources
+      windows       --size WINDOWS (100000)        WINDOWS back-to-back windows end to end, log checked
+      window-threads --size PER_THREAD (10000)     8 threads with windows of their own at once
       sampling      --seconds S (30)               CPU share while sampling at 100 Hz
       memory        --size SAMPLES (1000000)       resident memory after 1,000 and SIZE samples
       startup       --size REPETITIONS (20)        construction to first epochStart
@@ -36,6 +40,15 @@ do {
     switch scenario {
     case "epoch-cost":
         result = try Scenarios.epochCost(epochs: Int(try number("size", 10_000)), logDir: directory)
+    case "epochs":
+        result = try Scenarios.epochsEndToEnd(epochs: Int(try number("size", 20_000)), logDir: directory)
+    case "window-cost":
+        result = try Scenarios.windowCost(windows: Int(try number("size", 100_000)), logDir: directory)
+    case "windows":
+        result = try Scenarios.windowsEndToEnd(windows: Int(try number("size", 100_000)), logDir: directory)
+    case "window-threads":
+        result = try Scenarios.windowThreads(
+            threads: 8, windowsPerThread: Int(try number("size", 10_000)), logDir: directory)
     case "sampling": result = try Scenarios.samplingCost(seconds: try number("seconds", 30), hertz: 100)
     case "memory": result = try Scenarios.memory(first: 1_000, second: Int(try number("size", 1_000_000)))
     case "startup": result = try Scenarios.startup(repetitions: Int(try number("size", 20)))

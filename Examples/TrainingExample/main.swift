@@ -126,9 +126,15 @@ do {
     for epoch in 1...arguments.epochs {
         try tracker.epochStart()
         let loss = model.trainEpoch(on: data, learningRate: 0.01)
+        // The evaluation pass is also measured on its own: a window of the tracker's monitor, nested
+        // in the epoch (the last epochEnd ends monitoring, so windows go before it).
+        let (accuracy, evaluation) = try tracker.monitor.measure("evaluation \(epoch)") { model.accuracy(on: data) }
         try tracker.epochEnd()
+        let joules = evaluation.components.reduce(0) { $0 + $1.joules.reduce(0, +) }
         print(
-            "epoch \(epoch): loss \(String(format: "%.4f", loss)), accuracy \(String(format: "%.3f", model.accuracy(on: data)))"
+            "epoch \(epoch): loss \(String(format: "%.4f", loss)), accuracy \(String(format: "%.3f", accuracy)); "
+                + "evaluation took \(String(format: "%.3f", evaluation.durationSeconds)) s and "
+                + "\(String(format: "%.2f", joules)) J (\(String(format: "%.6f", evaluation.co2eqGrams)) g CO2eq)"
         )
     }
     try tracker.stop()

@@ -13,6 +13,7 @@ enum CLIArguments {
         case text(@Sendable (inout CLIOptions, String) -> Void)
         case number(@Sendable (inout CLIOptions, Double) -> Void)
         case keys(@Sendable (inout CLIOptions, [String: String]) -> Void)
+        case parseFormat(@Sendable (inout CLIOptions, ParseFormat) -> Void)
     }
 
     /// One flag: every spelling, the help line, and what it sets.
@@ -38,8 +39,20 @@ enum CLIArguments {
             value: .text { $0.apiKeysFile = $1 }),
         Flag(
             names: ["--parse"], placeholder: "DIR",
-            help: "Print the total consumption of every run in DIR and exit.",
+            help: "Print one line per distributed job and the total consumption of DIR, and exit.",
             value: .text { $0.parseDirectory = $1 }),
+        Flag(
+            names: ["--format"], placeholder: "FORMAT",
+            help: "How --parse prints: text (default), json, csv (CodeCarbon rows) or model-card.",
+            value: .parseFormat { $0.parseFormat = $1 }),
+        Flag(
+            names: ["--training-type", "--training_type"], placeholder: "TYPE",
+            help: "training_type of --format model-card, e.g. pre-training or fine-tuning.",
+            value: .text { $0.trainingType = $1 }),
+        Flag(
+            names: ["--emissions-csv", "--emissions_csv"], placeholder: "PATH",
+            help: "Append the tracked run to a CodeCarbon-compatible CSV.",
+            value: .text { $0.emissionsCSV = $1 }),
         Flag(
             names: ["--report"], placeholder: "LOGFILE",
             help: "Write an HTML report of the run in LOGFILE (a ..._carbontracker.log) and exit.",
@@ -140,6 +153,12 @@ enum CLIArguments {
             apply(&options, number)
         case .keys(let apply):
             apply(&options, try apiKeys(value, name: name))
+        case .parseFormat(let apply):
+            guard let format = ParseFormat(rawValue: value) else {
+                let formats = ParseFormat.allCases.map(\.rawValue).joined(separator: ", ")
+                throw CLIUsageError(message: "option \(name): '\(value)' is not one of \(formats)")
+            }
+            apply(&options, format)
         }
     }
 
@@ -194,6 +213,15 @@ enum CLIArguments {
         if options.apiKeys != nil && options.apiKeysFile != nil {
             throw CLIUsageError(message: "--api-keys and --api-keys-file cannot be used together")
         }
+        if options.parseDirectory == nil && options.parseFormat != .text {
+            throw CLIUsageError(message: "--format applies to --parse DIR only")
+        }
+        if options.trainingType != nil && options.parseFormat != .modelCard {
+            throw CLIUsageError(message: "--training-type applies to --parse DIR --format model-card only")
+        }
+        if options.emissionsCSV != nil && (options.parseDirectory != nil || options.reportLogFile != nil) {
+            throw CLIUsageError(message: "--emissions-csv applies to a tracked command only")
+        }
         if options.parseDirectory != nil && options.reportLogFile != nil {
             throw CLIUsageError(message: "--parse and --report cannot be used together")
         }
@@ -229,6 +257,7 @@ enum CLIArguments {
         lines += [
             "", "Examples:", "  carbontracker --sim-cpu Xeon --sim-cpu-tdp 100 -- python train.py",
             "  carbontracker --parse ./logs",
+            "  carbontracker --parse ./logs --format csv > emissions.csv",
             "  carbontracker --report ./logs/1234.5_2026-01-01T000000Z_carbontracker.log --output report.html",
         ]
         return lines.joined(separator: "\n") + "\n"
@@ -236,5 +265,6 @@ enum CLIArguments {
 
     /// The one-line usage.
     static let usage =
-        "usage: carbontracker [options] [--] COMMAND [ARGS...] | --parse DIR | --report LOGFILE [--output PATH]"
+        "usage: carbontracker [options] [--] COMMAND [ARGS...] | --parse DIR [--format FORMAT] "
+        + "| --report LOGFILE [--output PATH]"
 }

@@ -24,10 +24,28 @@ struct CLIOptions: Equatable, Sendable {
     var simGPUWatts: Double?
     /// Simulated GPU utilisation in 0...1 (`--sim-gpu-util`).
     var simGPUUtil: Double?
+    /// How `--parse` prints the directory (`--format`).
+    var parseFormat = ParseFormat.text
+    /// The training type for `--format model-card` (`--training-type`).
+    var trainingType: String?
+    /// A CodeCarbon-compatible CSV a tracked command's run is appended to (`--emissions-csv`).
+    var emissionsCSV: String?
     /// `--help` was given.
     var help = false
     /// The program to run and its arguments.
     var command: [String] = []
+}
+
+/// What `--parse DIR --format FORMAT` prints.
+enum ParseFormat: String, CaseIterable, Sendable {
+    /// Python's aggregate sentence (warnings on standard error).
+    case text
+    /// Every run's figures and the totals as JSON.
+    case json
+    /// CodeCarbon `emissions.csv` rows, one per run.
+    case csv
+    /// The Hugging Face model-card `co2_eq_emissions:` block.
+    case modelCard = "model-card"
 }
 
 /// A command line that cannot be run as given; printed as one line, then the usage, exit status 2.

@@ -30,7 +30,8 @@ public enum CarbonTrackerCommand {
             return 0
         }
         if let directory = options.parseDirectory {
-            return parse(directory, console: console)
+            return parse(
+                directory, format: options.parseFormat, trainingType: options.trainingType, console: console)
         }
         if let logFile = options.reportLogFile {
             return report(logFile, output: options.output, console: console)
@@ -49,9 +50,33 @@ public enum CarbonTrackerCommand {
         return 1
     }
 
-    private static func parse(_ directory: String, console: ConsoleOutput) -> Int32 {
+    private static func parse(
+        _ directory: String, format: ParseFormat, trainingType: String?, console: ConsoleOutput
+    ) -> Int32 {
         do {
-            try LogParser.printAggregate(logDir: directory, console: console)
+            if format == .text {
+                let aggregate = try LogParser.aggregateConsumption(logDir: directory)
+                for warning in aggregate.warnings {
+                    console.standardError("CarbonTracker: WARNING - \(warning)\n")
+                }
+                // One line per distributed job, then Python's sentence for the whole directory.
+                let jobLines = aggregate.jobs.map { $0.summaryLine + "\n" }.joined()
+                console.standardOutput(jobLines + aggregate.sentence + "\n")
+                return 0
+            }
+            let parse = try LogParser.parseAllLogs(logDir: directory)
+            // JSON carries its warnings inside; the other formats keep standard output clean for a file.
+            if format != .json {
+                for warning in parse.warnings {
+                    console.standardError("carbontracker: warning: \(warning)\n")
+                }
+            }
+            switch format {
+            case .text: break
+            case .json: console.standardOutput(LogExport.json(parse))
+            case .csv: console.standardOutput(LogExport.codeCarbonCSV(parse))
+            case .modelCard: console.standardOutput(LogExport.modelCard(parse, trainingType: trainingType))
+            }
             return 0
         } catch {
             return failure(describe(error), console: console)
@@ -98,7 +123,8 @@ public enum CarbonTrackerCommand {
                 epochs: 1, epochsBeforePred: 0, logDir: options.logDir, apiKeys: apiKeys,
                 simCPU: options.simCPU, simCPUTDP: options.simCPUTDP, simCPUUtil: options.simCPUUtil,
                 simGPU: options.simGPU, simGPUWatts: options.simGPUWatts, simGPUUtil: options.simGPUUtil,
-                options: TrackerOptions(console: console, environment: environment))
+                options: TrackerOptions(
+                    console: console, environment: environment, emissionsCSV: options.emissionsCSV))
             try tracker?.epochStart()
         } catch let error as CarbonTrackerError where error.code == .invalidConfiguration {
             return usageError(error.message, console: console)

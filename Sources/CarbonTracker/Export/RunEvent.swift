@@ -15,8 +15,9 @@ enum RunEvent: Sendable {
     case prediction(ConsumptionReport)
     /// The actual consumption was reported.
     case actual(ConsumptionReport)
-    /// Monitoring ended.
-    case runEnded(Date)
+    /// Monitoring ended; `interrupted` when training stopped before all monitored epochs (the standard
+    /// log's "Training was interrupted ..." line).
+    case runEnded(Date, interrupted: Bool = false)
 }
 
 /// Who and what a run is, for the `run_started` event and the exporters' labels.
@@ -36,6 +37,25 @@ struct RunDescription: Sendable {
     var configuration: [String: String]
     /// Host name (or Slurm node name).
     var node: String
+    /// Where the machine is, as the logs write it ("Copenhagen, Capital Region, DK"), when known at start.
+    var location: String? = nil
+    /// Labels added to every exported Prometheus series and to the `run_started` event's `labels`
+    /// (the distributed work adds `job_id`, `node`, `rank`). Names must be valid Prometheus label names
+    /// other than those the exporters use (``RunLabel/reservedNames``).
+    var labels: [RunLabel] = []
+}
+
+/// A name and value that identify a run beyond its id, such as a batch job or a rank.
+struct RunLabel: Sendable, Equatable {
+    /// A Prometheus label name (`[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__`).
+    var name: String
+    /// Any text.
+    var value: String
+
+    /// Label names the exporters set themselves, or the Pushgateway's grouping key holds.
+    static let reservedNames: Set<String> = [
+        "component", "device", "method", "provider", "run", "job", "instance",
+    ]
 }
 
 /// Receives a run's events; one per output (event log, Prometheus textfile, Pushgateway, CSV).

@@ -16,129 +16,126 @@ enum ErrorLevel: String, Sendable {
 
 /// The tracker's three logs (standard, output, error) in Python carbontracker's format.
 ///
-/// Any thread may add lines; they are queued with their wall-clock time and written by
-/// ``flush()``, which the sampling thread calls after every sample, so a line reaches its file
-/// within one update interval and the training thread never waits on a file.
-/// Cost of adding a line: one lock and an array append.
+/// Any thread may add lines: each is formatted at once into a byte buffer (one lock, a timestamp
+/// cached per second, a copy) and written by ``flush()``, which the sampling thread calls after every
+/// batch, so a line reaches its file within one update interval and the training thread never waits
+/// on a file. Lines from other threads wake the sampling thread, so they are written promptly even
+/// while it sleeps between windows. The sampling thread adds its own lines through ``write(_:)``,
+/// one lock per batch and no wake-up.
 final class TrackerLog: DiagnosticsReporter {
-    private enum Stream: Sendable {
-        case standard, output
-        case error(ErrorLevel)
-    }
-
-    private struct Entry: Sendable {
-        var stream: Stream
-        var time: Date
-        var thread: String
-        var message: String
-    }
-
-    private let pending = LockedBox<[Entry]>([])
-    private let writerWake = LockedBox<(@Sendable () -> Void)?>(nil)
-    private let files: LockedBox<LogFiles?>
-    private let verbose: Int
+    private let buffers = LockedBox(LogBatch())
+    /// Serialises writers; holds the files and the spare buffers swapped in at each flush.
+    private let writer: LockedBox<Writer>
+    private let wake: WakeSignal?
     private let console: ConsoleOutput
 
     /// The files written, or `nil` when logging to files is off.
     let paths: LogPaths?
 
-    /// Opens the log files (when `directory` is set) and queues Python's two opening lines.
+    private struct Writer {
+        var files: LogFiles?
+        var spare = LogBatch()
+    }
+
+    /// Opens the log files (when `directory` is set).
+    /// - Parameters:
+    ///   - directory: The log directory, created if missing; `nil` for console only.
+    ///   - prefix: The file-name prefix.
+    ///   - verbose: 0 prints nothing; 1 or more prints output lines and warnings.
+    ///   - console: Where printed text goes.
+    ///   - wake: Signalled when a thread other than the writer adds a line.
     /// - Throws: ``CarbonTrackerError`` with code `.logWriteFailed` when the files cannot be created.
-    init(directory: String?, prefix: String, verbose: Int, console: ConsoleOutput) throws {
-        self.verbose = verbose
+    init(directory: String?, prefix: String, verbose: Int, console: ConsoleOutput, wake: WakeSignal? = nil)
+        throws
+    {
         self.console = console
-        if let directory {
-            let opened = try LogFiles.create(directory: directory, prefix: prefix)
-            self.files = LockedBox(opened)
-            self.paths = opened.paths
-        } else {
-            self.files = LockedBox(nil)
-            self.paths = nil
+        self.wake = wake
+        let files = try directory.map { try LogFiles.create(directory: $0, prefix: prefix) }
+        self.paths = files?.paths
+        self.writer = LockedBox(Writer(files: files))
+        buffers.withLock { $0.verbose = verbose }
+        writer.withLock { $0.spare.verbose = verbose }
+    }
+
+    // MARK: Adding lines from any thread
+
+    /// Adds a line to the standard log.
+    func info(_ message: String) { add { $0.standard(message) } }
+    /// Adds a line to the output log, printed to standard output when verbose.
+    /// - Parameters:
+    ///   - message: The line, without the "CarbonTracker: " prefix.
+    ///   - toConsole: `false` keeps it out of standard output (it still goes to the file).
+    func output(_ message: String, toConsole: Bool = true) { add { $0.output(message, toConsole: toConsole) } }
+    /// Adds a DEBUG line to the error log.
+    func debug(_ message: String) { add { $0.error(.debug, message) } }
+    /// Adds an INFO line to the error log.
+    func errorInfo(_ message: String) { add { $0.error(.info, message) } }
+    /// Adds a WARNING line to the error log.
+    func warning(_ message: String) { add { $0.error(.warning, message) } }
+    /// Adds a CRITICAL line to the error log.
+    func critical(_ message: String) { add { $0.error(.critical, message) } }
+
+    private func add(_ body: (inout LogBatch) -> Void) {
+        buffers.withLock { batch in
+            batch.stamp(Date())
+            body(&batch)
         }
+        wake?.signal()
     }
 
-    // MARK: Adding lines
-
-    /// Queues a line for the standard log.
-    func info(_ message: String) { enqueue(.standard, message) }
-    /// Queues a line for the output log, printed to standard output when verbose.
-    func output(_ message: String) { enqueue(.output, "CarbonTracker: " + message) }
-    /// Queues a DEBUG line for the error log.
-    func debug(_ message: String) { enqueue(.error(.debug), message) }
-    /// Queues an INFO line for the error log.
-    func errorInfo(_ message: String) { enqueue(.error(.info), message) }
-    /// Queues a WARNING line for the error log.
-    func warning(_ message: String) { enqueue(.error(.warning), message) }
-    /// Queues a CRITICAL line for the error log.
-    func critical(_ message: String) { enqueue(.error(.critical), message) }
-
-    private func enqueue(_ stream: Stream, _ message: String) {
-        let entry = Entry(
-            stream: stream, time: Date(), thread: BackgroundThread.currentName, message: message)
-        pending.withLock { $0.append(entry) }
-        writerWake.withLock { $0 }?()
-    }
-
-    /// Sets what wakes the writing thread when a line is queued, so a line reaches its file promptly
-    /// even while that thread sleeps between epochs.
-    /// - Parameter wake: Called after every queued line; must be cheap and must not block.
-    func setWriterWake(_ wake: @escaping @Sendable () -> Void) {
-        writerWake.withLock { $0 = wake }
+    /// Adds several lines under one lock, stamped with the current time, without waking the writer:
+    /// for the sampling thread, which flushes after its batch.
+    /// - Parameter body: Appends lines to the batch.
+    func write(_ body: (inout LogBatch) -> Void) {
+        buffers.withLock { batch in
+            batch.stamp(Date())
+            body(&batch)
+        }
     }
 
     // MARK: Writing
 
-    /// Writes every queued line to its file and to the console.
+    /// Writes every pending line to its file and to the console.
     func flush() {
-        let entries = pending.withLock { queue -> [Entry] in
-            defer { queue.removeAll(keepingCapacity: true) }
-            return queue
-        }
-        guard !entries.isEmpty else { return }
-        files.withLock { files in
-            var standard = ""
-            var output = ""
-            var error = ""
-            var printed = ""
-            var errPrinted = ""
-            for entry in entries {
-                switch entry.stream {
-                case .standard:
-                    standard += LogTime.line(entry.time) + " - " + entry.message + "\n"
-                case .output:
-                    output += LogTime.line(entry.time) + " - " + entry.message + "\n"
-                    if verbose > 0 { printed += entry.message + "\n" }
-                case .error(let level):
-                    error +=
-                        LogTime.lineWithMilliseconds(entry.time) + " - " + entry.thread + " - "
-                        + level.rawValue + " - " + entry.message + "\n"
-                    if verbose > 0 && level != .debug {
-                        errPrinted += "CarbonTracker: \(level.rawValue) - \(entry.message)\n"
-                    }
+        // The sampling thread calls this after every sample: with nothing pending it costs one lock.
+        guard buffers.withLock({ !$0.isEmpty }) else { return }
+        writer.withLock { writer in
+            var batch = writer.spare
+            buffers.withLock { current in
+                batch.inheritClock(from: current)
+                swap(&current, &batch)
+            }
+            if !batch.consoleOutput.isEmpty {
+                console.standardOutput(String(decoding: batch.consoleOutput, as: UTF8.self))
+            }
+            if !batch.consoleError.isEmpty {
+                console.standardError(String(decoding: batch.consoleError, as: UTF8.self))
+            }
+            if var files = writer.files {
+                let failure = files.write(
+                    standard: batch.standardBytes, output: batch.outputBytes, error: batch.errorBytes)
+                if let failure {
+                    console.standardError("CarbonTracker: WARNING - \(failure) Logging to files stopped.\n")
+                    files.close()
+                    writer.files = nil
+                } else {
+                    writer.files = files
                 }
             }
-            if !printed.isEmpty { console.standardOutput(printed) }
-            if !errPrinted.isEmpty { console.standardError(errPrinted) }
-            guard var opened = files else { return }
-            let failure = opened.write(standard: standard, output: output, error: error)
-            files = opened
-            if let failure {
-                console.standardError("CarbonTracker: WARNING - \(failure) Logging to files stopped.\n")
-                opened.close()
-                files = nil
-            }
+            batch.clear()
+            writer.spare = batch
         }
     }
 
-    /// Prints what is queued, then closes and deletes the files: a tracker that failed to start leaves
+    /// Prints what is pending, then closes and deletes the files: a tracker that failed to start leaves
     /// no partial run behind for log aggregation to trip over.
     func discard() {
-        files.withLock { files in
-            files?.close()
-            if let paths = files?.paths {
+        writer.withLock { writer in
+            writer.files?.close()
+            if let paths = writer.files?.paths {
                 for path in [paths.standard, paths.output, paths.error] { unlink(path) }
             }
-            files = nil
+            writer.files = nil
         }
         flush()
     }
@@ -146,9 +143,78 @@ final class TrackerLog: DiagnosticsReporter {
     /// Flushes and closes the files; later lines go to the console only.
     func close() {
         flush()
-        files.withLock { files in
-            files?.close()
-            files = nil
+        writer.withLock { writer in
+            writer.files?.close()
+            writer.files = nil
+        }
+    }
+}
+
+/// Lines formatted and waiting to be written, one byte buffer per destination.
+struct LogBatch {
+    fileprivate(set) var standardBytes: [UInt8] = []
+    fileprivate(set) var outputBytes: [UInt8] = []
+    fileprivate(set) var errorBytes: [UInt8] = []
+    fileprivate(set) var consoleOutput: [UInt8] = []
+    fileprivate(set) var consoleError: [UInt8] = []
+    fileprivate var verbose = 1
+    private var prefix = LinePrefix()
+    private var now = Date(timeIntervalSince1970: 0)
+
+    fileprivate mutating func stamp(_ date: Date) { now = date }
+
+    fileprivate var isEmpty: Bool {
+        standardBytes.isEmpty && outputBytes.isEmpty && errorBytes.isEmpty && consoleOutput.isEmpty
+            && consoleError.isEmpty
+    }
+
+    fileprivate mutating func inheritClock(from other: LogBatch) {
+        prefix = other.prefix
+        verbose = other.verbose
+    }
+
+    fileprivate mutating func clear() {
+        standardBytes.removeAll(keepingCapacity: true)
+        outputBytes.removeAll(keepingCapacity: true)
+        errorBytes.removeAll(keepingCapacity: true)
+        consoleOutput.removeAll(keepingCapacity: true)
+        consoleError.removeAll(keepingCapacity: true)
+    }
+
+    /// Appends a standard-log line.
+    mutating func standard(_ message: String) {
+        standard { $0.append(contentsOf: message.utf8) }
+    }
+
+    /// Appends a standard-log line whose message `build` writes as bytes (no intermediate String).
+    mutating func standard(_ build: (inout [UInt8]) -> Void) {
+        standardBytes.append(contentsOf: prefix.bytes(for: now))
+        build(&standardBytes)
+        standardBytes.append(UInt8(ascii: "\n"))
+    }
+
+    /// Appends an output-log line ("CarbonTracker: " + message), also for standard output when verbose.
+    mutating func output(_ message: String, toConsole: Bool = true) {
+        outputBytes.append(contentsOf: prefix.bytes(for: now))
+        outputBytes.append(contentsOf: "CarbonTracker: ".utf8)
+        outputBytes.append(contentsOf: message.utf8)
+        outputBytes.append(UInt8(ascii: "\n"))
+        if verbose > 0 && toConsole {
+            consoleOutput.append(contentsOf: "CarbonTracker: ".utf8)
+            consoleOutput.append(contentsOf: message.utf8)
+            consoleOutput.append(UInt8(ascii: "\n"))
+        }
+    }
+
+    /// Appends an error-log line with the calling thread's name; printed to standard error when verbose
+    /// (except DEBUG).
+    mutating func error(_ level: ErrorLevel, _ message: String) {
+        errorBytes.append(contentsOf: LogTime.lineWithMilliseconds(now).utf8)
+        errorBytes.append(contentsOf: " - \(BackgroundThread.currentName) - \(level.rawValue) - ".utf8)
+        errorBytes.append(contentsOf: message.utf8)
+        errorBytes.append(UInt8(ascii: "\n"))
+        if verbose > 0 && level != .debug {
+            consoleError.append(contentsOf: "CarbonTracker: \(level.rawValue) - \(message)\n".utf8)
         }
     }
 }
@@ -172,10 +238,25 @@ public struct ConsoleOutput: Sendable {
         self.standardError = standardError
     }
 
-    /// The process's standard output and standard error, written unbuffered.
+    /// The process's standard output and standard error. C stdio is flushed first (every stream:
+    /// `stdout` itself cannot be named from Swift 6 code), so text the program printed with `print`
+    /// before a tracker call comes before the tracker's text about it, also when standard output is a
+    /// file and fully buffered.
     public static let process = ConsoleOutput(
-        standardOutput: { FileHandle.standardOutput.write(Data($0.utf8)) },
-        standardError: { FileHandle.standardError.write(Data($0.utf8)) })
+        standardOutput: { text in ConsoleOutput.write(text, to: 1) },
+        standardError: { text in ConsoleOutput.write(text, to: 2) })
+
+    private static func write(_ text: String, to descriptor: Int32) {
+        fflush(nil)
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeMutableBytes { Foundation.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { return }
+            offset += written
+        }
+    }
 
     /// Discards everything.
     public static let silent = ConsoleOutput(standardOutput: { _ in }, standardError: { _ in })
@@ -189,6 +270,17 @@ public struct LogPaths: Sendable, Equatable {
     public var output: String
     /// `..._carbontracker_err.log`: warnings and errors; created only when one is written.
     public var error: String
+
+    /// The common stem of the file names: the standard log's path without `.log`.
+    var base: String { String(standard.dropLast(4)) }
+    /// The run id the file names share: `{prefix_}{pid}.{id}_{timestamp}`.
+    var runID: String {
+        let name = (base as NSString).lastPathComponent
+        return name.hasSuffix("_carbontracker") ? String(name.dropLast("_carbontracker".count)) : name
+    }
+    /// `..._carbontracker_progress.json`: the running epoch's energy so far, rewritten in place each
+    /// update interval and deleted when the run ends normally, so a killed run loses at most one interval.
+    var progress: String { base + "_progress.json" }
 }
 
 /// Open descriptors of the log files. Only touched under ``TrackerLog``'s lock.
@@ -245,7 +337,7 @@ private struct LogFiles {
     }
 
     /// Writes the three chunks; returns a description of the first failure.
-    mutating func write(standard: String, output: String, error: String) -> String? {
+    mutating func write(standard: [UInt8], output: [UInt8], error: [UInt8]) -> String? {
         if !standard.isEmpty, !Self.writeAll(self.standard, standard) { return failure(paths.standard) }
         if !output.isEmpty, !Self.writeAll(self.output, output) { return failure(paths.output) }
         if !error.isEmpty {
@@ -269,11 +361,10 @@ private struct LogFiles {
         if let error { _ = Foundation.close(error) }
     }
 
-    private static func writeAll(_ fd: Int32, _ text: String) -> Bool {
-        var bytes = Array(text.utf8)
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes { buffer in
+            let written = bytes.withUnsafeBytes { buffer in
                 Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
             }
             if written < 0 {
@@ -283,39 +374,5 @@ private struct LogFiles {
             offset += written
         }
         return true
-    }
-}
-
-/// Timestamps for log lines (local time, like Python's `logging`) and file names (UTC).
-enum LogTime {
-    /// `YYYY-MM-DD HH:MM:SS` in local time.
-    static func line(_ date: Date) -> String {
-        let (t, _) = components(date, utc: false)
-        return String(
-            format: "%04d-%02d-%02d %02d:%02d:%02d", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour,
-            t.tm_min, t.tm_sec)
-    }
-
-    /// `YYYY-MM-DD HH:MM:SS,mmm` in local time.
-    static func lineWithMilliseconds(_ date: Date) -> String {
-        let (_, millis) = components(date, utc: false)
-        return line(date) + String(format: ",%03d", millis)
-    }
-
-    /// `YYYY-MM-DDTHHMMSSZ` in UTC, as the `Z` says.
-    static func fileStamp(_ date: Date) -> String {
-        let (t, _) = components(date, utc: true)
-        return String(
-            format: "%04d-%02d-%02dT%02d%02d%02dZ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour,
-            t.tm_min, t.tm_sec)
-    }
-
-    private static func components(_ date: Date, utc: Bool) -> (tm, Int32) {
-        let seconds = date.timeIntervalSince1970.rounded(.down)
-        var time = time_t(seconds)
-        var result = tm()
-        if utc { gmtime_r(&time, &result) } else { localtime_r(&time, &result) }
-        let millis = Int32(((date.timeIntervalSince1970 - seconds) * 1000).rounded(.down))
-        return (result, min(max(millis, 0), 999))
     }
 }

@@ -16,8 +16,10 @@ extension LogParser {
         public var equivalents: [String: Double]
         /// The units of ``equivalents`` in the order they were first met, for stable printing.
         public var equivalentUnits: [String]
-        /// Runs that contributed.
+        /// Runs that contributed; a distributed job counts once.
         public var runsCounted: Int
+        /// The distributed jobs among the runs, each counted once in the totals; earliest start first.
+        public var jobs: [JobTotal] = []
         /// Files skipped or partly read, and runs whose figures could not be added.
         public var warnings: [Warning]
 
@@ -26,12 +28,56 @@ extension LogParser {
         /// Total CO2-equivalent in grams (Python's `total_co2eq`).
         public var co2eq: Double { co2eqGrams }
 
-        /// Adds up the runs, each with ``Entry/aggregatedConsumption``.
+        /// Adds up the runs, each with ``Entry/aggregatedConsumption``, except that the runs of one
+        /// distributed job count once, with their job's total (``LogParser/jobs(logDir:)``).
         /// - Parameter parse: The runs of a directory and the warnings met reading it.
         public init(_ parse: DirectoryParse) {
             self.init(
-                runs: parse.entries.lazy.map { ($0.outputFile, $0.aggregatedConsumption) },
-                warnings: parse.warnings)
+                combining: parse.entries.map { entry in
+                    (
+                        outputFile: entry.eventLogFile ?? entry.outputFile,
+                        consumption: entry.aggregatedConsumption,
+                        job: entry.standardLog.distributed.map { _ in
+                            JobRun(
+                                standardFile: entry.standardFile, log: entry.standardLog, actual: entry.actual
+                            )
+                        }
+                    )
+                }, warnings: parse.warnings)
+        }
+
+        /// Adds up single-process runs as they are and each distributed job once, at its first run's place.
+        init(
+            combining runs: [(outputFile: String, consumption: Consumption?, job: JobRun?)],
+            warnings: [Warning]
+        ) {
+            var order: [String] = []
+            var grouped: [String: [JobRun]] = [:]
+            for case let job? in runs.lazy.map(\.job) {
+                let key = job.log.distributed!.jobKey
+                if grouped[key] == nil { order.append(key) }
+                grouped[key, default: []].append(job)
+            }
+            guard !order.isEmpty else {
+                self.init(runs: runs.lazy.map { ($0.outputFile, $0.consumption) }, warnings: warnings)
+                return
+            }
+            let totals = grouped.mapValues { JobTotal.build($0) }
+            var counted: Set<String> = []
+            let sequence = runs.compactMap { run -> (outputFile: String, consumption: Consumption?)? in
+                guard let key = run.job?.log.distributed?.jobKey else {
+                    return (run.outputFile, run.consumption)
+                }
+                guard counted.insert(key).inserted else { return nil }
+                return (run.outputFile, totals[key]!.consumption)
+            }
+            self.init(runs: sequence, warnings: warnings)
+            jobs = order.map { totals[$0]! }.sorted { $0.sortsBefore($1) }
+            for job in jobs {
+                self.warnings += job.warnings.map {
+                    Warning(file: "job \(job.jobID)", message: $0)
+                }
+            }
         }
 
         /// Adds up the runs in order (floating-point sums depend on it), each by the report it contributes.

@@ -2,12 +2,27 @@ import Dispatch
 import Foundation
 
 extension LogDirectory {
+    /// The paths of the logs a run was read from.
+    struct RunFiles: Sendable {
+        /// The standard log, when the directory has it.
+        var standard: String?
+        /// The output log, when the directory has it.
+        var output: String?
+        /// The event log, when the run was read from it.
+        var events: String?
+
+        /// The file a warning about the run's figures names: the one they were read from.
+        var figuresFile: String { events ?? output ?? standard ?? "" }
+    }
+
     /// Lists the directory and reads every complete run, on every core.
     ///
     /// Logs are read while the directory is still being listed: each batch of names goes to a
     /// worker as soon as it is listed, and the listing thread joins in once it is done, so no core
     /// waits for the listing and nothing depends on a free worker thread. Each log costs `openat`,
     /// `fstat`, `read` and `close`; a log whose partner never turns up is read for nothing.
+    /// A run with an event log that describes it is read from the event log (exact figures); its text
+    /// logs are then not needed, and their absence is no warning.
     /// - Parameters:
     ///   - keepsFigures: `false` to read only what an aggregate needs (``StandardLogScanner``).
     ///   - makeRun: Keeps what the caller needs of a run read: its logs and what they say.
@@ -16,7 +31,7 @@ extension LogDirectory {
     /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory cannot be listed.
     func readRuns<Run>(
         keepsFigures: Bool,
-        _ makeRun: (_ standard: File, _ output: File, LogParser.StandardLog, LogParser.OutputLog) -> Run
+        _ makeRun: (RunFiles, LogParser.StandardLog, LogParser.OutputLog) -> Run
     ) throws -> (runs: [Run], warnings: [LogParser.Warning]) {
         let work = LogBatchQueue { files, buffer in
             files.map { self.read($0, buffer: buffer, keepsFigures: keepsFigures) }
@@ -27,7 +42,7 @@ extension LogDirectory {
             work.add(.init(first: pairing.files.count - batch.count, files: batch))
             batch.removeAll(keepingCapacity: true)
         }
-        try forEachLog { file in
+        try forEachLog(includesEvents: true) { file in
             pairing.add(file)
             batch.append(file)
             if batch.count == LogBatchQueue.batchFiles { submit() }
@@ -41,21 +56,44 @@ extension LogDirectory {
         var runs: [Run] = []
         runs.reserveCapacity(complete.count)
         for run in complete {
-            let standard = pairing.files[run.standard]
-            let output = pairing.files[run.output]
-            let standardRead = reads[run.standard]
-            let outputRead = reads[run.output]
-            if case .standard(let standardLog) = standardRead, case .output(let outputLog) = outputRead {
-                runs.append(makeRun(standard, output, standardLog, outputLog))
+            if let events = run.events {
+                let file = pairing.files[events]
+                if case .events(var standardLog, let outputLog, hasRun: true) = reads[events] {
+                    // Who the run was in a distributed job is in the text log's "Distributed" lines.
+                    if let text = run.standard, case .standard(let textLog) = reads[text] {
+                        standardLog.distributed = textLog.distributed
+                    }
+                    let files = RunFiles(
+                        standard: run.standard.map { pairing.files[$0].path },
+                        output: run.output.map { pairing.files[$0].path }, events: file.path)
+                    runs.append(makeRun(files, standardLog, outputLog))
+                    runWarnings += (standardLog.warnings + outputLog.warnings).map {
+                        .init(file: file.path, message: $0)
+                    }
+                    continue
+                }
+                if let message = Self.unusableEventLog(reads[events]) {
+                    runWarnings.append(.init(file: file.path, message: message))
+                }
+            }
+            let standard = run.standard.map { pairing.files[$0] }
+            let output = run.output.map { pairing.files[$0] }
+            let standardRead = run.standard.map { reads[$0] }
+            let outputRead = run.output.map { reads[$0] }
+            if let standard, let output, case .standard(let standardLog) = standardRead,
+                case .output(let outputLog) = outputRead
+            {
+                let files = RunFiles(standard: standard.path, output: output.path)
+                runs.append(makeRun(files, standardLog, outputLog))
                 runWarnings += standardLog.warnings.map { .init(file: standard.path, message: $0) }
                 runWarnings += outputLog.warnings.map { .init(file: output.path, message: $0) }
                 continue
             }
             let problems = Self.warnings(
-                standard: standard, standardRead.problem, output: output, outputRead.problem)
+                standard: standard, standardRead?.problem, output: output, outputRead?.problem)
             if !problems.isEmpty {
                 listingWarnings += problems
-            } else if let reason = standardRead.failure ?? outputRead.failure {
+            } else if let standard, let reason = standardRead?.failure ?? outputRead?.failure {
                 runWarnings.append(.init(file: standard.path, message: "Run skipped: \(reason)"))
             }
         }
@@ -63,10 +101,24 @@ extension LogDirectory {
         return (runs, listingWarnings + runWarnings)
     }
 
+    /// Why an event log gave no run, for its warning; `nil` when there is nothing to say (an empty file).
+    private static func unusableEventLog(_ read: FileRead) -> String? {
+        switch read {
+        case .events: return "Describes no run (no run_started line); the text logs are read instead."
+        case .unusable(let problem):
+            if case .empty = problem { return nil }
+            return problem.message
+        case .failed(let reason): return "Cannot be read (\(reason)); the text logs are read instead."
+        case .standard, .output: return nil
+        }
+    }
+
     /// What reading one log gave.
     enum FileRead: Sendable {
         case standard(LogParser.StandardLog)
         case output(LogParser.OutputLog)
+        /// An event log's records, and whether it describes a run.
+        case events(LogParser.StandardLog, LogParser.OutputLog, hasRun: Bool)
         /// Not a non-empty regular file.
         case unusable(Problem)
         /// Could not be opened or read: the reason, for the run's warning.
@@ -89,6 +141,12 @@ extension LogDirectory {
         defer { log.close() }
         if let problem = log.problem { return .unusable(problem) }
         do {
+            if file.isEvents {
+                var scanner = EventLogScanner()
+                let end = try log.forEachLine(path: file.path, buffer: buffer) { scanner.consume($0) }
+                let (standardLog, outputLog) = scanner.finish(end)
+                return .events(standardLog, outputLog, hasRun: scanner.hasRun)
+            }
             if file.isOutput {
                 var scanner = OutputLogScanner()
                 let end = try log.forEachLine(path: file.path, buffer: buffer) { scanner.consume($0) }

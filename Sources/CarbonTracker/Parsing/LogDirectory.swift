@@ -32,17 +32,19 @@ extension LogParser {
 /// ```swift
 /// let directory = try LogDirectory("logs")
 /// let (pairs, warnings) = try directory.list()                   // stat only
-/// let (runs, _) = try directory.readRuns(keepsFigures: true) { standard, output, log, reports in ... }
+/// let (runs, _) = try directory.readRuns(keepsFigures: true) { files, log, reports in ... }
 /// ```
 ///
 /// Python pairs the two sorted lists by position, so one orphan on each side shifts every later
 /// pair; pairing by name cannot mismatch, and an orphan is reported instead of failing the whole
 /// directory. A log is usable when it is a non-empty regular file; a run counts only when both of
-/// its logs are. Cost: one `readdir` pass, then one `stat` per log for ``list()``; reading examines
+/// its logs are, or when its event log (`..._carbontracker_events.jsonl`) describes it: reading
+/// prefers the event log, and listing (Python's `get_all_logs`) never looks at it. Cost: one `readdir` pass, then one `stat` per log for ``list()``; reading examines
 /// each log through the descriptor it reads from instead.
 final class LogDirectory: Sendable {
     static let standardSuffix = "carbontracker.log"
     static let outputSuffix = "carbontracker_output.log"
+    static let eventsSuffix = "carbontracker_events.jsonl"
 
     /// The directory as given.
     let path: String
@@ -57,6 +59,8 @@ final class LogDirectory: Sendable {
         /// The name without its suffix, shared by the two logs of a run.
         var base: String
         var isOutput: Bool
+        /// An event log (`..._carbontracker_events.jsonl`).
+        var isEvents = false
         /// The directory entry's type (`DT_REG`, ...).
         var type: UInt8
 
@@ -68,10 +72,12 @@ final class LogDirectory: Sendable {
         var isRegularEntry: Bool { type == UInt8(DT_REG) }
     }
 
-    /// The logs of one run, by their positions in the listing.
+    /// The logs of one run, by their positions in the listing. A run with an event log may lack either
+    /// text log; one without has both.
     struct Run: Sendable {
-        var standard: Int
-        var output: Int
+        var standard: Int?
+        var output: Int?
+        var events: Int? = nil
     }
 
     /// Why a log is left out.
@@ -131,9 +137,10 @@ final class LogDirectory: Sendable {
                 + "Check its permissions.")
     }
 
-    /// Calls `body` with each log (a name ending in one of the two suffixes), in directory order.
+    /// Calls `body` with each log (a name ending in one of the two suffixes, or the event-log suffix
+    /// when `includesEvents`), in directory order.
     /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory cannot be listed.
-    func forEachLog(_ body: (File) -> Void) throws {
+    func forEachLog(includesEvents: Bool = false, _ body: (File) -> Void) throws {
         let copy = dup(descriptor)
         guard copy >= 0, let stream = fdopendir(copy) else {
             if copy >= 0 { _ = close(copy) }
@@ -148,6 +155,14 @@ final class LogDirectory: Sendable {
                 }
             }
             let isOutput = name.hasSuffix(Self.outputSuffix)
+            if !isOutput && includesEvents && name.hasSuffix(Self.eventsSuffix) {
+                let base = String(name.dropLast(Self.eventsSuffix.count))
+                body(
+                    File(
+                        name: name, directory: prefix, base: base, isOutput: false, isEvents: true,
+                        type: entry.pointee.d_type))
+                continue
+            }
             guard isOutput || name.hasSuffix(Self.standardSuffix) else { continue }
             let base = String(name.dropLast(isOutput ? Self.outputSuffix.count : Self.standardSuffix.count))
             body(
@@ -161,33 +176,46 @@ final class LogDirectory: Sendable {
     struct Pairing {
         /// Every log listed, in directory order.
         private(set) var files: [File] = []
-        private var byBase: [String: (standard: Int?, output: Int?)] = [:]
+        private var byBase: [String: Run] = [:]
 
         /// Adds the next log listed; a later log with the same name replaces an earlier one.
         mutating func add(_ file: File) {
-            if file.isOutput {
-                byBase[file.base, default: (nil, nil)].output = files.count
+            if file.isEvents {
+                byBase[file.base, default: Run(standard: nil, output: nil)].events = files.count
+            } else if file.isOutput {
+                byBase[file.base, default: Run(standard: nil, output: nil)].output = files.count
             } else {
-                byBase[file.base, default: (nil, nil)].standard = files.count
+                byBase[file.base, default: Run(standard: nil, output: nil)].standard = files.count
             }
             files.append(file)
         }
 
-        /// The runs whose two logs may be regular files, ordered by standard-log path, and the
-        /// logs of every other name, whose warnings need no reading (``LogDirectory/warnings(_:)``).
+        /// The runs whose two logs, or whose event log, may be regular files, ordered by standard-log
+        /// path, and the logs of every other name, whose warnings need no reading
+        /// (``LogDirectory/warnings(_:)``).
         func runs() -> (complete: [Run], incomplete: [(standard: File?, output: File?)]) {
             var complete: [Run] = []
             var incomplete: [(standard: File?, output: File?)] = []
-            for (standard, output) in byBase.values {
-                if let standard, let output, files[standard].mayBeRegular && files[output].mayBeRegular {
-                    complete.append(Run(standard: standard, output: output))
+            for run in byBase.values {
+                if let standard = run.standard, let output = run.output,
+                    files[standard].mayBeRegular && files[output].mayBeRegular
+                {
+                    complete.append(run)
+                } else if let events = run.events, files[events].mayBeRegular {
+                    complete.append(run)
                 } else {
-                    incomplete.append((standard.map { files[$0] }, output.map { files[$0] }))
+                    incomplete.append((run.standard.map { files[$0] }, run.output.map { files[$0] }))
                 }
             }
             // The directory is the same for all, so names sort as the paths do.
-            complete.sort { files[$0.standard].name < files[$1.standard].name }
+            complete.sort { standardName($0) < standardName($1) }
             return (complete, incomplete)
+        }
+
+        /// The name of the run's standard log, whether or not the directory has it.
+        private func standardName(_ run: Run) -> String {
+            if let standard = run.standard { return files[standard].name }
+            return files[run.output ?? run.events ?? 0].base + LogDirectory.standardSuffix
         }
     }
 
@@ -204,8 +232,9 @@ final class LogDirectory: Sendable {
         var pairs: [(pair: LogParser.FilePair, modified: timespec)] = []
         var warnings = self.warnings(incomplete)
         for run in complete {
-            let standard = pairing.files[run.standard]
-            let output = pairing.files[run.output]
+            guard let standardIndex = run.standard, let outputIndex = run.output else { continue }
+            let standard = pairing.files[standardIndex]
+            let output = pairing.files[outputIndex]
             let standardInfo = examine(standard)
             let problems = Self.warnings(
                 standard: standard, standardInfo.problem, output: output, examine(output).problem)

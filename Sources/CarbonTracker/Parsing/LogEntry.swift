@@ -2,9 +2,9 @@ extension LogParser {
     /// One run in a log directory: its standard and output logs read together (Python's
     /// `parse_all_logs` entry).
     public struct Entry: Sendable, Equatable {
-        /// Path of the standard log.
+        /// Path of the standard log; empty for a run read from an event log whose text logs are gone.
         public var standardFile: String
-        /// Path of the output log.
+        /// Path of the output log; empty for a run read from an event log whose text logs are gone.
         public var outputFile: String
         /// Per-component figures (Python's `components`).
         public var components: [ComponentLog]
@@ -14,8 +14,14 @@ extension LogParser {
         public var actual: Consumption?
         /// The predicted consumption report, when the output log has a complete one.
         public var predicted: Consumption?
-        /// Everything read from the standard log.
+        /// Everything read from the standard log, or the same records built from the event log.
         public var standardLog: StandardLog
+        /// Path of the event log the run was read from (`..._carbontracker_events.jsonl`), preferred
+        /// to the text logs when present; `nil` when the run was read from its text logs.
+        public var eventLogFile: String? = nil
+
+        /// The measurement windows logged in this run.
+        public var windows: [Window] { standardLog.windows }
 
         /// The report this run contributes to an aggregate: the actual one when training stopped
         /// early or when it covers as many epochs as the prediction, else the prediction; whichever

@@ -18,18 +18,19 @@ import Foundation
 public enum LogParser {
     // MARK: Directories
 
-    /// Reads every run in a directory (Python's `parse_all_logs`).
+    /// Reads every run in a directory (Python's `parse_all_logs`); a run with an event log
+    /// (`..._carbontracker_events.jsonl`) is read from it, for its exact figures.
     /// - Parameter logDir: The directory the tracker wrote to.
     /// - Returns: The runs ordered by standard-log path, and what was skipped.
     /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory is missing or
     ///   cannot be listed.
     public static func parseAllLogs(logDir: String) throws -> DirectoryParse {
         let (entries, warnings) = try LogDirectory(logDir).readRuns(keepsFigures: true) {
-            standard, output, log, reports in
+            files, log, reports in
             Entry(
-                standardFile: standard.path, outputFile: output.path, components: ComponentLog.all(from: log),
-                earlyStop: log.earlyStop, actual: reports.actual, predicted: reports.predicted,
-                standardLog: log)
+                standardFile: files.standard ?? "", outputFile: files.output ?? "",
+                components: ComponentLog.all(from: log), earlyStop: log.earlyStop, actual: reports.actual,
+                predicted: reports.predicted, standardLog: log, eventLogFile: files.events)
         }
         return DirectoryParse(entries: entries, warnings: warnings)
     }
@@ -86,22 +87,27 @@ public enum LogParser {
 
     // MARK: Aggregates
 
-    /// Adds up every run in a directory (Python's `aggregate_consumption`).
+    /// Adds up every run in a directory (Python's `aggregate_consumption`), counting the runs of one
+    /// distributed job once, as its job total (``jobs(logDir:)``).
     /// - Parameter logDir: The directory the tracker wrote to.
     /// - Returns: Total energy (kWh), CO2eq (g) and equivalents, with the warnings met.
     /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory is missing or
     ///   cannot be listed.
     public static func aggregateConsumption(logDir: String) throws -> Aggregate {
         // Reads only what the totals and the warnings need, without each run's per-epoch figures.
+        // A distributed run's log keeps its epochs (the scanner sees its run line), for its job's total.
         let (runs, warnings) = try LogDirectory(logDir).readRuns(keepsFigures: false) {
-            _, output, log, reports in
+            files, log, reports in
             (
-                outputFile: output.path,
+                outputFile: files.figuresFile,
                 consumption: Entry.aggregatedConsumption(
-                    actual: reports.actual, predicted: reports.predicted, earlyStop: log.earlyStop)
+                    actual: reports.actual, predicted: reports.predicted, earlyStop: log.earlyStop),
+                job: log.distributed.map { _ in
+                    JobRun(standardFile: files.standard ?? "", log: log, actual: reports.actual)
+                }
             )
         }
-        return Aggregate(runs: runs, warnings: warnings)
+        return Aggregate(combining: runs, warnings: warnings)
     }
 
     /// The sentence Python's `print_aggregate` prints for a directory.

@@ -16,6 +16,8 @@ extension LogParser {
         public var components: [ComponentDevices] = []
         /// Every epoch, in log order.
         public var epochs: [Epoch] = []
+        /// Every measurement window (``EnergyMonitor``), in log order.
+        public var windows: [Window] = []
         /// Whether training stopped before all monitored epochs ("Training was interrupted ...").
         public var earlyStop = false
         /// The carbon intensity the run used, when the log got that far.
@@ -28,6 +30,8 @@ extension LogParser {
         public var lastTimestamp: String?
         /// What could not be read (a partial last line, an unreadable value), one sentence each.
         public var warnings: [String] = []
+        /// Who the run was in a distributed job ("Distributed run: ..."); `nil` for a single process.
+        public var distributed: DistributedRun?
 
         /// Creates an empty log.
         public init() {}
@@ -124,6 +128,8 @@ extension LogParser {
         public var refreshIntervalSeconds: Double?
         /// The average during training in gCO2eq/kWh ("Average carbon intensity during training was ...").
         public var averageGramsPerKilowattHour: Double?
+        /// ISO 3166 alpha-2 country code; only event logs record it.
+        public var countryCode: String?
 
         /// Creates an empty record.
         public init() {}

@@ -18,6 +18,10 @@ struct StandardLogScanner {
     /// The implicit epoch number overflowed once already (it was warned about).
     private var epochNumberOverflowed = false
 
+    /// Whether per-epoch energy is kept: always for a full read, and for a distributed run's log even in
+    /// an aggregate, where its job's total is rebuilt from the epochs (a killed rank has no report).
+    private var keepsEnergy: Bool { keepsFigures || log.distributed != nil }
+
     /// Creates a scanner.
     /// - Parameter keepsFigures: `false` to skip what only a full ``LogParser/StandardLog`` holds
     ///   (versions, devices, intensities, timestamps, past epochs and their values).
@@ -35,6 +39,8 @@ struct StandardLogScanner {
         static let averageIntensity: StaticString = "Average carbon intensity during training was "
         static let ended: StaticString = "Monitoring thread ended."
         static let interrupted: StaticString = "training was interrupted"
+        static let window: StaticString = "Window "
+        static let distributed: StaticString = "Distributed "
     }
 
     mutating func consume(_ line: LogBytes) {
@@ -58,7 +64,7 @@ struct StandardLogScanner {
             }
             return
         }
-        if keepsFigures {
+        if keepsEnergy {
             if log.firstTimestamp == nil { log.firstTimestamp = stamp.string }
             lastStamp.removeAll(keepingCapacity: true)
             lastStamp.append(contentsOf: stamp.bytes)
@@ -69,7 +75,14 @@ struct StandardLogScanner {
                     + "\(lineNumber - 1).")
             finishPendingPower()
         }
+        let wasDistributed = log.distributed != nil
         handle(message)
+        // An aggregate starts keeping a distributed run's figures from its run line on, its start time included.
+        if !wasDistributed, log.distributed != nil, log.firstTimestamp == nil {
+            log.firstTimestamp = stamp.string
+            lastStamp.removeAll(keepingCapacity: true)
+            lastStamp.append(contentsOf: stamp.bytes)
+        }
     }
 
     /// The log read so far, with the warnings for how the file ended.
@@ -113,11 +126,15 @@ struct StandardLogScanner {
         case UInt8(ascii: "E"):
             if let rest = message.after(Prefix.epoch) { startEpoch(rest) }
         case UInt8(ascii: "D"):
-            if let rest = message.after(Prefix.duration) { readDuration(rest) }
+            if let rest = message.after(Prefix.duration) {
+                readDuration(rest)
+            } else if message.hasPrefix(Prefix.distributed) {
+                readDistributed(message.string)
+            }
         case UInt8(ascii: "A"):
             if let rest = message.after(Prefix.power) {
                 readPower(rest)
-            } else if keepsFigures, let rest = message.after(Prefix.averageIntensity) {
+            } else if keepsEnergy, let rest = message.after(Prefix.averageIntensity) {
                 if log.intensity == nil { log.intensity = LogParser.Intensity() }
                 log.intensity?.averageGramsPerKilowattHour = LogValue.number(rest.prefix(upToFirst: 0x20))
             }
@@ -136,12 +153,20 @@ struct StandardLogScanner {
         case UInt8(ascii: "c"):
             if keepsFigures, let rest = message.after(Prefix.version) { log.version = rest.trimmed.string }
         case UInt8(ascii: "O"):
-            if keepsFigures, let range = message.find(Prefix.pue) {
+            if keepsEnergy, let range = message.find(Prefix.pue) {
                 log.powerUsageEffectiveness = LogValue.number(
                     message.suffix(from: range.upperBound).prefix(upToFirst: 0x20))
             }
         case UInt8(ascii: "C"):
             if keepsFigures, let rest = message.after(Prefix.intensities) { readIntensities(rest) }
+        case UInt8(ascii: "W"):
+            if keepsFigures, let rest = message.after(Prefix.window) {
+                if let window = WindowLogLine.parse(rest.string) {
+                    log.windows.append(window)
+                } else {
+                    warnAboutLine("Line \(lineNumber): cannot read the window line; it is left out.")
+                }
+            }
         default:
             break
         }
@@ -173,7 +198,7 @@ struct StandardLogScanner {
     }
 
     private mutating func append(_ epoch: LogParser.Epoch) {
-        if !keepsFigures { log.epochs.removeAll(keepingCapacity: true) }
+        if !keepsEnergy { log.epochs.removeAll(keepingCapacity: true) }
         log.epochs.append(epoch)
     }
 
@@ -213,7 +238,7 @@ struct StandardLogScanner {
         var watts: [Double] = []
         let readable =
             value.trimmed.equals("None")
-            || LogValue.forEachNumber(in: value) { if keepsFigures { watts.append($0) } }
+            || LogValue.forEachNumber(in: value) { if keepsEnergy { watts.append($0) } }
         guard readable else {
             warnAboutLine(
                 "Line \(line): cannot read the average power of \(name) \(value.excerpt); it is left out.")
@@ -238,16 +263,38 @@ struct StandardLogScanner {
         let last = log.epochs.count - 1
         guard let index = log.epochs[last].components.firstIndex(where: { $0.name == name }) else { return }
         var joules: [Double] = []
-        guard LogValue.forEachNumber(in: value, { if keepsFigures { joules.append($0) } }) else {
+        guard LogValue.forEachNumber(in: value, { if keepsEnergy { joules.append($0) } }) else {
             warnAboutLine(
                 "Line \(lineNumber): cannot read the measured energy of \(name) \(value.excerpt); "
                     + "it is left out."
             )
             return
         }
-        guard keepsFigures else { return }
+        guard keepsEnergy else { return }
         log.epochs[last].components[index].measuredEnergyJoules = joules
         log.epochs[last].components[index].measurementMethod = method
+    }
+
+    /// "Distributed run: ...", "Distributed measure: ...", "Distributed leave: ...", "Distributed take-over: ...".
+    private mutating func readDistributed(_ message: String) {
+        typealias Lines = DistributedLogLines
+        if message.hasPrefix(Lines.runPrefix) {
+            guard log.distributed == nil,
+                let run = Lines.parseRun(String(message.dropFirst(Lines.runPrefix.count)))
+            else { return }
+            log.distributed = run
+            return
+        }
+        guard log.distributed != nil else { return }
+        for (prefix, path) in [
+            (Lines.measurePrefix, \LogParser.DistributedRun.measured), (Lines.leavePrefix, \.left),
+            (Lines.takeOverPrefix, \.takenOver),
+        ] where message.hasPrefix(prefix) {
+            if let device = Lines.parseDevice(String(message.dropFirst(prefix.count))) {
+                log.distributed![keyPath: path].append(device)
+            }
+            return
+        }
     }
 
     private mutating func readIntensities(_ text: LogBytes) {

@@ -26,28 +26,70 @@ final class LockedBox<Value>: @unchecked Sendable {
     }
 }
 
-/// A flag a thread can wait for with a deadline, built on a condition variable.
+/// A flag a thread can wait for with a deadline, built on a pthread condition variable whose
+/// deadlines are on the monotonic clock, so a wall-clock step (NTP, a suspended VM) neither cuts a
+/// wait short nor stretches it.
 private final class ConditionFlag: @unchecked Sendable {
-    private let condition = NSCondition()
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var isSet = false
     private let clearsOnWait: Bool
 
-    init(clearsOnWait: Bool) { self.clearsOnWait = clearsOnWait }
+    init(clearsOnWait: Bool) {
+        self.clearsOnWait = clearsOnWait
+        pthread_mutex_init(mutex, nil)
+        #if os(Linux)
+            var attributes = pthread_condattr_t()
+            pthread_condattr_init(&attributes)
+            pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+            pthread_cond_init(condition, &attributes)
+            pthread_condattr_destroy(&attributes)
+        #else
+            pthread_cond_init(condition, nil)
+        #endif
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
 
     func set() {
-        condition.lock()
+        pthread_mutex_lock(mutex)
         isSet = true
-        condition.broadcast()
-        condition.unlock()
+        pthread_cond_broadcast(condition)
+        pthread_mutex_unlock(mutex)
     }
 
     func wait(seconds: Double) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        let deadline = Date(timeIntervalSinceNow: max(0, seconds))
-        while !isSet {
-            if !condition.wait(until: deadline) { break }
-        }
+        let interval = seconds.isFinite ? min(max(0, seconds), 1e9) : 1e9
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        #if os(Linux)
+            var deadline = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &deadline)
+            let whole = interval.rounded(.down)
+            deadline.tv_sec += Int(whole)
+            deadline.tv_nsec += Int((interval - whole) * 1e9)
+            if deadline.tv_nsec >= 1_000_000_000 {
+                deadline.tv_sec += 1
+                deadline.tv_nsec -= 1_000_000_000
+            }
+            while !isSet {
+                if pthread_cond_timedwait(condition, mutex, &deadline) == ETIMEDOUT { break }
+            }
+        #else
+            let start = DispatchTime.now().uptimeNanoseconds
+            while !isSet {
+                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                if elapsed >= interval { break }
+                let left = interval - elapsed
+                var relative = timespec(tv_sec: Int(left), tv_nsec: Int((left - left.rounded(.down)) * 1e9))
+                _ = pthread_cond_timedwait_relative_np(condition, mutex, &relative)
+            }
+        #endif
         let wasSet = isSet
         if clearsOnWait { isSet = false }
         return wasSet

@@ -12,19 +12,28 @@ import Foundation
 /// try tracker.stop()   // reports the epochs done if training ended early; harmless otherwise
 /// ```
 ///
-/// A background thread samples each power source every `updateInterval` seconds and at every epoch
-/// boundary. `epochStart()` and `epochEnd()` cost a few microseconds: they stamp the monotonic clock,
-/// queue the boundary and return. The thread writes the log files and prints the reports; the last
-/// monitored `epochEnd()` and `stop()` wait (at most ``TrackerOptions/shutdownTimeoutSeconds``) for
-/// the final report so it is printed before the program exits.
+/// Each epoch is a measurement window of the tracker's ``monitor``: a background thread samples each
+/// power source every `updateInterval` seconds while an epoch runs. `epochStart()` and `epochEnd()`
+/// cost a few microseconds: they stamp the monotonic clock, queue the boundary and return. The thread
+/// writes the log files and prints the reports, in time linear in the number of epochs and with
+/// memory that stays flat. The `epochEnd()` that completes the prediction epoch waits until the
+/// prediction is printed, and the last monitored `epochEnd()` and `stop()` until the final report is
+/// (never on the network). A program that exits or releases its tracker without `stop()` gets its
+/// logs completed as if `stop()` had been called.
 ///
 /// Parameters mean what they mean in Python carbontracker 2.4.7; see README for the differences.
 public final class CarbonTracker: Sendable {
+    /// The PUE factor Python carbontracker 2.4.7 applies (Daniel Bizo, 2023, Uptime Institute Global
+    /// Data Center Survey); ``TrackerOptions/pue`` changes it.
+    public static let defaultPowerUsageEffectiveness = 1.58
+
+    /// The tracker's own energy monitor: windows opened on it are measured with the same sources
+    /// and logged in the tracker's standard log (an epoch is one of its windows).
+    public let monitor: EnergyMonitor
     private let configuration: TrackerConfiguration
-    private let monitor: Monitor
-    private let log: TrackerLog
-    private let intensity: LockedBox<any CarbonIntensitySource>
+    private let reporter: EpochReporter
     private let options: TrackerOptions
+    private var core: MonitorCore { monitor.core }
 
     /// Creates a tracker and starts monitoring in the background.
     ///
@@ -73,103 +82,52 @@ public final class CarbonTracker: Sendable {
             logFilePrefix: logFilePrefix, verbose: verbose, decimalPrecision: decimalPrecision,
             apiKeys: apiKeys, simCPU: simCPU, simCPUTDP: simCPUTDP, simCPUUtil: simCPUUtil, simGPU: simGPU,
             simGPUWatts: simGPUWatts, simGPUUtil: simGPUUtil)
-        let source = try IntensitySourceFactory.make(apiKeys: apiKeys, options: options)
-        let log = try TrackerLog(
-            directory: logDir, prefix: logFilePrefix, verbose: verbose, console: options.console)
+        let reporter = EpochReporter(configuration: configuration)
         self.configuration = configuration
+        self.reporter = reporter
         self.options = options
-        self.log = log
-        self.intensity = LockedBox(source)
-        self.monitor = Monitor(
-            configuration: configuration, log: log, timeoutSeconds: options.shutdownTimeoutSeconds)
-
-        log.info("carbontracker version \(CarbonTrackerVersion.string)")
-        log.info(
-            "Only predicted and actual consumptions are multiplied by a PUE coefficient of "
-                + "\(powerUsageEffectiveness) (Daniel Bizo, 2023, Uptime Institute Global Data Center Survey)."
-        )
-        source.start(diagnostics: log)
-
-        let (chosen, missing) = Self.chooseComponents(configuration, options: options, log: log)
-        if chosen.isEmpty || (!configuration.componentsIsAll && !missing.isEmpty) {
-            let message = (missing.isEmpty ? ["No components available."] : missing).joined(separator: " ")
-            let error = CarbonTrackerError(.componentUnavailable, message)
-            if configuration.ignoreErrors {
-                log.critical("Ignored error: \(message) Continued training without monitoring...")
-                log.output("Ignored error: \(message) Continued training without monitoring...")
-                monitor.failBeforeStart(nil)
-            } else {
-                log.critical(message)
-                log.discard()
-                source.stop()
-                throw error
-            }
-            source.stop()
-            log.close()
-            return
-        }
-        monitor.start(components: chosen, intensity: source)
-    }
-
-    /// Picks one power source per requested kind; returns the messages for kinds without one.
-    private static func chooseComponents(
-        _ configuration: TrackerConfiguration, options: TrackerOptions, log: TrackerLog
-    ) -> (chosen: [any PowerComponent], missing: [String]) {
-        let context = HardwareContext(
-            environment: options.environment, devicesByPID: configuration.devicesByPID)
-        var chosen: [any PowerComponent] = []
-        var missing: [String] = []
-        for kind in configuration.componentKinds {
-            let simulated = kind == .cpu ? configuration.simulatedCPU : configuration.simulatedGPU
-            let candidates: [any PowerComponent] =
-                options.customComponents.map { custom in custom.filter { $0.kind == kind } }
-                ?? simulated.map { [$0] } ?? ComponentSelection.candidates(for: kind, context: context)
-            if let first = candidates.first(where: { $0.isAvailable() }) {
-                chosen.append(first)
-                continue
-            }
-            let reasons = candidates.compactMap { candidate in
-                candidate.unavailabilityReason().map { "\(candidate.handlerName): \($0)" }
-            }
-            let message = ComponentSelection.unavailableMessage(kind)
-            log.info(message)
-            // Under "all" a missing component is expected (no GPU here): the reasons go to the error
-            // log only. A component asked for by name fails with them in the thrown error instead.
-            for reason in reasons {
-                configuration.componentsIsAll ? log.debug(reason) : log.errorInfo(reason)
-            }
-            missing.append(reasons.isEmpty ? message : message + " " + reasons.joined(separator: " "))
-        }
-        return (chosen, missing)
+        let settings = [
+            "epochs": String(epochs), "epochs_before_pred": String(epochsBeforePred),
+            "monitor_epochs": String(monitorEpochs), "interpretable": interpretable ? "True" : "False",
+            "stop_and_confirm": stopAndConfirm ? "True" : "False", "decimal_precision": String(decimalPrecision),
+        ]
+        self.monitor = EnergyMonitor(
+            core: try MonitorLaunch.start(
+                configuration.monitor, options: options, observer: reporter, settings: settings))
     }
 
     deinit {
-        monitor.stopInBackground()
+        try? core.stopAndWait()
     }
 
     /// Marks the start of an epoch. Costs microseconds: it never waits for a sample, a file or the network.
     /// - Throws: ``CarbonTrackerError`` with code `.invalidState` when an epoch is already running, or
     ///   a monitoring failure that happened since the last call (unless `ignoreErrors`).
     public func epochStart() throws {
-        try monitor.epochStart()
+        _ = try core.beginEpoch()
     }
 
-    /// Marks the end of an epoch. Costs microseconds, except after the last monitored epoch, where it
-    /// waits for the final report, and with `stopAndConfirm`, where it asks whether to continue.
+    /// Marks the end of an epoch. Costs microseconds, except after the prediction epoch, where it waits
+    /// until the prediction is printed, after the last monitored epoch, where it waits for the final
+    /// report, and with `stopAndConfirm`, where it asks whether to continue.
     /// - Throws: ``CarbonTrackerError`` with code `.invalidState` without a running epoch,
     ///   `.stoppedByUser` when the user answered "n", or a monitoring failure (unless `ignoreErrors`).
     public func epochEnd() throws {
-        let (_, _, ask) = try monitor.epochEnd()
-        guard ask else { return }
-        monitor.predictionReady.wait(seconds: options.shutdownTimeoutSeconds)
-        if !askToContinue() {
-            log.info("Session ended by user.")
-            log.output("Quitting...")
-            try monitor.stop()
-            throw CarbonTrackerError(
-                .stoppedByUser,
-                "Training was stopped by the user after the prediction; the epochs done were reported.")
+        guard let epoch = try core.endEpoch(lastEpoch: configuration.monitorEpochs) else { return }
+        if epoch == configuration.monitorEpochs {
+            try core.awaitFinish()
+            try core.takeFailure()
+            return
         }
+        guard epoch == configuration.predictionEpoch else { return }
+        core.wake.signal()
+        _ = core.waitForSampler(core.predictionReady)
+        guard configuration.stopAndConfirm, !askToContinue() else { return }
+        core.log.info("Session ended by user.")
+        core.log.output("Quitting...")
+        try stop()
+        throw CarbonTrackerError(
+            .stoppedByUser, "Training was stopped by the user after the prediction; the epochs done were reported.")
     }
 
     /// Ends monitoring early and reports the finished epochs; does nothing once monitoring has ended.
@@ -177,17 +135,18 @@ public final class CarbonTracker: Sendable {
     /// An epoch that was started but not ended is not counted.
     /// - Throws: A monitoring failure not yet reported (unless `ignoreErrors`).
     public func stop() throws {
-        try monitor.stop()
+        try core.stopAndWait(throwing: true)
     }
 
     /// Replaces the carbon-intensity provider keys, as Python's `set_api_keys`.
     /// - Parameter apiKeys: Provider name to key, e.g. `["electricitymaps": "KEY"]`.
     /// - Throws: ``CarbonTrackerError`` with code `.invalidConfiguration` for an unknown provider name.
     public func setAPIKeys(_ apiKeys: [String: String]) throws {
-        try intensity.withLock { source in try source.updateAPIKeys(apiKeys) }
+        try core.intensity.updateAPIKeys(apiKeys)
     }
 
     private func askToContinue() -> Bool {
+        let log = core.log
         log.output("Continue training (y/n)?")
         log.flush()
         while true {
@@ -213,21 +172,35 @@ public final class CarbonTracker: Sendable {
     // MARK: Results
 
     /// The prediction, once it has been made.
-    public var predictedConsumption: ConsumptionReport? { monitor.shared.withLock { $0.predicted } }
+    public var predictedConsumption: ConsumptionReport? { reporter.results.withLock { $0.predicted } }
     /// The actual consumption, once monitoring has ended.
-    public var actualConsumption: ConsumptionReport? { monitor.shared.withLock { $0.actual } }
-    /// Every finished epoch's measurement, in order.
-    public var epochMeasurements: [EpochMeasurement] { monitor.shared.withLock { $0.epochs } }
+    public var actualConsumption: ConsumptionReport? { reporter.results.withLock { $0.actual } }
+    /// Every finished epoch's measurement, in order (built on demand from a compact store).
+    public var epochMeasurements: [EpochMeasurement] {
+        reporter.epochMeasurements(powerUsageEffectiveness: core.accounting.powerUsageEffectiveness)
+    }
     /// The power sources in use (empty until the sampling thread has started them).
-    public var components: [ComponentInfo] { monitor.shared.withLock { $0.components } }
+    public var components: [ComponentInfo] { monitor.components }
     /// The log files, or `nil` when `logDir` is `nil`.
-    public var logFiles: LogPaths? { log.paths }
+    public var logFiles: LogPaths? { core.log.paths }
     /// Whether monitoring is still accepting epochs.
-    public var isMonitoring: Bool { monitor.shared.withLock { !$0.ended } }
+    public var isMonitoring: Bool { core.isMonitoring }
 }
 
 /// The version written to the standard log; the Python format is kept so its parser reads it.
 public enum CarbonTrackerVersion {
     /// This package's version.
-    public static let string = "2.4.7-swift.1"
+    public static let string = "2.4.7-swift.2"
+}
+
+/// A power source in use by a tracker or monitor, as reported by ``CarbonTracker/components``.
+public struct ComponentInfo: Sendable, Equatable {
+    /// CPU or GPU.
+    public var kind: ComponentKind
+    /// The source's name ("RAPL", "NVML", "simulated", ...).
+    public var handlerName: String
+    /// The measured devices.
+    public var devices: [String]
+    /// How the figures are obtained.
+    public var method: MeasurementMethod
 }

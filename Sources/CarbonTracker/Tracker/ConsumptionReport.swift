@@ -1,7 +1,8 @@
 import Foundation
 
-/// The power-usage-effectiveness factor applied to predicted and actual energy (Daniel Bizo, 2023,
-/// Uptime Institute Global Data Center Survey), as in Python carbontracker 2.4.7.
+/// The default power-usage-effectiveness factor applied to predicted and actual energy (Daniel Bizo,
+/// 2023, Uptime Institute Global Data Center Survey), as in Python carbontracker 2.4.7;
+/// ``TrackerOptions/pue`` changes it for one tracker.
 public let powerUsageEffectiveness = 1.58
 
 /// One component's share of an epoch or a run.
@@ -28,6 +29,8 @@ public struct EpochMeasurement: Sendable, Equatable {
     public var components: [ComponentEnergy]
     /// Grams of CO2-equivalent, with the PUE factor (energy × intensity in force during the epoch).
     public var co2eqGrams: Double
+    /// The PUE factor this epoch's energy is multiplied by.
+    public var powerUsageEffectiveness: Double = CarbonTracker.defaultPowerUsageEffectiveness
 
     /// All components' energy in kilowatt-hours, with the PUE factor.
     public var energyKilowattHours: Double {

@@ -21,12 +21,32 @@ public struct TrackerOptions: Sendable {
     public var readLine: @Sendable () -> String?
     /// Environment variables consulted for overrides (`CARBONTRACKER_*`).
     public var environment: [String: String]
-    /// How long ``CarbonTracker/stop()`` and the last ``CarbonTracker/epochEnd()`` wait for the
-    /// sampling thread to write its final report before giving up, in seconds.
+    /// How long the sampling thread may make no progress (a power source that does not answer)
+    /// before a call waiting for it gives up, in seconds. ``CarbonTracker/stop()`` and the last
+    /// ``CarbonTracker/epochEnd()`` wait as long as the thread works through what was queued, however
+    /// long that takes; if it is stuck in a source for this long, they name the source and write the
+    /// final report from what was measured.
     public var shutdownTimeoutSeconds: Double
     /// Where the machine is, for carbon intensity; `nil` reads `CARBONTRACKER_COUNTRY`, else looks the
     /// location up by IP address in the background (never with `CARBONTRACKER_OFFLINE=1`).
     public var location: IntensityLocation?
+    /// Called at both ends of every window and epoch, before the boundary is stamped, so work a GPU
+    /// framework runs asynchronously (MLX `eval`, a CUDA stream synchronisation) is inside the window.
+    public var synchronize: (@Sendable () -> Void)?
+    /// The power-usage-effectiveness factor applied to reported energy and CO2eq (at least 1);
+    /// `nil` reads `CARBONTRACKER_PUE`, else 1.58 as Python carbontracker.
+    public var pue: Double?
+    /// A Prometheus textfile (`*.prom`) kept up to date for node_exporter's textfile collector;
+    /// `nil` reads `CARBONTRACKER_PROMETHEUS_TEXTFILE`.
+    public var prometheusTextfile: String?
+    /// A Prometheus Pushgateway's address (`http://host:9091`) to push to; `nil` reads
+    /// `CARBONTRACKER_PROMETHEUS_PUSHGATEWAY`. Credentials come from `CARBONTRACKER_PROMETHEUS_AUTH`.
+    public var prometheusPushgateway: String?
+    /// A CodeCarbon-compatible `emissions.csv` to append one row per run to; `nil` for none.
+    public var emissionsCSV: String?
+    /// Who this process is in a distributed job (Slurm, torchrun, MPI); `.automatic` reads the
+    /// launcher's environment, `.disabled` measures everything as a single process.
+    public var distributed: DistributedSettings
 
     /// Creates the default options: real hardware, stdout/stderr, stdin, the process environment.
     /// - Parameters:
@@ -37,6 +57,12 @@ public struct TrackerOptions: Sendable {
     ///   - environment: Environment variables for overrides.
     ///   - shutdownTimeoutSeconds: Longest wait for the final report.
     ///   - location: Where the machine is, for carbon intensity.
+    ///   - synchronize: Drains asynchronous device work at window and epoch boundaries.
+    ///   - pue: The power-usage-effectiveness factor; `nil` for `CARBONTRACKER_PUE` or 1.58.
+    ///   - prometheusTextfile: A Prometheus textfile to keep up to date.
+    ///   - prometheusPushgateway: A Pushgateway address to push to.
+    ///   - emissionsCSV: A CodeCarbon-compatible CSV to append to.
+    ///   - distributed: Overrides of the job, node and rank read from the launcher's environment.
     public init(
         customComponents: [any PowerComponent]? = nil,
         intensitySource: (any CarbonIntensitySource)? = nil,
@@ -44,7 +70,13 @@ public struct TrackerOptions: Sendable {
         readLine: @escaping @Sendable () -> String? = { Swift.readLine() },
         environment: [String: String] = ProcessInfo.processInfo.environment,
         shutdownTimeoutSeconds: Double = 10,
-        location: IntensityLocation? = nil
+        location: IntensityLocation? = nil,
+        synchronize: (@Sendable () -> Void)? = nil,
+        pue: Double? = nil,
+        prometheusTextfile: String? = nil,
+        prometheusPushgateway: String? = nil,
+        emissionsCSV: String? = nil,
+        distributed: DistributedSettings = .automatic
     ) {
         self.customComponents = customComponents
         self.intensitySource = intensitySource
@@ -53,5 +85,26 @@ public struct TrackerOptions: Sendable {
         self.environment = environment
         self.shutdownTimeoutSeconds = shutdownTimeoutSeconds
         self.location = location
+        self.synchronize = synchronize
+        self.pue = pue
+        self.prometheusTextfile = prometheusTextfile
+        self.prometheusPushgateway = prometheusPushgateway
+        self.emissionsCSV = emissionsCSV
+        self.distributed = distributed
+    }
+
+    /// The PUE factor in force: ``pue``, else `CARBONTRACKER_PUE`, else 1.58.
+    /// - Throws: ``CarbonTrackerError`` with code `.invalidConfiguration` for a value below 1 or not a number.
+    func powerUsageEffectiveness() throws -> Double {
+        let text = environment["CARBONTRACKER_PUE"]
+        guard let value = pue ?? text.map({ Double($0.trimmingCharacters(in: .whitespaces)) ?? .nan }) else {
+            return CarbonTracker.defaultPowerUsageEffectiveness
+        }
+        guard value.isFinite, value >= 1 else {
+            let given = pue.map { "pue \($0)" } ?? "CARBONTRACKER_PUE=\(text ?? "")"
+            throw CarbonTrackerError.invalidConfiguration(
+                "The PUE must be a number of at least 1.0 (1.58 is a typical data centre), got \(given).")
+        }
+        return value
     }
 }

@@ -33,7 +33,7 @@ struct CLISignalTests {
             ]
             wrapper = try Self.spawn(
                 arguments, terminal: terminal, output: directory.file("out"),
-                environment: ["CARBONTRACKER_OFFLINE": "1"])
+                environment: ["CARBONTRACKER_OFFLINE": "1", "CARBONTRACKER_DISTRIBUTED": "0"])
             var command: pid_t = 0
             let end = ContinuousClock.now + .seconds(60)
             while command == 0 && ContinuousClock.now < end {

@@ -105,4 +105,121 @@ struct PythonInteropTests {
         let aggregate = try #require(parsed["aggregate"] as? [Any])
         #expect(abs((aggregate[0] as? Double ?? 0) - predicted.energyKilowattHours) < 1e-12)
     }
+
+    @Test func windowLinesChangeNothingPythonReads() throws {
+        let root = CoreTest.temporaryDirectory()
+        let directory = root + "/logs"
+        let tracker = try CarbonTracker(
+            epochs: 2, epochsBeforePred: 1, updateInterval: 0.02, logDir: directory, simCPU: "Sim Xeon 1",
+            simCPUTDP: 101, simGPU: "Sim A100", simGPUWatts: 496, options: CoreTest.options())
+        _ = try tracker.monitor.measure("warm-up: load data, duration 1") {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        try tracker.monitor.beginWindow("all epochs")
+        for epoch in 1...2 {
+            try tracker.epochStart()
+            _ = try tracker.monitor.measure("step \(epoch)") { Thread.sleep(forTimeInterval: 0.05) }
+            try tracker.epochEnd()
+        }
+        // The last epoch ended monitoring, and with it this window (named in a warning, not measured).
+        #expect(throws: CarbonTrackerError.self) { _ = try tracker.monitor.endWindow("all epochs") }
+        let paths = try #require(tracker.logFiles)
+        let standard = CoreTest.read(paths.standard)
+        #expect(standard.components(separatedBy: " - Window ").count - 1 == 3)
+
+        // The same run without its window lines, in a directory of its own.
+        let stripped = root + "/stripped"
+        try FileManager.default.createDirectory(atPath: stripped, withIntermediateDirectories: true)
+        let name = (paths.standard as NSString).lastPathComponent
+        let kept = standard.split(separator: "\n", omittingEmptySubsequences: false).filter {
+            !$0.contains(" - Window ")
+        }
+        try kept.joined(separator: "\n").write(
+            toFile: stripped + "/" + name, atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(
+            atPath: paths.output, toPath: stripped + "/" + (paths.output as NSString).lastPathComponent)
+        // Everything but the directory in the file names must be the same.
+        func canonical(_ parsed: [String: Any]) throws -> String {
+            var copy = parsed
+            copy["logs"] = (parsed["logs"] as? [[String: Any]])?.map { log in
+                log.mapValues { value -> Any in
+                    guard let path = value as? String, path.hasPrefix("/") else { return value }
+                    return (path as NSString).lastPathComponent
+                }
+            }
+            return String(
+                decoding: try JSONSerialization.data(withJSONObject: copy, options: [.sortedKeys]),
+                as: UTF8.self)
+        }
+        let withWindows = try runPythonParser(on: directory)
+        let without = try runPythonParser(on: stripped)
+        #expect(try canonical(withWindows) == canonical(without))
+        let logs = try #require(withWindows["logs"] as? [[String: Any]])
+        let gpu = try #require((logs.first?["components"] as? [String: [String: Any]])?["gpu"])
+        #expect((gpu["epoch_durations (s)"] as? [Double])?.count == 2)
+
+        // Our parser reads the windows back.
+        let entry = try #require(try LogParser.parseAllLogs(logDir: directory).entries.first)
+        #expect(entry.windows.map(\.name) == ["warm-up: load data, duration 1", "step 1", "step 2"])
+        for window in entry.windows {
+            #expect(window.components.map(\.name) == ["gpu", "cpu"])
+            #expect(window.components.map(\.method) == ["simulated", "simulated"])
+            let gpuJoules = try #require(window.components.first?.energyJoules.first)
+            #expect(abs(gpuJoules - 248 * window.durationSeconds) <= 248 * 0.006)
+            #expect(window.co2eqGrams ?? 0 > 0)
+            #expect(window.isApproximate == false)
+        }
+    }
+}
+
+/// Python carbontracker 2.4.7's parser reads the logs of every rank of a distributed job, with the
+/// "Distributed ..." lines, and the logs and progress file of a killed rank.
+@Suite(
+    .enabled(
+        if: ProcessInfo.processInfo.environment["CARBONTRACKER_PYTHON"] != nil,
+        "skipped: set CARBONTRACKER_PYTHON to a Python with carbontracker==2.4.7 to run the interoperability test"
+    ))
+struct PythonInteropDistributedTests {
+    @Test func pythonParserReadsEveryRanksLogAndAKilledRanksLogs() throws {
+        let root = CoreTest.temporaryDirectory()
+        let logs = root + "/logs"
+        let locks = root + "/locks"
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        let trackers = try DistributedJobsParserTests.runJob(
+            "4711", epochs: 2, seconds: 0.2, logDir: logs, locks: locks)
+        // A rank killed in its second epoch, with the progress file the core leaves.
+        try DistributedJobsParserTests.writeKilledRank(
+            in: logs, name: "999.1_2026-01-01T100000Z", job: "4711", rank: 4, node: "node3", progressEpoch: 2)
+
+        let python = try #require(ProcessInfo.processInfo.environment["CARBONTRACKER_PYTHON"])
+        let script = root + "/parse.py"
+        try """
+        import json, sys
+        from carbontracker import parser
+        logs = parser.parse_all_logs(sys.argv[1])
+        energy, co2eq, _ = parser.aggregate_consumption(sys.argv[1])
+        print(json.dumps({"components": [sorted(log["components"]) for log in logs],
+                          "devices": [{k: v["devices"] for k, v in log["components"].items()} for log in logs],
+                          "actual": [log["actual"] is not None for log in logs],
+                          "energy": energy, "co2eq": co2eq}))
+        """.write(toFile: script, atomically: true, encoding: .utf8)
+        let result = try TestProcess.run(python, [script, logs])
+        #expect(result.status == 0, "Python parser failed: \(result.error)")
+        let parsed = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        let components = try #require(parsed["components"] as? [[String]])
+        #expect(components.count == 5)
+        // Local ranks 0 (and the killed rank) list the CPU; the others only their GPU.
+        #expect(components.filter { $0 == ["cpu", "gpu"] }.count == 3)
+        #expect(components.filter { $0 == ["gpu"] }.count == 2)
+        #expect((parsed["actual"] as? [Bool])?.filter { $0 }.count == 4)
+
+        // Python adds the four reports; the killed rank has none. Ours counts each job once, killed rank included.
+        let reports = trackers.compactMap(\.actualConsumption)
+        let pythonEnergy = try #require(parsed["energy"] as? Double)
+        #expect(abs(pythonEnergy - reports.reduce(0) { $0 + $1.energyKilowattHours }) < 1e-9)
+        let job = try #require(try LogParser.jobs(logDir: logs).jobs.first?.total)
+        let killedKilowattHours = 400.0 * 1.58 / 3_600_000 + 300.0 * 1.58 / 3_600_000
+        #expect(abs(job.energyKilowattHours - (pythonEnergy + killedKilowattHours)) < 1e-9)
+    }
 }

@@ -11,9 +11,11 @@ import Testing
         let tracker = try CarbonTracker(
             epochs: 50, updateInterval: 0.01, components: "cpu",
             options: CoreTest.options(components: [component]))
+        // The sources are read only while an epoch runs: the failure comes during this one.
+        try tracker.epochStart()
         #expect(CoreTest.eventually { !tracker.isMonitoring })
         do {
-            try tracker.epochStart()
+            try tracker.epochEnd()
             Issue.record("the failure must reach the caller")
         } catch let error as CarbonTrackerError {
             #expect(error.code == .measurementFailed)

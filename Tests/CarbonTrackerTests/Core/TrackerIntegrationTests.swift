@@ -216,8 +216,10 @@ import Testing
 
     @Test func epochCallsNeverWaitForASlowSample() throws {
         let slow = ScriptedComponent(kind: .cpu, watts: 10, readDelaySeconds: 0.3)
+        // The prediction (after epoch 3) is waited for by design; epochs 1 and 2 are not.
         let tracker = try CarbonTracker(
-            epochs: 5, updateInterval: 0.02, components: "cpu", options: CoreTest.options(components: [slow]))
+            epochs: 5, epochsBeforePred: 3, updateInterval: 0.02, components: "cpu",
+            options: CoreTest.options(components: [slow]))
         Thread.sleep(forTimeInterval: 0.05)
         let clock = ContinuousClock()
         let elapsed = try clock.measure {

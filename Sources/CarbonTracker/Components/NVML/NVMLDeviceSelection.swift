@@ -26,6 +26,27 @@ struct NVMLDeviceSelection: Sendable {
     /// The GPUs to measure with their names, in order.
     /// - Throws: ``CarbonTrackerError`` with code `.componentUnavailable` when NVML fails or none is selected.
     func select(_ nvml: NVMLLibrary, notes: inout [String]) throws -> [(handle: cnvml_device, name: String)] {
+        let handles = try allHandles(nvml)
+        let chosen = try chosenIndices(handles, nvml, &notes)
+        guard !chosen.isEmpty else { throw noneSelected(count: handles.count) }
+        return chosen.map { index in (handles[index], name(handles[index], index, nvml)) }
+    }
+
+    /// Every GPU NVML lists, with UUID and name, and the indices this selection picks (possibly none),
+    /// for deciding which process of a distributed job measures which GPU.
+    /// - Throws: ``CarbonTrackerError`` with code `.componentUnavailable` when NVML fails or lists no GPU.
+    func inventory(_ nvml: NVMLLibrary) throws -> GPUInventory {
+        let handles = try allHandles(nvml)
+        var notes: [String] = []
+        let chosen = try chosenIndices(handles, nvml, &notes)
+        let gpus = handles.enumerated().map { index, handle in
+            GPUInventory.GPU(index: index, uuid: nvml.uuid(of: handle).1, name: name(handle, index, nvml))
+        }
+        return GPUInventory(
+            gpus: gpus, selected: chosen, cudaVisibleDevicesSet: visibleText != nil, byProcess: devicesByPID)
+    }
+
+    private func allHandles(_ nvml: NVMLLibrary) throws -> [cnvml_device] {
         let (status, count) = nvml.deviceCount()
         try nvml.check(status, "nvmlDeviceGetCount")
         var handles: [cnvml_device] = []
@@ -37,13 +58,18 @@ struct NVMLDeviceSelection: Sendable {
         guard !handles.isEmpty else {
             throw CarbonTrackerError(.componentUnavailable, "NVML loaded but reports no GPU.")
         }
-        let chosen =
-            devicesByPID ? try runningOurProcesses(handles, nvml) : visibleIndices(handles, nvml, &notes)
-        guard !chosen.isEmpty else { throw noneSelected(count: handles.count) }
-        return chosen.map { index in
-            let (status, name) = nvml.name(of: handles[index])
-            return (handles[index], status == .success ? name : "GPU \(index)")
-        }
+        return handles
+    }
+
+    private func chosenIndices(_ handles: [cnvml_device], _ nvml: NVMLLibrary, _ notes: inout [String]) throws
+        -> [Int]
+    {
+        devicesByPID ? try runningOurProcesses(handles, nvml) : visibleIndices(handles, nvml, &notes)
+    }
+
+    private func name(_ handle: cnvml_device, _ index: Int, _ nvml: NVMLLibrary) -> String {
+        let (status, name) = nvml.name(of: handle)
+        return status == .success ? name : "GPU \(index)"
     }
 
     private func noneSelected(count: Int) -> CarbonTrackerError {

@@ -1,0 +1,73 @@
+import Foundation
+
+/// Writes instants as RFC 3339 UTC timestamps with milliseconds, `2026-11-21T06:34:48.123Z`.
+///
+/// ```swift
+/// var formatter = RFC3339Formatter()
+/// var bytes: [UInt8] = []
+/// formatter.append(Date(), to: &bytes)
+/// ```
+///
+/// The date and time up to the second are formatted once per second and reused, so a batch of
+/// thousands of short epochs costs one `gmtime_r` and a few byte copies per timestamp.
+struct RFC3339Formatter {
+    private var cachedSecond = Int.min
+    /// `YYYY-MM-DDTHH:MM:SS` of ``cachedSecond``.
+    private var cachedPrefix: [UInt8] = []
+
+    /// Creates a formatter.
+    init() {}
+
+    /// Appends `date` without quotes.
+    /// - Parameters:
+    ///   - date: The instant.
+    ///   - bytes: Where to append.
+    mutating func append(_ date: Date, to bytes: inout [UInt8]) {
+        let seconds = date.timeIntervalSince1970
+        guard seconds.isFinite, abs(seconds) < 1e13 else {
+            bytes.append(contentsOf: Array("1970-01-01T00:00:00.000Z".utf8))
+            return
+        }
+        let whole = seconds.rounded(.down)
+        let second = Int(whole)
+        if second != cachedSecond { cache(second) }
+        bytes.append(contentsOf: cachedPrefix)
+        let millis = min(999, max(0, Int(((seconds - whole) * 1000).rounded(.down))))
+        bytes.append(UInt8(ascii: "."))
+        LogTime.appendDigits(&bytes, millis, width: 3)
+        bytes.append(UInt8(ascii: "Z"))
+    }
+
+    /// Appends `date` as a quoted JSON string.
+    mutating func appendQuoted(_ date: Date, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        append(date, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// `date` as a `String`.
+    mutating func string(_ date: Date) -> String {
+        var bytes: [UInt8] = []
+        append(date, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private mutating func cache(_ second: Int) {
+        var time = time_t(second)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        cachedSecond = second
+        cachedPrefix.removeAll(keepingCapacity: true)
+        LogTime.appendDigits(&cachedPrefix, Int(parts.tm_year) + 1900, width: 4)
+        cachedPrefix.append(UInt8(ascii: "-"))
+        LogTime.appendDigits(&cachedPrefix, Int(parts.tm_mon) + 1, width: 2)
+        cachedPrefix.append(UInt8(ascii: "-"))
+        LogTime.appendDigits(&cachedPrefix, Int(parts.tm_mday), width: 2)
+        cachedPrefix.append(UInt8(ascii: "T"))
+        LogTime.appendDigits(&cachedPrefix, Int(parts.tm_hour), width: 2)
+        cachedPrefix.append(UInt8(ascii: ":"))
+        LogTime.appendDigits(&cachedPrefix, Int(parts.tm_min), width: 2)
+        cachedPrefix.append(UInt8(ascii: ":"))
+        LogTime.appendDigits(&cachedPrefix, Int(parts.tm_sec), width: 2)
+    }
+}

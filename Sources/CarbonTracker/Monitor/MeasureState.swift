@@ -1,0 +1,194 @@
+import Foundation
+
+/// A window boundary or command, stamped on the monotonic clock by the thread that made it and
+/// resolved against readings later. Sixteen bytes, so a burst of short epochs queues compactly.
+struct WindowRequest {
+    enum Kind: UInt8 {
+        /// A window opens at `time`.
+        case begin
+        /// A window closes at `time`; its energy is interpolated at the next reading (epochs).
+        case end
+        /// A window is dropped without a measurement.
+        case cancel
+        /// Monitoring stops: open windows are dropped.
+        case stop
+    }
+
+    var time: Double
+    /// User windows count up from 1; epoch windows are the negated epoch number.
+    var id: Int32
+    var kind: Kind
+}
+
+/// A power source in use, with its devices' slots in the monitor's flat per-device arrays.
+struct MeasuredSource {
+    let component: any PowerComponent
+    let devices: [String]
+    /// The component's handler name, read once.
+    let name: String
+    /// Index of the first device in the flat arrays.
+    let firstSlot: Int
+    /// False once the source was dropped (permission lost): its energy stays where it was.
+    var isLive = true
+
+    var slots: Range<Int> { firstSlot..<(firstSlot + devices.count) }
+}
+
+/// A window that has begun and not ended.
+struct OpenWindow {
+    var id: Int32
+    var startTime: Double
+    /// Cumulative joules of each measured slot at the start (the window measures `startJoules.count`
+    /// slots: sources added later are not part of it).
+    var startJoules: [Double]
+    /// Which sources were live at the start.
+    var sourceCount: Int
+    var liveAtStart: [Bool]
+    /// Joules of the window already multiplied by an intensity.
+    var accountedJoules = 0.0
+    /// Σ joules × gCO2eq/kWh so far, without PUE.
+    var gramsJoules = 0.0
+}
+
+/// A window that ended with a measurement, waiting for the sampling thread to log and report it.
+struct FinishedWindow {
+    var measurement: WindowMeasurement
+    /// The epoch number for a tracker's epoch, `nil` for a named window.
+    var epoch: Int?
+}
+
+/// What the monitor knows about energy: each device's energy curve and the open windows.
+///
+/// Guarded by the monitor's measurement lock, which is held while sources are read, so readings
+/// enter the curves in time order whichever thread took them.
+struct MeasureState {
+    var sources: [MeasuredSource] = []
+    var curves: [DeviceEnergyCurve] = []
+    var open: [OpenWindow] = []
+    var finished: [FinishedWindow] = []
+    /// The request buffer swapped with the queue's at each drain, so neither reallocates.
+    var spare: [WindowRequest] = []
+    var gramsPerKilowattHour = IntensityEstimate.worldAverage.gramsPerKilowattHour
+    var stopRequested = false
+    var lastReadingTime = -Double.infinity
+
+    /// Adds a source's devices to the flat arrays.
+    mutating func add(_ component: any PowerComponent) {
+        let devices = component.devices()
+        sources.append(
+            MeasuredSource(component: component, devices: devices, name: component.handlerName, firstSlot: curves.count))
+        curves.append(contentsOf: repeatElement(DeviceEnergyCurve(), count: devices.count))
+    }
+
+    /// Cumulative joules of every slot at `time`.
+    func joules(at time: Double) -> [Double] {
+        curves.map { $0.joules(at: time) }
+    }
+
+    /// Applies drained requests, in order, against curves that hold a reading at or after each one.
+    mutating func apply(_ requests: [WindowRequest], configuration: WindowAccounting) {
+        for request in requests {
+            switch request.kind {
+            case .begin:
+                guard !stopRequested else { continue }
+                open.append(
+                    OpenWindow(
+                        id: request.id, startTime: request.time, startJoules: joules(at: request.time),
+                        sourceCount: sources.count, liveAtStart: sources.map(\.isLive)))
+            case .end:
+                guard let index = open.firstIndex(where: { $0.id == request.id }) else { continue }
+                let window = open.remove(at: index)
+                let epoch = request.id < 0 ? Int(-request.id) : nil
+                finished.append(
+                    FinishedWindow(
+                        measurement: measure(
+                            window, name: epoch.map { "epoch \($0)" } ?? "window \(request.id)",
+                            at: request.time, configuration: configuration),
+                        epoch: epoch))
+            case .cancel:
+                open.removeAll { $0.id == request.id }
+            case .stop:
+                stopRequested = true
+                open.removeAll()
+            }
+        }
+    }
+
+    /// Multiplies the energy each open window used since it was last accounted by the intensity in
+    /// force, so CO2eq is weighted by energy as intensity changes.
+    mutating func account(upTo time: Double) {
+        for index in open.indices {
+            var used = 0.0
+            for slot in open[index].startJoules.indices {
+                used += curves[slot].joules(at: time) - open[index].startJoules[slot]
+            }
+            open[index].gramsJoules += (used - open[index].accountedJoules) * gramsPerKilowattHour
+            open[index].accountedJoules = used
+        }
+    }
+
+    /// Ends the window with `id` at `time` (which has a reading at or after it) and returns its measurement.
+    mutating func finish(_ id: Int32, name: String, at time: Double, configuration: WindowAccounting)
+        -> WindowMeasurement?
+    {
+        guard let index = open.firstIndex(where: { $0.id == id }) else { return nil }
+        return measure(open.remove(at: index), name: name, at: time, configuration: configuration)
+    }
+
+    private func measure(_ window: OpenWindow, name: String, at end: Double, configuration: WindowAccounting)
+        -> WindowMeasurement
+    {
+        let endJoules = joules(at: end)
+        let used = Self.total(endJoules, minus: window.startJoules)
+        let gramsJoules = window.gramsJoules + (used - window.accountedJoules) * gramsPerKilowattHour
+        let duration = max(0, end - window.startTime)
+        var components: [ComponentEnergy] = []
+        components.reserveCapacity(window.sourceCount)
+        var total = 0.0
+        for (index, source) in sources.prefix(window.sourceCount).enumerated() where window.liveAtStart[index] {
+            var joules: [Double] = []
+            var watts: [Double] = []
+            joules.reserveCapacity(source.devices.count)
+            watts.reserveCapacity(source.devices.count)
+            for slot in source.slots {
+                let value = max(0, endJoules[slot] - window.startJoules[slot])
+                joules.append(value)
+                watts.append(duration > 0 ? value / duration : 0)
+                total += value
+            }
+            components.append(
+                ComponentEnergy(
+                    kind: source.component.kind, devices: source.devices,
+                    method: source.component.measurementMethod(), joules: joules, averageWatts: watts))
+        }
+        let kilowattHours = total * configuration.powerUsageEffectiveness / 3_600_000
+        let grams = max(0, gramsJoules) / 3_600_000 * configuration.powerUsageEffectiveness
+        return WindowMeasurement(
+            name: name, startDate: configuration.wallDate(window.startTime), endDate: configuration.wallDate(end),
+            durationSeconds: duration, components: components, energyKilowattHours: kilowattHours,
+            co2eqGrams: grams,
+            gramsPerKilowattHour: used > 0 ? gramsJoules / used : gramsPerKilowattHour,
+            isApproximate: duration < configuration.updatePeriodSeconds)
+    }
+
+    /// Σ (now − start) over the slots the window measures.
+    static func total(_ now: [Double], minus start: [Double]) -> Double {
+        var sum = 0.0
+        for index in start.indices { sum += now[index] - start[index] }
+        return sum
+    }
+}
+
+/// What turning energy into a ``WindowMeasurement`` needs beyond the readings.
+struct WindowAccounting: Sendable {
+    var powerUsageEffectiveness: Double
+    /// The shortest period in which every source has a fresh reading, in seconds.
+    var updatePeriodSeconds: Double
+    /// The wall-clock time and monotonic time of one instant, to date monotonic stamps.
+    var wallOrigin: Double
+    var monotonicOrigin: Double
+
+    func wallDate(_ monotonic: Double) -> Date {
+        Date(timeIntervalSince1970: wallOrigin + (monotonic - monotonicOrigin))
+    }
+}

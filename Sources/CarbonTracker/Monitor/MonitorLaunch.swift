@@ -1,0 +1,127 @@
+import Foundation
+
+/// Builds a monitor: opens the logs, starts the intensity source, picks one power source per
+/// requested component, and starts the sampling thread. Shared by ``EnergyMonitor`` and
+/// ``CarbonTracker``, which adds its epoch observer.
+enum MonitorLaunch {
+    /// Opens the logs and starts the carbon-intensity source; writes Python's opening lines.
+    static func prepare(_ configuration: MonitorConfiguration, options: TrackerOptions) throws -> (
+        log: TrackerLog, wake: WakeSignal, intensity: any CarbonIntensitySource, pue: Double
+    ) {
+        let pue = try options.powerUsageEffectiveness()
+        let intensity = try IntensitySourceFactory.make(apiKeys: configuration.apiKeys, options: options)
+        let wake = WakeSignal()
+        let log = try TrackerLog(
+            directory: configuration.logDir, prefix: configuration.logFilePrefix, verbose: configuration.verbose,
+            console: options.console, wake: wake)
+        let source =
+            pue == CarbonTracker.defaultPowerUsageEffectiveness
+            ? "(Daniel Bizo, 2023, Uptime Institute Global Data Center Survey)."
+            : "(set with TrackerOptions.pue or CARBONTRACKER_PUE)."
+        log.write { batch in
+            batch.standard("carbontracker version \(CarbonTrackerVersion.string)")
+            batch.standard(
+                "Only predicted and actual consumptions are multiplied by a PUE coefficient of "
+                    + "\(LogNumber.python(pue)) \(source)")
+        }
+        intensity.start(diagnostics: log)
+        return (log, wake, intensity, pue)
+    }
+
+    /// Chooses the power sources and starts the sampling thread.
+    /// - Throws: ``CarbonTrackerError`` with code `.componentUnavailable` when a requested component has
+    ///   no source (or none has), unless errors are ignored; the logs are then deleted.
+    static func start(
+        _ configuration: MonitorConfiguration, options: TrackerOptions, observer: (any MonitorObserver)?,
+        settings: [String: String] = [:]
+    ) throws -> MonitorCore {
+        let (log, wake, intensity, pue) = try prepare(configuration, options: options)
+        let exporters: [any RunExporter]
+        do {
+            exporters = try RunExporters.make(
+                options: options, environment: options.environment, logPaths: log.paths, diagnostics: log)
+        } catch {
+            log.discard()
+            intensity.stop()
+            throw error
+        }
+        let role = DistributedRole.detect(environment: options.environment, settings: options.distributed)
+        var description = RunDescription(
+            runID: log.paths.map { EventLogExporter.runID(logPath: $0.standard) }
+                ?? "\(getpid()).\(Int.random(in: 1...999_999))_\(LogTime.fileStamp(Date()))",
+            version: CarbonTrackerVersion.string, startDate: Date(), components: [],
+            powerUsageEffectiveness: pue, configuration: configuration.pythonSettings.merging(settings) { $1 },
+            node: role?.nodeName ?? options.environment["SLURMD_NODENAME"] ?? ProcessInfo.processInfo.hostName)
+        if let role {
+            description.labels = [
+                RunLabel(name: "job_id", value: role.jobID), RunLabel(name: "node", value: role.nodeName),
+            ] + (role.rank.map { [RunLabel(name: "rank", value: String($0))] } ?? [])
+        }
+        let core = MonitorCore(
+            configuration: configuration, log: log, wake: wake, intensity: intensity, options: options,
+            powerUsageEffectiveness: pue, observer: observer, exporters: exporters, description: description)
+        let (chosen, missing) = choose(configuration, options: options, log: log)
+        // In a distributed job, each device is measured by exactly one process: this one measures what it
+        // is assigned, logs who measures what, and may take over a source whose measurer ends.
+        let assignment = DistributedAssignment.make(
+            components: chosen, environment: options.environment, settings: options.distributed,
+            devicesByPID: configuration.devicesByPID)
+        log.write { batch in assignment.logLines.forEach { batch.standard($0) } }
+        if chosen.isEmpty || (!configuration.componentsIsAll && !missing.isEmpty) {
+            let message = (missing.isEmpty ? ["No components available."] : missing).joined(separator: " ")
+            guard configuration.ignoreErrors else {
+                log.critical(message)
+                log.discard()
+                intensity.stop()
+                for exporter in exporters { exporter.finish() }
+                if let events = log.paths?.events { unlink(events) }
+                throw CarbonTrackerError(.componentUnavailable, message)
+            }
+            core.fail(CarbonTrackerError(.componentUnavailable, message))
+            for exporter in exporters { exporter.finish() }
+            intensity.stop()
+            log.close()
+            core.ready.open()
+            core.predictionReady.open()
+            core.finished.open()
+            return core
+        }
+        LiveMonitors.add(core)
+        BackgroundThread.start(name: "CarbonTrackerThread") {
+            var sampler = Sampler(core: core, components: assignment.measured, deferred: assignment.deferred)
+            sampler.run()
+        }
+        return core
+    }
+
+    /// Picks one power source per requested kind; returns the messages for kinds without one.
+    static func choose(_ configuration: MonitorConfiguration, options: TrackerOptions, log: TrackerLog)
+        -> (chosen: [any PowerComponent], missing: [String])
+    {
+        let context = HardwareContext(environment: options.environment, devicesByPID: configuration.devicesByPID)
+        var chosen: [any PowerComponent] = []
+        var missing: [String] = []
+        for kind in configuration.componentKinds {
+            let simulated = kind == .cpu ? configuration.simulatedCPU : configuration.simulatedGPU
+            let candidates: [any PowerComponent] =
+                options.customComponents.map { custom in custom.filter { $0.kind == kind } }
+                ?? simulated.map { [$0] } ?? ComponentSelection.candidates(for: kind, context: context)
+            if let first = candidates.first(where: { $0.isAvailable() }) {
+                chosen.append(first)
+                continue
+            }
+            let reasons = candidates.compactMap { candidate in
+                candidate.unavailabilityReason().map { "\(candidate.handlerName): \($0)" }
+            }
+            let message = ComponentSelection.unavailableMessage(kind)
+            log.info(message)
+            // Under "all" a missing component is expected (no GPU here): the reasons go to the error
+            // log only. A component asked for by name fails with them in the thrown error instead.
+            for reason in reasons {
+                configuration.componentsIsAll ? log.debug(reason) : log.errorInfo(reason)
+            }
+            missing.append(reasons.isEmpty ? message : message + " " + reasons.joined(separator: " "))
+        }
+        return (chosen, missing)
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+
+/// The tracker's layer over its monitor: writes each finished epoch in Python carbontracker's format,
+/// keeps the epochs compactly, makes the prediction and the final report.
+///
+/// Called on the sampling thread (or, once, on the thread that finishes a run whose sampling thread
+/// is stuck); results are read by any thread through the lock.
+final class EpochReporter: MonitorObserver {
+    struct Results: Sendable {
+        var store = EpochStore()
+        var predicted: ConsumptionReport?
+        var actual: ConsumptionReport?
+    }
+
+    let results = LockedBox(Results())
+    private let configuration: TrackerConfiguration
+
+    init(configuration: TrackerConfiguration) {
+        self.configuration = configuration
+    }
+
+    // MARK: Epochs
+
+    func epochsFinished(_ epochs: ArraySlice<FinishedWindow>, core: MonitorCore) -> Bool {
+        guard let predictionEpoch = configuration.predictionEpoch,
+            let index = epochs.firstIndex(where: { $0.epoch == predictionEpoch })
+        else {
+            record(epochs, core)
+            return false
+        }
+        record(epochs[...index], core)
+        reportPrediction(core)
+        record(epochs[(index + 1)...], core)
+        return true
+    }
+
+    private func record(_ epochs: ArraySlice<FinishedWindow>, _ core: MonitorCore) {
+        guard !epochs.isEmpty else { return }
+        core.log.write { batch in
+            for epoch in epochs { Self.appendLines(epoch.measurement, number: epoch.epoch ?? 0, to: &batch) }
+        }
+        results.withLock { results in
+            for epoch in epochs { results.store.append(epoch.measurement) }
+        }
+        core.emit(epochs.map { .epoch(number: $0.epoch ?? 0, $0.measurement) })
+    }
+
+    /// Python's lines for one epoch, then our provenance lines (which Python's parser does not match).
+    private static func appendLines(_ epoch: WindowMeasurement, number: Int, to batch: inout LogBatch) {
+        batch.standard { bytes in
+            bytes.append(contentsOf: "Epoch ".utf8)
+            LogNumber.appendInteger(&bytes, number)
+            bytes.append(UInt8(ascii: ":"))
+        }
+        batch.standard { bytes in
+            bytes.append(contentsOf: "Duration: ".utf8)
+            TimeString.append(&bytes, seconds: epoch.durationSeconds, withHundredths: true)
+        }
+        for component in epoch.components {
+            batch.standard { bytes in
+                bytes.append(contentsOf: "Average power usage (W) for ".utf8)
+                bytes.append(contentsOf: component.kind.rawValue.utf8)
+                bytes.append(contentsOf: ": ".utf8)
+                LogNumber.appendList(&bytes, component.averageWatts[...])
+            }
+        }
+        for component in epoch.components {
+            batch.standard { bytes in
+                bytes.append(contentsOf: "Measured energy (J) for ".utf8)
+                bytes.append(contentsOf: component.kind.rawValue.utf8)
+                bytes.append(contentsOf: ": ".utf8)
+                LogNumber.appendList(&bytes, component.joules[...])
+                bytes.append(contentsOf: " [method: ".utf8)
+                bytes.append(contentsOf: component.method.rawValue.utf8)
+                bytes.append(UInt8(ascii: "]"))
+            }
+        }
+    }
+
+    // MARK: Reports
+
+    private func reportPrediction(_ core: MonitorCore) {
+        let pue = core.accounting.powerUsageEffectiveness
+        let (perEpochKilowattHours, durations, measuredCO2) = results.withLock { results in
+            let store = results.store
+            return (
+                (0..<store.count).map { store.kilowattHours($0, powerUsageEffectiveness: pue) },
+                store.durationsSeconds, store.totalGrams
+            )
+        }
+        guard !durations.isEmpty else { return }
+        let epochs = configuration.epochs
+        let energy = Predictor.predict(totalEpochs: epochs, measured: perEpochKilowattHours)
+        let duration = Predictor.predict(totalEpochs: epochs, measured: durations)
+        let measuredEnergy = perEpochKilowattHours.reduce(0, +)
+        let remainingSeconds = max(0, duration - durations.reduce(0, +))
+        let forecast = core.intensity.forecast(durationSeconds: remainingSeconds).gramsPerKilowattHour
+        let co2 = measuredCO2 + max(0, energy - measuredEnergy) * forecast
+        let components = results.withLock { $0.store.componentTotals() }
+        let report = makeReport(
+            core, kind: .predicted, epochs: epochs, duration: duration, energy: energy, co2: co2,
+            components: components, durations: durations)
+        results.withLock { $0.predicted = report }
+        core.emit([.prediction(report)])
+        core.log.write { batch in
+            batch.output(
+                report.text(
+                    heading: "Predicted consumption for \(epochs) epoch(s):",
+                    decimalPrecision: configuration.decimalPrecision))
+            Self.appendProvenance(core, to: &batch)
+        }
+    }
+
+    func finish(_ reason: MonitorEndReason, core: MonitorCore) {
+        switch reason {
+        case .failed:
+            return
+        case .interrupted:
+            core.log.info("Training was interrupted before all \(configuration.monitorEpochs) epochs were monitored.")
+        case .completed:
+            break
+        }
+        let pue = core.accounting.powerUsageEffectiveness
+        let (count, seconds, joules, co2, components, durations) = results.withLock { results in
+            let store = results.store
+            return (
+                store.count, store.totalSeconds, store.totalJoules, store.totalGrams, store.componentTotals(),
+                store.durationsSeconds
+            )
+        }
+        let energy = joules * pue / 3_600_000
+        let summary = core.intensity.summary()
+        let average = energy > 0 ? co2 / energy : core.intensity.current().gramsPerKilowattHour
+        let values = summary.intensities.map { LogNumber.python(($0 * 100).rounded() / 100) }
+        let report = makeReport(
+            core, kind: .actual, epochs: count, duration: seconds, energy: energy, co2: co2,
+            components: components, durations: durations)
+        results.withLock { $0.actual = report }
+        core.emit([.actual(report)])
+        let averageLine = "Average carbon intensity during training was \(String(format: "%.2f", average)) gCO2eq/kWh. "
+        core.log.write { batch in
+            batch.standard(
+                "Carbon intensities (gCO2eq/kWh) fetched every \(LogNumber.seconds(summary.refreshIntervalSeconds)) s "
+                    + "at detected location: \(summary.address): [\(values.joined(separator: ", "))]")
+            batch.standard(averageLine)
+            batch.output(averageLine)
+            let heading = configuration.predicts ? "Actual consumption for \(count) epoch(s):" : "Actual consumption:"
+            batch.output(report.text(heading: heading, decimalPrecision: configuration.decimalPrecision))
+            Self.appendProvenance(core, to: &batch)
+        }
+    }
+
+    /// Marks estimated figures (TDP) in the output log on lines of their own, so that the
+    /// Python-format lines stay as Python writes them; the console showed them once, at start.
+    private static func appendProvenance(_ core: MonitorCore, to batch: inout LogBatch) {
+        for note in core.startedComponents.withLock({ $0 }).compactMap({ $0.provenanceNote() }) {
+            batch.output(note, toConsole: false)
+        }
+    }
+
+    private func makeReport(
+        _ core: MonitorCore, kind: ConsumptionReport.Kind, epochs count: Int, duration: Double, energy: Double,
+        co2: Double, components: [ComponentEnergy], durations: [Double]
+    ) -> ConsumptionReport {
+        ConsumptionReport(
+            kind: kind, epochs: count, durationSeconds: duration, energyKilowattHours: energy, co2eqGrams: co2,
+            gramsPerKilowattHour: energy > 0 ? co2 / energy : core.intensity.current().gramsPerKilowattHour,
+            equivalents: configuration.interpretable
+                ? ReferenceData.equivalents(forGrams: co2).map { .init(unit: $0.unit, amount: $0.amount) }
+                : [],
+            components: components, epochDurationsSeconds: durations)
+    }
+
+    /// Every finished epoch's measurement, built from the compact store.
+    func epochMeasurements(powerUsageEffectiveness: Double) -> [EpochMeasurement] {
+        results.withLock { results in
+            (0..<results.store.count).map {
+                results.store.measurement($0, powerUsageEffectiveness: powerUsageEffectiveness)
+            }
+        }
+    }
+}

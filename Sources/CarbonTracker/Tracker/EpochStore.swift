@@ -1,0 +1,105 @@
+/// Every finished epoch's figures in a compact form: one contiguous array per field, so that memory
+/// per epoch is a few dozen bytes however long the run (not an array of structs holding arrays).
+///
+/// Per epoch it keeps the duration, the CO2eq, one energy per device and one method per component;
+/// the component layout is kept once per stretch of epochs that share it. Running per-device totals
+/// make the final report independent of the number of epochs.
+struct EpochStore: Sendable {
+    private struct Component: Equatable {
+        var kind: ComponentKind
+        var devices: [String]
+    }
+
+    /// A stretch of epochs with the same components (it changes only when a source is dropped).
+    private struct Segment {
+        var firstEpoch: Int
+        var components: [Component]
+        var deviceCount: Int
+        var firstJoule: Int
+        var firstMethod: Int
+    }
+
+    private(set) var durationsSeconds: [Double] = []
+    private(set) var co2eqGrams: [Double] = []
+    private var joules: [Double] = []
+    private var methods: [UInt8] = []
+    private var segments: [Segment] = []
+    /// Per component kind: the devices and the summed joules, over the epochs that measured them.
+    private var totals: [(component: Component, joules: [Double])] = []
+    private var lastComponents: [(kind: ComponentKind, method: MeasurementMethod)] = []
+    private(set) var totalSeconds = 0.0
+    private(set) var totalGrams = 0.0
+    private(set) var totalJoules = 0.0
+
+    var count: Int { durationsSeconds.count }
+
+    /// Appends a finished epoch.
+    mutating func append(_ epoch: WindowMeasurement) {
+        let components = epoch.components.map { Component(kind: $0.kind, devices: $0.devices) }
+        if segments.last?.components != components {
+            segments.append(
+                Segment(
+                    firstEpoch: count, components: components,
+                    deviceCount: components.reduce(0) { $0 + $1.devices.count }, firstJoule: joules.count,
+                    firstMethod: methods.count))
+        }
+        durationsSeconds.append(epoch.durationSeconds)
+        co2eqGrams.append(epoch.co2eqGrams)
+        totalSeconds += epoch.durationSeconds
+        totalGrams += epoch.co2eqGrams
+        lastComponents.removeAll(keepingCapacity: true)
+        for (component, energy) in zip(components, epoch.components) {
+            joules.append(contentsOf: energy.joules)
+            methods.append(UInt8(MeasurementMethod.allCases.firstIndex(of: energy.method)!))
+            lastComponents.append((component.kind, energy.method))
+            totalJoules += energy.joules.reduce(0, +)
+            if let index = totals.firstIndex(where: { $0.component == component }) {
+                for device in energy.joules.indices { totals[index].joules[device] += energy.joules[device] }
+            } else {
+                totals.append((component, energy.joules))
+            }
+        }
+    }
+
+    /// Energy of epoch `index` (0-based) in kilowatt-hours with the PUE factor.
+    func kilowattHours(_ index: Int, powerUsageEffectiveness: Double) -> Double {
+        let segment = self.segment(of: index)
+        let start = segment.firstJoule + (index - segment.firstEpoch) * segment.deviceCount
+        return joules[start..<(start + segment.deviceCount)].reduce(0, +) * powerUsageEffectiveness / 3_600_000
+    }
+
+    /// Epoch `index` (0-based) as the public value.
+    func measurement(_ index: Int, powerUsageEffectiveness: Double) -> EpochMeasurement {
+        let segment = self.segment(of: index)
+        var joule = segment.firstJoule + (index - segment.firstEpoch) * segment.deviceCount
+        var method = segment.firstMethod + (index - segment.firstEpoch) * segment.components.count
+        let duration = durationsSeconds[index]
+        let components = segment.components.map { component -> ComponentEnergy in
+            let values = Array(joules[joule..<(joule + component.devices.count)])
+            joule += component.devices.count
+            defer { method += 1 }
+            return ComponentEnergy(
+                kind: component.kind, devices: component.devices,
+                method: MeasurementMethod.allCases[Int(methods[method])], joules: values,
+                averageWatts: values.map { duration > 0 ? $0 / duration : 0 })
+        }
+        return EpochMeasurement(
+            epoch: index + 1, durationSeconds: duration, components: components, co2eqGrams: co2eqGrams[index],
+            powerUsageEffectiveness: powerUsageEffectiveness)
+    }
+
+    /// Per-component energy over all epochs, for the components the last epoch measured.
+    func componentTotals() -> [ComponentEnergy] {
+        lastComponents.compactMap { last in
+            guard let total = totals.last(where: { $0.component.kind == last.kind }) else { return nil }
+            return ComponentEnergy(
+                kind: last.kind, devices: total.component.devices, method: last.method, joules: total.joules,
+                averageWatts: total.joules.map { totalSeconds > 0 ? $0 / totalSeconds : 0 })
+        }
+    }
+
+    private func segment(of index: Int) -> Segment {
+        // Segments are few (one per change of components): a linear search from the end is enough.
+        segments.last { $0.firstEpoch <= index }!
+    }
+}

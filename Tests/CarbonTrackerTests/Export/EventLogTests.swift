@@ -1,0 +1,230 @@
+import Foundation
+import Testing
+
+@testable import CarbonTracker
+
+@Suite struct JSONWriterTests {
+    @Test func escapesEveryCharacterJSONRequiresAndRoundTrips() throws {
+        let tricky = "quote \" backslash \\ newline \n tab \t cr \r bell \u{07} nul \u{00} é 日本 🎉 \u{2028}"
+        var json = JSONWriter()
+        json.beginObject()
+        json.key("text")
+        json.string(tricky)
+        json.key(tricky)
+        json.integer(-3)
+        json.key("values")
+        json.numbers([1.5, .nan, .infinity, -.infinity, 1e-5, 1e21, -0.0, 248])
+        json.key("flags")
+        json.beginArray()
+        json.bool(true)
+        json.bool(false)
+        json.null()
+        json.endArray()
+        json.endObject()
+        #expect(!json.bytes.contains(0x0A), "a JSON Lines record holds no raw newline")
+        #expect(json.text.contains(#"bell \u0007 nul \u0000"#))
+        let object = try #require(JSONSerialization.jsonObject(with: Data(json.bytes)) as? [String: Any])
+        #expect(object["text"] as? String == tricky)
+        #expect(object[tricky] as? Int == -3)
+        let values = try #require(object["values"] as? [Any])
+        #expect(values.count == 8)
+        #expect(values[0] as? Double == 1.5)
+        #expect(
+            values[1] is NSNull && values[2] is NSNull && values[3] is NSNull, "non-finite numbers are null")
+        #expect(values[4] as? Double == 1e-5)
+        #expect(values[5] as? Double == 1e21)
+        #expect(values[7] as? Double == 248)
+        #expect(object["flags"] as? [Any] != nil)
+    }
+
+    @Test func timestampsAreRFC3339UTCWithMilliseconds() {
+        var formatter = RFC3339Formatter()
+        #expect(formatter.string(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
+        #expect(formatter.string(Date(timeIntervalSince1970: 1_790_000_000.25)) == "2026-09-21T14:13:20.250Z")
+        // The same second again reuses the cached prefix; the next second refreshes it.
+        #expect(
+            formatter.string(Date(timeIntervalSince1970: 1_790_000_000.999)) == "2026-09-21T14:13:20.999Z")
+        #expect(formatter.string(Date(timeIntervalSince1970: 1_790_000_001.5)) == "2026-09-21T14:13:21.500Z")
+        #expect(formatter.string(Date(timeIntervalSince1970: 951_782_400)) == "2000-02-29T00:00:00.000Z")
+        #expect(
+            UTCTime.parse("2026-09-21T14:13:20.250Z") == Date(timeIntervalSince1970: 1_790_000_000.25))
+        #expect(UTCTime.parse("2026-09-21T14:13:20Z") == Date(timeIntervalSince1970: 1_790_000_000))
+        #expect(UTCTime.parse("yesterday") == nil)
+    }
+}
+
+@Suite struct EventLogTests {
+    static func writeRun(in directory: String, name: String = "run-a_4242.17_2026-09-21T120000Z") throws
+        -> String
+    {
+        let path = EventLogExporter.path(standardLog: "\(directory)/\(name)_carbontracker.log")
+        let exporter = try EventLogExporter(
+            path: path, diagnostics: RecordingDiagnostics(), now: { ExportTest.start.addingTimeInterval(7) })
+        let events = ExportTest.run()
+        exporter.record(Array(events[0..<3]))
+        exporter.record(Array(events[3...]))
+        exporter.finish()
+        return path
+    }
+
+    @Test func pathAndRunIDComeFromTheLogNames() {
+        let paths = LogPaths(
+            standard: "/l/run-a_12.34_2026-01-01T000000Z_carbontracker.log",
+            output: "/l/run-a_12.34_2026-01-01T000000Z_carbontracker_output.log",
+            error: "/l/run-a_12.34_2026-01-01T000000Z_carbontracker_err.log")
+        #expect(paths.events == "/l/run-a_12.34_2026-01-01T000000Z_carbontracker_events.jsonl")
+        #expect(EventLogExporter.runID(logPath: paths.events) == "run-a_12.34_2026-01-01T000000Z")
+        #expect(EventLogExporter.runID(logPath: paths.standard) == "run-a_12.34_2026-01-01T000000Z")
+    }
+
+    @Test func everyEventIsOneCompleteLineWithTheCommonFields() throws {
+        let directory = try ParserTestSupport.scratchDirectory()
+        defer { ParserTestSupport.cleanUp(directory) }
+        let path = try Self.writeRun(in: directory)
+        let text = try ParserTestSupport.read(path)
+        #expect(text.hasSuffix("\n"))
+        let lines = text.split(separator: "\n")
+        #expect(lines.count == 9)
+        var events: [String] = []
+        for line in lines {
+            let object = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(object["schema"] as? String == "carbontracker.events/1")
+            #expect(object["run"] as? String == "run-a_4242.17_2026-09-21T120000Z")
+            #expect((object["time"] as? String).flatMap(UTCTime.parse) != nil)
+            events.append(try #require(object["event"] as? String))
+        }
+        #expect(
+            events == [
+                "run_started", "intensity", "epoch", "prediction", "epoch", "window", "epoch", "actual",
+                "run_ended",
+            ])
+        let first = try #require(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        #expect(first["time"] as? String == "2026-09-21T14:13:20.250Z")
+        #expect(first["pue"] as? Double == 1.58)
+        #expect((first["configuration"] as? [String: String])?["epochs"] == "3")
+        let components = try #require(first["components"] as? [[String: Any]])
+        #expect(components.map { $0["method"] as? String } == ["simulated", "counter"])
+        #expect(components[1]["devices"] as? [String] == ["cpu:0", "dram:0"])
+
+        let epoch = try #require(JSONSerialization.jsonObject(with: Data(lines[2].utf8)) as? [String: Any])
+        #expect(epoch["epoch"] as? Int == 1)
+        #expect(epoch["duration_seconds"] as? Double == 2)
+        #expect(epoch["start"] as? String == "2026-09-21T14:13:20.250Z")
+        #expect(epoch["end"] as? String == "2026-09-21T14:13:22.250Z")
+        let energy = try #require(epoch["components"] as? [[String: Any]])
+        #expect(energy[0]["energy_joules"] as? [Double] == [496])
+        #expect(energy[1]["energy_joules"] as? [Double] == [80, 21])
+        #expect(energy[1]["method"] as? String == "counter")
+
+        let window = try #require(JSONSerialization.jsonObject(with: Data(lines[5].utf8)) as? [String: Any])
+        #expect(window["name"] as? String == "eval \"quoted\"\n")
+        let ended = try #require(JSONSerialization.jsonObject(with: Data(lines[8].utf8)) as? [String: Any])
+        #expect(ended["epochs"] as? Int == 3)
+        #expect(ended["interrupted"] as? Bool == false)
+    }
+
+    @Test func aHalfWrittenLineCostsOnlyThatLine() throws {
+        let directory = try ParserTestSupport.scratchDirectory()
+        defer { ParserTestSupport.cleanUp(directory) }
+        let path = directory + "/x_1.2_2026-01-01T000000Z_carbontracker_events.jsonl"
+        let exporter = try EventLogExporter(path: path, diagnostics: RecordingDiagnostics())
+        exporter.record([.runStarted(ExportTest.description()), ExportTest.epoch(1)])
+        // Half a line, as a write cut short leaves: the reader skips that one line and keeps the rest.
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data(#"{"schema":"carbontracker.events/1","event":"ep"#.utf8))
+        try handle.close()
+        exporter.record([ExportTest.epoch(2)])  // appends directly after the half line: only that line breaks
+        exporter.finish()
+        var scanner = EventLogScanner()
+        let end = try LogFileReader.forEachLine(path: path) { scanner.consume($0) }
+        let (log, _) = scanner.finish(end)
+        #expect(log.epochs.map(\.number) == [1])
+        #expect(log.warnings.count == 1, "\(log.warnings)")
+    }
+
+    @Test func eventsAfterFinishAreDropped() throws {
+        let directory = try ParserTestSupport.scratchDirectory()
+        defer { ParserTestSupport.cleanUp(directory) }
+        let path = directory + "/y_1.2_2026-01-01T000000Z_carbontracker_events.jsonl"
+        let diagnostics = RecordingDiagnostics()
+        let exporter = try EventLogExporter(path: path, diagnostics: diagnostics)
+        exporter.finish()
+        exporter.record([ExportTest.epoch(1)])
+        #expect(try ParserTestSupport.read(path).isEmpty)
+        #expect(diagnostics.messages("warning").isEmpty)
+        // An existing file belongs to another run: never appended to.
+        #expect(throws: CarbonTrackerError.self) {
+            _ = try EventLogExporter(path: path, diagnostics: diagnostics)
+        }
+    }
+
+    @Test func aThousandShortEpochsAreOneWriteOfCompleteLines() throws {
+        let directory = try ParserTestSupport.scratchDirectory()
+        defer { ParserTestSupport.cleanUp(directory) }
+        let path = directory + "/p_1.2_2026-01-01T000000Z_carbontracker_events.jsonl"
+        let exporter = try EventLogExporter(path: path, diagnostics: RecordingDiagnostics())
+        let batch =
+            [RunEvent.runStarted(ExportTest.description())]
+            + (1...1000).map { ExportTest.epoch($0, seconds: 0.001) }
+        exporter.record(batch)
+        exporter.finish()
+        let lines = try ParserTestSupport.read(path).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 1002 && lines.last == "")
+        var scanner = EventLogScanner()
+        _ = try LogFileReader.forEachLine(path: path) { scanner.consume($0) }
+        let (log, _) = scanner.finish()
+        #expect(log.epochs.count == 1000)
+        #expect(log.epochs.last?.number == 1000)
+    }
+}
+
+/// A real validator (Python `jsonschema`, installed by `.ci/run`) checks event logs against
+/// `docs/events.schema.json`.
+@Suite(
+    .enabled(
+        if: ExportTest.python(with: ["jsonschema"]) != nil,
+        "skipped: set CARBONTRACKER_PYTHON to a Python with jsonschema (pip install jsonschema) to validate event logs"
+    ))
+struct EventLogSchemaTests {
+    @Test func theEventLogValidatesAgainstTheSchema() throws {
+        let python = try #require(ExportTest.python(with: ["jsonschema"]))
+        let directory = try ParserTestSupport.scratchDirectory()
+        defer { ParserTestSupport.cleanUp(directory) }
+        let path = try EventLogTests.writeRun(in: directory)
+        // A non-finite figure is written as null and must still validate.
+        let extra = try EventLogExporter(
+            path: directory + "/z_1.1_2026-01-01T000000Z_carbontracker_events.jsonl",
+            diagnostics: RecordingDiagnostics())
+        var broken = ExportTest.measurement("epoch 1", offset: 0, seconds: 1)
+        broken.co2eqGrams = .nan
+        broken.components[0].joules = [.infinity]
+        extra.record([
+            RunEvent.runStarted(
+                ExportTest.description(labels: [RunLabel(name: "job_id", value: "77")], location: "Unknown")),
+            .epoch(number: 1, broken), .runEnded(ExportTest.start, interrupted: true),
+        ])
+        extra.finish()
+        let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+                "docs/events.schema.json")
+        let output = try ExportTest.runPython(
+            python,
+            """
+            import json, sys, jsonschema
+            schema = json.load(open(sys.argv[1]))
+            jsonschema.Draft202012Validator.check_schema(schema)
+            validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+            count = 0
+            for path in sys.argv[2:]:
+                for line in open(path):
+                    validator.validate(json.loads(line))
+                    count += 1
+            # The schema must reject what is wrong, too.
+            bad = json.loads(open(sys.argv[2]).readline())
+            bad["pue"] = "1.58"
+            print(count, len(list(validator.iter_errors(bad))) > 0)
+            """, [schema.path, path, extra.path])
+        #expect(output == "12 True\n")
+    }
+}
