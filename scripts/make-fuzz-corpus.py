@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes the fuzzer's seed corpus (Tests/CarbonTrackerTests/Fixtures/fuzz/corpus).
 
-Each seed is one input of `FuzzTarget`: a first byte naming the reader (L logs, E Electricity Maps,
-D Energi Data Service, G Carbon Intensity API, I IP geolocation), then its bytes. A log seed is a
+Each seed is one input of `FuzzTarget`: a first byte naming the reader (L logs, J event log,
+E Electricity Maps, D Energi Data Service, G Carbon Intensity API, I IP geolocation), then its bytes. A log seed is a
 run's standard log, the separator line, and its output log.
 
     python3 scripts/make-fuzz-corpus.py [SWIFT_LOG_DIR ...]
@@ -41,9 +41,38 @@ def log_seeds(directory, prefix):
         with open(os.path.join(directory, output), "rb") as f:
             out = f.read()
         write(prefix + base.rstrip("_"), b"L" + standard + SEPARATOR + out)
+        events = base + "carbontracker_events.jsonl"
+        if events in names:
+            with open(os.path.join(directory, events), "rb") as f:
+                write(prefix + base.rstrip("_") + "-events", b"J" + f.read())
 
 
 HAND_WRITTEN = {
+    # One rank of a distributed job (its Distributed lines) with a measurement window.
+    "handwritten-distributed-rank-with-window": (
+        "2026-01-01 00:00:00 - carbontracker version 2.4.7-swift.2\n"
+        "2026-01-01 00:00:00 - The following components were found: GPU with device(s) Sim GPU. CPU with "
+        "device(s) Sim CPU.\n"
+        "2026-01-01 00:00:00 - Distributed run: job 4711 (slurm), step 0, node node1, rank 1 of 4, local rank 1 of 2, "
+        "node rank 0, launcher slurm, pid 812\n"
+        "2026-01-01 00:00:00 - Distributed measure: gpu \"Sim GPU\" [node1/rank 1/gpu/Sim GPU]; rule: a GPU source "
+        "set up in this process belongs to it\n"
+        "2026-01-01 00:00:00 - Distributed leave: cpu \"Sim CPU\" [node1/cpu/Sim CPU] to local rank 0; rule: local "
+        "rank 0 measures the node-shared sources\n"
+        "2026-01-01 00:00:00 - Monitoring thread started.\n"
+        "2026-01-01 00:00:00 - Epoch 1:\n"
+        "2026-01-01 00:00:02 - Duration: 0:00:02.00\n"
+        "2026-01-01 00:00:02 - Average power usage (W) for gpu: 300.0\n"
+        "2026-01-01 00:00:02 - Measured energy (J) for gpu: 600.0 [method: simulated]\n"
+        "2026-01-01 00:00:03 - Window eval: duration 0:00:01.23, energy (J) for gpu: [369.0] [method: simulated], "
+        "CO2eq (g): 0.07\n"
+        "2026-01-01 00:00:03 - Carbon intensities (gCO2eq/kWh) fetched every 900 s at detected location: DK: [150.0]\n"
+        "2026-01-01 00:00:03 - Average carbon intensity during training was 150.00 gCO2eq/kWh.\n"
+        "2026-01-01 00:00:03 - Monitoring thread ended.\n",
+        "2026-01-01 00:00:03 - CarbonTracker: \n"
+        "Actual consumption for 1 epoch(s):\n"
+        "\tTime:\t0:00:02\n\tEnergy:\t0.000263333333 kWh\n\tCO2eq:\t0.039500000000 g\n",
+    ),
     # numpy wraps long arrays of several GPUs onto continuation lines; a None epoch; early stop.
     "handwritten-multi-gpu-wrapped": (
         "2026-01-01 00:00:00 - carbontracker version 2.4.7\n"

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Feeds arbitrary bytes to every reader of outside data: the standard-log and output-log scanners
-/// (from memory, from a file through a small buffer, and from a directory), the HTML report, and the
-/// JSON decoders of the intensity providers and the IP lookup. For the fuzzer and its regression test
+/// (from memory, from a file through a small buffer, and from a directory), the event-log scanner, the
+/// HTML report, and the JSON decoders of the intensity providers and the IP lookup. For the fuzzer and its regression test
 /// only, hence the `Fuzzing` SPI.
 ///
 /// ```swift
@@ -23,6 +23,8 @@ public final class FuzzTarget {
     public enum Kind: UInt8, CaseIterable, Sendable {
         /// A run's two logs (`L`).
         case logs = 0x4C
+        /// A run's event log, `..._carbontracker_events.jsonl` (`J`).
+        case eventLog = 0x4A
         /// An Electricity Maps answer (`E`).
         case electricityMaps = 0x45
         /// An Energi Data Service answer (`D`).
@@ -69,6 +71,7 @@ public final class FuzzTarget {
         let kind = Kind(firstByte: first)
         switch kind {
         case .logs: try readLogs(body)
+        case .eventLog: try readEventLog(body)
         case .electricityMaps, .energiDataService, .carbonIntensityGB:
             try readProviderAnswer(body, kind: kind)
         case .geolocation: readGeolocation(body)
@@ -76,6 +79,22 @@ public final class FuzzTarget {
     }
 
     // MARK: Logs
+
+    /// An event log alone in its directory, read as `--parse` and `--report` read a run described
+    /// only by one.
+    private func readEventLog(_ body: [UInt8]) throws {
+        let events = directory + "/events"
+        try? FileManager.default.createDirectory(atPath: events, withIntermediateDirectories: true)
+        try Data(body).write(to: URL(fileURLWithPath: events + "/run_carbontracker_events.jsonl"))
+        let parse = try LogParser.parseAllLogs(logDir: events)
+        try checkAggregate(try LogParser.aggregateConsumption(logDir: events))
+        for entry in parse.entries {
+            let output = LogParser.OutputLog(actual: entry.actual, predicted: entry.predicted)
+            try checkReport(
+                HTMLReport(standardLog: entry.standardLog, outputLog: output, sourceName: "events").render(),
+                ReportModel(standardLog: entry.standardLog, output: output))
+        }
+    }
 
     private func readLogs(_ body: [UInt8]) throws {
         let (standard, output) = Self.split(body)
@@ -107,14 +126,7 @@ public final class FuzzTarget {
 
         // As `--parse` and `--report` read them.
         let parse = try LogParser.parseAllLogs(logDir: directory)
-        let aggregate = try LogParser.aggregateConsumption(logDir: directory)
-        try expect(
-            Self.isUsableTotal(aggregate.energyKilowattHours) && Self.isUsableTotal(aggregate.co2eqGrams)
-                && aggregate.equivalents.values.allSatisfy(Self.isUsableTotal),
-            "the aggregate has an unusable total: \(aggregate.energyKilowattHours) kWh, \(aggregate.co2eqGrams) g"
-        )
-        try expect(aggregate.runsCounted <= 1, "one run counted \(aggregate.runsCounted) times")
-        _ = aggregate.sentence
+        try checkAggregate(try LogParser.aggregateConsumption(logDir: directory))
         if let report = try? HTMLReport(standardLogFile: standardPath) {
             try checkReport(
                 report.render(), ReportModel(standardLog: report.standardLog, output: report.outputLog))
@@ -160,6 +172,23 @@ public final class FuzzTarget {
         guard fd >= 0 else { throw Finding(description: "cannot open the scratch file \(path)") }
         defer { close(fd) }
         return try body(fd)
+    }
+
+    private func checkAggregate(_ aggregate: LogParser.Aggregate) throws {
+        try expect(
+            Self.isUsableTotal(aggregate.energyKilowattHours) && Self.isUsableTotal(aggregate.co2eqGrams)
+                && aggregate.equivalents.values.allSatisfy(Self.isUsableTotal),
+            "the aggregate has an unusable total: \(aggregate.energyKilowattHours) kWh, \(aggregate.co2eqGrams) g"
+        )
+        try expect(aggregate.runsCounted <= 1, "one run counted \(aggregate.runsCounted) times")
+        for job in aggregate.jobs {
+            try expect(
+                Self.isUsableTotal(job.energyKilowattHours) && Self.isUsableTotal(job.co2eqGrams)
+                    && job.components.allSatisfy { Self.isUsableTotal($0.energyJoules) },
+                "job \(job.jobID) has an unusable total: \(job.energyKilowattHours) kWh, \(job.co2eqGrams) g")
+            _ = job.summaryLine
+        }
+        _ = aggregate.sentence
     }
 
     private func checkReport(_ html: String, _ model: ReportModel) throws {

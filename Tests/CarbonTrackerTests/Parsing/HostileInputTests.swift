@@ -209,6 +209,43 @@ import Testing
         #expect(!aggregate.sentence.contains("nan") && !aggregate.sentence.contains("inf"))
     }
 
+    /// A distributed job's total is rebuilt from its runs' epochs; a corrupt epoch cannot poison it.
+    @Test func unusableEpochsAreLeftOutOfADistributedJobWithOneWarningPerRun() throws {
+        let directory = try ParserTestSupport.scratchDirectory()
+        defer { ParserTestSupport.cleanUp(directory) }
+        for (rank, watts) in [(0, "10.0"), (1, "-inf"), (2, "1.7e308")] {
+            try ParserTestSupport.write(
+                Self.head
+                    + "2026-01-01 00:00:00 - Distributed run: job 77 (slurm), step 0, node n1, rank \(rank) of 3, "
+                    + "local rank \(rank) of 3, launcher slurm, pid \(100 + rank)\n"
+                    + "2026-01-01 00:00:00 - Epoch 1:\n2026-01-01 00:00:10 - Duration: 0:00:10.00\n"
+                    + "2026-01-01 00:00:10 - Average power usage (W) for cpu: [\(watts)]\n"
+                    + "2026-01-01 00:00:10 - Epoch 2:\n2026-01-01 00:00:20 - Duration: -0:00:10.00\n"
+                    + "2026-01-01 00:00:20 - Average power usage (W) for cpu: [10.0]\n"
+                    + "2026-01-01 00:00:20 - Average carbon intensity during training was 100.00 gCO2eq/kWh.\n"
+                    + "2026-01-01 00:00:20 - Monitoring thread ended.\n",
+                to: "\(directory)/r\(rank)_carbontracker.log")
+            try ParserTestSupport.write(
+                Self.actualReport, to: "\(directory)/r\(rank)_carbontracker_output.log")
+        }
+        let aggregate = try LogParser.aggregateConsumption(logDir: directory)
+        let job = try #require(aggregate.jobs.first)
+        #expect(
+            job.energyKilowattHours == 100 * powerUsageEffectiveness / 3_600_000, "rank 0's first epoch only")
+        #expect(approximatelyEqual(job.co2eqGrams, job.energyKilowattHours * 100))
+        #expect(aggregate.energyKilowattHours == job.energyKilowattHours)
+        let messages = aggregate.warnings.map(\.message)
+        #expect(messages.count == 3, "\(messages)")
+        for rank in 0..<3 {
+            #expect(
+                messages.contains {
+                    $0.hasPrefix(
+                        "\(directory)/r\(rank)_carbontracker.log: \(rank == 0 ? 1 : 2) duration(s) or energies"
+                    )
+                })
+        }
+    }
+
     @Test func unusableCO2AndEquivalentsAreLeftOutWithOneWarningForTheRun() {
         let good = LogParser.Consumption(
             epochs: nil, durationSeconds: 1, energyKilowattHours: 1, co2eqGrams: 10,
