@@ -176,6 +176,20 @@ import Testing
         !["\"nan\"", "\"inf\"", "\"-inf\"", "\"-nan\""].contains { svg.contains($0) }
     }
 
+    /// Found by the fuzzer: a window line whose method tag came before its list trapped on a
+    /// reversed range.
+    @Test func aWindowLineWithItsMethodTagFirstIsUnreadableNotATrap() {
+        #expect(
+            WindowLogLine.parse("eval: duration 0:00:01.00, energy (J) for gpu] [method: x: [1.0]") == nil)
+        let log = LogParser.parseStandardLog(
+            "2026-01-01 00:00:00 - Window eval: duration 0:00:01.00, energy (J) for gpu] [method: x: [1]\n")
+        #expect(log.warnings == ["Line 1: cannot read the window line; it is left out."])
+        let window = WindowLogLine.parse(
+            "e] [method: x: duration 0:00:01.00, energy (J) for gpu: [1.5 2.5] [method: counter], CO2eq (g): 0.1"
+        )
+        #expect(window?.components.first?.energyJoules == [1.5, 2.5])
+    }
+
     // MARK: Figures that cannot be added up
 
     /// One corrupt run can neither poison nor cancel the others: NaN, infinite, negative and
