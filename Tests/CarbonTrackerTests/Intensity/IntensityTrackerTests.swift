@@ -182,24 +182,22 @@ import Testing
             run = try makeRun(epochs: 3, epochsBeforePred: 2, environment: environment)
         }
         let tracker = try #require(run).tracker
-        // The intensity thread's request is now stuck on the server. Counted in the same blocking step
-        // as the wait: polling with Task.sleep can be starved past the 20 s time-out when the test
-        // runner's pool is busy (under the thread sanitizer), and then the forecast is asked for.
-        let connections = try await IntensityTesting.blocking {
+        // From the request reaching the server to stop(), in one blocking step: the test runner's pool,
+        // busy with other tests (under the thread sanitizer, on a loaded machine), can otherwise delay
+        // a step past the 20 s time-out, after which the lookup has ended or the forecast is asked for.
+        let (connections, firstEpoch, stopping) = try await IntensityTesting.blocking {
             let end = ContinuousClock.now + .seconds(15)
             while server.connectionCount == 0 && ContinuousClock.now < end { usleep(2_000) }
-            return server.connectionCount
+            let connections = server.connectionCount
+            let firstEpoch = try IntensityTesting.seconds {
+                try tracker.epochStart()
+                try tracker.epochEnd()
+            }
+            return (connections, firstEpoch, try IntensityTesting.seconds { try tracker.stop() })
         }
-        #expect(connections == 1)
-        let firstEpoch = try IntensityTesting.seconds {
-            try tracker.epochStart()
-            try tracker.epochEnd()
-        }
+        #expect(connections == 1, "the intensity thread's request is stuck on the server")
         #expect(construction < 0.2)
         #expect(firstEpoch < 0.2)
-        let stopping = try await IntensityTesting.blocking {
-            try IntensityTesting.seconds { try tracker.stop() }
-        }
         #expect(stopping < 2)
         let lookupWarning =
             "Location could not be determined before monitoring ended (127.0.0.1:\(server.port) had not answered)."
