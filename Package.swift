@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "TrainingExample", targets: ["TrainingExample"]),
         .executable(name: "DistributedTraining", targets: ["DistributedTraining"]),
         .executable(name: "CarbonTrackerBenchmarks", targets: ["CarbonTrackerBenchmarks"]),
+        .executable(name: "CarbonTrackerFuzz", targets: ["CarbonTrackerFuzz"]),
     ],
     targets: [
         // NVML is loaded with dlopen at run time, so the package builds and runs without a driver.
@@ -18,8 +19,10 @@ let package = Package(
         // fails with a reason and intensity falls back to stored averages) and links without it.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         .target(name: "CarbonTracker", dependencies: ["CNVML", "CCurl"]),
+        // fork and exec in C, so the tracked command can be told to die with its parent (Linux).
+        .target(name: "CSpawn"),
         // The CLI's logic lives in a library target so tests can import it; main.swift only calls it.
-        .target(name: "CarbonTrackerCLICore", dependencies: ["CarbonTracker"]),
+        .target(name: "CarbonTrackerCLICore", dependencies: ["CarbonTracker", "CSpawn"]),
         .executableTarget(name: "CarbonTrackerCLI", dependencies: ["CarbonTrackerCLICore"]),
         .executableTarget(
             name: "TrainingExample", dependencies: ["CarbonTracker"], path: "Examples/TrainingExample"),
@@ -28,6 +31,10 @@ let package = Package(
         .executableTarget(
             name: "CarbonTrackerBenchmarks", dependencies: ["CarbonTracker"],
             path: "Benchmarks/CarbonTrackerBenchmarks"),
+        // The fuzzer: libFuzzer's entry points when built with -DCARBONTRACKER_LIBFUZZER (see .ci/run),
+        // else a replayer of saved inputs.
+        .executableTarget(
+            name: "CarbonTrackerFuzz", dependencies: ["CarbonTracker"], path: "Fuzz/CarbonTrackerFuzz"),
         // Programs the tests run as child processes (exit without stop(), output order, kill -9).
         .executableTarget(
             name: "CarbonTrackerTestPrograms", dependencies: ["CarbonTracker"], path: "Tests/Programs"),

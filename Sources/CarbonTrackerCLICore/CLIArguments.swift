@@ -31,8 +31,12 @@ enum CLIArguments {
             help: "Log directory for tracked commands (default ./logs).", value: .text { $0.logDir = $1 }),
         Flag(
             names: ["--api_keys", "--api-keys"], placeholder: "JSON",
-            help: "Intensity provider keys, e.g. '{\"electricitymaps\": \"KEY\"}'.",
+            help: "Intensity provider keys, e.g. '{\"electricitymaps\": \"KEY\"}' (visible in ps).",
             value: .keys { $0.apiKeys = $1 }),
+        Flag(
+            names: ["--api-keys-file", "--api_keys_file"], placeholder: "PATH",
+            help: "Read the provider keys (the same JSON) from PATH.",
+            value: .text { $0.apiKeysFile = $1 }),
         Flag(
             names: ["--parse"], placeholder: "DIR",
             help: "Print one line per distributed job and the total consumption of DIR, and exit.",
@@ -152,8 +156,11 @@ enum CLIArguments {
             }
             apply(&options, value)
         case .number(let apply):
-            guard let number = Double(value), number.isFinite, !value.lowercased().hasPrefix("0x") else {
+            guard let number = Double(value), !value.lowercased().hasPrefix("0x") else {
                 throw CLIUsageError(message: "option \(name): '\(value)' is not a number")
+            }
+            guard number.isFinite else {
+                throw CLIUsageError(message: "option \(name): '\(value)' is not a finite number")
             }
             apply(&options, number)
         case .keys(let apply):
@@ -165,6 +172,37 @@ enum CLIArguments {
             }
             apply(&options, format)
         }
+    }
+
+    /// The environment variable that may hold the provider keys, as `--api-keys` takes them.
+    static let apiKeysVariable = "CARBONTRACKER_API_KEYS"
+
+    /// The provider keys for a tracked command: from `--api-keys`, else the file of `--api-keys-file`,
+    /// else ``apiKeysVariable``; `nil` when none is given. No message quotes a key.
+    /// - Throws: ``CLIUsageError`` when the file cannot be read or a value is not a JSON object of strings.
+    static func resolveAPIKeys(_ options: CLIOptions, environment: [String: String]) throws(CLIUsageError)
+        -> [String: String]?
+    {
+        if let keys = options.apiKeys { return keys }
+        if let path = options.apiKeysFile {
+            let data: Data
+            do {
+                data = try Data(contentsOf: URL(fileURLWithPath: path))
+            } catch {
+                // Foundation's error names no reason on Linux; `open` says which (missing, no permission).
+                let descriptor = open(path, O_RDONLY)
+                let reason = descriptor < 0 ? String(cString: strerror(errno)) : "it is not a readable file"
+                if descriptor >= 0 { close(descriptor) }
+                throw CLIUsageError(message: "--api-keys-file: cannot read '\(path)': \(reason)")
+            }
+            return try apiKeys(
+                String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines),
+                name: "--api-keys-file '\(path)'")
+        }
+        if let text = environment[apiKeysVariable], !text.isEmpty {
+            return try apiKeys(text, name: apiKeysVariable)
+        }
+        return nil
     }
 
     /// Reads `{"provider": "KEY"}`; Python-style single quotes are accepted too, as Python's
@@ -184,6 +222,9 @@ enum CLIArguments {
 
     private static func validate(_ options: CLIOptions) throws(CLIUsageError) {
         if options.help { return }
+        if options.apiKeys != nil && options.apiKeysFile != nil {
+            throw CLIUsageError(message: "--api-keys and --api-keys-file cannot be used together")
+        }
         if options.parseDirectory == nil && options.parseFormat != .text {
             throw CLIUsageError(message: "--format applies to --parse DIR only")
         }
@@ -226,8 +267,10 @@ enum CLIArguments {
         var lines = [
             usage, "",
             "Runs COMMAND (without a shell) as one tracked epoch: its energy use and carbon footprint are",
-            "printed and logged. Standard streams pass through, SIGINT and SIGTERM are forwarded, and the",
-            "exit status is the command's (128 + signal number if it was killed).", "", "Options:",
+            "printed and logged. Standard streams pass through, SIGINT, SIGTERM, SIGHUP and SIGQUIT are",
+            "forwarded, and the exit status is the command's (128 + signal number if it was killed).", "",
+            "Provider keys can also come from a file (--api-keys-file) or the environment variable",
+            "\(apiKeysVariable), which keeps them out of the process list.", "", "Options:",
         ]
         for flag in flags {
             let names = flag.names.joined(separator: ", ")

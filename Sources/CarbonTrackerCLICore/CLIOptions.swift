@@ -4,6 +4,8 @@ struct CLIOptions: Equatable, Sendable {
     var logDir = "./logs"
     /// Carbon-intensity provider keys (`--api_keys`).
     var apiKeys: [String: String]?
+    /// A file holding the provider keys (`--api-keys-file`).
+    var apiKeysFile: String?
     /// A log directory whose runs to add up (`--parse`).
     var parseDirectory: String?
     /// A standard log to turn into a report (`--report`).

@@ -130,11 +130,17 @@ public enum CarbonTrackerCommand {
             console.standardError("carbontracker: \(error.message)\n")
             return error.status
         }
+        let apiKeys: [String: String]?
+        do {
+            apiKeys = try CLIArguments.resolveAPIKeys(options, environment: environment)
+        } catch {
+            return usageError(error.message, console: console)
+        }
         var tracker: CarbonTracker?
         do {
             tracker = try CarbonTracker(
                 epochs: 1, epochsBeforePred: 0, components: options.components, logDir: options.logDir,
-                apiKeys: options.apiKeys,
+                apiKeys: apiKeys,
                 simCPU: options.simCPU, simCPUTDP: options.simCPUTDP, simCPUUtil: options.simCPUUtil,
                 simGPU: options.simGPU, simGPUWatts: options.simGPUWatts, simGPUUtil: options.simGPUUtil,
                 options: TrackerOptions(

@@ -1,3 +1,4 @@
+import CSpawn
 import Foundation
 
 /// Runs the tracked command directly (`posix_spawn`, no shell) with this process's standard streams.
@@ -53,40 +54,41 @@ enum ChildProcess {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
-    /// Runs `executable` with `arguments` and waits for it, forwarding SIGINT and SIGTERM.
+    /// The signal the command gets on Linux when `carbontracker` itself dies without a chance to stop
+    /// it (SIGKILL, a crash): SIGKILL, so nothing runs on unmeasured. Every catchable signal is
+    /// forwarded instead (``SignalForwarder``), which lets the command clean up.
+    static let parentDeathSignal = SIGKILL
+
+    /// Runs `executable` with `arguments` and waits for it, forwarding SIGINT, SIGTERM, SIGHUP and
+    /// SIGQUIT.
+    ///
+    /// When one of the standard streams is this process's controlling terminal, the command shares
+    /// this process group, so the terminal's keys and job control work on it as usual. Otherwise
+    /// (batch jobs, CI, services) it gets a process group of its own, so a signal sent to this
+    /// process's group reaches it once, through the forwarder, instead of twice. On Linux it is
+    /// killed if this process dies first.
     /// - Parameters:
     ///   - executable: An absolute path from ``resolve(_:searchPath:)``.
     ///   - arguments: The full argument vector, starting with the command name.
     /// - Returns: The exit status, or 128 + the signal number when the child was killed.
-    /// - Throws: ``LaunchError`` with status 126 when `posix_spawn` fails.
+    /// - Throws: ``LaunchError`` with status 126 when the command cannot be started.
     static func run(executable: String, arguments: [String]) throws(LaunchError) -> Int32 {
         var forwarder = SignalForwarder()
         forwarder.install()
         defer { forwarder.uninstall() }
 
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in SignalForwarder.forwarded where !isIgnored(signal) { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
+        let ownGroup = !hasControllingTerminal()
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, nil, &attributes, argv, environ)
+        let result = carbontracker_spawn(&pid, executable, argv, environ, ownGroup ? 1 : 0, parentDeathSignal)
         guard result == 0 else {
             throw LaunchError(
                 message:
                     "\(arguments.first ?? executable): cannot be executed: \(String(cString: strerror(result)))",
                 status: 126)
         }
-        let forwarding = forwarder.forward(to: pid)
+        let forwarding = forwarder.forward(to: pid, ownGroup: ownGroup)
         defer { forwarder.stopForwarding(forwarding) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
@@ -95,17 +97,15 @@ enum ChildProcess {
         return exitCode(fromWaitStatus: status)
     }
 
+    /// Whether standard input, output or error is this process's controlling terminal.
+    static func hasControllingTerminal() -> Bool {
+        [STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO].contains { isatty($0) == 1 && tcgetpgrp($0) >= 0 }
+    }
+
     /// The shell convention for a `waitpid` status: the exit code, or 128 + the signal number.
     static func exitCode(fromWaitStatus status: Int32) -> Int32 {
         let signal = status & 0x7f
         if signal == 0 { return (status >> 8) & 0xff }
         return 128 + signal
-    }
-
-    private static func isIgnored(_ signal: Int32) -> Bool {
-        var current = sigaction()
-        guard sigaction(signal, nil, &current) == 0 else { return false }
-        return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self)
-            == unsafeBitCast(SIG_IGN, to: Int.self)
     }
 }

@@ -22,16 +22,19 @@ private final class SignalPipe: Sendable {
 
 private let signalPipe = SignalPipe()
 
-/// Forwards SIGINT and SIGTERM received by this process to one child process.
+/// Forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT received by this process to one child process.
 ///
-/// A handler records each signal in a pipe; a thread reads the pipe and calls `kill(child, signal)`.
-/// A SIGINT typed at the terminal (sent by the kernel to the whole foreground process group, which
-/// the child shares) already reached the child, so it is not sent a second time. A signal this
-/// process ignored when it started (a background job's SIGINT) stays ignored, for the child too.
+/// A handler records each signal in a pipe; a thread reads the pipe and signals the child. A child
+/// in a process group of its own (``ChildProcess/run(executable:arguments:)`` outside a terminal)
+/// gets every signal, sent to its group, as a signal to a job's group would reach all of it: once,
+/// since nothing else reaches that group. A child sharing this process's group (in a terminal) gets
+/// only signals that came from another process: what the terminal sends (Ctrl-C, Ctrl-\, hang-up)
+/// went to the whole group and so already reached it. A signal this process ignored when it started
+/// (a background job's SIGINT) stays ignored, for the child too.
 ///
 /// One child at a time per process: the handlers are process-wide.
 struct SignalForwarder {
-    static let forwarded: [Int32] = [SIGINT, SIGTERM]
+    static let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
     private var previous: [(Int32, sigaction)] = []
     private var previousMask = sigset_t()
 
@@ -65,9 +68,12 @@ struct SignalForwarder {
         pthread_sigmask(SIG_UNBLOCK, &unblock, &previousMask)
     }
 
-    /// Starts forwarding to `child` until ``finish()``.
+    /// Starts forwarding to `child` until ``stopForwarding(_:)``.
+    /// - Parameters:
+    ///   - child: The child's process ID.
+    ///   - ownGroup: Whether the child leads a process group of its own (then the group is signalled).
     /// - Returns: A group that is left when the forwarding thread has stopped.
-    func forward(to child: pid_t) -> DispatchGroup {
+    func forward(to child: pid_t, ownGroup: Bool) -> DispatchGroup {
         let group = DispatchGroup()
         group.enter()
         let readEnd = signalPipe.readEnd
@@ -80,7 +86,13 @@ struct SignalForwarder {
                 let count = withUnsafeMutableBytes(of: &record) { read(readEnd, $0.baseAddress, 2) }
                 guard count == 2 else { continue }
                 if record.0 == 0 { return }
-                if record.1 == 0 { kill(child, Int32(record.0)) }
+                let signal = Int32(record.0)
+                if ownGroup {
+                    // The child may have left its group (setsid); then it alone is signalled.
+                    if kill(-child, signal) != 0 && errno == ESRCH { kill(child, signal) }
+                } else if record.1 == 0 {
+                    kill(child, signal)
+                }
             }
         }
         thread.name = "carbontracker-signals"

@@ -65,11 +65,13 @@ public struct IntensitySummary: Sendable, Equatable {
     }
 }
 
-/// Supplies carbon intensity to a tracker without ever blocking the training thread.
+/// Supplies carbon intensity to a tracker without ever blocking the training or the sampling thread.
 ///
-/// The tracker calls ``start(diagnostics:)`` once from its initialiser (it must return at once:
-/// any network work belongs on the source's own thread), ``current()`` from its sampling thread
-/// on every tick, ``forecast(durationSeconds:)`` when it prints a prediction, and ``stop()`` once.
+/// The tracker calls ``start(diagnostics:)`` once from its initialiser, ``current()`` from its
+/// sampling thread on every tick, ``forecast(durationSeconds:)`` from the sampling thread when it
+/// prints a prediction, and ``stop()`` once. None of them may wait on the network or on any slow
+/// work: it belongs on the source's own thread, whose results these calls only read (a forecast is
+/// fetched ahead, as ``LiveIntensitySource`` does, never when it is asked for).
 public protocol CarbonIntensitySource: AnyObject, Sendable {
     /// Begins work (such as fetching in the background) and logs the set-up lines.
     /// - Parameter diagnostics: Where to write log lines.
@@ -81,7 +83,8 @@ public protocol CarbonIntensitySource: AnyObject, Sendable {
     /// a source may answer it without copying the whole estimate.
     /// - Returns: ``current()``'s `gramsPerKilowattHour`.
     func currentGramsPerKilowattHour() -> Double
-    /// The expected average intensity over the next `durationSeconds`; may take at most a few seconds.
+    /// The expected average intensity over the next `durationSeconds`; never blocks (the forecast
+    /// was fetched ahead).
     /// - Parameter durationSeconds: The predicted remaining training time, in seconds.
     /// - Returns: A forecast, or the current value when no forecast is available.
     func forecast(durationSeconds: Double) -> IntensityEstimate

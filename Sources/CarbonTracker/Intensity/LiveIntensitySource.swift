@@ -11,10 +11,11 @@ import Foundation
 /// The location comes from ``TrackerOptions/location``, else `CARBONTRACKER_COUNTRY`, else an IP
 /// lookup (never with `CARBONTRACKER_OFFLINE=1`). The provider is Electricity Maps when it has a
 /// key, else the country's keyless service (Denmark: Energi Data Service, Great Britain: Carbon
-/// Intensity API). Values are refreshed at start and every 15 minutes.
+/// Intensity API). Values, and the provider's forecast for the next 48 hours, are refreshed at start
+/// and every 15 minutes.
 ///
-/// Cost: ``start(diagnostics:)`` and ``current()`` never wait on the network (one lock each);
-/// ``forecast(durationSeconds:)`` waits at most 3 seconds (less with a shorter `CARBONTRACKER_HTTP_TIMEOUT`).
+/// Cost: ``start(diagnostics:)``, ``current()`` and ``forecast(durationSeconds:)`` never wait on the
+/// network (one lock each): the forecast is averaged from the series the intensity thread fetched.
 public final class LiveIntensitySource: CarbonIntensitySource {
     private enum Phase { case initial, running, stopped }
 
@@ -32,18 +33,32 @@ public final class LiveIntensitySource: CarbonIntensitySource {
         var lastLive: (estimate: IntensityEstimate, time: ContinuousClock.Instant)?
         /// The value in force after each refresh, oldest first.
         var history: [Double] = []
+        /// The latest forecast fetched, or why it could not be.
+        var forecast: CachedForecast?
+        /// Forecast fetches finished (for tests).
+        var forecastAttempts = 0
+    }
+
+    /// A provider's forecast as the intensity thread last fetched it, for the location and provider
+    /// it was fetched for.
+    private struct CachedForecast {
+        var provider: ProviderID
+        var location: IntensityLocation
+        var points: Result<[ForecastPoint], IntensityFetchError>
     }
 
     /// How long a live value is kept when later refreshes fail, before the average replaces it.
     private static let liveValueLifetime = Duration.seconds(3600)
-    /// The longest ``forecast(durationSeconds:)`` waits, in seconds.
-    private static let forecastBudgetSeconds = 3.0
+    /// How far ahead forecasts are fetched: the longest any provider offers (the Carbon Intensity API's).
+    private static let forecastHorizonSeconds = 48.0 * 3600
 
     private let settings: IntensitySettings
     private let client: any HTTPClient
     private let refreshIntervalSeconds: Double
     private let state: LockedBox<State>
     private let wake = WakeSignal()
+    /// Opened when the intensity thread has ended (after ``stop()``); tests wait on it.
+    private let threadEnded = Latch()
 
     /// Creates a source from a tracker's API keys and options; starts nothing.
     /// - Parameters:
@@ -88,7 +103,10 @@ public final class LiveIntensitySource: CarbonIntensitySource {
         for id in keys.emptyKeyProviders { emit(.warning, IntensityMessages.emptyKey(id)) }
         if !needsLookup { logSetUp(geolocationFailure: nil) }
         guard !settings.offline else { return }
-        BackgroundThread.start(name: "CarbonIntensityThread") { [self] in run(lookUpLocation: needsLookup) }
+        BackgroundThread.start(name: "CarbonIntensityThread") { [self] in
+            run(lookUpLocation: needsLookup)
+            threadEnded.open()
+        }
     }
 
     /// The value in force: the latest live value, or the fallback.
@@ -96,37 +114,52 @@ public final class LiveIntensitySource: CarbonIntensitySource {
     /// The value in force, without copying the estimate's strings (read after every sample).
     public func currentGramsPerKilowattHour() -> Double { state.withLock { $0.current.gramsPerKilowattHour } }
 
-    /// The provider's forecast averaged over the next `durationSeconds`, or ``current()`` when there
-    /// is none; asks the provider directly, waiting at most 3 seconds.
+    /// The provider's forecast averaged over the next `durationSeconds`, from the series the intensity
+    /// thread fetched (at start and at each refresh), or ``current()`` when there is none; returns at once.
     public func forecast(durationSeconds: Double) -> IntensityEstimate {
-        let (phase, location, keys, current) = state.withLock { ($0.phase, $0.location, $0.keys, $0.current) }
+        let (phase, location, keys, current, cached) = state.withLock {
+            ($0.phase, $0.location, $0.keys, $0.current, $0.forecast)
+        }
         guard durationSeconds.isFinite, durationSeconds > 0, phase == .running, let location,
             let provider = provider(keys: keys, location: location), provider.supports(location)
         else { return current }
         let horizon = TimeString.format(seconds: durationSeconds)
         let address = location.displayAddress
-        let now = Date()
-        let budget = min(settings.requestTimeoutSeconds, Self.forecastBudgetSeconds)
-        do throws(IntensityFetchError) {
-            let points = try provider.forecast(
-                at: location, from: now, seconds: durationSeconds, deadline: .now + .seconds(budget))
-            guard let mean = ForecastSeries.mean(points, from: now, seconds: durationSeconds) else {
-                throw IntensityFetchError("its forecast does not cover the next \(horizon).")
+        let failure: IntensityFetchError
+        if let cached, cached.provider == provider.id, cached.location == location {
+            switch cached.points {
+            case .success(let points):
+                if let mean = ForecastSeries.mean(points, from: Date(), seconds: durationSeconds) {
+                    emit(.info, IntensityMessages.predicted(horizon: horizon, value: mean, address: address))
+                    return IntensityEstimate(
+                        gramsPerKilowattHour: mean, address: address,
+                        countryCode: location.effectiveCountryCode,
+                        isFetched: true, isLocalized: true, isPrediction: true,
+                        source: "\(provider.id.displayName) forecast")
+                }
+                failure = IntensityFetchError("its forecast does not cover the next \(horizon).")
+            case .failure(let error):
+                failure = error
             }
-            emit(.info, IntensityMessages.predicted(horizon: horizon, value: mean, address: address))
-            return IntensityEstimate(
-                gramsPerKilowattHour: mean, address: address, countryCode: location.effectiveCountryCode,
-                isFetched: true, isLocalized: true, isPrediction: true,
-                source: "\(provider.id.displayName) forecast")
-        } catch {
-            emit(
-                .warning,
-                IntensityMessages.predictionFailed(
-                    horizon: horizon, provider: provider.id, reason: error,
-                    currentValue: current.gramsPerKilowattHour, address: address))
-            return current
+        } else {
+            failure = IntensityFetchError(
+                "no forecast had arrived yet (it is fetched in the background at start and at every refresh)."
+            )
         }
+        emit(
+            .warning,
+            IntensityMessages.predictionFailed(
+                horizon: horizon, provider: provider.id, reason: failure,
+                currentValue: current.gramsPerKilowattHour, address: address))
+        return current
     }
+
+    /// Forecast fetches finished so far, successful or not; tests wait on it.
+    var forecastAttempts: Int { state.withLock { $0.forecastAttempts } }
+
+    /// Waits until the intensity thread has ended, after ``stop()``; for tests.
+    /// - Returns: Whether it ended within `seconds` (`false` too when it never started).
+    func waitForThreadEnd(seconds: Double) -> Bool { threadEnded.wait(seconds: seconds) }
 
     /// The values in force after each refresh (or the fallback alone when nothing was fetched).
     public func summary() -> IntensitySummary {
@@ -230,6 +263,26 @@ public final class LiveIntensitySource: CarbonIntensitySource {
                 IntensityMessages.fetchFailed(
                     address: address, provider: provider.id, reason: error, keptValue: kept,
                     location: location))
+        }
+        if isRunning { fetchForecast(provider: provider, location: location) }
+    }
+
+    /// Fetches the provider's forecast for the next 48 hours and keeps it, or why it failed, for
+    /// ``forecast(durationSeconds:)``; a failure is reported only when a prediction needs the forecast.
+    private func fetchForecast(provider: any IntensityProvider, location: IntensityLocation) {
+        let deadline = ContinuousClock.now + .seconds(2 * settings.requestTimeoutSeconds + 0.5)
+        let points: Result<[ForecastPoint], IntensityFetchError>
+        do throws(IntensityFetchError) {
+            points = .success(
+                try provider.forecast(
+                    at: location, from: Date(), seconds: Self.forecastHorizonSeconds, deadline: deadline))
+        } catch {
+            points = .failure(error)
+        }
+        state.withLock { state in
+            guard state.phase == .running else { return }
+            state.forecast = CachedForecast(provider: provider.id, location: location, points: points)
+            state.forecastAttempts += 1
         }
     }
 

@@ -29,8 +29,7 @@ public enum TimeString {
         }
         if seconds < 0 { bytes.append(UInt8(ascii: "-")) }
         let magnitude = abs(seconds)
-        var minutes = (magnitude / 60).rounded(.down)
-        let secs = magnitude - minutes * 60
+        var (minutes, secs) = divmod60(magnitude)
         // Seconds as a whole number of the last unit shown (hundredths or seconds), rounded as Python.
         var units = withHundredths ? hundredths(secs) : secs.rounded(.toNearestOrEven)
         let unitsPerMinute: Double = withHundredths ? 6000 : 60
@@ -38,10 +37,10 @@ public enum TimeString {
             minutes += 1
             units = 0
         }
-        let hours = (minutes / 60).rounded(.down)
+        let (hours, minutesLeft) = divmod60(minutes)
         appendWhole(&bytes, hours, width: 1)
         bytes.append(UInt8(ascii: ":"))
-        appendWhole(&bytes, minutes - hours * 60, width: 2)
+        appendWhole(&bytes, minutesLeft, width: 2)
         bytes.append(UInt8(ascii: ":"))
         if withHundredths {
             let whole = (units / 100).rounded(.down)
@@ -51,6 +50,17 @@ public enum TimeString {
         } else {
             appendWhole(&bytes, units, width: 2)
         }
+    }
+
+    /// Python's `divmod(value, 60)` for a finite `value >= 0`: the remainder is exact (`fmod`), so it
+    /// lies in `0 ..< 60` however large `value` is (`value - 60 × ⌊value / 60⌋` does not beyond 2^53,
+    /// where it can even be negative), and the quotient is a whole number.
+    private static func divmod60(_ value: Double) -> (quotient: Double, remainder: Double) {
+        let remainder = value.truncatingRemainder(dividingBy: 60)
+        let division = (value - remainder) / 60
+        var quotient = division.rounded(.down)
+        if division - quotient > 0.5 { quotient += 1 }
+        return (quotient, remainder)
     }
 
     /// `value × 100` rounded to a whole number exactly as `%.2f` rounds the binary `value`: to nearest,

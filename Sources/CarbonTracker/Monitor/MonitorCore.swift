@@ -41,6 +41,10 @@ final class MonitorCore: Sendable {
         var undeliveredFailure: CarbonTrackerError?
         var epochCounter = 0
         var inEpoch = false
+        /// When the sampling thread last took the queue (and read the sources right after).
+        var lastDrain = -Double.infinity
+        /// A boundary has already asked the sampling thread for a reading it has not yet taken.
+        var boundaryWakePending = false
     }
 
     struct Activity {
@@ -54,6 +58,10 @@ final class MonitorCore: Sendable {
     /// Boundaries queued before the sampling thread is woken regardless of its schedule, so bursts
     /// of short windows are processed in bounded batches.
     static let batchSize = 4096
+    /// A boundary wakes the sampling thread for a reading at that instant, so windows and epochs end
+    /// on a real reading rather than an interpolation over a whole update interval; but at most once
+    /// per this many seconds, so a burst of short windows is read in batches.
+    static let boundaryReadGapSeconds = 0.001
     /// Boundaries queued at most. Only a loop that does nothing but open and close windows (hundreds
     /// of thousands a second) outruns the sampling thread's logging; it then waits for the thread to
     /// take the queue, so memory stays bounded instead of growing with the number of windows.
@@ -261,6 +269,10 @@ final class MonitorCore: Sendable {
             state.samplerIdle = false
             return true
         }
+        if !state.boundaryWakePending && request.time - state.lastDrain >= Self.boundaryReadGapSeconds {
+            state.boundaryWakePending = true
+            return true
+        }
         return state.requests.count % Self.batchSize == 0
     }
 
@@ -309,7 +321,10 @@ final class MonitorCore: Sendable {
             defer { swap(&state.requests, &spare) }
             let idle = idleAfter && state.open == 0 && state.endReason == nil
             if idle { state.samplerIdle = true }
-            return (clock.now(), state.requests.count >= Self.queueLimit, state.endReason == .failed, idle)
+            let time = clock.now()
+            state.lastDrain = time
+            state.boundaryWakePending = false
+            return (time, state.requests.count >= Self.queueLimit, state.endReason == .failed, idle)
         }
         if wasFull { drained.signal() }
         return (time, failed, idle)

@@ -94,29 +94,38 @@ extension LogParser {
             var positions: [String: Int] = [:]
             for (outputFile, consumption) in runs {
                 guard let consumption else { continue }
-                // Python adds a NaN energy and so turns the whole total into NaN.
-                guard consumption.energyKilowattHours.isFinite else {
+                // Python adds whatever the report says, so one NaN, infinite or negative figure turns
+                // the whole total into NaN or cancels other runs. Such a figure is left out here, with
+                // one warning per run.
+                let energy = consumption.energyKilowattHours
+                if let problem = Self.problem(energy) ?? Self.overflow(energyKilowattHours, energy) {
                     self.warnings.append(
                         Warning(
                             file: outputFile,
-                            message: "The energy figure is not a number; this run is left out of the totals.")
-                    )
+                            message: "The energy figure \(problem); this run is left out of the totals."))
                     continue
                 }
                 runsCounted += 1
-                energyKilowattHours += consumption.energyKilowattHours
-                if consumption.co2eqGrams.isFinite {
-                    co2eqGrams += consumption.co2eqGrams
+                energyKilowattHours += energy
+                var leftOut: [String] = []
+                if let problem = Self.problem(consumption.co2eqGrams)
+                    ?? Self.overflow(co2eqGrams, consumption.co2eqGrams)
+                {
+                    leftOut.append("the CO2eq figure \(problem)")
                 } else {
-                    self.warnings.append(
-                        Warning(
-                            file: outputFile,
-                            message: "The CO2eq figure is not a number; only this run's energy is counted."))
+                    co2eqGrams += consumption.co2eqGrams
                 }
-                for equivalent in consumption.equivalents where equivalent.amount.isFinite {
+                for equivalent in consumption.equivalents {
                     let known =
                         equivalentUnits.count <= 4
                         ? equivalentUnits.firstIndex(of: equivalent.unit) : positions[equivalent.unit]
+                    let current = known.map { totals[$0] } ?? 0
+                    if let problem = Self.problem(equivalent.amount)
+                        ?? Self.overflow(current, equivalent.amount)
+                    {
+                        leftOut.append("the equivalent in \(equivalent.unit) \(problem)")
+                        continue
+                    }
                     let index = known ?? equivalentUnits.count
                     if known == nil {
                         positions[equivalent.unit] = index
@@ -124,6 +133,13 @@ extension LogParser {
                         totals.append(0)
                     }
                     totals[index] += equivalent.amount
+                }
+                if !leftOut.isEmpty {
+                    self.warnings.append(
+                        Warning(
+                            file: outputFile,
+                            message: Self.sentence(leftOut)
+                                + "; only the rest of this run is counted in the totals."))
                 }
             }
             equivalents = Dictionary(uniqueKeysWithValues: zip(equivalentUnits, totals))
@@ -145,5 +161,26 @@ extension LogParser {
         }
 
         private static func fixed16(_ value: Double) -> String { String(format: "%.16f", value) }
+
+        /// Why a figure cannot be added to a total ("is negative (-5.0)"), or `nil` when it can.
+        static func problem(_ value: Double) -> String? {
+            if value.isNaN { return "is not a number" }
+            if value.isInfinite { return value > 0 ? "is infinite" : "is minus infinity" }
+            if value < 0 { return "is negative (\(value))" }
+            return nil
+        }
+
+        /// Why adding `value` to `total` would break it ("is too large (1.7e+308): ..."), or `nil`.
+        private static func overflow(_ total: Double, _ value: Double) -> String? {
+            (total + value).isFinite ? nil : "is too large (\(value)): the total would overflow"
+        }
+
+        /// "a, b and c", capitalised.
+        private static func sentence(_ parts: [String]) -> String {
+            let joined =
+                parts.count == 1
+                ? parts[0] : parts.dropLast().joined(separator: ", ") + " and " + parts[parts.count - 1]
+            return joined.prefix(1).uppercased() + joined.dropFirst()
+        }
     }
 }

@@ -33,6 +33,13 @@ struct LogBytes {
     /// The bytes decoded as UTF-8, invalid sequences as U+FFFD.
     var string: String { String(decoding: bytes, as: UTF8.self) }
 
+    /// The bytes in single quotes for a warning, cut after 60 bytes (`'…'`), so a garbage line of a
+    /// megabyte does not become a megabyte-long warning.
+    var excerpt: String {
+        let limit = 60
+        return count <= limit ? "'\(string)'" : "'\(prefix(upTo: limit).string)…' (\(count) bytes)"
+    }
+
     /// The bytes in `range` of offsets.
     subscript(range: Range<Int>) -> LogBytes { LogBytes(UnsafeBufferPointer(rebasing: bytes[range])) }
 

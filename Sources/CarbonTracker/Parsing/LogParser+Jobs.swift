@@ -156,15 +156,29 @@ extension LogParser.JobTotal {
         var warnings: [String] = []
         var hasEquivalents = false
         for run in runs {
-            let pue = run.log.powerUsageEffectiveness ?? powerUsageEffectiveness
+            var pue = run.log.powerUsageEffectiveness ?? powerUsageEffectiveness
+            if !(pue.isFinite && pue > 0) { pue = powerUsageEffectiveness }
             var runJoules = 0.0
+            // Figures that are NaN, infinite or negative, or that would overflow a total, are left
+            // out, with one warning for the run, so one corrupt log cannot poison or cancel its job.
+            var leftOut = 0
             func add(_ name: String, _ joules: Double) {
+                let component = (joulesByComponent[name] ?? 0) + joules
+                guard ReportModel.usable(joules), component.isFinite, ((runJoules + joules) * pue).isFinite
+                else {
+                    leftOut += 1
+                    return
+                }
                 if joulesByComponent[name] == nil { componentOrder.append(name) }
-                joulesByComponent[name, default: 0] += joules
+                joulesByComponent[name] = component
                 runJoules += joules
             }
             for epoch in run.log.epochs {
                 guard let duration = epoch.durationSeconds else { continue }
+                guard ReportModel.usable(duration) else {
+                    leftOut += 1
+                    continue
+                }
                 for component in epoch.components {
                     add(component.name, component.energyJoules(durationSeconds: duration))
                 }
@@ -190,12 +204,25 @@ extension LogParser.JobTotal {
                     devicesByComponent[device.kind, default: []].append(device.id)
                 }
             }
+            if leftOut > 0 {
+                warnings.append(
+                    "\(run.standardFile): \(leftOut) duration(s) or energies are not a finite, non-negative number "
+                        + "(or would overflow the job's totals); they are left out.")
+            }
             let runKilowattHours = runJoules * pue / 3_600_000
             energy += runKilowattHours
             hasEquivalents = hasEquivalents || !(run.actual?.equivalents.isEmpty ?? true)
-            if let actual = run.actual, actual.energyKilowattHours > 0, actual.co2eqGrams.isFinite {
-                co2 += runKilowattHours * actual.co2eqGrams / actual.energyKilowattHours
-            } else if let intensity = run.log.intensity?.averageGramsPerKilowattHour {
+            let actualIntensity = run.actual.flatMap { actual -> Double? in
+                guard actual.energyKilowattHours > 0 else { return nil }
+                let intensity = actual.co2eqGrams / actual.energyKilowattHours
+                return ReportModel.usable(intensity) ? intensity : nil
+            }
+            let loggedIntensity = run.log.intensity?.averageGramsPerKilowattHour.flatMap {
+                ReportModel.usable($0) ? $0 : nil
+            }
+            if let intensity = actualIntensity ?? loggedIntensity,
+                (co2 + runKilowattHours * intensity).isFinite
+            {
                 co2 += runKilowattHours * intensity
             } else {
                 unknownIntensityKilowattHours += runKilowattHours

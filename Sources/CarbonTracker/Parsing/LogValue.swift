@@ -153,11 +153,16 @@ enum LogValue {
         return negative ? -total : total
     }
 
-    /// The integer at the start of `text` (`3` in `3 epoch(s):`) and the text after it.
-    static func leadingInteger(_ text: LogBytes) -> (value: Int, rest: LogBytes)? {
+    /// The digits at the start of `text`, or `nil` when it does not start with one.
+    static func leadingDigits(_ text: LogBytes) -> LogBytes? {
         var end = 0
         while end < text.count, text[end] >= 0x30 && text[end] <= 0x39 { end += 1 }
-        guard end > 0, let value = integer(text.prefix(upTo: end)) else { return nil }
-        return (value, text.suffix(from: end))
+        return end > 0 ? text.prefix(upTo: end) : nil
+    }
+
+    /// The integer at the start of `text` (`3` in `3 epoch(s):`) and the text after it.
+    static func leadingInteger(_ text: LogBytes) -> (value: Int, rest: LogBytes)? {
+        guard let digits = leadingDigits(text), let value = integer(digits) else { return nil }
+        return (value, text.suffix(from: digits.count))
     }
 }

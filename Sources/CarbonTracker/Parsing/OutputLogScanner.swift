@@ -6,6 +6,8 @@ struct OutputLogScanner {
     private(set) var output = LogParser.OutputLog()
     private var lineNumber = 0
     private var block: Block?
+    /// Warnings about single lines so far, of which the first ``LogFileReader/lineWarningLimit`` are kept.
+    private var lineWarnings = 0
 
     private struct Block {
         var isActual: Bool
@@ -55,6 +57,11 @@ struct OutputLogScanner {
         }
         closeBlock()
         if let warning = end.longLinesWarning { output.warnings.append(warning) }
+        if lineWarnings > LogFileReader.lineWarningLimit {
+            output.warnings.append(
+                "\(lineWarnings - LogFileReader.lineWarningLimit) more line(s) could not be read "
+                    + "(only the first \(LogFileReader.lineWarningLimit) are listed).")
+        }
         return output
     }
 
@@ -64,8 +71,7 @@ struct OutputLogScanner {
             let unit = text.suffix(from: space + 1).trimmed.string
             block?.equivalents.append(.init(unit: unit, amount: amount))
         } else {
-            output.warnings.append(
-                "Line \(lineNumber): cannot read the equivalent '\(text.string)'; it is left out.")
+            warnAboutLine("Line \(lineNumber): cannot read the equivalent \(text.excerpt); it is left out.")
         }
     }
 
@@ -100,7 +106,7 @@ struct OutputLogScanner {
         block = nil
         let kind = current.isActual ? "actual" : "predicted"
         guard let energy = current.energy, let co2eq = current.co2eq else {
-            output.warnings.append(
+            warnAboutLine(
                 "The \(kind) consumption report at line \(current.line) is incomplete; it is ignored.")
             return
         }
@@ -112,6 +118,12 @@ struct OutputLogScanner {
         } else if output.predicted == nil {
             output.predicted = consumption
         }
+    }
+
+    /// Keeps a warning about one line unless the file already had ``LogFileReader/lineWarningLimit``.
+    private mutating func warnAboutLine(_ message: String) {
+        lineWarnings += 1
+        if lineWarnings <= LogFileReader.lineWarningLimit { output.warnings.append(message) }
     }
 
     /// `0.000131147360 kWh` → 0.00013114736.

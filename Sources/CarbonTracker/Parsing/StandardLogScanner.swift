@@ -13,6 +13,10 @@ struct StandardLogScanner {
     private var lastStamp: [UInt8] = []
     /// A numpy array that numpy wrapped onto several lines, still waiting for its `]`.
     private var pendingPower: (component: String, text: [UInt8], line: Int)?
+    /// Warnings about single lines so far, of which the first ``LogFileReader/lineWarningLimit`` are kept.
+    private var lineWarnings = 0
+    /// The implicit epoch number overflowed once already (it was warned about).
+    private var epochNumberOverflowed = false
 
     /// Whether per-epoch energy is kept: always for a full read, and for a distributed run's log even in
     /// an aggregate, where its job's total is rebuilt from the epochs (a killed rank has no report).
@@ -43,7 +47,17 @@ struct StandardLogScanner {
         lineNumber += 1
         let (stamp, message) = LogValue.splitTimestamp(line)
         guard let stamp else {
-            if pendingPower != nil {
+            if let pending = pendingPower {
+                // numpy wraps a list of a few devices onto a few lines; a list as long as the longest
+                // line is garbage, and keeping more would let one file fill the memory.
+                guard pending.text.count + message.count < LogFileReader.maximumLineBytes else {
+                    pendingPower = nil
+                    warnAboutLine(
+                        "Line \(pending.line): the power list of \(pending.component) goes on for more than "
+                            + "\(LogFileReader.maximumLineBytes) bytes without a closing bracket; it is left out."
+                    )
+                    return
+                }
                 pendingPower?.text.append(0x20)
                 pendingPower?.text.append(contentsOf: message.bytes)
                 if message.contains(UInt8(ascii: "]")) { finishPendingPower() }
@@ -56,7 +70,7 @@ struct StandardLogScanner {
             lastStamp.append(contentsOf: stamp.bytes)
         }
         if let pending = pendingPower {
-            warn(
+            warnAboutLine(
                 "Line \(pending.line): the power list has no closing bracket; it was read up to line "
                     + "\(lineNumber - 1).")
             finishPendingPower()
@@ -86,11 +100,23 @@ struct StandardLogScanner {
             warn("Epoch \(last.number) has no duration line (the log ends inside it); it is left out.")
         }
         if let warning = end.longLinesWarning { warn(warning) }
+        if lineWarnings > LogFileReader.lineWarningLimit {
+            warn(
+                "\(lineWarnings - LogFileReader.lineWarningLimit) more line(s) could not be read "
+                    + "(only the first \(LogFileReader.lineWarningLimit) are listed).")
+        }
         if !lastStamp.isEmpty { log.lastTimestamp = String(decoding: lastStamp, as: UTF8.self) }
         return log
     }
 
     private mutating func warn(_ message: String) { log.warnings.append(message) }
+
+    /// Keeps a warning about one line unless the file already had ``LogFileReader/lineWarningLimit``:
+    /// a file of garbage would otherwise make one warning per line.
+    private mutating func warnAboutLine(_ message: String) {
+        lineWarnings += 1
+        if lineWarnings <= LogFileReader.lineWarningLimit { warn(message) }
+    }
 
     // MARK: Lines
 
@@ -138,7 +164,7 @@ struct StandardLogScanner {
                 if let window = WindowLogLine.parse(rest.string) {
                     log.windows.append(window)
                 } else {
-                    warn("Line \(lineNumber): cannot read the window line; it is left out.")
+                    warnAboutLine("Line \(lineNumber): cannot read the window line; it is left out.")
                 }
             }
         default:
@@ -147,12 +173,28 @@ struct StandardLogScanner {
     }
 
     private mutating func startEpoch(_ rest: LogBytes) {
-        guard let (number, after) = LogValue.leadingInteger(rest), after.equals(":") else { return }
+        guard let (number, after) = LogValue.leadingInteger(rest) else {
+            if let digits = LogValue.leadingDigits(rest), rest.suffix(from: digits.count).equals(":") {
+                warnAboutLine(
+                    "Line \(lineNumber): the epoch number \(digits.excerpt) is too large; the epoch is "
+                        + "numbered after the one before it.")
+            }
+            return
+        }
+        guard after.equals(":") else { return }
         append(LogParser.Epoch(number: number))
     }
 
+    /// An epoch without its `Epoch N:` line, numbered after the one before it.
     private mutating func newImplicitEpoch() {
-        append(LogParser.Epoch(number: (log.epochs.last?.number ?? 0) + 1))
+        let (next, overflow) = (log.epochs.last?.number ?? 0).addingReportingOverflow(1)
+        if overflow && !epochNumberOverflowed {
+            epochNumberOverflowed = true
+            warnAboutLine(
+                "Line \(lineNumber): the epoch after epoch \(Int.max) cannot be numbered; it keeps that number."
+            )
+        }
+        append(LogParser.Epoch(number: overflow ? Int.max : next))
     }
 
     private mutating func append(_ epoch: LogParser.Epoch) {
@@ -162,7 +204,8 @@ struct StandardLogScanner {
 
     private mutating func readDuration(_ text: LogBytes) {
         guard let seconds = LogValue.duration(text) else {
-            warn("Line \(lineNumber): cannot read the duration '\(text.string)'; the epoch is left out.")
+            warnAboutLine(
+                "Line \(lineNumber): cannot read the duration \(text.excerpt); the epoch is left out.")
             return
         }
         if log.epochs.isEmpty || log.epochs[log.epochs.count - 1].durationSeconds != nil {
@@ -197,7 +240,8 @@ struct StandardLogScanner {
             value.trimmed.equals("None")
             || LogValue.forEachNumber(in: value) { if keepsEnergy { watts.append($0) } }
         guard readable else {
-            warn("Line \(line): cannot read the average power of \(name) '\(value.string)'; it is left out.")
+            warnAboutLine(
+                "Line \(line): cannot read the average power of \(name) \(value.excerpt); it is left out.")
             return
         }
         if log.epochs.isEmpty || log.epochs[log.epochs.count - 1].component(name) != nil {
@@ -220,8 +264,8 @@ struct StandardLogScanner {
         guard let index = log.epochs[last].components.firstIndex(where: { $0.name == name }) else { return }
         var joules: [Double] = []
         guard LogValue.forEachNumber(in: value, { if keepsEnergy { joules.append($0) } }) else {
-            warn(
-                "Line \(lineNumber): cannot read the measured energy of \(name) '\(value.string)'; "
+            warnAboutLine(
+                "Line \(lineNumber): cannot read the measured energy of \(name) \(value.excerpt); "
                     + "it is left out."
             )
             return

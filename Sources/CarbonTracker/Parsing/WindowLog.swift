@@ -49,7 +49,10 @@ enum WindowLogLine {
         guard let duration = parts.first.flatMap(seconds) else { return nil }
         var components: [LogParser.WindowComponent] = []
         for part in parts.dropFirst() {
-            guard let colon = part.range(of: ": ["), let close = part.range(of: "] [method: "),
+            // The method tag is looked for after the list: a name could hold "] [method: " (a trap
+            // the fuzzer found when it came first).
+            guard let colon = part.range(of: ": ["),
+                let close = part.range(of: "] [method: ", range: colon.upperBound..<part.endIndex),
                 part.hasSuffix("]")
             else { return nil }
             let values = part[colon.upperBound..<close.lowerBound].split(separator: " ").map {

@@ -55,10 +55,10 @@ public struct HTMLReport: Sendable {
             }
         }
         self.init(standardLog: log, outputLog: output, sourceName: standardPath)
-        self.warnings = warnings
+        self.warnings = warnings + self.warnings
     }
 
-    /// Creates a report from parsed logs.
+    /// Creates a report from parsed logs; ``warnings`` lists the figures left out of its totals.
     /// - Parameters:
     ///   - standardLog: The run's standard log.
     ///   - outputLog: The run's output log, if any.
@@ -67,7 +67,8 @@ public struct HTMLReport: Sendable {
         self.standardLog = standardLog
         self.outputLog = outputLog
         self.sourceName = sourceName
-        self.warnings = []
+        self.warnings =
+            ReportModel(standardLog: standardLog, output: outputLog, sourceName: sourceName).warnings
     }
 
     /// Writes the report.
@@ -92,7 +93,9 @@ public struct HTMLReport: Sendable {
     /// The report as one HTML document.
     /// - Returns: A complete HTML page.
     public func render() -> String {
-        let model = ReportModel(standardLog: standardLog, output: outputLog)
+        let model = ReportModel(standardLog: standardLog, output: outputLog, sourceName: sourceName)
+        // The logs are public and may have changed since `warnings` was made.
+        let warnings = self.warnings + model.warnings.filter { !self.warnings.contains($0) }
         var html = """
             <!DOCTYPE html>
             <html lang="en">

@@ -62,7 +62,10 @@ enum ReportFormat {
     /// `1 h 2 min 5.3 s`, `2.01 s`.
     static func duration(seconds: Double) -> String {
         guard seconds.isFinite else { return "n/a" }
+        if seconds < 0 { return "-" + duration(seconds: -seconds) }
         if seconds < 60 { return "\(number(seconds, significant: 3)) s" }
+        // Beyond a million years minutes and seconds mean nothing, and `Int` would overflow at 2^63 s.
+        if seconds >= 3.2e13 { return "\(number(seconds / 3600)) h" }
         let whole = Int(seconds.rounded())
         let (hours, minutes, secs) = (whole / 3600, (whole % 3600) / 60, whole % 60)
         return hours > 0 ? "\(hours) h \(minutes) min \(secs) s" : "\(minutes) min \(secs) s"

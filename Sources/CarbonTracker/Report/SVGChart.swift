@@ -53,18 +53,22 @@ struct SVGChart {
             return svg + "</svg>"
         }
         let maximum = niceMaximum(dataMaximum())
-        let step = niceStep(maximum / 5)
-        func y(_ value: Double) -> Double { top + plotHeight - value / maximum * plotHeight }
+        // A nice step divides the nice maximum into at most 10 parts; anything else (rounding at the
+        // very top of the range) gets 5 plain ones, so the loop below is always short.
+        var step = niceStep(maximum / 5)
+        if !(step > 0 && step.isFinite && maximum / step <= 10) { step = maximum / 5 }
+        let parts = maximum / step * 1.000001
+        let ticks = parts.isFinite ? Int(min(parts, 10).rounded(.down)) : 0
+        func y(_ value: Double) -> Double { top + plotHeight - min(value, maximum) / maximum * plotHeight }
         let band = plotWidth / Double(categories.count)
         func x(_ index: Int) -> Double { left + (Double(index) + 0.5) * band }
 
-        var tick = 0.0
-        while tick <= maximum * 1.000001 {
+        for index in 0...max(0, ticks) {
+            let tick = Double(index) * step
             svg +=
                 "<line class=\"grid\" x1=\"\(left)\" y1=\(q(y(tick))) x2=\"\(left + plotWidth)\" y2=\(q(y(tick)))/>\n"
             svg +=
                 "<text class=\"ytick\" x=\"\(left - 6)\" y=\(q(y(tick) + 4))>\(ReportFormat.number(tick))</text>\n"
-            tick += step
         }
         let labelEvery = max(1, Int((Double(categories.count) / 12).rounded(.up)))
         for (index, category) in categories.enumerated() where index % labelEvery == 0 {
@@ -121,12 +125,12 @@ struct SVGChart {
             var base = 0.0
             for item in series {
                 guard let value = item.values[index], value.isFinite, value > 0 else { continue }
-                let top = y(base + value)
+                let top = y(Self.cappedSum(base, value))
                 svg +=
                     "<rect x=\(q(x(index) - barWidth / 2)) y=\(q(top)) width=\(q(barWidth)) "
                     + "height=\(q(y(base) - top)) fill=\"\(item.color)\"><title>\(ReportFormat.escape(item.name)), "
                     + "epoch \(categories[index]): \(ReportFormat.number(value)) \(ReportFormat.escape(yLabel))</title></rect>\n"
-                base += value
+                base = Self.cappedSum(base, value)
             }
         }
         return svg
@@ -155,7 +159,7 @@ struct SVGChart {
             for index in categories.indices {
                 let total = series.reduce(0.0) { sum, item in
                     guard let value = item.values[index], value.isFinite, value > 0 else { return sum }
-                    return sum + value
+                    return Self.cappedSum(sum, value)
                 }
                 maximum = max(maximum, total)
             }
@@ -163,10 +167,17 @@ struct SVGChart {
         return maximum
     }
 
-    /// 1, 2, 2.5 or 5 times a power of ten, at least `value`.
+    /// A sum of bar heights that stays finite: bars taller than the largest double are drawn that tall.
+    private static func cappedSum(_ a: Double, _ b: Double) -> Double {
+        min(a + b, .greatestFiniteMagnitude)
+    }
+
+    /// A multiple of a nice step (1, 2, 2.5 or 5 times a power of ten), at least `value`; `value`
+    /// itself when that multiple is beyond the largest double.
     private func niceMaximum(_ value: Double) -> Double {
-        guard value > 0 else { return 1 }
-        return (value / niceStep(value / 5)).rounded(.up) * niceStep(value / 5)
+        guard value > 0, value.isFinite else { return 1 }
+        let nice = (value / niceStep(value / 5)).rounded(.up) * niceStep(value / 5)
+        return nice.isFinite && nice >= value ? nice : value
     }
 
     private func niceStep(_ rough: Double) -> Double {

@@ -57,7 +57,7 @@ import Testing
     @Test(arguments: [
         (["--bogus", "true"], "unknown option '--bogus'"),
         (["--sim-cpu-tdp", "abc", "true"], "option --sim-cpu-tdp: 'abc' is not a number"),
-        (["--sim-cpu-tdp", "inf", "true"], "option --sim-cpu-tdp: 'inf' is not a number"),
+        (["--sim-cpu-tdp", "inf", "true"], "option --sim-cpu-tdp: 'inf' is not a finite number"),
         (["--sim-cpu-tdp=0x10", "true"], "option --sim-cpu-tdp: '0x10' is not a number"),
         (["--log_dir"], "option --log_dir needs a value (DIR)"),
         (["--log_dir="], "option --log_dir needs a non-empty value"),

@@ -24,7 +24,9 @@ import Testing
 
     /// Starts the executable; `body` may signal it while it runs.
     static func run(
-        _ arguments: [String], input: String? = nil, whileRunning body: ((Process) throws -> Void)? = nil
+        _ arguments: [String], input: String? = nil,
+        environment extra: [String: String] = ["CARBONTRACKER_OFFLINE": "1"],
+        whileRunning body: ((Process) throws -> Void)? = nil
     ) throws -> Run {
         let executable = try #require(binary, "build the carbontracker product first (swift build)")
         let directory = try ParserTestSupport.scratchDirectory("cli-io")
@@ -33,9 +35,9 @@ import Testing
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
-        environment["CARBONTRACKER_OFFLINE"] = "1"
         // Run inside a Slurm job or under mpirun, these runs would otherwise share the job's node lock.
         environment["CARBONTRACKER_DISTRIBUTED"] = "0"
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         #expect(FileManager.default.createFile(atPath: directory + "/out", contents: nil))
         #expect(FileManager.default.createFile(atPath: directory + "/err", contents: nil))
