@@ -27,7 +27,8 @@ let package = Package(
         .executableTarget(
             name: "TrainingExample", dependencies: ["CarbonTracker"], path: "Examples/TrainingExample"),
         .executableTarget(
-            name: "DistributedTraining", dependencies: ["CarbonTracker"], path: "Examples/DistributedTraining"),
+            name: "DistributedTraining", dependencies: ["CarbonTracker"], path: "Examples/DistributedTraining"
+        ),
         .executableTarget(
             name: "CarbonTrackerBenchmarks", dependencies: ["CarbonTracker"],
             path: "Benchmarks/CarbonTrackerBenchmarks"),
@@ -41,7 +42,8 @@ let package = Package(
         .testTarget(
             name: "CarbonTrackerTests",
             dependencies: [
-                "CarbonTracker", "CarbonTrackerCLICore", "CarbonTrackerBenchmarks", "CarbonTrackerTestPrograms",
+                "CarbonTracker", "CarbonTrackerCLICore", "CarbonTrackerBenchmarks",
+                "CarbonTrackerTestPrograms",
             ],
             resources: [.copy("Fixtures")]),
     ],

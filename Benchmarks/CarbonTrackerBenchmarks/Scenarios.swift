@@ -218,7 +218,10 @@ enum LogCheck {
     /// Counts `Epoch N:` lines in the standard log and looks for the actual report in the output log,
     /// reading in 64 KiB chunks so the check itself adds nothing to the process's peak memory.
     static func count(_ paths: LogPaths) throws -> (epochs: Int, hasFinalReport: Bool) {
-        (try occurrences(of: " - Epoch ", in: paths.standard), try occurrences(of: "Actual consumption for", in: paths.output) > 0)
+        (
+            try occurrences(of: " - Epoch ", in: paths.standard),
+            try occurrences(of: "Actual consumption for", in: paths.output) > 0
+        )
     }
 
     static func occurrences(of text: String, in path: String) throws -> Int {
@@ -233,7 +236,9 @@ enum LogCheck {
         var filled = 0
         var found = 0
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + filled, $0.count - filled) }
+            let count = buffer.withUnsafeMutableBytes {
+                read(descriptor, $0.baseAddress! + filled, $0.count - filled)
+            }
             if count <= 0 { break }
             filled += count
             buffer.withUnsafeBytes { bytes in
@@ -244,7 +249,9 @@ enum LogCheck {
                     let anchor = marker.firstIndex { (65...90).contains($0) } ?? 0
                     var offset = anchor
                     while offset + needle.count - anchor <= filled,
-                        let hit = memchr(base + offset, Int32(marker[anchor]), filled - offset - (needle.count - anchor) + 1)
+                        let hit = memchr(
+                            base + offset, Int32(marker[anchor]),
+                            filled - offset - (needle.count - anchor) + 1)
                     {
                         let position = base.distance(to: UnsafeRawPointer(hit)) - anchor
                         if memcmp(base + position, needle.baseAddress!, needle.count) == 0 {
@@ -269,7 +276,8 @@ enum LogCheck {
 extension Scenarios {
     static func monitor(logDir: String?) throws -> EnergyMonitor {
         try EnergyMonitor(
-            updateInterval: 1, logDir: logDir, verbose: 0, simCPU: "Sim CPU", simCPUTDP: 100, simGPU: "Sim GPU",
+            updateInterval: 1, logDir: logDir, verbose: 0, simCPU: "Sim CPU", simCPUTDP: 100,
+            simGPU: "Sim GPU",
             simGPUWatts: 300, options: options())
     }
 
@@ -308,7 +316,9 @@ extension Scenarios {
         let wall = Double(Measure.nanoseconds() - started) / 1e9
         let paths = try LogCheck.require(monitor.logFiles)
         let logged = try LogCheck.occurrences(of: " - Window step: ", in: paths.standard)
-        guard logged == windows else { throw BenchmarkError("lost data: \(logged) of \(windows) windows in the log") }
+        guard logged == windows else {
+            throw BenchmarkError("lost data: \(logged) of \(windows) windows in the log")
+        }
         return [
             "windows": Double(windows), "windows_logged": Double(logged), "wall_s": wall,
             "rss_mib": (Measure.residentBytes() ?? .nan) / 1_048_576,
@@ -316,7 +326,8 @@ extension Scenarios {
     }
 
     /// `threads` threads each opening and closing `windowsPerThread` windows of their own, at once.
-    static func windowThreads(threads: Int, windowsPerThread: Int, logDir: String) throws -> [String: Double] {
+    static func windowThreads(threads: Int, windowsPerThread: Int, logDir: String) throws -> [String: Double]
+    {
         let monitor = try monitor(logDir: logDir)
         let costs = Counter()
         let perThread = LockedResults()
@@ -348,10 +359,13 @@ extension Scenarios {
         let paths = try LogCheck.require(monitor.logFiles)
         let logged = try LogCheck.occurrences(of: " - Window thread ", in: paths.standard)
         let total = threads * windowsPerThread
-        guard logged == total else { throw BenchmarkError("lost data: \(logged) of \(total) windows in the log") }
+        guard logged == total else {
+            throw BenchmarkError("lost data: \(logged) of \(total) windows in the log")
+        }
         let sorted = perThread.all.sorted()
         return [
-            "threads": Double(threads), "windows": Double(total), "windows_logged": Double(logged), "wall_s": wall,
+            "threads": Double(threads), "windows": Double(total), "windows_logged": Double(logged),
+            "wall_s": wall,
             "median_us": Measure.percentile(sorted, 0.5), "p99_us": Measure.percentile(sorted, 0.99),
         ]
     }
@@ -387,7 +401,8 @@ extension Scenarios {
         for index in 0..<repetitions {
             single.append(try startup(offline, lockDirectory: nil))
             let job = [
-                "SLURM_JOB_ID": "\(getpid())\(index)", "SLURM_STEP_ID": "0", "SLURM_PROCID": "0", "SLURM_LOCALID": "0",
+                "SLURM_JOB_ID": "\(getpid())\(index)", "SLURM_STEP_ID": "0", "SLURM_PROCID": "0",
+                "SLURM_LOCALID": "0",
                 "SLURM_NODEID": "0", "SLURMD_NODENAME": "bench", "SLURM_NTASKS": "2",
             ].merging(offline) { $1 }
             leader.append(try startup(job, lockDirectory: directory + "/locks-\(index)"))
@@ -397,7 +412,8 @@ extension Scenarios {
         let singleMedian = Measure.percentile(single, 0.5)
         let leaderMedian = Measure.percentile(leader, 0.5)
         return [
-            "repetitions": Double(repetitions), "single_median_ms": singleMedian, "leader_median_ms": leaderMedian,
+            "repetitions": Double(repetitions), "single_median_ms": singleMedian,
+            "leader_median_ms": leaderMedian,
             "election_ms": leaderMedian - singleMedian,
         ]
     }

@@ -128,7 +128,9 @@ do {
         let loss = model.trainEpoch(on: data, learningRate: 0.01)
         // The evaluation pass is also measured on its own: a window of the tracker's monitor, nested
         // in the epoch (the last epochEnd ends monitoring, so windows go before it).
-        let (accuracy, evaluation) = try tracker.monitor.measure("evaluation \(epoch)") { model.accuracy(on: data) }
+        let (accuracy, evaluation) = try tracker.monitor.measure("evaluation \(epoch)") {
+            model.accuracy(on: data)
+        }
         try tracker.epochEnd()
         let joules = evaluation.components.reduce(0) { $0 + $1.joules.reduce(0, +) }
         print(

@@ -10,9 +10,9 @@ import Foundation
 /// ```
 ///
 /// In order: the JSONL event log (whenever there are log files), the Prometheus textfile
-/// (`prometheusTextfile` / `CARBONTRACKER_PROMETHEUS_TEXTFILE`), the Pushgateway
-/// (`prometheusPushgateway` / `CARBONTRACKER_PROMETHEUS_PUSHGATEWAY`, credentials from
-/// `CARBONTRACKER_PROMETHEUS_AUTH=user:password`) and the CodeCarbon CSV (`emissionsCSV`).
+/// (`prometheusTextfile` / `CARBONTRACKER_PROMETHEUS_TEXTFILE`), the CodeCarbon CSV (`emissionsCSV`) and
+/// the Pushgateway (`prometheusPushgateway` / `CARBONTRACKER_PROMETHEUS_PUSHGATEWAY`, credentials from
+/// `CARBONTRACKER_PROMETHEUS_AUTH=user:password`), whose final push the files do not wait for.
 /// An option that is set wins over its environment variable; an empty variable counts as unset.
 enum RunExporters {
     /// The environment variable naming the textfile.
@@ -65,12 +65,13 @@ enum RunExporters {
         if let textfile {
             exporters.append(PrometheusTextfileExporter(path: textfile, diagnostics: diagnostics))
         }
+        if let csv {
+            exporters.append(CodeCarbonCSVExporter(path: csv, host: host(), diagnostics: diagnostics))
+        }
+        // Last: its finish() waits (briefly) for the final push, and the files should not wait for it.
         if let pushgateway {
             exporters.append(
                 PushgatewayExporter(settings: pushgateway, transport: transport(), diagnostics: diagnostics))
-        }
-        if let csv {
-            exporters.append(CodeCarbonCSVExporter(path: csv, host: host(), diagnostics: diagnostics))
         }
         return exporters
     }

@@ -65,7 +65,9 @@ final class TrackerLog: DiagnosticsReporter {
     /// - Parameters:
     ///   - message: The line, without the "CarbonTracker: " prefix.
     ///   - toConsole: `false` keeps it out of standard output (it still goes to the file).
-    func output(_ message: String, toConsole: Bool = true) { add { $0.output(message, toConsole: toConsole) } }
+    func output(_ message: String, toConsole: Bool = true) {
+        add { $0.output(message, toConsole: toConsole) }
+    }
     /// Adds a DEBUG line to the error log.
     func debug(_ message: String) { add { $0.error(.debug, message) } }
     /// Adds an INFO line to the error log.
@@ -255,7 +257,9 @@ public struct ConsoleOutput: Sendable {
         var bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes { Foundation.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            let written = bytes.withUnsafeMutableBytes {
+                Foundation.write(descriptor, $0.baseAddress! + offset, $0.count - offset)
+            }
             if written < 0 && errno == EINTR { continue }
             if written <= 0 { return }
             offset += written

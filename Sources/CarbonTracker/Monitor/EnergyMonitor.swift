@@ -56,7 +56,8 @@ public final class EnergyMonitor: Sendable {
         options: TrackerOptions = TrackerOptions()
     ) throws {
         let configuration = try MonitorConfiguration(
-            updateInterval: updateInterval, components: components, devicesByPID: devicesByPID, logDir: logDir,
+            updateInterval: updateInterval, components: components, devicesByPID: devicesByPID,
+            logDir: logDir,
             logFilePrefix: logFilePrefix, verbose: verbose, apiKeys: apiKeys, simCPU: simCPU,
             simCPUTDP: simCPUTDP, simCPUUtil: simCPUUtil, simGPU: simGPU, simGPUWatts: simGPUWatts,
             simGPUUtil: simGPUUtil)
@@ -105,7 +106,9 @@ public final class EnergyMonitor: Sendable {
     ///   - body: The code to measure.
     /// - Returns: `body`'s result and the measurement.
     /// - Throws: `body`'s error, or a window error as ``beginWindow(_:)`` and ``endWindow(_:)``.
-    public func measure<Result>(_ name: String, _ body: () throws -> Result) throws -> (Result, WindowMeasurement) {
+    public func measure<Result>(_ name: String, _ body: () throws -> Result) throws -> (
+        Result, WindowMeasurement
+    ) {
         try beginWindow(name)
         let result: Result
         do {

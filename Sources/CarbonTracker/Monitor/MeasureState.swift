@@ -78,7 +78,8 @@ struct MeasureState {
     mutating func add(_ component: any PowerComponent) {
         let devices = component.devices()
         sources.append(
-            MeasuredSource(component: component, devices: devices, name: component.handlerName, firstSlot: curves.count))
+            MeasuredSource(
+                component: component, devices: devices, name: component.handlerName, firstSlot: curves.count))
         curves.append(contentsOf: repeatElement(DeviceEnergyCurve(), count: devices.count))
     }
 
@@ -147,7 +148,8 @@ struct MeasureState {
         var components: [ComponentEnergy] = []
         components.reserveCapacity(window.sourceCount)
         var total = 0.0
-        for (index, source) in sources.prefix(window.sourceCount).enumerated() where window.liveAtStart[index] {
+        for (index, source) in sources.prefix(window.sourceCount).enumerated() where window.liveAtStart[index]
+        {
             var joules: [Double] = []
             var watts: [Double] = []
             joules.reserveCapacity(source.devices.count)
@@ -166,7 +168,8 @@ struct MeasureState {
         let kilowattHours = total * configuration.powerUsageEffectiveness / 3_600_000
         let grams = max(0, gramsJoules) / 3_600_000 * configuration.powerUsageEffectiveness
         return WindowMeasurement(
-            name: name, startDate: configuration.wallDate(window.startTime), endDate: configuration.wallDate(end),
+            name: name, startDate: configuration.wallDate(window.startTime),
+            endDate: configuration.wallDate(end),
             durationSeconds: duration, components: components, energyKilowattHours: kilowattHours,
             co2eqGrams: grams,
             gramsPerKilowattHour: used > 0 ? gramsJoules / used : gramsPerKilowattHour,

@@ -47,7 +47,8 @@ struct MonitorConfiguration: Sendable {
         self.verbose = verbose
         self.apiKeys = apiKeys
         simulatedCPU = try simCPU.map {
-            try SimulatedComponent(kind: .cpu, deviceName: $0, watts: simCPUTDP!, utilization: simCPUUtil ?? 0.5)
+            try SimulatedComponent(
+                kind: .cpu, deviceName: $0, watts: simCPUTDP!, utilization: simCPUUtil ?? 0.5)
         }
         simulatedGPU = try simGPU.map {
             try SimulatedComponent(

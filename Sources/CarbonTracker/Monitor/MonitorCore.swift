@@ -205,7 +205,8 @@ final class MonitorCore: Sendable {
             guard state.endReason == nil else { return (nil, false) }
             if state.inEpoch {
                 throw CarbonTrackerError.invalidState(
-                    "epochStart() was called twice without epochEnd() in between (epoch \(state.epochCounter)).")
+                    "epochStart() was called twice without epochEnd() in between (epoch \(state.epochCounter))."
+                )
             }
             state.epochCounter += 1
             state.inEpoch = true
@@ -225,7 +226,8 @@ final class MonitorCore: Sendable {
             guard state.endReason == nil else { return (nil, false) }
             guard state.inEpoch else {
                 throw CarbonTrackerError.invalidState(
-                    "epochEnd() was called without a matching epochStart() (after epoch \(state.epochCounter)).")
+                    "epochEnd() was called without a matching epochStart() (after epoch \(state.epochCounter))."
+                )
             }
             state.inEpoch = false
             let epoch = state.epochCounter
@@ -316,7 +318,8 @@ final class MonitorCore: Sendable {
 
     /// ``drain(into:)`` for the sampling thread: also tells whether monitoring failed and, with
     /// `idleAfter`, marks the thread idle when no window is open, so the next boundary wakes it.
-    func drain(into spare: inout [WindowRequest], idleAfter: Bool) -> (time: Double, failed: Bool, idle: Bool) {
+    func drain(into spare: inout [WindowRequest], idleAfter: Bool) -> (time: Double, failed: Bool, idle: Bool)
+    {
         let (time, wasFull, failed, idle) = queue.withLock { state in
             defer { swap(&state.requests, &spare) }
             let idle = idleAfter && state.open == 0 && state.endReason == nil
@@ -352,7 +355,8 @@ final class MonitorCore: Sendable {
     func readNow(_ state: inout MeasureState) throws -> Double {
         if queue.withLock({ $0.endReason == .failed }) {
             try takeFailure()
-            throw CarbonTrackerError(.componentUnavailable, "No power source is being measured; monitoring has ended.")
+            throw CarbonTrackerError(
+                .componentUnavailable, "No power source is being measured; monitoring has ended.")
         }
         var drained = state.spare
         let time = drain(into: &drained)
@@ -409,12 +413,14 @@ final class MonitorCore: Sendable {
                 state.sources[index - 1].isLive = false
                 publishComponents(state)
                 if !state.sources.contains(where: \.isLive) {
-                    return fail(CarbonTrackerError(.componentUnavailable, "No component can be measured any longer."))
+                    return fail(
+                        CarbonTrackerError(.componentUnavailable, "No component can be measured any longer."))
                 }
             } catch {
                 return fail(
                     CarbonTrackerError.measurementFailed(
-                        "\(component.handlerName) failed to read \(component.kind.rawValue): \(Self.describe(error))"))
+                        "\(component.handlerName) failed to read \(component.kind.rawValue): \(Self.describe(error))"
+                    ))
             }
         }
         state.lastReadingTime = time
@@ -497,7 +503,8 @@ final class MonitorCore: Sendable {
         case .done: return
         case .stuckReading(let name):
             throw CarbonTrackerError.measurementFailed(
-                "The power source \(name) did not start within \(timeoutSeconds) s; no window can be measured.")
+                "The power source \(name) did not start within \(timeoutSeconds) s; no window can be measured."
+            )
         case .stalled:
             throw CarbonTrackerError.measurementFailed(
                 "The power sources did not start within \(timeoutSeconds) s; no window can be measured.")

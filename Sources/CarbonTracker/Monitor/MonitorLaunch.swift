@@ -12,7 +12,8 @@ enum MonitorLaunch {
         let intensity = try IntensitySourceFactory.make(apiKeys: configuration.apiKeys, options: options)
         let wake = WakeSignal()
         let log = try TrackerLog(
-            directory: configuration.logDir, prefix: configuration.logFilePrefix, verbose: configuration.verbose,
+            directory: configuration.logDir, prefix: configuration.logFilePrefix,
+            verbose: configuration.verbose,
             console: options.console, wake: wake)
         let source =
             pue == CarbonTracker.defaultPowerUsageEffectiveness
@@ -50,12 +51,15 @@ enum MonitorLaunch {
             runID: log.paths.map { EventLogExporter.runID(logPath: $0.standard) }
                 ?? "\(getpid()).\(Int.random(in: 1...999_999))_\(LogTime.fileStamp(Date()))",
             version: CarbonTrackerVersion.string, startDate: Date(), components: [],
-            powerUsageEffectiveness: pue, configuration: configuration.pythonSettings.merging(settings) { $1 },
-            node: role?.nodeName ?? options.environment["SLURMD_NODENAME"] ?? ProcessInfo.processInfo.hostName)
+            powerUsageEffectiveness: pue,
+            configuration: configuration.pythonSettings.merging(settings) { $1 },
+            node: role?.nodeName ?? options.environment["SLURMD_NODENAME"] ?? ProcessInfo.processInfo.hostName
+        )
         if let role {
-            description.labels = [
-                RunLabel(name: "job_id", value: role.jobID), RunLabel(name: "node", value: role.nodeName),
-            ] + (role.rank.map { [RunLabel(name: "rank", value: String($0))] } ?? [])
+            description.labels =
+                [
+                    RunLabel(name: "job_id", value: role.jobID), RunLabel(name: "node", value: role.nodeName),
+                ] + (role.rank.map { [RunLabel(name: "rank", value: String($0))] } ?? [])
         }
         let core = MonitorCore(
             configuration: configuration, log: log, wake: wake, intensity: intensity, options: options,
@@ -66,7 +70,9 @@ enum MonitorLaunch {
         let assignment = DistributedAssignment.make(
             components: chosen, environment: options.environment, settings: options.distributed,
             devicesByPID: configuration.devicesByPID)
-        log.write { batch in assignment.logLines.forEach { batch.standard($0) } }
+        log.write { batch in
+            for line in assignment.logLines { batch.standard(line) }
+        }
         if chosen.isEmpty || (!configuration.componentsIsAll && !missing.isEmpty) {
             let message = (missing.isEmpty ? ["No components available."] : missing).joined(separator: " ")
             guard configuration.ignoreErrors else {
@@ -98,7 +104,8 @@ enum MonitorLaunch {
     static func choose(_ configuration: MonitorConfiguration, options: TrackerOptions, log: TrackerLog)
         -> (chosen: [any PowerComponent], missing: [String])
     {
-        let context = HardwareContext(environment: options.environment, devicesByPID: configuration.devicesByPID)
+        let context = HardwareContext(
+            environment: options.environment, devicesByPID: configuration.devicesByPID)
         var chosen: [any PowerComponent] = []
         var missing: [String] = []
         for kind in configuration.componentKinds {

@@ -32,7 +32,9 @@ final class ProgressFile: @unchecked Sendable {
         }
         var bytes = Array(line.utf8)
         bytes.append(UInt8(ascii: "\n"))
-        if bytes.count < longest { bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: longest - bytes.count)) }
+        if bytes.count < longest {
+            bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: longest - bytes.count))
+        }
         longest = max(longest, bytes.count)
         let written = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
         if written != bytes.count { failed = true }

@@ -144,7 +144,8 @@ struct Sampler {
                 if finished.count >= MonitorCore.batchSize { core.drained.signal() }
             }
             stopped = state.stopRequested
-            if progress != nil, time >= nextProgressWrite, let epoch = state.open.first(where: { $0.id < 0 }) {
+            if progress != nil, time >= nextProgressWrite, let epoch = state.open.first(where: { $0.id < 0 })
+            {
                 snapshot = ProgressSnapshot(state, epoch, at: time)
                 nextProgressWrite = time + interval
             }
@@ -177,7 +178,8 @@ struct Sampler {
                 try component.start(diagnostics: core.log)
             } catch {
                 core.log.critical(
-                    "Could not start \(component.handlerName) after taking it over: \(MonitorCore.describe(error))")
+                    "Could not start \(component.handlerName) after taking it over: \(MonitorCore.describe(error))"
+                )
                 component.shutdown()
                 continue
             }
@@ -187,7 +189,9 @@ struct Sampler {
                 core.publishComponents(state)
                 return nil
             }
-            core.log.write { batch in takeOver.logLines.forEach { batch.standard($0) } }
+            core.log.write { batch in
+                for line in takeOver.logLines { batch.standard(line) }
+            }
         }
     }
 
@@ -204,7 +208,9 @@ struct Sampler {
                 end += 1
             }
             if isEpoch {
-                if core.observer?.epochsFinished(finished[start..<end], core: core) == true { predicted = true }
+                if core.observer?.epochsFinished(finished[start..<end], core: core) == true {
+                    predicted = true
+                }
             } else {
                 core.log.write { batch in
                     for window in finished[start..<end] { WindowLine.append(window.measurement, to: &batch) }
@@ -234,6 +240,13 @@ extension MonitorCore {
                     + openNames.map { "\"\($0)\"" }.joined(separator: ", ") + ".")
         }
         observer?.finish(reason, core: self)
+        log.info("Monitoring thread ended.")
+        log.output("Finished monitoring.")
+        // The report reaches its files and the console before anything that may take time (a final
+        // Pushgateway push waits for its answer), so an exiting process, which waits a second at most,
+        // keeps it.
+        log.flush()
+        if reason != .failed || stuck != nil { progress?.remove() }
         emit([.runEnded(Date(), interrupted: reason == .interrupted)])
         deliverEvents()
         for exporter in exporters { exporter.finish() }
@@ -241,9 +254,6 @@ extension MonitorCore {
             component.shutdown()
         }
         intensity.stop()
-        log.info("Monitoring thread ended.")
-        log.output("Finished monitoring.")
-        if reason != .failed || stuck != nil { progress?.remove() }
         log.close()
         ready.open()
         predictionReady.open()

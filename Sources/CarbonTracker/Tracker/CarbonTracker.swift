@@ -89,7 +89,8 @@ public final class CarbonTracker: Sendable {
         let settings = [
             "epochs": String(epochs), "epochs_before_pred": String(epochsBeforePred),
             "monitor_epochs": String(monitorEpochs), "interpretable": interpretable ? "True" : "False",
-            "stop_and_confirm": stopAndConfirm ? "True" : "False", "decimal_precision": String(decimalPrecision),
+            "stop_and_confirm": stopAndConfirm ? "True" : "False",
+            "decimal_precision": String(decimalPrecision),
         ]
         self.monitor = EnergyMonitor(
             core: try MonitorLaunch.start(
@@ -127,7 +128,8 @@ public final class CarbonTracker: Sendable {
         core.log.output("Quitting...")
         try stop()
         throw CarbonTrackerError(
-            .stoppedByUser, "Training was stopped by the user after the prediction; the epochs done were reported.")
+            .stoppedByUser,
+            "Training was stopped by the user after the prediction; the epochs done were reported.")
     }
 
     /// Ends monitoring early and reports the finished epochs; does nothing once monitoring has ended.

@@ -116,7 +116,8 @@ final class EpochReporter: MonitorObserver {
         case .failed:
             return
         case .interrupted:
-            core.log.info("Training was interrupted before all \(configuration.monitorEpochs) epochs were monitored.")
+            core.log.info(
+                "Training was interrupted before all \(configuration.monitorEpochs) epochs were monitored.")
         case .completed:
             break
         }
@@ -137,14 +138,16 @@ final class EpochReporter: MonitorObserver {
             components: components, durations: durations)
         results.withLock { $0.actual = report }
         core.emit([.actual(report)])
-        let averageLine = "Average carbon intensity during training was \(String(format: "%.2f", average)) gCO2eq/kWh. "
+        let averageLine =
+            "Average carbon intensity during training was \(String(format: "%.2f", average)) gCO2eq/kWh. "
         core.log.write { batch in
             batch.standard(
                 "Carbon intensities (gCO2eq/kWh) fetched every \(LogNumber.seconds(summary.refreshIntervalSeconds)) s "
                     + "at detected location: \(summary.address): [\(values.joined(separator: ", "))]")
             batch.standard(averageLine)
             batch.output(averageLine)
-            let heading = configuration.predicts ? "Actual consumption for \(count) epoch(s):" : "Actual consumption:"
+            let heading =
+                configuration.predicts ? "Actual consumption for \(count) epoch(s):" : "Actual consumption:"
             batch.output(report.text(heading: heading, decimalPrecision: configuration.decimalPrecision))
             Self.appendProvenance(core, to: &batch)
         }
@@ -159,11 +162,13 @@ final class EpochReporter: MonitorObserver {
     }
 
     private func makeReport(
-        _ core: MonitorCore, kind: ConsumptionReport.Kind, epochs count: Int, duration: Double, energy: Double,
+        _ core: MonitorCore, kind: ConsumptionReport.Kind, epochs count: Int, duration: Double,
+        energy: Double,
         co2: Double, components: [ComponentEnergy], durations: [Double]
     ) -> ConsumptionReport {
         ConsumptionReport(
-            kind: kind, epochs: count, durationSeconds: duration, energyKilowattHours: energy, co2eqGrams: co2,
+            kind: kind, epochs: count, durationSeconds: duration, energyKilowattHours: energy,
+            co2eqGrams: co2,
             gramsPerKilowattHour: energy > 0 ? co2 / energy : core.intensity.current().gramsPerKilowattHour,
             equivalents: configuration.interpretable
                 ? ReferenceData.equivalents(forGrams: co2).map { .init(unit: $0.unit, amount: $0.amount) }

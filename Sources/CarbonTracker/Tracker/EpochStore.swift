@@ -65,7 +65,8 @@ struct EpochStore: Sendable {
     func kilowattHours(_ index: Int, powerUsageEffectiveness: Double) -> Double {
         let segment = self.segment(of: index)
         let start = segment.firstJoule + (index - segment.firstEpoch) * segment.deviceCount
-        return joules[start..<(start + segment.deviceCount)].reduce(0, +) * powerUsageEffectiveness / 3_600_000
+        return joules[start..<(start + segment.deviceCount)].reduce(0, +) * powerUsageEffectiveness
+            / 3_600_000
     }
 
     /// Epoch `index` (0-based) as the public value.
@@ -84,7 +85,8 @@ struct EpochStore: Sendable {
                 averageWatts: values.map { duration > 0 ? $0 / duration : 0 })
         }
         return EpochMeasurement(
-            epoch: index + 1, durationSeconds: duration, components: components, co2eqGrams: co2eqGrams[index],
+            epoch: index + 1, durationSeconds: duration, components: components,
+            co2eqGrams: co2eqGrams[index],
             powerUsageEffectiveness: powerUsageEffectiveness)
     }
 

@@ -60,7 +60,8 @@ import Testing
         try CoreTest.train(tracker, epochs: 3, seconds: 0.01)
         #expect(console.printed.components(separatedBy: NotedComponent.note).count - 1 == 1)
         let output = CoreTest.read(try #require(tracker.logFiles).output)
-        #expect(output.components(separatedBy: NotedComponent.note).count - 1 == 3, "start, prediction, actual")
+        #expect(
+            output.components(separatedBy: NotedComponent.note).count - 1 == 3, "start, prediction, actual")
     }
 
     @Test func stuckSourceStillGetsAFinalReportNamingIt() throws {
@@ -116,7 +117,9 @@ final class NotedComponent: PowerComponent {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory)
         let standard = try #require(names.first { $0.hasSuffix("_carbontracker.log") })
         let output = try #require(names.first { $0.hasSuffix("_carbontracker_output.log") })
-        #expect(!names.contains { $0.hasSuffix("_progress.json") }, "a run that ended normally keeps no progress file")
+        #expect(
+            !names.contains { $0.hasSuffix("_progress.json") },
+            "a run that ended normally keeps no progress file")
         return (CoreTest.read(directory + "/" + standard), CoreTest.read(directory + "/" + output))
     }
 
@@ -132,7 +135,9 @@ final class NotedComponent: PowerComponent {
         #expect(messages.last == "Monitoring thread ended.")
         #expect(output.contains("Predicted consumption for 4 epoch(s):"))
         #expect(output.contains("Actual consumption for 1 epoch(s):"))
-        #expect(result.output.contains("Actual consumption for 1 epoch(s):"), "the report reaches the console too")
+        #expect(
+            result.output.contains("Actual consumption for 1 epoch(s):"), "the report reaches the console too"
+        )
         if let python = ProcessInfo.processInfo.environment["CARBONTRACKER_PYTHON"] {
             let parsed = try TestProcess.run(
                 python,
@@ -156,7 +161,8 @@ final class NotedComponent: PowerComponent {
         func position(_ prefix: String) -> Int? { lines.firstIndex { $0.hasPrefix(prefix) } }
         let start = try #require(position("program: start"))
         let beforeEnd1 = try #require(position("program: before epochEnd 1"))
-        let predicted = try #require(lines.firstIndex { $0.contains("Predicted consumption for 2 epoch(s):") })
+        let predicted = try #require(
+            lines.firstIndex { $0.contains("Predicted consumption for 2 epoch(s):") })
         let afterEnd1 = try #require(position("program: after epochEnd 1"))
         let beforeEnd2 = try #require(position("program: before epochEnd 2"))
         let actual = try #require(lines.firstIndex { $0.contains("Actual consumption for 2 epoch(s):") })
@@ -207,8 +213,9 @@ final class NotedComponent: PowerComponent {
         #expect(abs(joules - 150 * elapsed) <= 150 * 0.06)
         let names = try FileManager.default.contentsOfDirectory(atPath: directory)
         let file = try #require(names.first { $0.hasSuffix("_progress.json") })
-        let final = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: URL(fileURLWithPath: directory + "/" + file))) as? [String: Any]
+        let final =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: directory + "/" + file))) as? [String: Any]
         #expect((final?["elapsed_seconds"] as? Double ?? 0) >= elapsed, "still there, at least as recent")
     }
 }

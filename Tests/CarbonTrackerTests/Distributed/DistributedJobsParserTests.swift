@@ -212,10 +212,13 @@ struct DistributedJobsParserTests {
         let idle = try CarbonTracker(
             epochs: 1, updateInterval: 0.02, logDir: directory, simCPU: "Sim CPU", simCPUTDP: 100,
             options: TrackerOptions(
-                console: .silent, environment: environment, distributed: DistributedSettings(lockDirectory: locks)))
+                console: .silent, environment: environment,
+                distributed: DistributedSettings(lockDirectory: locks)))
         try CoreTest.train(idle, epochs: 1, seconds: 0.02)
         let idleMessages = CoreTest.messages(CoreTest.read(try #require(idle.logFiles?.standard)))
-        #expect(idleMessages.contains { $0.hasPrefix("Distributed leave: cpu") && $0.contains("to local rank 0") })
+        #expect(
+            idleMessages.contains { $0.hasPrefix("Distributed leave: cpu") && $0.contains("to local rank 0") }
+        )
         #expect(idleMessages.contains("The following components were found:"))
         #expect(idle.epochMeasurements.count == 1)
         #expect(idle.epochMeasurements.first?.components.isEmpty == true)

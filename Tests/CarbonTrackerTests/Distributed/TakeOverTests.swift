@@ -9,14 +9,16 @@ import Testing
     private static func environment(rank: Int) -> [String: String] {
         [
             "SLURM_JOB_ID": "909", "SLURM_STEP_ID": "0", "SLURM_PROCID": String(rank),
-            "SLURM_LOCALID": String(rank), "SLURM_NODEID": "0", "SLURMD_NODENAME": "node1", "SLURM_NTASKS": "2",
+            "SLURM_LOCALID": String(rank), "SLURM_NODEID": "0", "SLURMD_NODENAME": "node1",
+            "SLURM_NTASKS": "2",
             "SLURM_STEP_TASKS_PER_NODE": "2",
         ].merging(CoreTest.offline) { $1 }
     }
 
     private static func tracker(rank: Int, logDir: String, locks: String) throws -> CarbonTracker {
         try CarbonTracker(
-            epochs: 10, epochsBeforePred: 0, updateInterval: 0.05, logDir: logDir, simCPU: "Sim CPU", simCPUTDP: 100,
+            epochs: 10, epochsBeforePred: 0, updateInterval: 0.05, logDir: logDir, simCPU: "Sim CPU",
+            simCPUTDP: 100,
             simGPU: "Sim GPU", simGPUWatts: 300,
             options: TrackerOptions(
                 console: .silent, environment: environment(rank: rank),
@@ -31,7 +33,8 @@ import Testing
         for tracker in [rank0, rank1] { try tracker.epochStart() }
         Thread.sleep(forTimeInterval: 0.3)
         for tracker in [rank0, rank1] { try tracker.epochEnd() }
-        try #require(CoreTest.eventually { rank0.epochMeasurements.count == 1 && rank1.epochMeasurements.count == 1 })
+        try #require(
+            CoreTest.eventually { rank0.epochMeasurements.count == 1 && rank1.epochMeasurements.count == 1 })
         #expect(rank0.epochMeasurements[0].components.map(\.kind) == [.gpu, .cpu])
         #expect(rank1.epochMeasurements[0].components.map(\.kind) == [.gpu])
 
@@ -55,6 +58,7 @@ import Testing
         #expect(abs(cpu.joules[0] - 50 * last.durationSeconds) <= 0.01 * 50 * last.durationSeconds)
         let messages = CoreTest.messages(CoreTest.read(try #require(rank1.logFiles).standard))
         #expect(messages.contains { $0.hasPrefix("Distributed leave: cpu") })
-        #expect(messages.contains { $0.hasPrefix("Distributed take-over: cpu") && $0.contains("from rank 0") })
+        #expect(
+            messages.contains { $0.hasPrefix("Distributed take-over: cpu") && $0.contains("from rank 0") })
     }
 }

@@ -10,7 +10,8 @@ import Testing
 @Suite struct ExportEndToEndTests {
     private static func train(logDir: String, options: TrackerOptions) throws -> CarbonTracker {
         let tracker = try CarbonTracker(
-            epochs: 3, updateInterval: 0.02, logDir: logDir, simCPU: "Sim Xeon", simCPUTDP: 101, simGPU: "Sim A100",
+            epochs: 3, updateInterval: 0.02, logDir: logDir, simCPU: "Sim Xeon", simCPUTDP: 101,
+            simGPU: "Sim A100",
             simGPUWatts: 496, options: options)
         try CoreTest.train(tracker, epochs: 3, seconds: 0.1)
         return tracker
@@ -59,7 +60,9 @@ import Testing
         // Event log: one epoch event per epoch, with the standard log's energies to the micro-joule the
         // log is rounded to; every line is a complete JSON object.
         let lines = CoreTest.read(paths.events).split(separator: "\n")
-        let events = try lines.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        let events = try lines.map {
+            try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
         #expect(events.first?["event"] as? String == "run_started")
         #expect(events.last?["event"] as? String == "run_ended")
         let epochs = events.filter { $0["event"] as? String == "epoch" }
@@ -79,11 +82,15 @@ import Testing
         #expect(events.contains { $0["event"] as? String == "prediction" })
         #expect(events.contains { $0["event"] as? String == "actual" })
         let actual = try #require(tracker.actualConsumption)
-        #expect(abs(totalJoules * 1.58 / 3_600_000 - actual.energyKilowattHours) <= 1e-9 * actual.energyKilowattHours)
+        #expect(
+            abs(totalJoules * 1.58 / 3_600_000 - actual.energyKilowattHours) <= 1e-9
+                * actual.energyKilowattHours)
 
         if let python = ExportTest.python(with: ["jsonschema"]) {
-            let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("docs/events.schema.json")
+            let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .deletingLastPathComponent()
+                .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+                    "docs/events.schema.json")
             let output = try ExportTest.runPython(
                 python,
                 """
@@ -102,7 +109,8 @@ import Testing
         #expect(textfile.contains("# TYPE carbontracker_energy_joules_total counter"))
         #expect(textfile.contains("carbontracker_epochs_total"))
         if let promtool = ExportTest.promtool {
-            let result = try TestProcess.run("/bin/sh", ["-c", "\"$0\" check metrics < \"$1\"", promtool, root + "/train.prom"])
+            let result = try TestProcess.run(
+                "/bin/sh", ["-c", "\"$0\" check metrics < \"$1\"", promtool, root + "/train.prom"])
             #expect(result.status == 0, "promtool: \(result.output) \(result.error)")
         }
 
@@ -124,9 +132,13 @@ import Testing
 
         // Model card from the log directory.
         let console = CapturedConsole()
-        #expect(CarbonTrackerCommand.main(arguments: ["--parse", logs, "--format", "model-card"], console: console.console) == 0)
+        #expect(
+            CarbonTrackerCommand.main(
+                arguments: ["--parse", logs, "--format", "model-card"], console: console.console) == 0)
         #expect(console.printed.contains("co2_eq_emissions:"))
-        #expect(console.printed.contains("source: \"carbontracker\"") || console.printed.contains("source: carbontracker"))
+        #expect(
+            console.printed.contains("source: \"carbontracker\"")
+                || console.printed.contains("source: carbontracker"))
     }
 
     @Test func pythonFormatLogsAreTheSameWithEveryOutputOn() throws {
@@ -138,7 +150,9 @@ import Testing
         let exported = try Self.train(logDir: root + "/exported", options: options)
         // Same lines in the same order; only times and measured numbers may differ.
         func shape(_ path: String) -> [String] {
-            CoreTest.messages(CoreTest.read(path)).map { $0.replacingOccurrences(of: #"[0-9][0-9.e+-]*"#, with: "#", options: .regularExpression) }
+            CoreTest.messages(CoreTest.read(path)).map {
+                $0.replacingOccurrences(of: #"[0-9][0-9.e+-]*"#, with: "#", options: .regularExpression)
+            }
         }
         let a = try #require(plain.logFiles)
         let b = try #require(exported.logFiles)

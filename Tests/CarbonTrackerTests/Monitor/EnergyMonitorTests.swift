@@ -16,19 +16,29 @@ import Testing
         var options = CoreTest.options(console)
         options.synchronize = synchronize
         return try EnergyMonitor(
-            updateInterval: updateInterval, logDir: logDir, simCPU: "Sim CPU", simCPUTDP: 100, simGPU: "Sim GPU",
+            updateInterval: updateInterval, logDir: logDir, simCPU: "Sim CPU", simCPUTDP: 100,
+            simGPU: "Sim GPU",
             simGPUWatts: 300, options: options)
     }
 
     /// Checks a window's energy against constant power over its own duration, within 1%.
-    static func expectConstantPower(_ m: WindowMeasurement, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectConstantPower(_ m: WindowMeasurement, sourceLocation: SourceLocation = #_sourceLocation)
+    {
         let gpu = m.components.first { $0.kind == .gpu }?.joules.first ?? -1
         let cpu = m.components.first { $0.kind == .cpu }?.joules.first ?? -1
-        #expect(abs(gpu - gpuWatts * m.durationSeconds) <= 0.01 * gpuWatts * m.durationSeconds, sourceLocation: sourceLocation)
-        #expect(abs(cpu - cpuWatts * m.durationSeconds) <= 0.01 * cpuWatts * m.durationSeconds, sourceLocation: sourceLocation)
+        #expect(
+            abs(gpu - gpuWatts * m.durationSeconds) <= 0.01 * gpuWatts * m.durationSeconds,
+            sourceLocation: sourceLocation)
+        #expect(
+            abs(cpu - cpuWatts * m.durationSeconds) <= 0.01 * cpuWatts * m.durationSeconds,
+            sourceLocation: sourceLocation)
         let kilowattHours = (gpuWatts + cpuWatts) * m.durationSeconds * 1.58 / 3_600_000
-        #expect(abs(m.energyKilowattHours - kilowattHours) <= 0.01 * kilowattHours, sourceLocation: sourceLocation)
-        #expect(abs(m.co2eqGrams - m.energyKilowattHours * 445) <= 1e-9 + 1e-6 * m.co2eqGrams, sourceLocation: sourceLocation)
+        #expect(
+            abs(m.energyKilowattHours - kilowattHours) <= 0.01 * kilowattHours, sourceLocation: sourceLocation
+        )
+        #expect(
+            abs(m.co2eqGrams - m.energyKilowattHours * 445) <= 1e-9 + 1e-6 * m.co2eqGrams,
+            sourceLocation: sourceLocation)
         #expect(abs(m.gramsPerKilowattHour - 445) < 1e-9 * 445, sourceLocation: sourceLocation)
     }
 
@@ -47,7 +57,8 @@ import Testing
         let overlap = try monitor.endWindow("overlap")
         for window in [inner, outer, overlap] { Self.expectConstantPower(window) }
         #expect(outer.durationSeconds > inner.durationSeconds)
-        #expect(inner.durationSeconds >= 0.2 && outer.durationSeconds >= 0.4 && overlap.durationSeconds >= 0.3)
+        #expect(
+            inner.durationSeconds >= 0.2 && outer.durationSeconds >= 0.4 && overlap.durationSeconds >= 0.3)
         #expect(outer.startDate <= inner.startDate && inner.endDate <= outer.endDate)
         #expect(inner.name == "inner" && outer.name == "outer" && overlap.name == "overlap")
         #expect(outer.components.map(\.method) == [.simulated, .simulated])
@@ -137,7 +148,8 @@ import Testing
         var options = CoreTest.options()
         options.synchronize = { calls.withLock { $0 += 1 } }
         let tracker = try CarbonTracker(
-            epochs: 2, epochsBeforePred: 0, updateInterval: 0.02, simCPU: "Sim", simCPUTDP: 10, options: options)
+            epochs: 2, epochsBeforePred: 0, updateInterval: 0.02, simCPU: "Sim", simCPUTDP: 10,
+            options: options)
         try CoreTest.train(tracker, epochs: 2, seconds: 0.01)
         #expect(calls.withLock { $0 } == 8)
     }
@@ -172,7 +184,8 @@ import Testing
         for window in windows where window.durationSeconds >= 0.001 { Self.expectConstantPower(window) }
         try monitor.stop()
         let lines = CoreTest.messages(CoreTest.read(try #require(monitor.logFiles).standard))
-        let logged = Set(lines.filter { $0.hasPrefix("Window t") }.compactMap { $0.split(separator: ":").first })
+        let logged = Set(
+            lines.filter { $0.hasPrefix("Window t") }.compactMap { $0.split(separator: ":").first })
         #expect(logged.count == 800, "every window once in the log")
     }
 
