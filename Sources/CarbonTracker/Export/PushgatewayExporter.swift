@@ -115,6 +115,9 @@ final class PushgatewayExporter: RunExporter {
         }
     }
 
+    /// The final push waits on the gateway.
+    var finishesOverNetwork: Bool { true }
+
     /// Pushes the final figures and stops the thread, waiting at most the push time-out.
     func finish() {
         let started = state.withLock { state -> Bool in

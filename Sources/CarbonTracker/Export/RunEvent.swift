@@ -68,4 +68,12 @@ protocol RunExporter: AnyObject, Sendable {
     func record(_ events: [RunEvent])
     /// Writes what is pending and releases files and threads. Called once, last.
     func finish()
+    /// Whether ``finish()`` waits on the network (a final push): such an exporter finishes after
+    /// `stop()` has returned, so a slow server never delays training.
+    var finishesOverNetwork: Bool { get }
+}
+
+extension RunExporter {
+    /// Files finish at once, by default.
+    var finishesOverNetwork: Bool { false }
 }

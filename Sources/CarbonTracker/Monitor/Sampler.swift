@@ -242,23 +242,24 @@ extension MonitorCore {
         observer?.finish(reason, core: self)
         log.info("Monitoring thread ended.")
         log.output("Finished monitoring.")
-        // The report reaches its files and the console before anything that may take time (a final
-        // Pushgateway push waits for its answer), so an exiting process, which waits a second at most,
-        // keeps it.
         log.flush()
         if reason != .failed || stuck != nil { progress?.remove() }
         emit([.runEnded(Date(), interrupted: reason == .interrupted)])
         deliverEvents()
-        for exporter in exporters { exporter.finish() }
+        for exporter in exporters where !exporter.finishesOverNetwork { exporter.finish() }
         for component in startedComponents.withLock({ $0 }) where component.handlerName != stuck {
             component.shutdown()
         }
         intensity.stop()
-        log.close()
+        // Everything local is written: the caller of stop() (or the exit handler) may go on. A final push
+        // to a server happens after that, so a slow server never delays training; at process exit it may
+        // be cut short (the pushes made at each epoch are there).
         ready.open()
         predictionReady.open()
         finished.open()
         LiveMonitors.remove(self)
+        for exporter in exporters where exporter.finishesOverNetwork { exporter.finish() }
+        log.close()
     }
 }
 
