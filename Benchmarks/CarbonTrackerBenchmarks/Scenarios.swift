@@ -184,10 +184,13 @@ extension Scenarios {
     /// End-to-end scenario: `epochs` back-to-back epochs with file logging, simulated CPU and GPU, as
     /// a whole process measures them (run under `/usr/bin/time`). Checks that the work was done: every
     /// epoch in the standard log and the final report present; a run that lost any is a failure.
-    static func epochsEndToEnd(epochs: Int, logDir: String) throws -> [String: Double] {
+    static func epochsEndToEnd(epochs: Int, logDir: String, eventLog: Bool = true) throws -> [String: Double]
+    {
+        var options = options()
+        options.eventLog = eventLog
         let tracker = try CarbonTracker(
             epochs: epochs, updateInterval: 1, logDir: logDir, verbose: 0, simCPU: "Sim CPU", simCPUTDP: 100,
-            simGPU: "Sim GPU", simGPUWatts: 300, options: options())
+            simGPU: "Sim GPU", simGPUWatts: 300, options: options)
         let started = Measure.nanoseconds()
         for _ in 0..<epochs {
             try tracker.epochStart()

@@ -6,7 +6,7 @@ import Foundation
 let usage = """
     usage: CarbonTrackerBenchmarks SCENARIO [--size N] [--seconds S] [--dir DIR]
       epoch-cost    --size EPOCHS (10000)          epochStart+epochEnd cost, logging to files
-      epochs        --size EPOCHS (20000)          EPOCHS back-to-back epochs end to end, log checked
+      epochs        --size EPOCHS (20000) [--event-log 0]  EPOCHS back-to-back epochs end to end, log checked
       window-cost   --size WINDOWS (100000)        beginWindow+endWindow cost, simulated sources
       windows       --size WINDOWS (100000)        WINDOWS back-to-back windows end to end, log checked
       window-threads --size PER_THREAD (10000)     8 threads with windows of their own at once
@@ -42,7 +42,8 @@ do {
     case "epoch-cost":
         result = try Scenarios.epochCost(epochs: Int(try number("size", 10_000)), logDir: directory)
     case "epochs":
-        result = try Scenarios.epochsEndToEnd(epochs: Int(try number("size", 20_000)), logDir: directory)
+        result = try Scenarios.epochsEndToEnd(
+            epochs: Int(try number("size", 20_000)), logDir: directory, eventLog: options["event-log"] != "0")
     case "window-cost":
         result = try Scenarios.windowCost(windows: Int(try number("size", 100_000)), logDir: directory)
     case "windows":

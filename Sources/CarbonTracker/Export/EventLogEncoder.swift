@@ -118,12 +118,14 @@ struct EventLogEncoder {
         date(measurement.startDate, &json)
         json.key("end")
         date(measurement.endDate, &json)
-        json.field("duration_seconds", measurement.durationSeconds)
-        json.field("energy_kwh", measurement.energyKilowattHours)
-        json.field("co2eq_grams", measurement.co2eqGrams)
-        json.field("intensity_g_per_kwh", measurement.gramsPerKilowattHour)
+        // Rounded to what the standard log and any reader can use (a microsecond, a microjoule, ...):
+        // a full-precision double is 17 digits, and an epoch's line is written for every epoch.
+        json.field("duration_seconds", Self.rounded(measurement.durationSeconds, 1e6))
+        json.field("energy_kwh", Self.rounded(measurement.energyKilowattHours, 1e15))
+        json.field("co2eq_grams", Self.rounded(measurement.co2eqGrams, 1e12))
+        json.field("intensity_g_per_kwh", Self.rounded(measurement.gramsPerKilowattHour, 1e6))
         json.field("approximate", measurement.isApproximate)
-        Self.components(measurement.components, &json)
+        Self.components(measurement.components, rounded: true, &json)
     }
 
     private func consumption(_ report: ConsumptionReport, _ json: inout JSONWriter) {
@@ -133,16 +135,32 @@ struct EventLogEncoder {
         json.field("co2eq_grams", report.co2eqGrams)
         json.field("intensity_g_per_kwh", report.gramsPerKilowattHour)
         json.equivalents(report.equivalents)
-        Self.components(report.components, &json)
+        Self.components(report.components, rounded: false, &json)
     }
 
-    private static func components(_ components: [ComponentEnergy], _ json: inout JSONWriter) {
+    /// `value` rounded to `1 / perUnit` (micro-units for 1e6), as the standard log rounds energies;
+    /// values it cannot round (huge, not finite) are kept.
+    static func rounded(_ value: Double, _ perUnit: Double) -> Double {
+        let scaled = (value * perUnit).rounded() / perUnit
+        return scaled.isFinite ? scaled : value
+    }
+
+    private static func components(
+        _ components: [ComponentEnergy], rounded: Bool, _ json: inout JSONWriter
+    ) {
         json.array("components", components) { json, component in
             json.object { json in
                 json.field("component", component.kind.rawValue)
                 json.field("devices", strings: component.devices)
-                json.field("energy_joules", numbers: component.joules)
-                json.field("average_power_watts", numbers: component.averageWatts)
+                if rounded {
+                    json.key("energy_joules")
+                    json.numbers(component.joules, perUnit: 1e6)
+                    json.key("average_power_watts")
+                    json.numbers(component.averageWatts, perUnit: 1e6)
+                } else {
+                    json.field("energy_joules", numbers: component.joules)
+                    json.field("average_power_watts", numbers: component.averageWatts)
+                }
                 json.field("method", component.method.rawValue)
             }
         }

@@ -143,6 +143,13 @@ struct JSONWriter {
         endArray()
     }
 
+    /// Writes `values` each rounded to `1 / perUnit` (see ``EventLogEncoder/rounded(_:_:)``).
+    mutating func numbers(_ values: [Double], perUnit: Double) {
+        beginArray()
+        for value in values { number(EventLogEncoder.rounded(value, perUnit)) }
+        endArray()
+    }
+
     /// Writes an array of strings.
     mutating func strings(_ values: [String]) {
         beginArray()
@@ -228,6 +235,18 @@ struct JSONWriter {
 
     /// Appends `value` as a quoted JSON string: runs of bytes that need no escape are copied whole.
     static func appendEscaped(_ value: String, to bytes: inout [UInt8]) {
+        // Native strings are contiguous: read them in place (no copy, no uniqueness check), and append
+        // them whole when nothing needs escaping, which is every name and id the tracker writes.
+        let done = value.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                return false
+            }
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(contentsOf: utf8)
+            bytes.append(UInt8(ascii: "\""))
+            return true
+        }
+        if done == true { return }
         bytes.append(UInt8(ascii: "\""))
         var value = value
         value.withUTF8 { utf8 in

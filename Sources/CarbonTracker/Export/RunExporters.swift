@@ -59,7 +59,7 @@ enum RunExporters {
         let csv = try options.emissionsCSV.map(csvPath)
 
         var exporters: [any RunExporter] = []
-        if let logPaths {
+        if let logPaths, options.eventLog, environment["CARBONTRACKER_EVENT_LOG"] != "0" {
             exporters.append(try EventLogExporter(path: logPaths.events, diagnostics: diagnostics))
         }
         if let textfile {

@@ -119,10 +119,18 @@ struct EventLogScanner {
             durationSeconds: object["duration_seconds"] as? Double)
         for component in object["components"] as? [[String: Any]] ?? [] {
             guard let name = component["component"] as? String else { continue }
+            let joules = Self.numbers(component["energy_joules"])
+            // Epoch events leave the average power out (it is the energy over the duration); older
+            // event logs have it.
+            let watts =
+                component["average_power_watts"] != nil
+                ? Self.numbers(component["average_power_watts"])
+                : joules.map { joule in
+                    epoch.durationSeconds.map { $0 > 0 ? joule / $0 : 0 } ?? .nan
+                }
             epoch.components.append(
                 LogParser.EpochComponent(
-                    name: name, averagePowerWatts: Self.numbers(component["average_power_watts"]),
-                    measuredEnergyJoules: Self.numbers(component["energy_joules"]),
+                    name: name, averagePowerWatts: watts, measuredEnergyJoules: joules,
                     measurementMethod: (component["method"] as? String).flatMap(
                         MeasurementMethod.init(rawValue:))))
         }

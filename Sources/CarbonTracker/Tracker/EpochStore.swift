@@ -33,10 +33,10 @@ struct EpochStore: Sendable {
 
     var count: Int { durationsSeconds.count }
 
-    /// Appends a finished epoch.
+    /// Appends a finished epoch. Allocates nothing unless the components changed.
     mutating func append(_ epoch: WindowMeasurement) {
-        let components = epoch.components.map { Component(kind: $0.kind, devices: $0.devices) }
-        if segments.last?.components != components {
+        if !sameComponents(epoch.components) {
+            let components = epoch.components.map { Component(kind: $0.kind, devices: $0.devices) }
             segments.append(
                 Segment(
                     firstEpoch: count, components: components,
@@ -48,17 +48,31 @@ struct EpochStore: Sendable {
         totalSeconds += epoch.durationSeconds
         totalGrams += epoch.co2eqGrams
         lastComponents.removeAll(keepingCapacity: true)
-        for (component, energy) in zip(components, epoch.components) {
+        for energy in epoch.components {
             joules.append(contentsOf: energy.joules)
             methods.append(UInt8(MeasurementMethod.allCases.firstIndex(of: energy.method)!))
-            lastComponents.append((component.kind, energy.method))
-            totalJoules += energy.joules.reduce(0, +)
-            if let index = totals.firstIndex(where: { $0.component == component }) {
+            lastComponents.append((energy.kind, energy.method))
+            var sum = 0.0
+            for value in energy.joules { sum += value }
+            totalJoules += sum
+            if let index = totals.firstIndex(where: {
+                $0.component.kind == energy.kind && $0.component.devices == energy.devices
+            }) {
                 for device in energy.joules.indices { totals[index].joules[device] += energy.joules[device] }
             } else {
-                totals.append((component, energy.joules))
+                totals.append((Component(kind: energy.kind, devices: energy.devices), energy.joules))
             }
         }
+    }
+
+    /// Whether `components` are those of the current segment (same kinds and devices, in order).
+    private func sameComponents(_ components: [ComponentEnergy]) -> Bool {
+        guard let current = segments.last?.components, current.count == components.count else { return false }
+        for (stored, energy) in zip(current, components)
+        where stored.kind != energy.kind || stored.devices != energy.devices {
+            return false
+        }
+        return true
     }
 
     /// Energy of epoch `index` (0-based) in kilowatt-hours with the PUE factor.

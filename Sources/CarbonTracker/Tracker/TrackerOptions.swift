@@ -47,6 +47,9 @@ public struct TrackerOptions: Sendable {
     /// Who this process is in a distributed job (Slurm, torchrun, MPI); `.automatic` reads the
     /// launcher's environment, `.disabled` measures everything as a single process.
     public var distributed: DistributedSettings
+    /// Whether a log directory also gets the JSONL event log (`..._carbontracker_events.jsonl`);
+    /// `CARBONTRACKER_EVENT_LOG=0` turns it off too. The three Python-format logs are written either way.
+    public var eventLog: Bool
 
     /// Creates the default options: real hardware, stdout/stderr, stdin, the process environment.
     /// - Parameters:
@@ -63,6 +66,7 @@ public struct TrackerOptions: Sendable {
     ///   - prometheusPushgateway: A Pushgateway address to push to.
     ///   - emissionsCSV: A CodeCarbon-compatible CSV to append to.
     ///   - distributed: Overrides of the job, node and rank read from the launcher's environment.
+    ///   - eventLog: Whether a log directory also gets the JSONL event log.
     public init(
         customComponents: [any PowerComponent]? = nil,
         intensitySource: (any CarbonIntensitySource)? = nil,
@@ -76,7 +80,8 @@ public struct TrackerOptions: Sendable {
         prometheusTextfile: String? = nil,
         prometheusPushgateway: String? = nil,
         emissionsCSV: String? = nil,
-        distributed: DistributedSettings = .automatic
+        distributed: DistributedSettings = .automatic,
+        eventLog: Bool = true
     ) {
         self.customComponents = customComponents
         self.intensitySource = intensitySource
@@ -91,6 +96,7 @@ public struct TrackerOptions: Sendable {
         self.prometheusPushgateway = prometheusPushgateway
         self.emissionsCSV = emissionsCSV
         self.distributed = distributed
+        self.eventLog = eventLog
     }
 
     /// The PUE factor in force: ``pue``, else `CARBONTRACKER_PUE`, else 1.58.

@@ -82,9 +82,8 @@ import Testing
         #expect(events.contains { $0["event"] as? String == "prediction" })
         #expect(events.contains { $0["event"] as? String == "actual" })
         let actual = try #require(tracker.actualConsumption)
-        #expect(
-            abs(totalJoules * 1.58 / 3_600_000 - actual.energyKilowattHours) <= 1e-9
-                * actual.energyKilowattHours)
+        // The event log rounds each energy to the microjoule, as the standard log does.
+        #expect(abs(totalJoules - actual.energyKilowattHours * 3_600_000 / 1.58) <= 6 * 5e-7 + 1e-9)
 
         if let python = ExportTest.python(with: ["jsonschema"]) {
             let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -169,5 +168,21 @@ import Testing
         #expect(shape(a.output) == shape(b.output))
         #expect(shape(a.error) == shape(b.error))
         #expect(FileManager.default.fileExists(atPath: b.events))
+    }
+
+    @Test func theEventLogCanBeTurnedOff() throws {
+        let root = CoreTest.temporaryDirectory()
+        var byOption = CoreTest.options()
+        byOption.eventLog = false
+        var byVariable = CoreTest.options()
+        byVariable.environment["CARBONTRACKER_EVENT_LOG"] = "0"
+        for (name, options) in [
+            ("option", byOption), ("variable", byVariable), ("default", CoreTest.options()),
+        ] {
+            let tracker = try Self.train(logDir: root + "/" + name, options: options)
+            let paths = try #require(tracker.logFiles)
+            #expect(FileManager.default.fileExists(atPath: paths.events) == (name == "default"), "\(name)")
+            #expect(CoreTest.read(paths.standard).contains("Epoch 3:"))
+        }
     }
 }
