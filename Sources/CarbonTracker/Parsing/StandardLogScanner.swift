@@ -20,7 +20,10 @@ struct StandardLogScanner {
 
     /// Whether per-epoch energy is kept: always for a full read, and for a distributed run's log even in
     /// an aggregate, where its job's total is rebuilt from the epochs (a killed rank has no report).
-    private var keepsEnergy: Bool { keepsFigures || log.distributed != nil }
+    private var keepsEnergy: Bool { keepsFigures || isDistributed }
+    /// Whether the run line of a distributed job was read: a flag, since testing the large optional
+    /// `log.distributed` on every line copied it.
+    private var isDistributed = false
 
     /// Creates a scanner.
     /// - Parameter keepsFigures: `false` to skip what only a full ``LogParser/StandardLog`` holds
@@ -75,10 +78,10 @@ struct StandardLogScanner {
                     + "\(lineNumber - 1).")
             finishPendingPower()
         }
-        let wasDistributed = log.distributed != nil
+        let wasDistributed = isDistributed
         handle(message)
         // An aggregate starts keeping a distributed run's figures from its run line on, its start time included.
-        if !wasDistributed, log.distributed != nil, log.firstTimestamp == nil {
+        if !wasDistributed, isDistributed, log.firstTimestamp == nil {
             log.firstTimestamp = stamp.string
             lastStamp.removeAll(keepingCapacity: true)
             lastStamp.append(contentsOf: stamp.bytes)
@@ -279,13 +282,14 @@ struct StandardLogScanner {
     private mutating func readDistributed(_ message: String) {
         typealias Lines = DistributedLogLines
         if message.hasPrefix(Lines.runPrefix) {
-            guard log.distributed == nil,
+            guard !isDistributed,
                 let run = Lines.parseRun(String(message.dropFirst(Lines.runPrefix.count)))
             else { return }
             log.distributed = run
+            isDistributed = true
             return
         }
-        guard log.distributed != nil else { return }
+        guard isDistributed else { return }
         for (prefix, path) in [
             (Lines.measurePrefix, \LogParser.DistributedRun.measured), (Lines.leavePrefix, \.left),
             (Lines.takeOverPrefix, \.takenOver),
