@@ -71,10 +71,18 @@ final class ChildProcess: Sendable {
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in argv + envp { free(pointer) } }
         var child = pid_t()
-        let status =
-            executable.contains("/")
-            ? posix_spawn(&child, executable, &actions, &attributes, argv, envp)
-            : posix_spawnp(&child, executable, &actions, &attributes, argv, envp)
+        var status: Int32 = 0
+        // ETXTBSY: a process that another thread forked (not from here) still holds the executable open
+        // for writing until it calls exec, for instance a script written just before. It passes in
+        // milliseconds; try again a few times rather than fail the source.
+        for attempt in 0..<10 {
+            if attempt > 0 { usleep(5_000) }
+            status =
+                executable.contains("/")
+                ? posix_spawn(&child, executable, &actions, &attributes, argv, envp)
+                : posix_spawnp(&child, executable, &actions, &attributes, argv, envp)
+            if status != ETXTBSY { break }
+        }
         guard status == 0 else {
             _ = close(outputPipe.read)
             _ = close(errorPipe.read)

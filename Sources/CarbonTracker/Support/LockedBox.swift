@@ -95,9 +95,10 @@ private final class ConditionFlag: @unchecked Sendable {
         #if os(Linux)
             var deadline = timespec()
             clock_gettime(CLOCK_MONOTONIC, &deadline)
-            let whole = interval.rounded(.down)
-            deadline.tv_sec += Int(whole)
-            deadline.tv_nsec += Int((interval - whole) * 1e9)
+            // Integer arithmetic: no libm call (one code page fewer to touch on every wake-up).
+            let nanoseconds = Int(interval * 1e9)
+            deadline.tv_sec += nanoseconds / 1_000_000_000
+            deadline.tv_nsec += nanoseconds % 1_000_000_000
             if deadline.tv_nsec >= 1_000_000_000 {
                 deadline.tv_sec += 1
                 deadline.tv_nsec -= 1_000_000_000
