@@ -207,9 +207,11 @@ final class LogDirectory: Sendable {
                     incomplete.append((run.standard.map { files[$0] }, run.output.map { files[$0] }))
                 }
             }
-            // The directory is the same for all, so names sort as the paths do.
-            complete.sort { standardName($0) < standardName($1) }
-            return (complete, incomplete)
+            // The directory is the same for all, so names sort as the paths do. Each name is made once and
+            // positions are sorted, not runs: no string is copied or retained per comparison.
+            let names = complete.map(standardName)
+            let order = names.indices.sorted { names[$0] < names[$1] }
+            return (order.map { complete[$0] }, incomplete)
         }
 
         /// The name of the run's standard log, whether or not the directory has it.
