@@ -34,8 +34,6 @@ public final class FixedIntensitySource: CarbonIntensitySource {
     }
     /// The fixed value.
     public func current() -> IntensityEstimate { estimate }
-    /// The fixed value in gCO2eq/kWh.
-    public func currentGramsPerKilowattHour() -> Double { estimate.gramsPerKilowattHour }
     /// The fixed value.
     public func forecast(durationSeconds: Double) -> IntensityEstimate { estimate }
     /// The fixed value, once.

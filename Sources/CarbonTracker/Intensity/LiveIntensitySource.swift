@@ -111,7 +111,7 @@ public final class LiveIntensitySource: CarbonIntensitySource {
 
     /// The value in force: the latest live value, or the fallback.
     public func current() -> IntensityEstimate { state.withLock { $0.current } }
-    /// The value in force, without copying the estimate's strings (read after every sample).
+    /// The value in force, without copying the estimate's strings (read at every window boundary).
     public func currentGramsPerKilowattHour() -> Double { state.withLock { $0.current.gramsPerKilowattHour } }
 
     /// The provider's forecast averaged over the next `durationSeconds`, from the series the intensity

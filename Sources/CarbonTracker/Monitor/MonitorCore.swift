@@ -123,10 +123,8 @@ final class MonitorCore: Sendable {
     /// Hands the queued events to every exporter, in order.
     func deliverEvents() {
         guard !exporters.isEmpty else { return }
-        let events = pendingEvents.withLock { pending -> [RunEvent] in
-            defer { pending.removeAll(keepingCapacity: true) }
-            return pending
-        }
+        var events: [RunEvent] = []
+        pendingEvents.withLock { swap(&$0, &events) }
         guard !events.isEmpty else { return }
         for exporter in exporters { exporter.record(events) }
     }
@@ -360,7 +358,7 @@ final class MonitorCore: Sendable {
         }
         var drained = state.spare
         let time = drain(into: &drained)
-        state.gramsPerKilowattHour = intensity.current().gramsPerKilowattHour
+        state.gramsPerKilowattHour = intensity.currentGramsPerKilowattHour()
         if let failure = readSources(&state, at: time) {
             throw failure
         }

@@ -158,10 +158,12 @@ struct Sampler {
             return nil
         }
         // A new value comes into force: the exporters get the whole estimate (provider, location).
+        var emitted = false
         if let intensity, !core.exporters.isEmpty, intensity != lastIntensity?.gramsPerKilowattHour {
             let estimate = core.intensity.current()
             lastIntensity = estimate
             core.emit([.intensity(estimate, fetchedAt: Date())])
+            emitted = true
         }
         var predicted = false
         let reported = !finished.isEmpty
@@ -171,7 +173,9 @@ struct Sampler {
             batch = finished
         }
         if let snapshot { progress?.write(snapshot.json()) }
-        core.deliverEvents()
+        // On this thread events come only from the report and the intensity above: a plain sample queues
+        // none, so it takes no lock for them.
+        if reported || emitted { core.deliverEvents() }
         core.log.flush()
         if predicted { core.predictionReady.open() }
         if failure != nil || stopped || failed { return nil }
@@ -184,8 +188,9 @@ struct Sampler {
     /// About once a second, takes over a source whose measuring process ended (the kernel released its
     /// lock); from then on this process measures it, and windows that open later include it.
     private mutating func pollTakeOver() {
-        guard !deferred.isEmpty, core.clock.now() >= nextTakeOverPoll else { return }
-        nextTakeOverPoll = core.clock.now() + 1
+        let now = core.clock.now()
+        guard now >= nextTakeOverPoll else { return }
+        nextTakeOverPoll = now + 1
         for source in deferred where !source.isTaken {
             guard let takeOver = source.tryTakeOver() else { continue }
             let component = takeOver.component
