@@ -30,9 +30,6 @@ public enum CarbonTrackerCommand {
             console.standardOutput(CLIArguments.help)
             return 0
         }
-        if options.diagnose {
-            return diagnose(options, environment: environment, console: console)
-        }
         if let directory = options.parseDirectory {
             return parse(
                 directory, format: options.parseFormat, trainingType: options.trainingType, console: console)
@@ -40,7 +37,18 @@ public enum CarbonTrackerCommand {
         if let logFile = options.reportLogFile {
             return report(logFile, output: options.output, console: console)
         }
-        return track(options, environment: environment, console: console)
+        // --diagnose and a tracked command use the keys alike: from --api_keys, --api-keys-file or the
+        // environment (--diagnose cannot be combined with --parse or --report).
+        let apiKeys: [String: String]?
+        do {
+            apiKeys = try CLIArguments.resolveAPIKeys(options, environment: environment)
+        } catch {
+            return usageError(error.message, console: console)
+        }
+        if options.diagnose {
+            return diagnose(options, apiKeys: apiKeys, environment: environment, console: console)
+        }
+        return track(options, apiKeys: apiKeys, environment: environment, console: console)
     }
 
     private static func usageError(_ message: String, console: ConsoleOutput) -> Int32 {
@@ -54,14 +62,15 @@ public enum CarbonTrackerCommand {
         return 1
     }
 
-    private static func diagnose(_ options: CLIOptions, environment: [String: String], console: ConsoleOutput)
-        -> Int32
-    {
+    private static func diagnose(
+        _ options: CLIOptions, apiKeys: [String: String]?, environment: [String: String],
+        console: ConsoleOutput
+    ) -> Int32 {
         do {
             let diagnosis = try Diagnosis.run(
                 Diagnosis.Options(
                     environment: environment, components: options.components,
-                    measurementSeconds: options.diagnoseSeconds, apiKeys: options.apiKeys))
+                    measurementSeconds: options.diagnoseSeconds, apiKeys: apiKeys))
             console.standardOutput(diagnosis.text)
             return diagnosis.exitStatus
         } catch {
@@ -120,21 +129,16 @@ public enum CarbonTrackerCommand {
         }
     }
 
-    private static func track(_ options: CLIOptions, environment: [String: String], console: ConsoleOutput)
-        -> Int32
-    {
+    private static func track(
+        _ options: CLIOptions, apiKeys: [String: String]?, environment: [String: String],
+        console: ConsoleOutput
+    ) -> Int32 {
         let executable: String
         do {
             executable = try ChildProcess.resolve(options.command[0], searchPath: environment["PATH"])
         } catch {
             console.standardError("carbontracker: \(error.message)\n")
             return error.status
-        }
-        let apiKeys: [String: String]?
-        do {
-            apiKeys = try CLIArguments.resolveAPIKeys(options, environment: environment)
-        } catch {
-            return usageError(error.message, console: console)
         }
         var tracker: CarbonTracker?
         do {

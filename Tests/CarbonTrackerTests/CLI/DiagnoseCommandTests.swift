@@ -87,3 +87,53 @@ import Testing
         withExtendedLifetime(tree) {}
     }
 }
+
+/// `--diagnose` gets provider keys as a tracked run does, also from the environment or a file.
+@Suite struct DiagnoseCommandKeyTests {
+    private static func diagnose(_ environment: [String: String], _ extra: [String] = []) -> (Int32, String) {
+        let output = LockedBox("")
+        let console = ConsoleOutput(
+            standardOutput: { text in output.withLock { $0 += text } },
+            standardError: { text in output.withLock { $0 += text } })
+        let status = CarbonTrackerCommand.main(
+            arguments: ["--diagnose", "--diagnose-seconds", "0", "--components", "cpu"] + extra,
+            environment: environment, console: console)
+        return (status, output.withLock { $0 })
+    }
+
+    @Test func keysFromTheEnvironmentOrAFileChooseTheProvider() throws {
+        let directory = try TemporaryDirectory()
+        let server = try LoopbackHTTPServer { request in
+            guard request.path == "/v3/carbon-intensity/latest" else { return .answer(status: 404, body: "") }
+            return .json(IntensityPayloads.electricityMapsLatest(zone: "DE", 250))
+        }
+        defer { server.stop() }
+        let environment = TestTracker.isolatedEnvironment(directory).merging(
+            IntensityTesting.environment(server, extra: ["CARBONTRACKER_COUNTRY": "DE"])
+        ) { $1 }
+        let (_, without) = Self.diagnose(environment)
+        #expect(!without.contains("from Electricity Maps"), "\(without)")
+        #expect(
+            !server.requests.contains { $0.path.hasPrefix("/v3") }, "no key, no request to Electricity Maps")
+
+        var withVariable = environment
+        withVariable[CLIArguments.apiKeysVariable] = "{\"electricitymaps\": \"em-secret-env\"}"
+        let (_, fromVariable) = Self.diagnose(withVariable)
+        #expect(
+            fromVariable.contains("live value now: 250.00 gCO2eq/kWh from Electricity Maps"),
+            "\(fromVariable)")
+        #expect(server.requests.last?.headers["auth-token"] == "em-secret-env")
+        #expect(!fromVariable.contains("em-secret-env"))
+
+        let keys = directory.path + "/keys.json"
+        try ParserTestSupport.write("{\"electricitymaps\": \"em-secret-file\"}", to: keys)
+        let (_, fromFile) = Self.diagnose(environment, ["--api-keys-file", keys])
+        #expect(fromFile.contains("live value now: 250.00 gCO2eq/kWh from Electricity Maps"), "\(fromFile)")
+        #expect(server.requests.last?.headers["auth-token"] == "em-secret-file")
+        #expect(!fromFile.contains("em-secret-file"))
+
+        let (status, unreadable) = Self.diagnose(environment, ["--api-keys-file", directory.path + "/none"])
+        #expect(status == 2)
+        #expect(unreadable.contains("--api-keys-file: cannot read"))
+    }
+}
