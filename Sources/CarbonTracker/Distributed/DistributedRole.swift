@@ -111,10 +111,19 @@ public struct DistributedRole: Sendable, Equatable {
             launcher: names.joined(separator: "+"), jobID: job?.id ?? "unknown",
             jobSource: job?.source ?? "none",
             step: step,
-            nodeName: settings.nodeName ?? environment["SLURMD_NODENAME"].flatMap(nonEmpty) ?? hostName,
+            nodeName: nodeName(environment: environment, settings: settings, hostName: hostName),
             rank: settings.rank ?? ranks.rank, localRank: settings.localRank ?? ranks.localRank,
             worldSize: settings.worldSize ?? ranks.worldSize,
             localWorldSize: settings.localWorldSize ?? ranks.localWorldSize, nodeRank: ranks.nodeRank)
+    }
+
+    /// This node's name: `settings.nodeName`, else `SLURMD_NODENAME`, else the host name; the same for
+    /// every rank on the node, and known without a launcher too.
+    static func nodeName(
+        environment: [String: String], settings: DistributedSettings,
+        hostName: @autoclosure () -> String = DistributedRole.currentHostName()
+    ) -> String {
+        settings.nodeName ?? environment["SLURMD_NODENAME"].flatMap(nonEmpty) ?? hostName()
     }
 
     /// The host name from `gethostname`, which never waits on name resolution.

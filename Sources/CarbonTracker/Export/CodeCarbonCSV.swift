@@ -255,21 +255,14 @@ enum CodeCarbonCSV {
                 bytes.insert(0x0A, at: 0)
             }
         }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes {
-                Foundation.write(descriptor, $0.baseAddress! + offset, $0.count - offset)
-            }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { throw failure(path) }
-            offset += written
-        }
+        let error = FileWriting.writeAll(descriptor, bytes).error
+        guard error == 0 else { throw failure(path, error) }
     }
 
-    private static func failure(_ path: String) -> CarbonTrackerError {
+    private static func failure(_ path: String, _ error: Int32 = errno) -> CarbonTrackerError {
         CarbonTrackerError(
             .logWriteFailed,
-            "Cannot write the emissions CSV '\(path)': \(String(cString: strerror(errno))). "
+            "Cannot write the emissions CSV '\(path)': \(String(cString: strerror(error))). "
                 + "Check that its directory exists and is writable.")
     }
 }

@@ -85,7 +85,7 @@ final class EventLogExporter: RunExporter {
             state.json.removeAll()
             if state.endsMidLine { state.json.newline() }
             for event in events { state.encoder.append(event, now: batchDate, to: &state.json) }
-            let (written, error) = Self.writeAll(state.descriptor, state.json.bytes)
+            let (written, error) = FileWriting.writeAll(state.descriptor, state.json.bytes)
             if error == 0 {
                 state.endsMidLine = false
                 return nil
@@ -107,21 +107,4 @@ final class EventLogExporter: RunExporter {
         }
     }
 
-    /// Writes every byte, retrying interrupted and short writes.
-    /// - Returns: The bytes written, and `errno` of the failure or 0.
-    private static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> (written: Int, error: Int32) {
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let result = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    return (offset, errno)
-                }
-                if result == 0 { return (offset, EIO) }
-                offset += result
-            }
-            return (offset, 0)
-        }
-    }
 }

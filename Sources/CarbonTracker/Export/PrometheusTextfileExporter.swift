@@ -82,19 +82,8 @@ final class PrometheusTextfileExporter: RunExporter {
     static func replace(_ path: String, temporary: String, with bytes: [UInt8]) -> String? {
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { return String(cString: strerror(errno)) }
-        var failure: String?
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let result = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if result < 0 && errno == EINTR { continue }
-                if result <= 0 {
-                    failure = String(cString: strerror(result < 0 ? errno : EIO))
-                    return
-                }
-                offset += result
-            }
-        }
+        let error = FileWriting.writeAll(descriptor, bytes).error
+        var failure = error == 0 ? nil : String(cString: strerror(error))
         _ = close(descriptor)
         if failure == nil, rename(temporary, path) != 0 { failure = String(cString: strerror(errno)) }
         if failure != nil { unlink(temporary) }

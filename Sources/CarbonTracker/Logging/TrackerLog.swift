@@ -135,7 +135,7 @@ final class TrackerLog: DiagnosticsReporter {
         writer.withLock { writer in
             writer.files?.close()
             if let paths = writer.files?.paths {
-                for path in [paths.standard, paths.output, paths.error] { unlink(path) }
+                for path in [paths.standard, paths.output, paths.error, paths.events] { unlink(path) }
             }
             writer.files = nil
         }
@@ -254,16 +254,7 @@ public struct ConsoleOutput: Sendable {
 
     private static func write(_ text: String, to descriptor: Int32) {
         fflush(nil)
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes {
-                Foundation.write(descriptor, $0.baseAddress! + offset, $0.count - offset)
-            }
-            if written < 0 && errno == EINTR { continue }
-            if written <= 0 { return }
-            offset += written
-        }
+        _ = FileWriting.writeAll(descriptor, Array(text.utf8))
     }
 
     /// Discards everything.
@@ -281,11 +272,6 @@ public struct LogPaths: Sendable, Equatable {
 
     /// The common stem of the file names: the standard log's path without `.log`.
     var base: String { String(standard.dropLast(4)) }
-    /// The run id the file names share: `{prefix_}{pid}.{id}_{timestamp}`.
-    var runID: String {
-        let name = (base as NSString).lastPathComponent
-        return name.hasSuffix("_carbontracker") ? String(name.dropLast("_carbontracker".count)) : name
-    }
     /// `..._carbontracker_progress.json`: the running epoch's energy so far, rewritten in place each
     /// update interval and deleted when the run ends normally, so a killed run loses at most one interval.
     var progress: String { base + "_progress.json" }
@@ -346,21 +332,25 @@ private struct LogFiles {
 
     /// Writes the three chunks; returns a description of the first failure.
     mutating func write(standard: [UInt8], output: [UInt8], error: [UInt8]) -> String? {
-        if !standard.isEmpty, !Self.writeAll(self.standard, standard) { return failure(paths.standard) }
-        if !output.isEmpty, !Self.writeAll(self.output, output) { return failure(paths.output) }
+        if !standard.isEmpty, let code = Self.writeAll(self.standard, standard) {
+            return failure(paths.standard, code)
+        }
+        if !output.isEmpty, let code = Self.writeAll(self.output, output) {
+            return failure(paths.output, code)
+        }
         if !error.isEmpty {
             if self.error == nil {
                 let fd = open(paths.error, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
                 if fd < 0 { return failure(paths.error) }
                 self.error = fd
             }
-            if let fd = self.error, !Self.writeAll(fd, error) { return failure(paths.error) }
+            if let fd = self.error, let code = Self.writeAll(fd, error) { return failure(paths.error, code) }
         }
         return nil
     }
 
-    private func failure(_ path: String) -> String {
-        "Cannot write '\(path)': \(String(cString: strerror(errno)))."
+    private func failure(_ path: String, _ error: Int32 = errno) -> String {
+        "Cannot write '\(path)': \(String(cString: strerror(error)))."
     }
 
     func close() {
@@ -369,18 +359,9 @@ private struct LogFiles {
         if let error { _ = Foundation.close(error) }
     }
 
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { buffer in
-                Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-            }
-            if written < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            offset += written
-        }
-        return true
+    /// Writes every byte; returns `errno` of a failure, or `nil`.
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32? {
+        let error = FileWriting.writeAll(fd, bytes).error
+        return error == 0 ? nil : error
     }
 }

@@ -53,7 +53,8 @@ enum MonitorLaunch {
             version: CarbonTrackerVersion.string, startDate: Date(), components: [],
             powerUsageEffectiveness: pue,
             configuration: configuration.pythonSettings.merging(settings) { $1 },
-            node: role?.nodeName ?? options.environment["SLURMD_NODENAME"] ?? ProcessInfo.processInfo.hostName
+            node: role?.nodeName
+                ?? DistributedRole.nodeName(environment: options.environment, settings: options.distributed)
         )
         if let role {
             description.labels =
@@ -80,7 +81,6 @@ enum MonitorLaunch {
                 log.discard()
                 intensity.stop()
                 for exporter in exporters { exporter.finish() }
-                if let events = log.paths?.events { unlink(events) }
                 throw CarbonTrackerError(.componentUnavailable, message)
             }
             core.fail(CarbonTrackerError(.componentUnavailable, message))
