@@ -20,10 +20,11 @@ struct EventLogScanner {
     private(set) var output = LogParser.OutputLog()
     /// Whether a `run_started` line was read: without one, the file does not describe a run.
     private(set) var hasRun = false
-    /// The run id of the lines.
-    private(set) var runID: String?
     private var lineNumber = 0
-    private var skippedLines: [Int] = []
+    /// Lines that are not events: how many, and the first few for the warning (a file of garbage must
+    /// not grow a list per line).
+    private var skippedCount = 0
+    private var firstSkipped: [Int] = []
 
     /// Creates a scanner.
     init() {}
@@ -37,7 +38,8 @@ struct EventLogScanner {
             let object = try? JSONSerialization.jsonObject(with: Data(line.bytes)) as? [String: Any],
             object["schema"] as? String == EventLogEncoder.schema, let event = object["event"] as? String
         else {
-            skippedLines.append(lineNumber)
+            skippedCount += 1
+            if firstSkipped.count < 5 { firstSkipped.append(lineNumber) }
             return
         }
         if let time = (object["time"] as? String).flatMap(UTCTime.parse) {
@@ -45,7 +47,6 @@ struct EventLogScanner {
             if log.firstTimestamp == nil { log.firstTimestamp = stamp }
             log.lastTimestamp = stamp
         }
-        if runID == nil { runID = object["run"] as? String }
         switch event {
         case "run_started": runStarted(object)
         case "intensity": intensity(object)
@@ -72,18 +73,14 @@ struct EventLogScanner {
     mutating func finish(_ end: LogFileReader.Outcome = .init()) -> (
         LogParser.StandardLog, LogParser.OutputLog
     ) {
-        if !skippedLines.isEmpty {
-            let shown = skippedLines.prefix(5).map(String.init).joined(separator: ", ")
+        if skippedCount > 0 {
+            let shown = firstSkipped.map(String.init).joined(separator: ", ")
             log.warnings.append(
-                "\(skippedLines.count) line(s) are not carbontracker.events/1 JSON objects and were skipped "
-                    + "(line \(shown)\(skippedLines.count > 5 ? ", ..." : ""))."
+                "\(skippedCount) line(s) are not carbontracker.events/1 JSON objects and were skipped "
+                    + "(line \(shown)\(skippedCount > 5 ? ", ..." : ""))."
             )
         }
-        if end.endedMidLine {
-            log.warnings.append(
-                "The file ends in the middle of a line (the tracker was probably killed while writing); "
-                    + "the partial line was ignored.")
-        }
+        if let warning = end.endedMidLineWarning { log.warnings.append(warning) }
         if let warning = end.longLinesWarning { log.warnings.append(warning) }
         return (log, output)
     }

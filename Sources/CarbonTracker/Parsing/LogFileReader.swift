@@ -23,6 +23,13 @@ enum LogFileReader {
         /// The longest line the reader kept.
         var maximumLineBytes = LogFileReader.maximumLineBytes
 
+        /// What a parse result says about a last line without its newline.
+        var endedMidLineWarning: String? {
+            guard endedMidLine else { return nil }
+            return "The file ends in the middle of a line (the tracker was probably killed while writing); "
+                + "the partial line was ignored."
+        }
+
         /// What a parse result says about the skipped lines.
         var longLinesWarning: String? {
             guard longLines > 0 else { return nil }

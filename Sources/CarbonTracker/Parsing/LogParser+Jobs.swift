@@ -164,7 +164,7 @@ extension LogParser.JobTotal {
             var leftOut = 0
             func add(_ name: String, _ joules: Double) {
                 let component = (joulesByComponent[name] ?? 0) + joules
-                guard ReportModel.usable(joules), component.isFinite, ((runJoules + joules) * pue).isFinite
+                guard LogValue.usable(joules), component.isFinite, ((runJoules + joules) * pue).isFinite
                 else {
                     leftOut += 1
                     return
@@ -175,7 +175,7 @@ extension LogParser.JobTotal {
             }
             for epoch in run.log.epochs {
                 guard let duration = epoch.durationSeconds else { continue }
-                guard ReportModel.usable(duration) else {
+                guard LogValue.usable(duration) else {
                     leftOut += 1
                     continue
                 }
@@ -215,10 +215,10 @@ extension LogParser.JobTotal {
             let actualIntensity = run.actual.flatMap { actual -> Double? in
                 guard actual.energyKilowattHours > 0 else { return nil }
                 let intensity = actual.co2eqGrams / actual.energyKilowattHours
-                return ReportModel.usable(intensity) ? intensity : nil
+                return LogValue.usable(intensity) ? intensity : nil
             }
             let loggedIntensity = run.log.intensity?.averageGramsPerKilowattHour.flatMap {
-                ReportModel.usable($0) ? $0 : nil
+                LogValue.usable($0) ? $0 : nil
             }
             if let intensity = actualIntensity ?? loggedIntensity,
                 (co2 + runKilowattHours * intensity).isFinite

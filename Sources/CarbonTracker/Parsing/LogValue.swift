@@ -4,6 +4,10 @@
 /// so a value holding any other byte is unreadable. Cost: one pass over the bytes concerned; no
 /// allocation except the returned lists.
 enum LogValue {
+    /// Whether a figure can be added to a total: finite and not negative (see
+    /// ``LogParser/Aggregate/problem(_:)`` for the reason when it cannot).
+    static func usable(_ value: Double) -> Bool { value.isFinite && value >= 0 }
+
     /// Splits `2026-11-21 06:34:49 - message` into its timestamp and message; a line without the
     /// timestamp (a report's continuation line, a wrapped numpy array) has none.
     static func splitTimestamp(_ line: LogBytes) -> (timestamp: LogBytes?, message: LogBytes) {

@@ -50,11 +50,7 @@ struct OutputLogScanner {
 
     /// The reports read so far, with the warnings for how the file ended.
     mutating func finish(_ end: LogFileReader.Outcome = .init()) -> LogParser.OutputLog {
-        if end.endedMidLine {
-            output.warnings.append(
-                "The file ends in the middle of a line (the tracker was probably killed while writing); "
-                    + "the partial line was ignored.")
-        }
+        if let warning = end.endedMidLineWarning { output.warnings.append(warning) }
         closeBlock()
         if let warning = end.longLinesWarning { output.warnings.append(warning) }
         if lineWarnings > LogFileReader.lineWarningLimit {

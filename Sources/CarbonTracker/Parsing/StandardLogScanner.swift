@@ -94,11 +94,7 @@ struct StandardLogScanner {
             warn("Line \(pending.line): the power list has no closing bracket (the log ends inside it).")
             finishPendingPower()
         }
-        if end.endedMidLine {
-            warn(
-                "The file ends in the middle of a line (the tracker was probably killed while writing); "
-                    + "the partial line was ignored.")
-        }
+        if let warning = end.endedMidLineWarning { warn(warning) }
         if let last = log.epochs.last, last.durationSeconds == nil {
             warn("Epoch \(last.number) has no duration line (the log ends inside it); it is left out.")
         }

@@ -60,14 +60,16 @@ struct ReportModel {
             }
         }
         var actual = output?.actual
-        if let report = actual, !Self.usable(report.energyKilowattHours) || !Self.usable(report.co2eqGrams) {
+        if let report = actual,
+            !LogValue.usable(report.energyKilowattHours) || !LogValue.usable(report.co2eqGrams)
+        {
             warnings.append(
                 "'\(sourceName)': the actual consumption report's energy or CO2eq is not a finite, "
                     + "non-negative number; totals are computed from the epochs instead.")
             actual = nil
         }
         var intensity = log.intensity?.averageGramsPerKilowattHour
-        if let value = intensity, !Self.usable(value) {
+        if let value = intensity, !LogValue.usable(value) {
             warnings.append(
                 "'\(sourceName)': the average carbon intensity \(value) is not a finite, non-negative number; "
                     + "it is left out.")
@@ -75,7 +77,7 @@ struct ReportModel {
         }
         if intensity == nil, let actual, actual.energyKilowattHours > 0 {
             intensity = actual.co2eqGrams / actual.energyKilowattHours
-            if !Self.usable(intensity ?? .nan) { intensity = nil }
+            if !LogValue.usable(intensity ?? .nan) { intensity = nil }
         }
 
         var rows: [EpochRow] = []
@@ -96,7 +98,7 @@ struct ReportModel {
             var next = totals
             let usable =
                 next.add(duration: duration, joules: joules, kilowattHours: kilowattHours, co2eqGrams: co2)
-                && watts.allSatisfy { $0.map(Self.usable) ?? true }
+                && watts.allSatisfy { $0.map(LogValue.usable) ?? true }
             guard usable else {
                 leftOut.append(epoch.number)
                 continue
@@ -149,9 +151,6 @@ struct ReportModel {
         }
     }
 
-    /// Whether a figure can be added to a total: finite and not negative.
-    static func usable(_ value: Double) -> Bool { value.isFinite && value >= 0 }
-
     /// The running sums over the epochs kept.
     private struct Totals {
         var durationSeconds = 0.0
@@ -176,7 +175,7 @@ struct ReportModel {
             -> Bool
         {
             func add(_ value: Double, to sum: inout Double) -> Bool {
-                guard ReportModel.usable(value) else { return false }
+                guard LogValue.usable(value) else { return false }
                 sum += value
                 return sum.isFinite
             }
