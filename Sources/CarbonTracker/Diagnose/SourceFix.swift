@@ -2,10 +2,6 @@ import Foundation
 
 /// The command or setting that makes an unavailable power source usable, for `--diagnose`.
 enum SourceFix {
-    /// The udev rule that keeps RAPL counters readable across reboots.
-    static let raplUdevRule =
-        #"ACTION=="add", SUBSYSTEM=="powercap", KERNEL=="intel-rapl:*", RUN+="/bin/chmod a+r %S%p/energy_uj""#
-
     /// What to run or set so that `source` can be used; `nil` when nothing applies.
     /// - Parameters:
     ///   - source: An unavailable source.
@@ -19,7 +15,7 @@ enum SourceFix {
             let denied = rapl.unreadableCounterPaths()
             guard denied.isEmpty else {
                 return "sudo chmod +r \(denied.joined(separator: " "))   (until reboot; to keep it, put "
-                    + "\(raplUdevRule) in /etc/udev/rules.d/90-carbontracker-rapl.rules, then run "
+                    + "\(RAPLZones.udevRule) in /etc/udev/rules.d/90-carbontracker-rapl.rules, then run "
                     + "sudo udevadm control --reload && sudo udevadm trigger --subsystem-match=powercap)"
             }
             return

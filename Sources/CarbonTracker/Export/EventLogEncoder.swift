@@ -120,10 +120,10 @@ struct EventLogEncoder {
         date(measurement.endDate, &json)
         // Rounded to what the standard log and any reader can use (a microsecond, a microjoule, ...):
         // a full-precision double is 17 digits, and an epoch's line is written for every epoch.
-        json.field("duration_seconds", Self.rounded(measurement.durationSeconds, 1e6))
-        json.field("energy_kwh", Self.rounded(measurement.energyKilowattHours, 1e15))
-        json.field("co2eq_grams", Self.rounded(measurement.co2eqGrams, 1e12))
-        json.field("intensity_g_per_kwh", Self.rounded(measurement.gramsPerKilowattHour, 1e6))
+        json.field("duration_seconds", LogNumber.rounded(measurement.durationSeconds, 1e6))
+        json.field("energy_kwh", LogNumber.rounded(measurement.energyKilowattHours, 1e15))
+        json.field("co2eq_grams", LogNumber.rounded(measurement.co2eqGrams, 1e12))
+        json.field("intensity_g_per_kwh", LogNumber.rounded(measurement.gramsPerKilowattHour, 1e6))
         json.field("approximate", measurement.isApproximate)
         Self.components(measurement.components, rounded: true, &json)
     }
@@ -136,13 +136,6 @@ struct EventLogEncoder {
         json.field("intensity_g_per_kwh", report.gramsPerKilowattHour)
         json.equivalents(report.equivalents)
         Self.components(report.components, rounded: false, &json)
-    }
-
-    /// `value` rounded to `1 / perUnit` (micro-units for 1e6), as the standard log rounds energies;
-    /// values it cannot round (huge, not finite) are kept.
-    static func rounded(_ value: Double, _ perUnit: Double) -> Double {
-        let scaled = (value * perUnit).rounded() / perUnit
-        return scaled.isFinite ? scaled : value
     }
 
     private static func components(

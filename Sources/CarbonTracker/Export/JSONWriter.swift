@@ -143,10 +143,10 @@ struct JSONWriter {
         endArray()
     }
 
-    /// Writes `values` each rounded to `1 / perUnit` (see ``EventLogEncoder/rounded(_:_:)``).
+    /// Writes `values` each rounded to `1 / perUnit` (see ``LogNumber/rounded(_:_:)``).
     mutating func numbers(_ values: [Double], perUnit: Double) {
         beginArray()
-        for value in values { number(EventLogEncoder.rounded(value, perUnit)) }
+        for value in values { number(LogNumber.rounded(value, perUnit)) }
         endArray()
     }
 

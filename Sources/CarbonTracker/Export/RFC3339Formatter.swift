@@ -28,13 +28,11 @@ struct RFC3339Formatter {
             bytes.append(contentsOf: Array("1970-01-01T00:00:00.000Z".utf8))
             return
         }
-        let whole = seconds.rounded(.down)
-        let second = Int(whole)
+        let second = Int(seconds.rounded(.down))
         if second != cachedSecond { cache(second) }
         bytes.append(contentsOf: cachedPrefix)
-        let millis = min(999, max(0, Int(((seconds - whole) * 1000).rounded(.down))))
         bytes.append(UInt8(ascii: "."))
-        LogTime.appendDigits(&bytes, millis, width: 3)
+        LogTime.appendDigits(&bytes, Int(LogTime.milliseconds(date)), width: 3)
         bytes.append(UInt8(ascii: "Z"))
     }
 
@@ -58,16 +56,8 @@ struct RFC3339Formatter {
         gmtime_r(&time, &parts)
         cachedSecond = second
         cachedPrefix.removeAll(keepingCapacity: true)
-        LogTime.appendDigits(&cachedPrefix, Int(parts.tm_year) + 1900, width: 4)
-        cachedPrefix.append(UInt8(ascii: "-"))
-        LogTime.appendDigits(&cachedPrefix, Int(parts.tm_mon) + 1, width: 2)
-        cachedPrefix.append(UInt8(ascii: "-"))
-        LogTime.appendDigits(&cachedPrefix, Int(parts.tm_mday), width: 2)
+        LogTime.appendDate(&cachedPrefix, parts)
         cachedPrefix.append(UInt8(ascii: "T"))
-        LogTime.appendDigits(&cachedPrefix, Int(parts.tm_hour), width: 2)
-        cachedPrefix.append(UInt8(ascii: ":"))
-        LogTime.appendDigits(&cachedPrefix, Int(parts.tm_min), width: 2)
-        cachedPrefix.append(UInt8(ascii: ":"))
-        LogTime.appendDigits(&cachedPrefix, Int(parts.tm_sec), width: 2)
+        LogTime.appendClock(&cachedPrefix, parts)
     }
 }

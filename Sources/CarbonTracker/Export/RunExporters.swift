@@ -136,7 +136,8 @@ enum RunExporters {
                 throw CarbonTrackerError.invalidConfiguration(
                     "\(authVariable) must be user:password (a user name, a colon, then the password).")
             }
-            authorization = "Basic " + Data(auth.utf8).base64EncodedString()
+            authorization = HTTPRequest.basicAuthorization(
+                user: String(auth[..<colon]), password: String(auth[auth.index(after: colon)...]))
         }
         return PushgatewayExporter.Settings(baseURL: url, authorization: authorization)
     }

@@ -37,8 +37,14 @@ enum LogNumber {
 
     /// Appends `value` rounded to micro-units, in Python's `repr` form.
     static func appendRounded(_ bytes: inout [UInt8], _ value: Double) {
-        let rounded = (value * 1e6).rounded() / 1e6
-        bytes.append(contentsOf: (rounded.isFinite ? rounded : value).description.utf8)
+        bytes.append(contentsOf: rounded(value, 1e6).description.utf8)
+    }
+
+    /// `value` rounded to `1 / perUnit` (micro-units for 1e6), as the standard log rounds energies;
+    /// `value` itself where scaling overflows.
+    static func rounded(_ value: Double, _ perUnit: Double) -> Double {
+        let scaled = (value * perUnit).rounded() / perUnit
+        return scaled.isFinite ? scaled : value
     }
 
     /// Appends a whole number in decimal.

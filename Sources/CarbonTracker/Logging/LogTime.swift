@@ -87,7 +87,8 @@ enum LogTime {
         } while rest > 0
     }
 
-    private static func appendDate(_ bytes: inout [UInt8], _ t: tm) {
+    /// Appends `YYYY-MM-DD` of `t`.
+    static func appendDate(_ bytes: inout [UInt8], _ t: tm) {
         appendDigits(&bytes, Int(t.tm_year) + 1900, width: 4)
         bytes.append(UInt8(ascii: "-"))
         appendDigits(&bytes, Int(t.tm_mon) + 1, width: 2)
@@ -95,7 +96,8 @@ enum LogTime {
         appendDigits(&bytes, Int(t.tm_mday), width: 2)
     }
 
-    private static func appendClock(_ bytes: inout [UInt8], _ t: tm) {
+    /// Appends `HH:MM:SS` of `t`.
+    static func appendClock(_ bytes: inout [UInt8], _ t: tm) {
         appendDigits(&bytes, Int(t.tm_hour), width: 2)
         bytes.append(UInt8(ascii: ":"))
         appendDigits(&bytes, Int(t.tm_min), width: 2)

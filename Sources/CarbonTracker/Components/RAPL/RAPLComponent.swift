@@ -65,11 +65,7 @@ public final class RAPLComponent: PowerComponent, ActionableUnavailability {
             switch zones(&state) {
             case .failure(let error): return error.message
             case .success(let zones):
-                let denied = zones.compactMap { zone -> String? in
-                    guard case .failure(let error) = reader.read(zone.energyPath), error.isPermissionDenied
-                    else { return nil }
-                    return zone.energyPath
-                }
+                let denied = deniedCounterPaths(zones)
                 return denied.isEmpty ? nil : RAPLZones.permissionMessage(denied)
             }
         }
@@ -79,12 +75,17 @@ public final class RAPLComponent: PowerComponent, ActionableUnavailability {
     func unreadableCounterPaths() -> [String] {
         state.withLock { state in
             guard case .success(let zones) = zones(&state) else { return [] }
-            return zones.compactMap { zone in
-                guard case .failure(let error) = reader.read(zone.energyPath), error.isPermissionDenied else {
-                    return nil
-                }
-                return zone.energyPath
+            return deniedCounterPaths(zones)
+        }
+    }
+
+    /// The energy files of `zones` that reading refuses for lack of permission. One read per zone.
+    private func deniedCounterPaths(_ zones: [RAPLZone]) -> [String] {
+        zones.compactMap { zone in
+            guard case .failure(let error) = reader.read(zone.energyPath), error.isPermissionDenied else {
+                return nil
             }
+            return zone.energyPath
         }
     }
 

@@ -76,9 +76,12 @@ enum RAPLZones {
         "Could not read CPU/DRAM energy consumption due to lack of read-permissions on "
             + paths.joined(separator: " and ") + ". Please run: sudo chmod +r " + paths.joined(separator: " ")
             + " (lasts until reboot; Linux 5.10 and later make these files root-only). To keep access, "
-            + "install the udev rule from the CarbonTracker README (docs/hardware.md): "
-            + #"ACTION=="add", SUBSYSTEM=="powercap", KERNEL=="intel-rapl:*", RUN+="/bin/chmod a+r %S%p/energy_uj""#
+            + "install the udev rule from the CarbonTracker README (docs/hardware.md): " + udevRule
     }
+
+    /// The udev rule that keeps RAPL counters readable across reboots.
+    static let udevRule =
+        #"ACTION=="add", SUBSYSTEM=="powercap", KERNEL=="intel-rapl:*", RUN+="/bin/chmod a+r %S%p/energy_uj""#
 
     /// `intel-rapl:N` entries with their N, in numeric order.
     private static func topLevelZones(_ entries: [String]) -> [(Int, String)] {
