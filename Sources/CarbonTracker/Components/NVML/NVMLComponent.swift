@@ -146,15 +146,21 @@ public final class NVMLComponent: PowerComponent {
     /// - Throws: ``CarbonTrackerError`` with code `.componentUnavailable` when a GPU is lost or stops
     ///   reporting power.
     public func read() throws -> [DeviceReading] {
+        var readings: [DeviceReading] = []
+        try read(into: &readings)
+        return readings
+    }
+
+    /// ``read()`` into the sampler's reused buffer: a sample allocates nothing.
+    public func read(into readings: inout [DeviceReading]) throws {
         try state.withLock { state in
             guard let nvml = state.library, state.initialized else {
                 throw CarbonTrackerError.measurementFailed("NVML was read before it was started.")
             }
-            var readings: [DeviceReading] = []
+            readings.removeAll(keepingCapacity: true)
             for index in state.devices.indices {
                 readings.append(try read(&state.devices[index], nvml, state.diagnostics))
             }
-            return readings
         }
     }
 
