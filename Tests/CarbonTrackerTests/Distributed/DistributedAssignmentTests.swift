@@ -148,7 +148,12 @@ struct DistributedAssignmentTests {
         holder.arguments = ["-c", "exec 9>>\"$0\" && /usr/bin/flock -x 9 && exec sleep 60", path]
         try holder.run()
         defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
-        #expect(CoreTest.eventually(within: 20) { Self.isLocked(path) })
+        // Locked, and flock(1) gone (it shares the locked file until it exits): the shell became sleep.
+        let comm = "/proc/\(holder.processIdentifier)/comm"
+        #expect(
+            CoreTest.eventually(within: 20) {
+                Self.isLocked(path) && (try? String(contentsOfFile: comm, encoding: .utf8))?.hasPrefix("sleep") == true
+            })
         let one = try Self.make(Self.slurm(rank: 1, localRank: 1), lockDirectory: locks)
         #expect(one.deferred[0].tryTakeOver() == nil)
         kill(holder.processIdentifier, SIGKILL)
