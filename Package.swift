@@ -18,9 +18,13 @@ let package = Package(
         // libcurl is loaded with dlopen too, so the executable runs where libcurl is missing (HTTP then
         // fails with a reason and intensity falls back to stored averages) and links without it.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
-        .target(name: "CarbonTracker", dependencies: ["CNVML", "CCurl"]),
-        // fork and exec in C, so the tracked command can be told to die with its parent (Linux).
+        // fork and exec in C, so a child can be told to die with its parent (Linux).
         .target(name: "CSpawn"),
+        // The bottom layer: power sources, carbon-intensity sources, reference tables, and the support
+        // code they share (locks, the monotonic clock, child processes, errors, number formatting).
+        .target(name: "CarbonTrackerSources", dependencies: ["CNVML", "CCurl", "CSpawn"]),
+        // What users import: the tracker, the exporters, the parser; re-exports the layers below.
+        .target(name: "CarbonTracker", dependencies: ["CarbonTrackerSources"]),
         // The CLI's logic lives in a library target so tests can import it; main.swift only calls it.
         .target(name: "CarbonTrackerCLICore", dependencies: ["CarbonTracker", "CSpawn"]),
         .executableTarget(name: "CarbonTrackerCLI", dependencies: ["CarbonTrackerCLICore"]),

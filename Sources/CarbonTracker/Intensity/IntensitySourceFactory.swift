@@ -13,3 +13,25 @@ enum IntensitySourceFactory {
         return try LiveIntensitySource(apiKeys: apiKeys, options: options)
     }
 }
+
+extension LiveIntensitySource {
+    /// Creates a source from a tracker's API keys and options; starts nothing.
+    /// - Parameters:
+    ///   - apiKeys: Provider name to key, as in Python (`electricitymaps`, `energidataservice`,
+    ///     `carbonintensityGB`).
+    ///   - options: The location and the environment (`CARBONTRACKER_*` variables) are read from here.
+    /// - Throws: ``CarbonTrackerError`` with code `.invalidConfiguration` for an unknown provider name
+    ///   or a malformed location, URL or time-out.
+    public convenience init(apiKeys: [String: String]? = nil, options: TrackerOptions = TrackerOptions())
+        throws
+    {
+        try self.init(apiKeys: apiKeys, location: options.location, environment: options.environment)
+    }
+}
+
+extension IntensitySettings {
+    /// Reads the settings from a tracker's API keys and options.
+    init(apiKeys: [String: String]?, options: TrackerOptions) throws {
+        try self.init(apiKeys: apiKeys, location: options.location, environment: options.environment)
+    }
+}

@@ -1,3 +1,5 @@
+@_exported import CarbonTrackerSources
+
 import Foundation
 
 /// Tracks and predicts the energy use and carbon footprint of a training loop.
@@ -193,16 +195,4 @@ public final class CarbonTracker: Sendable {
 public enum CarbonTrackerVersion {
     /// This package's version.
     public static let string = "2.4.7-swift.2"
-}
-
-/// A power source in use by a tracker or monitor, as reported by ``CarbonTracker/components``.
-public struct ComponentInfo: Sendable, Equatable {
-    /// CPU or GPU.
-    public var kind: ComponentKind
-    /// The source's name ("RAPL", "NVML", "simulated", ...).
-    public var handlerName: String
-    /// The measured devices.
-    public var devices: [String]
-    /// How the figures are obtained.
-    public var method: MeasurementMethod
 }

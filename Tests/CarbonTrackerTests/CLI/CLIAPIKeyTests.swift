@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerSources
 @testable import CarbonTrackerCLICore
 
 /// Provider keys that need not appear in `ps`: from `--api-keys-file` or `CARBONTRACKER_API_KEYS`.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerSources
 @testable import CarbonTrackerCLICore
 
 @Suite struct CLIExportFormatTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerSources
 @testable import CarbonTrackerCLICore
 
 /// `carbontracker --diagnose`: its flags, and the command run in-process and as the built executable.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerSources
 @testable import CarbonTrackerBenchmarks
 
 /// Runs the benchmark scenarios at tiny sizes so the benchmark code keeps compiling and working.

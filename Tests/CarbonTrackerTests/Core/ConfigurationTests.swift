@@ -1,6 +1,7 @@
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerSources
 
 @Suite struct ConfigurationTests {
     private func configuration(

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerSources
 
 /// Any number of epochs at any rate: nothing is lost, memory per epoch is compact, output comes in
 /// call order, and a program that ends without `stop()` still gets complete logs.

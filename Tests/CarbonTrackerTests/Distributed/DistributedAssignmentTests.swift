@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerSources
 
 /// The decision applied with real `flock` locks in a scratch directory: exactly one process measures a
 /// node-shared source, and another takes it over once that one has gone.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerSources
 
 @Suite struct CodeCarbonCSVTests {
     static let host = CodeCarbonCSV.HostFacts(

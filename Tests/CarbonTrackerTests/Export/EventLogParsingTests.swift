@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerSources
 
 /// `LogParser` reads event logs and prefers them to the text logs of the same run.
 @Suite struct EventLogParsingTests {

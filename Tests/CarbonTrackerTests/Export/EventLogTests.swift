@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerSources
 
 @Suite struct JSONWriterTests {
     @Test func escapesEveryCharacterJSONRequiresAndRoundTrips() throws {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerSources
 @testable import CarbonTrackerCLICore
 
 /// A tracker run with every output on: the event log, the Prometheus textfile, a real Pushgateway

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @_spi(Fuzzing) @testable import CarbonTracker
+@testable import CarbonTrackerSources
 
 /// Replays the fuzzer's inputs through the same entry point: every crash or hang it (or issue 13)
 /// ever found, kept in `Fixtures/fuzz/regressions`, and the seed corpus. A regression traps this test

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerSources
 
 /// `carbontracker --diagnose` in the library, against the fakes for each branch: every source's
 /// verdict with its reason and fix, both NVML methods compared, the Grace module scope, powermetrics,

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerSources
 
 /// NVML as the driver documents it, on the fake: the sampled fallback through
 /// `nvmlDeviceGetFieldValues(NVML_FI_DEV_POWER_INSTANT)`, averaged power only as the last resort, and

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerSources
 
 @Suite struct TDPEstimateTests {
     static let table: [(name: String, watts: Double)] = [

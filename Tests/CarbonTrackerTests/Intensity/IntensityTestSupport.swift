@@ -1,6 +1,7 @@
 import Foundation
 
 @testable import CarbonTracker
+@testable import CarbonTrackerSources
 
 /// IntensityPayloads in the shapes the real services answer with (fields trimmed to what matters, plus a
 /// few the client must ignore); forecast times are relative to now.

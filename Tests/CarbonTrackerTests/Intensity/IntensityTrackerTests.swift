@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerSources
 
 /// `CarbonTracker` with a simulated CPU and its real intensity source against the loopback server:
 /// the reported intensity, CO2eq = energy × intensity, the log lines, and that nothing waits.

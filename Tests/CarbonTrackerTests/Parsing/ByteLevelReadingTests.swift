@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerSources
 
 /// The byte-level reading: numbers as Swift reads them, the aggregate-only path against the full
 /// parse, many runs across worker batches, files read in several chunks, and links.

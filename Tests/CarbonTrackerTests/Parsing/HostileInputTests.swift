@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerSources
 
 /// Logs written by an attacker or a broken disk: the inputs of issue 13 that trapped or hung the
 /// parser, the report and the CLI, and the whole class they stand for (unchecked conversions,

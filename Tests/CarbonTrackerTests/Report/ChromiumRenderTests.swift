@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerSources
 
 /// Opens the report in headless Chromium: the DOM keeps its SVG charts and the screenshot is far
 /// from blank. Enabled when a Chromium binary is found (`CARBONTRACKER_CHROMIUM`, or `chromium` /

@@ -1,0 +1,95 @@
+import Foundation
+
+/// Formats durations exactly as Python carbontracker's `convert_to_timestring` does.
+///
+/// ```swift
+/// TimeString.format(seconds: 3725.4)                          // "1:02:05"
+/// TimeString.format(seconds: 0.4, withHundredths: true)       // "0:00:00.40"
+/// ```
+///
+/// Whole seconds round half to even (Python's `round`); hundredths round the binary value
+/// correctly (Python's `%05.2f`), and 59.995 s becomes the next minute in both cases.
+public enum TimeString {
+    /// Formats a duration as `H:MM:SS` or `H:MM:SS.ss`.
+    /// - Parameters:
+    ///   - seconds: The duration in seconds; negative values get a leading `-`.
+    ///   - withHundredths: Whether to keep two decimals of seconds.
+    /// - Returns: The formatted duration.
+    public static func format(seconds: Double, withHundredths: Bool = false) -> String {
+        var bytes: [UInt8] = []
+        append(&bytes, seconds: seconds, withHundredths: withHundredths)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends ``format(seconds:withHundredths:)``'s text to `bytes`.
+    package static func append(_ bytes: inout [UInt8], seconds: Double, withHundredths: Bool) {
+        guard seconds.isFinite else {
+            bytes.append(contentsOf: (seconds.isNaN ? "nan" : (seconds < 0 ? "-inf" : "inf")).utf8)
+            return
+        }
+        if seconds < 0 { bytes.append(UInt8(ascii: "-")) }
+        let magnitude = abs(seconds)
+        var (minutes, secs) = divmod60(magnitude)
+        // Seconds as a whole number of the last unit shown (hundredths or seconds), rounded as Python.
+        var units = withHundredths ? hundredths(secs) : secs.rounded(.toNearestOrEven)
+        let unitsPerMinute: Double = withHundredths ? 6000 : 60
+        if units >= unitsPerMinute {
+            minutes += 1
+            units = 0
+        }
+        let (hours, minutesLeft) = divmod60(minutes)
+        appendWhole(&bytes, hours, width: 1)
+        bytes.append(UInt8(ascii: ":"))
+        appendWhole(&bytes, minutesLeft, width: 2)
+        bytes.append(UInt8(ascii: ":"))
+        if withHundredths {
+            let whole = (units / 100).rounded(.down)
+            appendWhole(&bytes, whole, width: 2)
+            bytes.append(UInt8(ascii: "."))
+            appendWhole(&bytes, units - whole * 100, width: 2)
+        } else {
+            appendWhole(&bytes, units, width: 2)
+        }
+    }
+
+    /// Python's `divmod(value, 60)` for a finite `value >= 0`: the remainder is exact (`fmod`), so it
+    /// lies in `0 ..< 60` however large `value` is (`value - 60 × ⌊value / 60⌋` does not beyond 2^53,
+    /// where it can even be negative), and the quotient is a whole number.
+    private static func divmod60(_ value: Double) -> (quotient: Double, remainder: Double) {
+        let remainder = value.truncatingRemainder(dividingBy: 60)
+        let division = (value - remainder) / 60
+        var quotient = division.rounded(.down)
+        if division - quotient > 0.5 { quotient += 1 }
+        return (quotient, remainder)
+    }
+
+    /// `value × 100` rounded to a whole number exactly as `%.2f` rounds the binary `value`: to nearest,
+    /// ties to even, judged on the exact product (the multiplication's rounding error decides ties).
+    static func hundredths(_ value: Double) -> Double {
+        let product = value * 100
+        let exactError = fusedError(value, product)
+        let floor = product.rounded(.down)
+        let fraction = product - floor
+        if fraction == 0.5 {
+            if exactError > 0 { return floor + 1 }
+            if exactError < 0 { return floor }
+            return floor.truncatingRemainder(dividingBy: 2) == 0 ? floor : floor + 1
+        }
+        return product.rounded(.toNearestOrEven)
+    }
+
+    /// The exact error `value × 100 − product` (an FMA gives it without rounding).
+    private static func fusedError(_ value: Double, _ product: Double) -> Double {
+        (-product).addingProduct(value, 100)
+    }
+
+    /// Appends a non-negative whole `value` zero-padded to `width` digits; huge values fall back to
+    /// their shortest decimal form (`1e+20`), as no `Int` holds them.
+    private static func appendWhole(_ bytes: inout [UInt8], _ value: Double, width: Int) {
+        if value < 9.0e18 {
+            LogTime.appendDigits(&bytes, Int(value), width: width)
+        } else {
+            bytes.append(contentsOf: String(format: "%.0f", value).utf8)
+        }
+    }
+}

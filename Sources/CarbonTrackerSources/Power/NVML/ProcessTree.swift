@@ -1,0 +1,52 @@
+import Foundation
+
+/// The IDs of this process and all its descendants, for `devicesByPID`.
+///
+/// ```swift
+/// ProcessTree.currentFamily()   // [4711, 4720, 4721]
+/// ```
+///
+/// On Linux it reads `/proc/<pid>/stat` of every process once (a few milliseconds on a busy
+/// machine); elsewhere it returns this process alone.
+package enum ProcessTree {
+    /// This process and its descendants.
+    /// - Parameter procRoot: The proc file system's mount point.
+    /// - Returns: The process IDs.
+    package static func currentFamily(procRoot: String = "/proc") -> Set<Int32> {
+        let me = ProcessInfo.processInfo.processIdentifier
+        #if os(Linux)
+            let children = childrenByParent(procRoot: procRoot)
+            var family: Set<Int32> = [me]
+            var queue = [me]
+            while let pid = queue.popLast() {
+                for child in children[pid, default: []] where family.insert(child).inserted {
+                    queue.append(child)
+                }
+            }
+            return family
+        #else
+            return [me]
+        #endif
+    }
+
+    /// Parent → children, from every `/proc/<pid>/stat`.
+    static func childrenByParent(procRoot: String) -> [Int32: [Int32]] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: procRoot) else { return [:] }
+        var children: [Int32: [Int32]] = [:]
+        for entry in entries {
+            guard let pid = Int32(entry),
+                let stat = try? String(contentsOfFile: "\(procRoot)/\(entry)/stat", encoding: .utf8),
+                let parent = parentPID(fromStat: stat)
+            else { continue }
+            children[parent, default: []].append(pid)
+        }
+        return children
+    }
+
+    /// The fourth field of a `stat` line; the command name before it may hold spaces and parentheses.
+    static func parentPID(fromStat stat: String) -> Int32? {
+        guard let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count >= 2 ? Int32(fields[1]) : nil
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+
+#if canImport(Darwin)
+    import Darwin
+#endif
+
+/// The processor's model name and its thermal design power from the embedded table.
+///
+/// ```swift
+/// let model = CPUModel.detect(cpuinfoPath: "/proc/cpuinfo")   // "AMD EPYC 7763 64-Core Processor"
+/// CPUModel.thermalDesignPower(for: model)                     // .matched(name: "AMD EPYC 7763", watts: 280)
+/// ```
+///
+/// Matching follows Python carbontracker: the exact name, else the first table name that contains
+/// the model name without its "@ frequency" part, else the table's mean. Detection reads one file
+/// (Linux) or one `sysctl` (macOS); matching scans the table once (about 4,000 rows).
+package enum CPUModel {
+    /// How a TDP was found.
+    enum Match: Equatable, Sendable {
+        /// A table row, by exact name or containment.
+        case matched(name: String, watts: Double)
+        /// No row matched: the mean over all models.
+        case average(watts: Double, models: Int)
+
+        /// The TDP in watts.
+        var watts: Double {
+            switch self {
+            case .matched(_, let watts), .average(let watts, _): return watts
+            }
+        }
+    }
+
+    /// Python's name for a CPU that could not be identified.
+    static let unknown = "Unknown CPU"
+
+    /// The model name, or `nil` when it cannot be read.
+    /// - Parameter cpuinfoPath: Where Linux describes the processors.
+    package static func detect(cpuinfoPath: String) -> String? {
+        #if canImport(Darwin)
+            if let brand = sysctlString("machdep.cpu.brand_string") { return brand }
+        #endif
+        guard let text = try? String(contentsOfFile: cpuinfoPath, encoding: .utf8) else { return nil }
+        return modelName(fromCPUInfo: text)
+    }
+
+    /// The first model-name field of `/proc/cpuinfo` text (x86 `model name`; ARM and others use
+    /// `Model`, `Hardware` or `cpu model`).
+    static func modelName(fromCPUInfo text: String) -> String? {
+        var fields: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let key = line[..<colon].trimmingCharacters(in: .whitespaces)
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            if fields[key] == nil, !value.isEmpty { fields[key] = value }
+        }
+        return ["model name", "Model", "Hardware", "cpu model"].lazy.compactMap { fields[$0] }.first
+    }
+
+    /// The TDP for `model`, by Python carbontracker's rules.
+    static func thermalDesignPower(
+        for model: String, table: [(name: String, watts: Double)] = ReferenceData.cpuThermalDesignPower
+    ) -> Match {
+        // Python keeps the rows in a dictionary: a repeated name keeps its first position and last value.
+        var watts: [String: Double] = [:]
+        var order: [String] = []
+        for row in table {
+            if watts.updateValue(row.watts, forKey: row.name) == nil { order.append(row.name) }
+        }
+        if let exact = watts[model] { return .matched(name: model, watts: exact) }
+        let withoutFrequency = String(model.split(separator: "@", omittingEmptySubsequences: false)[0])
+            .trimmingCharacters(in: .whitespaces)
+        if !withoutFrequency.isEmpty, let name = order.first(where: { $0.contains(withoutFrequency) }) {
+            return .matched(name: name, watts: watts[name]!)
+        }
+        let mean = watts.isEmpty ? 0 : watts.values.reduce(0, +) / Double(watts.count)
+        return .average(watts: mean, models: watts.count)
+    }
+
+    #if canImport(Darwin)
+        private static func sysctlString(_ name: String) -> String? {
+            var size = 0
+            guard sysctlbyname(name, nil, &size, nil, 0) == 0, size > 0 else { return nil }
+            var buffer = [CChar](repeating: 0, count: size)
+            guard sysctlbyname(name, &buffer, &size, nil, 0) == 0 else { return nil }
+            let value = String(cString: buffer).trimmingCharacters(in: .whitespaces)
+            return value.isEmpty ? nil : value
+        }
+    #endif
+}
