@@ -23,8 +23,11 @@ let package = Package(
         // The bottom layer: power sources, carbon-intensity sources, reference tables, and the support
         // code they share (locks, the monotonic clock, child processes, errors, number formatting).
         .target(name: "CarbonTrackerSources", dependencies: ["CNVML", "CCurl", "CSpawn"]),
+        // The monitor: the sampling thread, energy integration and measurement windows. It knows the
+        // power sources, a clock, an intensity source and a sink protocol the layer above implements.
+        .target(name: "CarbonTrackerMonitor", dependencies: ["CarbonTrackerSources"]),
         // What users import: the tracker, the exporters, the parser; re-exports the layers below.
-        .target(name: "CarbonTracker", dependencies: ["CarbonTrackerSources"]),
+        .target(name: "CarbonTracker", dependencies: ["CarbonTrackerMonitor", "CarbonTrackerSources"]),
         // The CLI's logic lives in a library target so tests can import it; main.swift only calls it.
         .target(name: "CarbonTrackerCLICore", dependencies: ["CarbonTracker", "CSpawn"]),
         .executableTarget(name: "CarbonTrackerCLI", dependencies: ["CarbonTrackerCLICore"]),

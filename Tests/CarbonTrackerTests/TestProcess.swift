@@ -1,6 +1,7 @@
 import Foundation
 
 @testable import CarbonTracker
+@testable import CarbonTrackerMonitor
 @testable import CarbonTrackerSources
 
 /// Runs a program to completion from a test and captures what it printed.

@@ -7,16 +7,16 @@ import Foundation
 #endif
 
 /// What this process measures in a distributed job, with the locks that make each device's
-/// measurement exclusive: the core's entry point for issue 11.
+/// measurement exclusive.
 ///
 /// ```swift
 /// let assignment = DistributedAssignment.make(
-///     components: chosen, environment: options.environment, settings: options.distributed,
+///     components: chosen, role: role, environment: options.environment, settings: options.distributed,
 ///     devicesByPID: configuration.devicesByPID)
 /// assignment.logLines.forEach(log.info)          // after Python's opening lines
 /// start(assignment.measured)                      // measure only these
 /// // about once a second, for each source still left to another process:
-/// if let takeOver = assignment.deferred[i].tryTakeOver() { start(takeOver.component); takeOver.logLines.forEach(log.info) }
+/// if let takeOver = assignment.deferred[i].tryTakeOver() { start(takeOver.component); takeOver.notes.forEach(log.info) }
 /// ```
 ///
 /// For a single process (no launcher detected) ``measured`` is `components` unchanged, nothing is
@@ -47,15 +47,16 @@ final class DistributedAssignment: Sendable {
     /// Decides what this process measures and takes the locks for it.
     /// - Parameters:
     ///   - components: The sources the tracker chose (one per kind), not yet started.
+    ///   - role: This process's role in its job, detected once at start; `nil` outside a job.
     ///   - environment: The launcher's variables, `CUDA_VISIBLE_DEVICES`, `CARBONTRACKER_LOCK_DIR`, ...
     ///   - settings: Overrides of the detected role.
     ///   - devicesByPID: Whether GPUs are chosen by the processes running on them.
     /// - Returns: The assignment; never fails (a lock that cannot be used is said in the rule).
     static func make(
-        components: [any PowerComponent], environment: [String: String], settings: DistributedSettings,
-        devicesByPID: Bool
+        components: [any PowerComponent], role: DistributedRole?, environment: [String: String],
+        settings: DistributedSettings, devicesByPID: Bool
     ) -> DistributedAssignment {
-        guard let role = DistributedRole.detect(environment: environment, settings: settings) else {
+        guard let role else {
             return DistributedAssignment(role: nil, measured: components, deferred: [], logLines: [])
         }
         let sources = components.map { source(for: $0, environment: environment, devicesByPID: devicesByPID) }
@@ -186,7 +187,7 @@ final class DistributedAssignment: Sendable {
 /// A source left to another process, which this one may take over when that process ends.
 ///
 /// ```swift
-/// if let takeOver = source.tryTakeOver() { start(takeOver.component); takeOver.logLines.forEach(log.info) }
+/// if let takeOver = source.tryTakeOver() { start(takeOver.component); takeOver.notes.forEach(log.info) }
 /// ```
 ///
 /// How the roles and the locks combine so that exactly one process measures a source: the owner the
@@ -197,7 +198,7 @@ final class DistributedAssignment: Sendable {
 /// file holds no record was never taken: its designated owner has not started, so tries wait
 /// ``DistributedSettings/takeOverGraceSeconds`` for it before taking it. GPUs left to another rank are
 /// taken over only by the process that holds the node lock.
-final class DeferredSource: Sendable {
+final class DeferredSource: DeferredPowerSource {
     /// The component kind.
     let kind: ComponentKind
     /// The devices' names.
@@ -240,8 +241,8 @@ final class DeferredSource: Sendable {
     /// once a second; after it returned a take-over it returns `nil`.
     /// - Returns: The component to start measuring now and the lines that record the take-over and
     ///   its gap, or `nil` while the source is measured elsewhere (or still waits for its owner).
-    func tryTakeOver() -> DistributedTakeOver? {
-        state.withLock { state -> DistributedTakeOver? in
+    func tryTakeOver() -> SourceTakeOver? {
+        state.withLock { state -> SourceTakeOver? in
             guard !state.taken else { return nil }
             let now = ContinuousClock.now
             // A GPU meant for another rank is taken over only by the node's measuring process.
@@ -278,17 +279,8 @@ final class DeferredSource: Sendable {
                     DistributedLogLines.takeOver(
                         kind: kind, device: claim.device, id: claim.id, from: who, gap: gap)
                 }
-                return DistributedTakeOver(
-                    component: LockedComponent(component, leases: [lease]), logLines: lines)
+                return SourceTakeOver(component: LockedComponent(component, leases: [lease]), notes: lines)
             }
         }
     }
-}
-
-/// A source taken over: start measuring ``component`` now and log ``logLines``.
-struct DistributedTakeOver: Sendable {
-    /// The source to add to the measured ones; its lock is released when it is shut down.
-    let component: any PowerComponent
-    /// The take-over line with its gap, for the standard log.
-    let logLines: [String]
 }

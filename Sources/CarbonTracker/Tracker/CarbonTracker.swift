@@ -1,3 +1,4 @@
+@_exported import CarbonTrackerMonitor
 @_exported import CarbonTrackerSources
 
 import Foundation
@@ -35,7 +36,7 @@ public final class CarbonTracker: Sendable {
     private let configuration: TrackerConfiguration
     private let reporter: EpochReporter
     private let options: TrackerOptions
-    private var core: MonitorCore { monitor.core }
+    private var log: TrackerLog { monitor.recorder.log }
 
     /// Creates a tracker and starts monitoring in the background.
     ///
@@ -95,19 +96,19 @@ public final class CarbonTracker: Sendable {
             "decimal_precision": String(decimalPrecision),
         ]
         self.monitor = EnergyMonitor(
-            core: try MonitorLaunch.start(
-                configuration.monitor, options: options, observer: reporter, settings: settings))
+            trackerOf: try MonitorLaunch.start(
+                configuration.monitor, options: options, reporter: reporter, settings: settings))
     }
 
     deinit {
-        try? core.stopAndWait()
+        monitor.stopQuietly()
     }
 
     /// Marks the start of an epoch. Costs microseconds: it never waits for a sample, a file or the network.
     /// - Throws: ``CarbonTrackerError`` with code `.invalidState` when an epoch is already running, or
     ///   a monitoring failure that happened since the last call (unless `ignoreErrors`).
     public func epochStart() throws {
-        _ = try core.beginEpoch()
+        _ = try monitor.beginEpoch()
     }
 
     /// Marks the end of an epoch. Costs microseconds, except after the prediction epoch, where it waits
@@ -116,18 +117,17 @@ public final class CarbonTracker: Sendable {
     /// - Throws: ``CarbonTrackerError`` with code `.invalidState` without a running epoch,
     ///   `.stoppedByUser` when the user answered "n", or a monitoring failure (unless `ignoreErrors`).
     public func epochEnd() throws {
-        guard let epoch = try core.endEpoch(lastEpoch: configuration.monitorEpochs) else { return }
+        guard let epoch = try monitor.endEpoch(lastEpoch: configuration.monitorEpochs) else { return }
         if epoch == configuration.monitorEpochs {
-            try core.awaitFinish()
-            try core.takeFailure()
+            try monitor.awaitFinish()
+            try monitor.takeFailure()
             return
         }
         guard epoch == configuration.predictionEpoch else { return }
-        core.wake.signal()
-        _ = core.waitForSampler(core.predictionReady)
+        monitor.awaitPrediction()
         guard configuration.stopAndConfirm, !askToContinue() else { return }
-        core.log.info("Session ended by user.")
-        core.log.output("Quitting...")
+        log.info("Session ended by user.")
+        log.output("Quitting...")
         try stop()
         throw CarbonTrackerError(
             .stoppedByUser,
@@ -139,18 +139,17 @@ public final class CarbonTracker: Sendable {
     /// An epoch that was started but not ended is not counted.
     /// - Throws: A monitoring failure not yet reported (unless `ignoreErrors`).
     public func stop() throws {
-        try core.stopAndWait(throwing: true)
+        try monitor.stop()
     }
 
     /// Replaces the carbon-intensity provider keys, as Python's `set_api_keys`.
     /// - Parameter apiKeys: Provider name to key, e.g. `["electricitymaps": "KEY"]`.
     /// - Throws: ``CarbonTrackerError`` with code `.invalidConfiguration` for an unknown provider name.
     public func setAPIKeys(_ apiKeys: [String: String]) throws {
-        try core.intensity.updateAPIKeys(apiKeys)
+        try monitor.intensity.updateAPIKeys(apiKeys)
     }
 
     private func askToContinue() -> Bool {
-        let log = core.log
         log.output("Continue training (y/n)?")
         log.flush()
         while true {
@@ -181,14 +180,14 @@ public final class CarbonTracker: Sendable {
     public var actualConsumption: ConsumptionReport? { reporter.results.withLock { $0.actual } }
     /// Every finished epoch's measurement, in order (built on demand from a compact store).
     public var epochMeasurements: [EpochMeasurement] {
-        reporter.epochMeasurements(powerUsageEffectiveness: core.accounting.powerUsageEffectiveness)
+        reporter.epochMeasurements(powerUsageEffectiveness: monitor.powerUsageEffectiveness)
     }
     /// The power sources in use (empty until the sampling thread has started them).
     public var components: [ComponentInfo] { monitor.components }
     /// The log files, or `nil` when `logDir` is `nil`.
-    public var logFiles: LogPaths? { core.log.paths }
+    public var logFiles: LogPaths? { monitor.logFiles }
     /// Whether monitoring is still accepting epochs.
-    public var isMonitoring: Bool { core.isMonitoring }
+    public var isMonitoring: Bool { monitor.isMonitoring }
 }
 
 /// The version written to the standard log; the Python format is kept so its parser reads it.

@@ -5,20 +5,6 @@ import Foundation
 /// ``TrackerOptions/pue`` changes it for one tracker.
 public let powerUsageEffectiveness = 1.58
 
-/// One component's share of an epoch or a run.
-public struct ComponentEnergy: Sendable, Equatable {
-    /// CPU or GPU.
-    public var kind: ComponentKind
-    /// Device names, in the order of the per-device values.
-    public var devices: [String]
-    /// How the figures were obtained.
-    public var method: MeasurementMethod
-    /// Energy per device in joules, without the PUE factor.
-    public var joules: [Double]
-    /// Average power per device in watts over the measured time.
-    public var averageWatts: [Double]
-}
-
 /// What one finished epoch used.
 public struct EpochMeasurement: Sendable, Equatable {
     /// 1-based epoch number.

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Called on the sampling thread (or, once, on the thread that finishes a run whose sampling thread
 /// is stuck); results are read by any thread through the lock.
-final class EpochReporter: MonitorObserver {
+final class EpochReporter: Sendable {
     struct Results: Sendable {
         var store = EpochStore()
         var predicted: ConsumptionReport?
@@ -21,28 +21,28 @@ final class EpochReporter: MonitorObserver {
 
     // MARK: Epochs
 
-    func epochsFinished(_ epochs: ArraySlice<FinishedWindow>, core: MonitorCore) -> Bool {
+    func epochsFinished(_ epochs: ArraySlice<FinishedWindow>, run: RunRecorder) -> Bool {
         guard let predictionEpoch = configuration.predictionEpoch,
             let index = epochs.firstIndex(where: { $0.epoch == predictionEpoch })
         else {
-            record(epochs, core)
+            record(epochs, run)
             return false
         }
-        record(epochs[...index], core)
-        reportPrediction(core)
-        record(epochs[(index + 1)...], core)
+        record(epochs[...index], run)
+        reportPrediction(run)
+        record(epochs[(index + 1)...], run)
         return true
     }
 
-    private func record(_ epochs: ArraySlice<FinishedWindow>, _ core: MonitorCore) {
+    private func record(_ epochs: ArraySlice<FinishedWindow>, _ run: RunRecorder) {
         guard !epochs.isEmpty else { return }
-        core.log.write { batch in
+        run.log.write { batch in
             for epoch in epochs { Self.appendLines(epoch.measurement, number: epoch.epoch ?? 0, to: &batch) }
         }
         results.withLock { results in
             for epoch in epochs { results.store.append(epoch.measurement) }
         }
-        core.emit(epochs.map { .epoch(number: $0.epoch ?? 0, $0.measurement) })
+        run.emit(epochs.map { .epoch(number: $0.epoch ?? 0, $0.measurement) })
     }
 
     /// Python's lines for one epoch, then our provenance lines (which Python's parser does not match).
@@ -79,8 +79,8 @@ final class EpochReporter: MonitorObserver {
 
     // MARK: Reports
 
-    private func reportPrediction(_ core: MonitorCore) {
-        let pue = core.accounting.powerUsageEffectiveness
+    private func reportPrediction(_ run: RunRecorder) {
+        let pue = run.powerUsageEffectiveness
         let (perEpochKilowattHours, durations, measuredCO2) = results.withLock { results in
             let store = results.store
             return (
@@ -94,34 +94,34 @@ final class EpochReporter: MonitorObserver {
         let duration = Predictor.predict(totalEpochs: epochs, measured: durations)
         let measuredEnergy = perEpochKilowattHours.reduce(0, +)
         let remainingSeconds = max(0, duration - durations.reduce(0, +))
-        let forecast = core.intensity.forecast(durationSeconds: remainingSeconds).gramsPerKilowattHour
+        let forecast = run.intensity.forecast(durationSeconds: remainingSeconds).gramsPerKilowattHour
         let co2 = measuredCO2 + max(0, energy - measuredEnergy) * forecast
         let components = results.withLock { $0.store.componentTotals() }
         let report = makeReport(
-            core, kind: .predicted, epochs: epochs, duration: duration, energy: energy, co2: co2,
+            run, kind: .predicted, epochs: epochs, duration: duration, energy: energy, co2: co2,
             components: components, durations: durations)
         results.withLock { $0.predicted = report }
-        core.emit([.prediction(report)])
-        core.log.write { batch in
+        run.emit([.prediction(report)])
+        run.log.write { batch in
             batch.output(
                 report.text(
                     heading: "Predicted consumption for \(epochs) epoch(s):",
                     decimalPrecision: configuration.decimalPrecision))
-            Self.appendProvenance(core, to: &batch)
+            Self.appendProvenance(run, to: &batch)
         }
     }
 
-    func finish(_ reason: MonitorEndReason, core: MonitorCore) {
+    func finish(_ reason: MonitorEndReason, run: RunRecorder) {
         switch reason {
         case .failed:
             return
         case .interrupted:
-            core.log.info(
+            run.log.info(
                 "Training was interrupted before all \(configuration.monitorEpochs) epochs were monitored.")
         case .completed:
             break
         }
-        let pue = core.accounting.powerUsageEffectiveness
+        let pue = run.powerUsageEffectiveness
         let (count, seconds, joules, co2, components, durations) = results.withLock { results in
             let store = results.store
             return (
@@ -130,17 +130,17 @@ final class EpochReporter: MonitorObserver {
             )
         }
         let energy = joules * pue / 3_600_000
-        let summary = core.intensity.summary()
-        let average = energy > 0 ? co2 / energy : core.intensity.current().gramsPerKilowattHour
+        let summary = run.intensity.summary()
+        let average = energy > 0 ? co2 / energy : run.intensity.current().gramsPerKilowattHour
         let values = summary.intensities.map { LogNumber.python(($0 * 100).rounded() / 100) }
         let report = makeReport(
-            core, kind: .actual, epochs: count, duration: seconds, energy: energy, co2: co2,
+            run, kind: .actual, epochs: count, duration: seconds, energy: energy, co2: co2,
             components: components, durations: durations)
         results.withLock { $0.actual = report }
-        core.emit([.actual(report)])
+        run.emit([.actual(report)])
         let averageLine =
             "Average carbon intensity during training was \(String(format: "%.2f", average)) gCO2eq/kWh. "
-        core.log.write { batch in
+        run.log.write { batch in
             batch.standard(
                 "Carbon intensities (gCO2eq/kWh) fetched every \(LogNumber.seconds(summary.refreshIntervalSeconds)) s "
                     + "at detected location: \(summary.address): [\(values.joined(separator: ", "))]")
@@ -149,27 +149,27 @@ final class EpochReporter: MonitorObserver {
             let heading =
                 configuration.predicts ? "Actual consumption for \(count) epoch(s):" : "Actual consumption:"
             batch.output(report.text(heading: heading, decimalPrecision: configuration.decimalPrecision))
-            Self.appendProvenance(core, to: &batch)
+            Self.appendProvenance(run, to: &batch)
         }
     }
 
     /// Marks estimated figures (TDP) in the output log on lines of their own, so that the
     /// Python-format lines stay as Python writes them; the console showed them once, at start.
-    private static func appendProvenance(_ core: MonitorCore, to batch: inout LogBatch) {
-        for note in core.startedComponents.withLock({ $0 }).compactMap({ $0.provenanceNote() }) {
+    private static func appendProvenance(_ run: RunRecorder, to batch: inout LogBatch) {
+        for note in run.measuredSources.compactMap({ $0.provenanceNote() }) {
             batch.output(note, toConsole: false)
         }
     }
 
     private func makeReport(
-        _ core: MonitorCore, kind: ConsumptionReport.Kind, epochs count: Int, duration: Double,
+        _ run: RunRecorder, kind: ConsumptionReport.Kind, epochs count: Int, duration: Double,
         energy: Double,
         co2: Double, components: [ComponentEnergy], durations: [Double]
     ) -> ConsumptionReport {
         ConsumptionReport(
             kind: kind, epochs: count, durationSeconds: duration, energyKilowattHours: energy,
             co2eqGrams: co2,
-            gramsPerKilowattHour: energy > 0 ? co2 / energy : core.intensity.current().gramsPerKilowattHour,
+            gramsPerKilowattHour: energy > 0 ? co2 / energy : run.intensity.current().gramsPerKilowattHour,
             equivalents: configuration.interpretable
                 ? ReferenceData.equivalents(forGrams: co2).map { .init(unit: $0.unit, amount: $0.amount) }
                 : [],

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerMonitor
 @testable import CarbonTrackerSources
 
 @Suite struct ConfigurationTests {

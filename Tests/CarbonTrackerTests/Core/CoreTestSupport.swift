@@ -1,6 +1,7 @@
 import Foundation
 
 @testable import CarbonTracker
+@testable import CarbonTrackerMonitor
 @testable import CarbonTrackerSources
 
 /// Collects what a tracker prints.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerMonitor
 @testable import CarbonTrackerSources
 
 /// Python carbontracker 2.4.7's own parser must read the logs this package writes.

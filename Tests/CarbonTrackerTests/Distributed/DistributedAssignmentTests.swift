@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerMonitor
 @testable import CarbonTrackerSources
 
 /// The decision applied with real `flock` locks in a scratch directory: exactly one process measures a
@@ -30,16 +31,17 @@ struct DistributedAssignmentTests {
         _ environment: [String: String], lockDirectory: String, grace: Double = 3600,
         components: [any PowerComponent]? = nil
     ) throws -> DistributedAssignment {
-        DistributedAssignment.make(
-            components: try components ?? simulated(), environment: environment,
-            settings: DistributedSettings(lockDirectory: lockDirectory, takeOverGraceSeconds: grace),
-            devicesByPID: false)
+        let settings = DistributedSettings(lockDirectory: lockDirectory, takeOverGraceSeconds: grace)
+        return DistributedAssignment.make(
+            components: try components ?? simulated(),
+            role: DistributedRole.detect(environment: environment, settings: settings), environment: environment,
+            settings: settings, devicesByPID: false)
     }
 
     @Test func aSingleProcessMeasuresEverythingAndLogsNothing() throws {
         let components = try Self.simulated()
         let assignment = DistributedAssignment.make(
-            components: components, environment: [:], settings: .automatic, devicesByPID: false)
+            components: components, role: nil, environment: [:], settings: .automatic, devicesByPID: false)
         #expect(assignment.role == nil && assignment.logLines.isEmpty && assignment.deferred.isEmpty)
         #expect(assignment.measured.map { ObjectIdentifier($0) } == components.map { ObjectIdentifier($0) })
     }
@@ -81,7 +83,7 @@ struct DistributedAssignmentTests {
         #expect(two.deferred[0].tryTakeOver() == nil)
         #expect(one.deferred[0].tryTakeOver() == nil)  // once only
         #expect(takeOver.component.kind == .cpu && takeOver.component.devices() == ["Sim CPU"])
-        let line = try #require(takeOver.logLines.first)
+        let line = try #require(takeOver.notes.first)
         #expect(
             line.hasPrefix(
                 "Distributed take-over: cpu \"Sim CPU\" [node1/cpu/Sim CPU] from rank 0 (pid \(getpid())); gap: "
@@ -89,7 +91,7 @@ struct DistributedAssignmentTests {
         #expect(line.contains("its lock was last seen held"))
         // And when the new measurer ends too, the third one takes over.
         takeOver.component.shutdown()
-        #expect(try #require(two.deferred[0].tryTakeOver()).logLines[0].contains("from rank 1 (pid"))
+        #expect(try #require(two.deferred[0].tryTakeOver()).notes[0].contains("from rank 1 (pid"))
     }
 
     @Test func anOwnerThatNeverStartedIsWaitedForUntilTheGracePeriodEnds() throws {
@@ -100,7 +102,7 @@ struct DistributedAssignmentTests {
         let impatient = try Self.make(Self.slurm(rank: 3, localRank: 1), lockDirectory: locks, grace: 0)
         let takeOver = try #require(impatient.deferred[0].tryTakeOver())
         #expect(
-            takeOver.logLines[0].contains(
+            takeOver.notes[0].contains(
                 "from local rank 0; gap: not measured from the job's start until now"))
         // Local rank 0, starting late, finds the lock taken and leaves the CPU to the one that took it.
         let late = try Self.make(Self.slurm(rank: 0, localRank: 0), lockDirectory: locks)
@@ -160,7 +162,7 @@ struct DistributedAssignmentTests {
         kill(holder.processIdentifier, SIGKILL)
         holder.waitUntilExit()
         let takeOver = try #require(one.deferred[0].tryTakeOver())
-        #expect(takeOver.logLines[0].contains("from rank 0 (pid 4242)"))
+        #expect(takeOver.notes[0].contains("from rank 0 (pid 4242)"))
     }
 
     /// Whether another open file description holds an exclusive lock on `path`; probes without writing.
@@ -215,9 +217,10 @@ struct DistributedGPUTests {
             NVMLComponent(environment: environment),
             try SimulatedComponent(kind: .cpu, deviceName: "Sim CPU", watts: 100),
         ]
+        let settings = DistributedSettings(lockDirectory: locks)
         return DistributedAssignment.make(
-            components: components, environment: environment,
-            settings: DistributedSettings(lockDirectory: locks), devicesByPID: false)
+            components: components, role: DistributedRole.detect(environment: environment, settings: settings),
+            environment: environment, settings: settings, devicesByPID: false)
     }
 
     /// The devices a source measures once started; its locks stay held (only the inner source is shut down).
@@ -257,9 +260,9 @@ struct DistributedGPUTests {
         one.measured[0].shutdown()
         let takeOver = try #require(zeroWaitsForOne.tryTakeOver())
         #expect(try Self.startedDevices(takeOver.component) == ["GPU model 1"])
-        #expect(takeOver.logLines.count == 1)
+        #expect(takeOver.notes.count == 1)
         #expect(
-            takeOver.logLines[0].hasPrefix(
+            takeOver.notes[0].hasPrefix(
                 "Distributed take-over: gpu \"GPU model 1\" [node1/gpu/GPU-1111-0000] from rank 1 (pid \(getpid())); "
                     + "gap: not measured between the last record rank 1 (pid \(getpid())) logged and now; "
                     + "its lock was last seen held "))
@@ -303,8 +306,9 @@ struct LeaderElectionCostTests {
             let elapsed = clock.measure {
                 for _ in 0..<rounds {
                     let assignment = DistributedAssignment.make(
-                        components: components, environment: environment, settings: settings,
-                        devicesByPID: false)
+                        components: components,
+                        role: DistributedRole.detect(environment: environment, settings: settings),
+                        environment: environment, settings: settings, devicesByPID: false)
                     measuredCPU += assignment.measured.count - 1
                     for component in assignment.measured { component.shutdown() }  // releases the lock
                 }

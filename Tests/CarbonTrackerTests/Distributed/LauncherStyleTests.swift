@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerMonitor
 @testable import CarbonTrackerSources
 
 /// The built `carbontracker` started as torchrun and Open MPI start their workers: several processes at

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerMonitor
 @testable import CarbonTrackerSources
 
 /// The two-node Slurm cluster of `scripts/slurm-test-cluster.sh`, reached through its `exec` command.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerMonitor
 @testable import CarbonTrackerSources
 
 /// Synthetic runs and the outside tools the exporter tests check against.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @_spi(Fuzzing) @testable import CarbonTracker
+@testable import CarbonTrackerMonitor
 @testable import CarbonTrackerSources
 
 /// Replays the fuzzer's inputs through the same entry point: every crash or hang it (or issue 13)

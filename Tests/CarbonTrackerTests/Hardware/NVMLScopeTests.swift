@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerMonitor
 @testable import CarbonTrackerSources
 
 /// NVML as the driver documents it, on the fake: the sampled fallback through

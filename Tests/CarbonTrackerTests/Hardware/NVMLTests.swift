@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerMonitor
 @testable import CarbonTrackerSources
 
 /// A fake `libnvidia-ml.so` built from `Fixtures/hardware/fake_nvml.c` into its own directory,

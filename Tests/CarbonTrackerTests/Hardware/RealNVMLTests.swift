@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerMonitor
 @testable import CarbonTrackerSources
 
 /// Against a real NVIDIA driver: run with `CARBONTRACKER_TEST_REAL_NVML=1 swift test --filter RealNVMLTests`

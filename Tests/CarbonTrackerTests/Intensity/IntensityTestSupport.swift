@@ -1,6 +1,7 @@
 import Foundation
 
 @testable import CarbonTracker
+@testable import CarbonTrackerMonitor
 @testable import CarbonTrackerSources
 
 /// IntensityPayloads in the shapes the real services answer with (fields trimmed to what matters, plus a

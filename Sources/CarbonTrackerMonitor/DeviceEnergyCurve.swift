@@ -1,3 +1,5 @@
+import CarbonTrackerSources
+
 /// Turns one device's readings into a cumulative energy curve and answers "how much energy had been
 /// used at time t" for any t up to the latest reading.
 ///

@@ -1,3 +1,4 @@
+import CarbonTrackerSources
 import Foundation
 
 /// The sampling thread of a monitor: starts the sources, reads them every update interval while a
@@ -10,27 +11,29 @@ struct Sampler {
     private let core: MonitorCore
     private var pending: [any PowerComponent]
     /// Sources left to another process of a distributed job, polled for take-over.
-    private let deferred: [DeferredSource]
+    private let deferred: [any DeferredPowerSource]
     /// Whether `deferred` has anything (read at every sample, without touching the array).
     private let hasDeferred: Bool
+    private let wantsIntensityChanges: Bool
     private var nextTakeOverPoll = 0.0
     private let interval: Double
     private var nextSample = 0.0
     private var nextIntensityRead = 0.0
     private var batch: [FinishedWindow] = []
-    private var progress: ProgressFile?
+    private let wantsProgress: Bool
     private var nextProgressWrite = 0.0
     /// The intensity last reported to the exporters.
     private var lastIntensity: IntensityEstimate?
 
-    init(core: MonitorCore, components: [any PowerComponent], deferred: [DeferredSource] = []) {
+    init(core: MonitorCore, components: [any PowerComponent], deferred: [any DeferredPowerSource] = []) {
         self.core = core
         self.pending = components
         self.deferred = deferred
         self.hasDeferred = !deferred.isEmpty
         let limits = components.compactMap(\.maximumReadInterval)
-        self.interval = limits.reduce(core.configuration.updateIntervalSeconds) { min($0, $1) }
-        self.progress = core.log.paths.map { ProgressFile(path: $0.progress) }
+        self.interval = limits.reduce(core.settings.updateIntervalSeconds) { min($0, $1) }
+        self.wantsProgress = core.sink.wantsProgress
+        self.wantsIntensityChanges = core.sink.wantsIntensityChanges
     }
 
     mutating func run() {
@@ -46,28 +49,26 @@ struct Sampler {
         } else {
             core.ready.open()
         }
-        if core.activity.withLock({ $0.abandoned }) { return }
-        core.finishRun(skipping: nil, progress: progress)
+        guard let reason = core.claimFinish(byWaitingThread: false) else { return }
+        core.finishRun(reason, skipping: nil)
     }
 
     // MARK: Start
 
     private mutating func startSources() -> Bool {
-        let log = core.log
+        let sink = core.sink
         var started: [any PowerComponent] = []
         for component in pending {
             do {
-                try component.start(diagnostics: log)
+                try component.start(diagnostics: sink.diagnostics)
                 started.append(component)
             } catch {
-                log.critical(
-                    "Could not start \(component.handlerName) for \(component.kind.rawValue): \(MonitorCore.describe(error))"
-                )
+                sink.sourceFailedToStart(component, after: false, error: error)
             }
         }
         pending = []
         core.startedComponents.withLock { $0 = started }
-        let configuration = core.configuration
+        let configuration = core.settings
         // A kind left to another process of the job counts as present: it is measured, just not here.
         let missing = configuration.componentKinds.filter { kind in
             !started.contains { $0.kind == kind } && !deferred.contains { $0.kind == kind }
@@ -85,26 +86,8 @@ struct Sampler {
             core.publishComponents(state)
             return core.readSources(&state, at: core.clock.now())
         }
-        if failure != nil { return false }
-        let found = started.map { component in
-            "\(component.kind.rawValue.uppercased()) with device(s) \(component.devices().joined(separator: ", "))."
-        }
-        let line = (["The following components were found:"] + found).joined(separator: " ")
-
-        log.write { batch in
-            batch.standard(line)
-            batch.output(line)
-            for note in started.compactMap({ $0.provenanceNote() }) {
-                batch.standard(note)
-                batch.output(note)
-            }
-            batch.standard("Monitoring thread started.")
-        }
-        var description = core.description
-        description.components = core.componentInfos.withLock { $0 }
-        core.emit([.runStarted(description)])
-        core.deliverEvents()
-        log.flush()
+        if failure != nil || core.isAbandoned { return false }
+        sink.sourcesStarted(started, components: core.componentInfos.withLock { $0 })
         nextSample = core.clock.now() + interval
         return true
     }
@@ -150,19 +133,22 @@ struct Sampler {
                 if finished.count >= MonitorCore.batchSize { core.drained.signal() }
             }
             stopped = state.stopRequested
-            if progress != nil, time >= nextProgressWrite, let epoch = state.open.first(where: { $0.id < 0 })
+            if wantsProgress, time >= nextProgressWrite, let epoch = state.open.first(where: \.isEpoch)
             {
                 snapshot = ProgressSnapshot(state, epoch, at: time)
                 nextProgressWrite = time + interval
             }
             return nil
         }
-        // A new value comes into force: the exporters get the whole estimate (provider, location).
+        // The sampling thread stops reporting once a waiting thread took over the final report (it was
+        // stuck in a source): no new read can start before this check, so nothing is reported twice.
+        if core.isAbandoned { return nil }
+        // A new value comes into force: the sink gets the whole estimate (provider, location).
         var emitted = false
-        if let intensity, !core.exporters.isEmpty, intensity != lastIntensity?.gramsPerKilowattHour {
+        if let intensity, wantsIntensityChanges, intensity != lastIntensity?.gramsPerKilowattHour {
             let estimate = core.intensity.current()
             lastIntensity = estimate
-            core.emit([.intensity(estimate, fetchedAt: Date())])
+            core.sink.intensityChanged(estimate)
             emitted = true
         }
         var predicted = false
@@ -172,11 +158,8 @@ struct Sampler {
             finished.removeAll(keepingCapacity: true)
             batch = finished
         }
-        if let snapshot { progress?.write(snapshot.json()) }
-        // On this thread events come only from the report and the intensity above: a plain sample queues
-        // none, so it takes no lock for them.
-        if reported || emitted { core.deliverEvents() }
-        core.log.flush()
+        if let snapshot { core.sink.progress(snapshot) }
+        core.sink.batchEnded(recorded: reported || emitted)
         if predicted { core.predictionReady.open() }
         if failure != nil || stopped || failed { return nil }
         // Idle: sleep until a boundary wakes us (the hour is only a backstop). After a plain sample the
@@ -195,11 +178,9 @@ struct Sampler {
             guard let takeOver = source.tryTakeOver() else { continue }
             let component = takeOver.component
             do {
-                try component.start(diagnostics: core.log)
+                try component.start(diagnostics: core.sink.diagnostics)
             } catch {
-                core.log.critical(
-                    "Could not start \(component.handlerName) after taking it over: \(MonitorCore.describe(error))"
-                )
+                core.sink.sourceFailedToStart(component, after: true, error: error)
                 component.shutdown()
                 continue
             }
@@ -209,9 +190,7 @@ struct Sampler {
                 core.publishComponents(state)
                 return nil
             }
-            core.log.write { batch in
-                for line in takeOver.logLines { batch.standard(line) }
-            }
+            core.sink.sourceTakenOver(takeOver)
         }
     }
 
@@ -228,14 +207,9 @@ struct Sampler {
                 end += 1
             }
             if isEpoch {
-                if core.observer?.epochsFinished(finished[start..<end], core: core) == true {
-                    predicted = true
-                }
+                if core.sink.epochsFinished(finished[start..<end]) { predicted = true }
             } else {
-                core.log.write { batch in
-                    for window in finished[start..<end] { WindowLine.append(window.measurement, to: &batch) }
-                }
-                core.emit(finished[start..<end].map { .window($0.measurement) })
+                core.sink.windowsFinished(finished[start..<end])
             }
             // Progress for a caller waiting on a long backlog (reads count as progress too).
             core.noteProgress()
@@ -246,51 +220,41 @@ struct Sampler {
 }
 
 extension MonitorCore {
-    /// Writes the end of the run: warns about windows left open, lets the tracker write its final
-    /// report, releases the sources and closes the logs. Runs once, on the sampling thread, or on the
-    /// thread waiting for the final report when the sampling thread is stuck in `skipping`.
-    func finishRun(skipping stuck: String?, progress: ProgressFile?) {
-        let (openNames, reason) = queue.withLock { state -> ([String], MonitorEndReason) in
+    /// Writes the end of the run: the sink writes the final report, the sources are released, the
+    /// waiters let go, and then the sink finishes what may take longer. Runs once (see
+    /// ``claimFinish(byWaitingThread:)``), on the sampling thread, or on the thread waiting for the
+    /// final report when the sampling thread is stuck in the source named `stuck`.
+    func finishRun(_ reason: MonitorEndReason, skipping stuck: String?) {
+        let openNames = queue.withLock { state -> [String] in
             defer { state.names.removeAll() }
-            return (state.names.keys.sorted(), state.endReason ?? .interrupted)
+            return state.names.keys.sorted()
         }
-        if !openNames.isEmpty {
-            log.warning(
-                "Monitoring stopped with window(s) still open, not measured: "
-                    + openNames.map { "\"\($0)\"" }.joined(separator: ", ") + ".")
-        }
-        observer?.finish(reason, core: self)
-        log.info("Monitoring thread ended.")
-        log.output("Finished monitoring.")
-        log.flush()
-        if reason != .failed || stuck != nil { progress?.remove() }
-        emit([.runEnded(Date(), interrupted: reason == .interrupted)])
-        deliverEvents()
-        for exporter in exporters where !exporter.finishesOverNetwork { exporter.finish() }
+        sink.runEnding(reason, openWindows: openNames, stuckSource: stuck)
         for component in startedComponents.withLock({ $0 }) where component.handlerName != stuck {
             component.shutdown()
         }
         intensity.stop()
-        // Everything local is written: the caller of stop() (or the exit handler) may go on. A final push
-        // to a server happens after that, so a slow server never delays training; at process exit it may
-        // be cut short (the pushes made at each epoch are there).
+        queue.withLock { $0.lifecycle = .finished(reason) }
+        // Everything local is written: the caller of stop() (or the exit handler) may go on.
         ready.open()
         predictionReady.open()
         finished.open()
         LiveMonitors.remove(self)
-        for exporter in exporters where exporter.finishesOverNetwork { exporter.finish() }
-        log.close()
+        sink.runEnded()
     }
 }
 
-/// The running epoch's energy so far, for the progress file.
-struct ProgressSnapshot {
-    var epoch: Int
-    var elapsedSeconds: Double
-    var components: [(kind: ComponentKind, devices: [String], joules: [Double], method: MeasurementMethod)]
+/// The running epoch's energy so far, for a progress file that lets a killed run be counted.
+package struct ProgressSnapshot {
+    /// The running epoch's number.
+    package var epoch: Int
+    /// Seconds since the epoch began.
+    package var elapsedSeconds: Double
+    /// Energy so far per component, without PUE.
+    package var components: [(kind: ComponentKind, devices: [String], joules: [Double], method: MeasurementMethod)]
 
     init(_ state: MeasureState, _ window: OpenWindow, at time: Double) {
-        epoch = Int(-window.id)
+        epoch = Int(window.id)
         elapsedSeconds = max(0, time - window.startTime)
         let now = state.joules(at: time)
         components = state.sources.prefix(window.sourceCount).enumerated().compactMap { index, source in
@@ -300,50 +264,6 @@ struct ProgressSnapshot {
                 source.slots.map { max(0, now[$0] - window.startJoules[$0]) },
                 source.component.measurementMethod()
             )
-        }
-    }
-
-    func json() -> String {
-        var json = JSONWriter()
-        json.object { json in
-            json.field("schema", "carbontracker.progress/1")
-            json.field("epoch", epoch)
-            json.field("elapsed_seconds", elapsedSeconds)
-            json.field("time", LogTime.rfc3339(Date()))
-            json.array("components", components) { json, component in
-                json.object { json in
-                    json.field("component", component.kind.rawValue)
-                    json.field("devices", strings: component.devices)
-                    json.field("energy_joules", numbers: component.joules)
-                    json.field("method", component.method.rawValue)
-                }
-            }
-        }
-        return json.text
-    }
-}
-
-/// `Window {name}: duration H:MM:SS.hh, energy (J) for gpu: [245.1] [method: counter], ...` — a line
-/// Python carbontracker's parser does not match (no `Duration:`, no `Average power usage`).
-enum WindowLine {
-    static func append(_ window: WindowMeasurement, to batch: inout LogBatch) {
-        batch.standard { bytes in
-            bytes.append(contentsOf: "Window ".utf8)
-            for byte in window.name.utf8 { bytes.append(byte < 0x20 ? UInt8(ascii: " ") : byte) }
-            bytes.append(contentsOf: ": duration ".utf8)
-            TimeString.append(&bytes, seconds: window.durationSeconds, withHundredths: true)
-            for component in window.components {
-                bytes.append(contentsOf: ", energy (J) for ".utf8)
-                bytes.append(contentsOf: component.kind.rawValue.utf8)
-                bytes.append(contentsOf: ": ".utf8)
-                LogNumber.appendList(&bytes, component.joules[...], alwaysBrackets: true)
-                bytes.append(contentsOf: " [method: ".utf8)
-                bytes.append(contentsOf: component.method.rawValue.utf8)
-                bytes.append(UInt8(ascii: "]"))
-            }
-            bytes.append(contentsOf: ", CO2eq (g): ".utf8)
-            bytes.append(contentsOf: window.co2eqGrams.description.utf8)
-            if window.isApproximate { bytes.append(contentsOf: ", approximate".utf8) }
         }
     }
 }

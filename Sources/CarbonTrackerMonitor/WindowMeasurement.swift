@@ -1,3 +1,4 @@
+import CarbonTrackerSources
 import Foundation
 
 /// What one measurement window (or epoch) used: energy per device, duration, CO2-equivalent.
@@ -54,5 +55,36 @@ public struct WindowMeasurement: Sendable, Equatable {
         self.co2eqGrams = co2eqGrams
         self.gramsPerKilowattHour = gramsPerKilowattHour
         self.isApproximate = isApproximate
+    }
+}
+
+/// One component's share of an epoch or a run.
+public struct ComponentEnergy: Sendable, Equatable {
+    /// CPU or GPU.
+    public var kind: ComponentKind
+    /// Device names, in the order of the per-device values.
+    public var devices: [String]
+    /// How the figures were obtained.
+    public var method: MeasurementMethod
+    /// Energy per device in joules, without the PUE factor.
+    public var joules: [Double]
+    /// Average power per device in watts over the measured time.
+    public var averageWatts: [Double]
+
+    /// Creates a component's share.
+    /// - Parameters:
+    ///   - kind: CPU or GPU.
+    ///   - devices: Device names.
+    ///   - method: How the figures were obtained.
+    ///   - joules: Energy per device in joules, without PUE.
+    ///   - averageWatts: Average power per device in watts.
+    public init(
+        kind: ComponentKind, devices: [String], method: MeasurementMethod, joules: [Double], averageWatts: [Double]
+    ) {
+        self.kind = kind
+        self.devices = devices
+        self.method = method
+        self.joules = joules
+        self.averageWatts = averageWatts
     }
 }

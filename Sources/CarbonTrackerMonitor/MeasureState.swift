@@ -1,3 +1,4 @@
+import CarbonTrackerSources
 import Foundation
 
 /// A window boundary or command, stamped on the monotonic clock by the thread that made it and
@@ -15,9 +16,11 @@ struct WindowRequest {
     }
 
     var time: Double
-    /// User windows count up from 1; epoch windows are the negated epoch number.
+    /// The window's number: user windows count up from 1, epochs have their epoch number.
     var id: Int32
     var kind: Kind
+    /// Whether the window is a tracker's epoch (ids of epochs and user windows are separate series).
+    var isEpoch: Bool
 }
 
 /// A power source in use, with its devices' slots in the monitor's flat per-device arrays.
@@ -37,6 +40,7 @@ struct MeasuredSource {
 /// A window that has begun and not ended.
 struct OpenWindow {
     var id: Int32
+    var isEpoch: Bool
     var startTime: Double
     /// Cumulative joules of each measured slot at the start (the window measures `startJoules.count`
     /// slots: sources added later are not part of it).
@@ -51,17 +55,18 @@ struct OpenWindow {
 }
 
 /// A window that ended with a measurement, waiting for the sampling thread to log and report it.
-struct FinishedWindow {
-    var measurement: WindowMeasurement
+package struct FinishedWindow: Sendable {
+    /// What the window used.
+    package var measurement: WindowMeasurement
     /// The epoch number for a tracker's epoch, `nil` for a named window.
-    var epoch: Int?
+    package var epoch: Int?
 }
 
 /// What the monitor knows about energy: each device's energy curve and the open windows.
 ///
 /// Guarded by the monitor's measurement lock, which is held while sources are read, so readings
 /// enter the curves in time order whichever thread took them.
-struct MeasureState {
+package struct MeasureState {
     var sources: [MeasuredSource] = []
     var curves: [DeviceEnergyCurve] = []
     var open: [OpenWindow] = []
@@ -96,12 +101,13 @@ struct MeasureState {
                 guard !stopRequested else { continue }
                 open.append(
                     OpenWindow(
-                        id: request.id, startTime: request.time, startJoules: joules(at: request.time),
+                        id: request.id, isEpoch: request.isEpoch, startTime: request.time, startJoules: joules(at: request.time),
                         sourceCount: sources.count, liveAtStart: sources.map(\.isLive)))
             case .end:
-                guard let index = open.firstIndex(where: { $0.id == request.id }) else { continue }
+                guard let index = open.firstIndex(where: { $0.id == request.id && $0.isEpoch == request.isEpoch })
+                else { continue }
                 let window = open.remove(at: index)
-                let epoch = request.id < 0 ? Int(-request.id) : nil
+                let epoch = request.isEpoch ? Int(request.id) : nil
                 finished.append(
                     FinishedWindow(
                         measurement: measure(
@@ -109,7 +115,7 @@ struct MeasureState {
                             at: request.time, configuration: configuration),
                         epoch: epoch))
             case .cancel:
-                open.removeAll { $0.id == request.id }
+                open.removeAll { $0.id == request.id && $0.isEpoch == request.isEpoch }
             case .stop:
                 stopRequested = true
                 open.removeAll()
@@ -134,7 +140,7 @@ struct MeasureState {
     mutating func finish(_ id: Int32, name: String, at time: Double, configuration: WindowAccounting)
         -> WindowMeasurement?
     {
-        guard let index = open.firstIndex(where: { $0.id == id }) else { return nil }
+        guard let index = open.firstIndex(where: { $0.id == id && !$0.isEpoch }) else { return nil }
         return measure(open.remove(at: index), name: name, at: time, configuration: configuration)
     }
 
@@ -185,8 +191,8 @@ struct MeasureState {
 }
 
 /// What turning energy into a ``WindowMeasurement`` needs beyond the readings.
-struct WindowAccounting: Sendable {
-    var powerUsageEffectiveness: Double
+package struct WindowAccounting: Sendable {
+    package var powerUsageEffectiveness: Double
     /// The shortest period in which every source has a fresh reading, in seconds.
     var updatePeriodSeconds: Double
     /// The wall-clock time and monotonic time of one instant, to date monotonic stamps.

@@ -1,3 +1,4 @@
+import CarbonTrackerSources
 import Foundation
 
 /// The monitors of this process that have not finished, so that a program that returns from `main`

@@ -22,7 +22,9 @@ import Foundation
 /// returns the measurement of that instant (a few microseconds with simulated sources; a driver call
 /// per source with real ones). A ``CarbonTracker``'s epochs are windows of its ``CarbonTracker/monitor``.
 public final class EnergyMonitor: Sendable {
-    let core: MonitorCore
+    private let core: MonitorCore
+    /// The logs, console and exporters the monitor reports to.
+    let recorder: RunRecorder
     /// Whether this object stops the monitor when released (not the tracker's own monitor, which
     /// its tracker stops).
     private let ownsCore: Bool
@@ -61,12 +63,13 @@ public final class EnergyMonitor: Sendable {
             logFilePrefix: logFilePrefix, verbose: verbose, apiKeys: apiKeys, simCPU: simCPU,
             simCPUTDP: simCPUTDP, simCPUUtil: simCPUUtil, simGPU: simGPU, simGPUWatts: simGPUWatts,
             simGPUUtil: simGPUUtil)
-        core = try MonitorLaunch.start(configuration, options: options, observer: nil)
+        (core, recorder) = try MonitorLaunch.start(configuration, options: options, reporter: nil)
         ownsCore = true
     }
 
-    init(core: MonitorCore) {
-        self.core = core
+    /// A tracker's monitor: its epochs are windows of this monitor, and the tracker stops it.
+    init(trackerOf launched: (core: MonitorCore, recorder: RunRecorder)) {
+        (core, recorder) = launched
         ownsCore = false
     }
 
@@ -152,42 +155,35 @@ public final class EnergyMonitor: Sendable {
     /// The power sources in use (empty until the sampling thread has started them).
     public var components: [ComponentInfo] { core.componentInfos.withLock { $0 } }
     /// The log files, or `nil` when `logDir` is `nil`.
-    public var logFiles: LogPaths? { core.log.paths }
+    public var logFiles: LogPaths? { recorder.log.paths }
     /// Whether windows are still accepted.
     public var isMonitoring: Bool { core.isMonitoring }
 }
 
-extension MonitorCore {
-    /// Stops monitoring (as `stop()`), waits for the final report and, when the sampling thread is
-    /// stuck in a power source, writes it from what was measured on this thread.
-    /// - Parameter throwing: Whether to throw a failure not yet delivered.
-    func stopAndWait(throwing: Bool = false) throws {
-        requestStop(.interrupted)
-        try awaitFinish()
-        if throwing { try takeFailure() }
-    }
+// MARK: What the tracker needs of its monitor
 
-    /// Waits for the sampling thread to write the final report; see ``stopAndWait(throwing:)``.
-    func awaitFinish() throws {
-        switch waitForSampler(finished) {
-        case .done:
-            return
-        case .stuckReading(let name):
-            let takeOver = activity.withLock { activity -> Bool in
-                guard activity.reading == name, !activity.abandoned else { return false }
-                activity.abandoned = true
-                return true
-            }
-            guard takeOver else { return try awaitFinish() }
-            log.warning(
-                "The power source \(name) has not answered for \(timeoutSeconds) s; the final report was "
-                    + "written from what was measured before it stopped answering. Training continues.")
-            finishRun(skipping: name, progress: log.paths.map { ProgressFile(path: $0.progress) })
-        case .stalled:
-            log.warning(
-                "The monitoring thread made no progress for \(timeoutSeconds) s; the final report may be "
-                    + "missing. Training continues.")
-            log.flush()
-        }
-    }
+extension EnergyMonitor {
+    /// Opens the next epoch; returns its number, or `nil` when monitoring has ended.
+    func beginEpoch() throws -> Int? { try core.beginEpoch() }
+
+    /// Closes the running epoch; monitoring ends after epoch `lastEpoch`. Returns the epoch's number,
+    /// or `nil` when monitoring has ended.
+    func endEpoch(lastEpoch: Int) throws -> Int? { try core.endEpoch(lastEpoch: lastEpoch) }
+
+    /// Waits (bounded by the sampling thread's progress) until the prediction has been written.
+    func awaitPrediction() { core.awaitPrediction() }
+
+    /// Waits for the final report; see ``MonitorCore/awaitFinish()``.
+    func awaitFinish() throws { try core.awaitFinish() }
+
+    /// Throws a monitoring failure not yet delivered.
+    func takeFailure() throws { try core.takeFailure() }
+
+    /// Stops monitoring and waits for the final report (bounded), without throwing.
+    func stopQuietly() { try? core.stopAndWait() }
+
+    /// The carbon-intensity source in use.
+    var intensity: any CarbonIntensitySource { core.intensity }
+    /// The PUE factor applied to energy and CO2eq.
+    var powerUsageEffectiveness: Double { core.settings.powerUsageEffectiveness }
 }

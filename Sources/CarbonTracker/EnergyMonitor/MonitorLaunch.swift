@@ -30,12 +30,17 @@ enum MonitorLaunch {
     }
 
     /// Chooses the power sources and starts the sampling thread.
+    /// - Parameters:
+    ///   - configuration: What to measure and how often.
+    ///   - options: Swift-only settings.
+    ///   - reporter: The tracker's epoch reporter; `nil` for a standalone monitor.
+    ///   - settings: The tracker's own settings, by Python's names, for the event log.
     /// - Throws: ``CarbonTrackerError`` with code `.componentUnavailable` when a requested component has
     ///   no source (or none has), unless errors are ignored; the logs are then deleted.
     static func start(
-        _ configuration: MonitorConfiguration, options: TrackerOptions, observer: (any MonitorObserver)?,
+        _ configuration: MonitorConfiguration, options: TrackerOptions, reporter: EpochReporter?,
         settings: [String: String] = [:]
-    ) throws -> MonitorCore {
+    ) throws -> (core: MonitorCore, recorder: RunRecorder) {
         let (log, wake, intensity, pue) = try prepare(configuration, options: options)
         let exporters: [any RunExporter]
         do {
@@ -47,6 +52,46 @@ enum MonitorLaunch {
             throw error
         }
         let role = DistributedRole.detect(environment: options.environment, settings: options.distributed)
+        let recorder = RunRecorder(
+            log: log, intensity: intensity, powerUsageEffectiveness: pue, exporters: exporters,
+            reporter: reporter,
+            description: describe(configuration, options: options, role: role, pue: pue, log: log, settings: settings))
+        let core = MonitorCore(
+            settings: MonitorSettings(
+                updateIntervalSeconds: configuration.updateIntervalSeconds,
+                componentKinds: configuration.componentKinds, componentsIsAll: configuration.componentsIsAll,
+                ignoreErrors: configuration.ignoreErrors, timeoutSeconds: options.shutdownTimeoutSeconds,
+                powerUsageEffectiveness: pue, synchronize: options.synchronize),
+            wake: wake, intensity: intensity, sink: recorder)
+        let (chosen, missing) = choose(configuration, options: options, log: log)
+        // In a distributed job, each device is measured by exactly one process: this one measures what it
+        // is assigned, logs who measures what, and may take over a source whose measurer ends.
+        let assignment = DistributedAssignment.make(
+            components: chosen, role: role, environment: options.environment, settings: options.distributed,
+            devicesByPID: configuration.devicesByPID)
+        log.write { batch in
+            for line in assignment.logLines { batch.standard(line) }
+        }
+        if chosen.isEmpty || (!configuration.componentsIsAll && !missing.isEmpty) {
+            let message = (missing.isEmpty ? ["No components available."] : missing).joined(separator: " ")
+            guard configuration.ignoreErrors else {
+                log.critical(message)
+                recorder.abandon(discardingLogs: true)
+                throw CarbonTrackerError(.componentUnavailable, message)
+            }
+            core.endWithoutSampling(CarbonTrackerError(.componentUnavailable, message))
+            recorder.abandon(discardingLogs: false)
+            return (core, recorder)
+        }
+        core.start(assignment.measured, deferred: assignment.deferred)
+        return (core, recorder)
+    }
+
+    /// Who this run is, for the exporters' `run_started` event.
+    private static func describe(
+        _ configuration: MonitorConfiguration, options: TrackerOptions, role: DistributedRole?, pue: Double,
+        log: TrackerLog, settings: [String: String]
+    ) -> RunDescription {
         var description = RunDescription(
             runID: log.paths.map { EventLogExporter.runID(logPath: $0.standard) }
                 ?? "\(getpid()).\(Int.random(in: 1...999_999))_\(LogTime.fileStamp(Date()))",
@@ -62,42 +107,7 @@ enum MonitorLaunch {
                     RunLabel(name: "job_id", value: role.jobID), RunLabel(name: "node", value: role.nodeName),
                 ] + (role.rank.map { [RunLabel(name: "rank", value: String($0))] } ?? [])
         }
-        let core = MonitorCore(
-            configuration: configuration, log: log, wake: wake, intensity: intensity, options: options,
-            powerUsageEffectiveness: pue, observer: observer, exporters: exporters, description: description)
-        let (chosen, missing) = choose(configuration, options: options, log: log)
-        // In a distributed job, each device is measured by exactly one process: this one measures what it
-        // is assigned, logs who measures what, and may take over a source whose measurer ends.
-        let assignment = DistributedAssignment.make(
-            components: chosen, environment: options.environment, settings: options.distributed,
-            devicesByPID: configuration.devicesByPID)
-        log.write { batch in
-            for line in assignment.logLines { batch.standard(line) }
-        }
-        if chosen.isEmpty || (!configuration.componentsIsAll && !missing.isEmpty) {
-            let message = (missing.isEmpty ? ["No components available."] : missing).joined(separator: " ")
-            guard configuration.ignoreErrors else {
-                log.critical(message)
-                log.discard()
-                intensity.stop()
-                for exporter in exporters { exporter.finish() }
-                throw CarbonTrackerError(.componentUnavailable, message)
-            }
-            core.fail(CarbonTrackerError(.componentUnavailable, message))
-            for exporter in exporters { exporter.finish() }
-            intensity.stop()
-            log.close()
-            core.ready.open()
-            core.predictionReady.open()
-            core.finished.open()
-            return core
-        }
-        LiveMonitors.add(core)
-        BackgroundThread.start(name: "CarbonTrackerThread") {
-            var sampler = Sampler(core: core, components: assignment.measured, deferred: assignment.deferred)
-            sampler.run()
-        }
-        return core
+        return description
     }
 
     /// Picks one power source per requested kind; returns the messages for kinds without one.

@@ -1,42 +1,84 @@
+import CarbonTrackerSources
 import Foundation
 
-/// Why monitoring ended.
-enum MonitorEndReason: Sendable, Equatable {
-    /// The tracker's last monitored epoch finished.
-    case completed
-    /// `stop()`, process exit or release before the planned end.
-    case interrupted
-    /// A monitoring failure (already logged).
-    case failed
+/// What a monitor needs to know beyond its sources: how often to sample, what must be measured,
+/// what to do on failure, and the factor its energy is multiplied by.
+package struct MonitorSettings: Sendable {
+    /// Seconds between samples while a window is open.
+    package var updateIntervalSeconds: Double
+    /// The kinds to measure.
+    package var componentKinds: [ComponentKind]
+    /// Whether the kinds are "all" (a missing kind is then expected, not a failure).
+    package var componentsIsAll: Bool
+    /// A monitoring failure ends monitoring quietly instead of being thrown from the next call.
+    package var ignoreErrors: Bool
+    /// How long a wait for the sampling thread goes without progress before it gives up, in seconds.
+    package var timeoutSeconds: Double
+    /// The power-usage-effectiveness factor applied to energy and CO2eq.
+    package var powerUsageEffectiveness: Double
+    /// Called at both ends of every window (e.g. to synchronise a GPU stream).
+    package var synchronize: (@Sendable () -> Void)?
+
+    package init(
+        updateIntervalSeconds: Double, componentKinds: [ComponentKind], componentsIsAll: Bool,
+        ignoreErrors: Bool, timeoutSeconds: Double, powerUsageEffectiveness: Double,
+        synchronize: (@Sendable () -> Void)?
+    ) {
+        self.updateIntervalSeconds = updateIntervalSeconds
+        self.componentKinds = componentKinds
+        self.componentsIsAll = componentsIsAll
+        self.ignoreErrors = ignoreErrors
+        self.timeoutSeconds = timeoutSeconds
+        self.powerUsageEffectiveness = powerUsageEffectiveness
+        self.synchronize = synchronize
+    }
 }
 
-/// The layer above the monitor: a tracker, which turns epoch windows into Python-format lines,
-/// the prediction and the final report. Called on the sampling thread (or, when that thread is stuck
-/// in a power source, on the thread that waits for the final report — never both).
-protocol MonitorObserver: AnyObject, Sendable {
-    /// Handles finished epochs, in order; returns whether the prediction was made among them.
-    func epochsFinished(_ epochs: ArraySlice<FinishedWindow>, core: MonitorCore) -> Bool
-    /// Writes the final report for `reason`.
-    func finish(_ reason: MonitorEndReason, core: MonitorCore)
+/// Where a monitor is in its life. One value, behind the queue lock.
+package enum MonitorLifecycle: Sendable, Equatable {
+    /// Windows and epochs are accepted.
+    case monitoring
+    /// No more windows are accepted; the sampling thread is to write the final report.
+    case ending(MonitorEndReason)
+    /// The final report is being written: by the sampling thread, or by a thread waiting for it when
+    /// the sampling thread is stuck inside a power source (it then makes no further sink calls).
+    case finishing(MonitorEndReason, byWaitingThread: Bool)
+    /// The final report is written and the sources are released.
+    case finished(MonitorEndReason)
+
+    /// Why monitoring ended, once it has.
+    package var endReason: MonitorEndReason? {
+        switch self {
+        case .monitoring: nil
+        case .ending(let reason), .finishing(let reason, _), .finished(let reason): reason
+        }
+    }
 }
 
-/// The state an ``EnergyMonitor`` shares between the threads that open and close windows and the
+/// The state an energy monitor shares between the threads that open and close windows and the
 /// sampling thread, and the calls that cross between them.
 ///
-/// Three locks, so that opening a window never waits on a reading:
-/// - `queue`: window boundaries stamped by any thread (one lock, one clock read, an append);
-/// - `measure`: the energy curves and open windows, held while sources are read;
-/// - `activity`: what the sampling thread is doing, so a stuck power source can be named.
-final class MonitorCore: Sendable {
-    struct Queue {
+/// State and its locks, each reached only through `withLock`. When two are held, they are taken in
+/// this order and released in reverse (a lock later in the list never waits for an earlier one):
+/// 1. `measure`: the energy curves and open windows, held while sources are read, so readings enter
+///    the curves in time order whichever thread took them;
+/// 2. `activity`: which source the sampling thread is reading, so a stuck source can be named;
+/// 3. `queue`: the lifecycle, and window boundaries stamped by any thread (one lock, one clock read,
+///    an append, so opening a window never waits on a reading);
+/// 4. `componentInfos`, `startedComponents`: leaves, never held while taking another lock.
+///
+/// The sampling thread sleeps on `wake`; a thread waiting for room in a full queue sleeps on
+/// `drained`. Latches open once: `ready` (the sources started), `predictionReady` (the prediction
+/// is written), `finished` (the final report is written).
+package final class MonitorCore: Sendable {
+    package struct Queue {
         var requests: [WindowRequest] = []
         var names: [String: Int32] = [:]
         var open = 0
         var nextID: Int32 = 1
+        var lifecycle = MonitorLifecycle.monitoring
         /// The sampling thread sleeps until woken (no window open); the next boundary must wake it.
         var samplerIdle = false
-        /// `nil` while windows are accepted.
-        var endReason: MonitorEndReason?
         /// A failure not yet thrown to the caller.
         var undeliveredFailure: CarbonTrackerError?
         var epochCounter = 0
@@ -47,12 +89,10 @@ final class MonitorCore: Sendable {
         var boundaryWakePending = false
     }
 
-    struct Activity {
+    package struct Activity {
         var progress = 0
         /// The name of the source being read, while a read is in progress.
         var reading: String?
-        /// The final report was written by a waiting thread because the sampling thread was stuck.
-        var abandoned = false
     }
 
     /// Boundaries queued before the sampling thread is woken regardless of its schedule, so bursts
@@ -67,76 +107,71 @@ final class MonitorCore: Sendable {
     /// take the queue, so memory stays bounded instead of growing with the number of windows.
     static let queueLimit = 4 * batchSize
 
-    let queue = LockedBox(Queue())
-    let measure = LockedBox(MeasureState())
-    let activity = LockedBox(Activity())
-    let componentInfos = LockedBox<[ComponentInfo]>([])
+    package let queue = LockedBox(Queue())
+    package let measure = LockedBox(MeasureState())
+    package let activity = LockedBox(Activity())
+    package let componentInfos = LockedBox<[ComponentInfo]>([])
     /// Every source started, for shutdown (also by a thread other than the sampling thread).
-    let startedComponents = LockedBox<[any PowerComponent]>([])
-    let wake: WakeSignal
+    package let startedComponents = LockedBox<[any PowerComponent]>([])
+    package let wake: WakeSignal
     /// Signalled each time the sampling thread takes the queue, for a thread waiting for room in it.
     let drained = WakeSignal()
-    let ready = Latch()
-    let finished = Latch()
-    let predictionReady = Latch()
-    let clock = MonotonicTime()
-    let log: TrackerLog
-    let intensity: any CarbonIntensitySource
-    let configuration: MonitorConfiguration
-    let accounting: WindowAccounting
-    let timeoutSeconds: Double
-    let synchronize: (@Sendable () -> Void)?
-    let observer: (any MonitorObserver)?
-    let exporters: [any RunExporter]
-    /// Events for the exporters, gathered during a batch and handed over before its log is flushed.
-    let pendingEvents = LockedBox<[RunEvent]>([])
-    /// Who this run is, for the exporters' `run_started` event (the tracker adds its settings).
-    let description: RunDescription
+    package let ready = Latch()
+    package let finished = Latch()
+    package let predictionReady = Latch()
+    package let clock = MonotonicTime()
+    package let intensity: any CarbonIntensitySource
+    package let settings: MonitorSettings
+    package let accounting: WindowAccounting
+    package let sink: any MonitorSink
+    var timeoutSeconds: Double { settings.timeoutSeconds }
 
-    init(
-        configuration: MonitorConfiguration, log: TrackerLog, wake: WakeSignal,
-        intensity: any CarbonIntensitySource, options: TrackerOptions, powerUsageEffectiveness: Double,
-        observer: (any MonitorObserver)?, exporters: [any RunExporter] = [], description: RunDescription
+    /// Creates the shared state; nothing starts until ``start(_:deferred:)``.
+    /// - Parameters:
+    ///   - settings: Sampling, failure and accounting settings.
+    ///   - wake: The sampling thread's wake-up signal (shared with the sink, whose writers may wake it).
+    ///   - intensity: The carbon-intensity source, already started.
+    ///   - sink: Receives everything the monitor reports.
+    package init(
+        settings: MonitorSettings, wake: WakeSignal, intensity: any CarbonIntensitySource, sink: any MonitorSink
     ) {
-        self.description = description
-        self.configuration = configuration
-        self.log = log
+        self.settings = settings
         self.wake = wake
         self.intensity = intensity
-        self.timeoutSeconds = options.shutdownTimeoutSeconds
-        self.synchronize = options.synchronize
-        self.observer = observer
-        self.exporters = exporters
+        self.sink = sink
         self.accounting = WindowAccounting(
-            powerUsageEffectiveness: powerUsageEffectiveness,
-            updatePeriodSeconds: configuration.updateIntervalSeconds,
+            powerUsageEffectiveness: settings.powerUsageEffectiveness,
+            updatePeriodSeconds: settings.updateIntervalSeconds,
             wallOrigin: Date().timeIntervalSince1970, monotonicOrigin: clock.now())
     }
 
-    /// Queues events for the exporters (none are built when there are no exporters).
-    func emit(_ events: @autoclosure () -> [RunEvent]) {
-        guard !exporters.isEmpty else { return }
-        let events = events()
-        pendingEvents.withLock { $0.append(contentsOf: events) }
+    /// Starts the sampling thread over `components`, polling `deferred` for take-over.
+    package func start(_ components: [any PowerComponent], deferred: [any DeferredPowerSource]) {
+        LiveMonitors.add(self)
+        BackgroundThread.start(name: "CarbonTrackerThread") {
+            var sampler = Sampler(core: self, components: components, deferred: deferred)
+            sampler.run()
+        }
     }
 
-    /// Hands the queued events to every exporter, in order.
-    func deliverEvents() {
-        guard !exporters.isEmpty else { return }
-        var events: [RunEvent] = []
-        pendingEvents.withLock { swap(&$0, &events) }
-        guard !events.isEmpty else { return }
-        for exporter in exporters { exporter.record(events) }
+    /// Ends a monitor that never started its sampling thread (nothing could be measured and errors
+    /// are ignored): records `error` and lets every waiter go.
+    package func endWithoutSampling(_ error: CarbonTrackerError) {
+        fail(error)
+        queue.withLock { $0.lifecycle = .finished(.failed) }
+        ready.open()
+        predictionReady.open()
+        finished.open()
     }
 
     // MARK: Boundaries from any thread
 
     /// Opens a named window.
-    func begin(_ name: String) throws {
-        synchronize?()
+    package func begin(_ name: String) throws {
+        settings.synchronize?()
         let idle = try queue.withLock { state -> Bool in
             try Self.deliverFailure(&state)
-            guard state.endReason == nil else {
+            guard state.lifecycle == .monitoring else {
                 throw CarbonTrackerError.invalidState(
                     "beginWindow(\"\(name)\") was called after the monitor stopped.")
             }
@@ -146,19 +181,19 @@ final class MonitorCore: Sendable {
             let id = state.nextID
             state.nextID = id == Int32.max ? 1 : id + 1
             state.names[name] = id
-            return enqueue(&state, WindowRequest(time: clock.now(), id: id, kind: .begin), opens: 1)
+            return enqueue(&state, WindowRequest(time: clock.now(), id: id, kind: .begin, isEpoch: false), opens: 1)
         }
         notify(idle)
     }
 
     /// Closes a named window now: reads every source on this thread and returns the measurement.
-    func endNow(_ name: String) throws -> WindowMeasurement {
-        synchronize?()
+    package func endNow(_ name: String) throws -> WindowMeasurement {
+        settings.synchronize?()
         let id = try queue.withLock { state -> Int32 in
             try Self.deliverFailure(&state)
             guard let id = state.names.removeValue(forKey: name) else {
                 throw CarbonTrackerError.invalidState(
-                    state.endReason == nil
+                    state.lifecycle == .monitoring
                         ? "endWindow(\"\(name)\") was called, but no window of that name is open."
                         : "endWindow(\"\(name)\") was called after the monitor stopped.")
             }
@@ -183,24 +218,24 @@ final class MonitorCore: Sendable {
     }
 
     /// Drops a named window without a measurement.
-    func cancel(_ name: String) throws {
+    package func cancel(_ name: String) throws {
         let idle = try queue.withLock { state -> Bool in
             try Self.deliverFailure(&state)
             guard let id = state.names.removeValue(forKey: name) else {
                 throw CarbonTrackerError.invalidState(
                     "cancelWindow(\"\(name)\") was called, but no window of that name is open.")
             }
-            return enqueue(&state, WindowRequest(time: clock.now(), id: id, kind: .cancel), opens: -1)
+            return enqueue(&state, WindowRequest(time: clock.now(), id: id, kind: .cancel, isEpoch: false), opens: -1)
         }
         notify(idle)
     }
 
     /// Opens the next epoch window; returns its number, or `nil` when monitoring has ended.
-    func beginEpoch() throws -> Int? {
-        synchronize?()
+    package func beginEpoch() throws -> Int? {
+        settings.synchronize?()
         let (epoch, idle) = try queue.withLock { state -> (Int?, Bool) in
             try Self.deliverFailure(&state)
-            guard state.endReason == nil else { return (nil, false) }
+            guard state.lifecycle == .monitoring else { return (nil, false) }
             if state.inEpoch {
                 throw CarbonTrackerError.invalidState(
                     "epochStart() was called twice without epochEnd() in between (epoch \(state.epochCounter))."
@@ -208,7 +243,8 @@ final class MonitorCore: Sendable {
             }
             state.epochCounter += 1
             state.inEpoch = true
-            let request = WindowRequest(time: clock.now(), id: -Int32(state.epochCounter), kind: .begin)
+            let request = WindowRequest(
+                time: clock.now(), id: Int32(clamping: state.epochCounter), kind: .begin, isEpoch: true)
             return (state.epochCounter, enqueue(&state, request, opens: 1))
         }
         notify(idle)
@@ -217,11 +253,11 @@ final class MonitorCore: Sendable {
 
     /// Closes the running epoch window (its energy is resolved by the sampling thread); when it is
     /// epoch `lastEpoch`, monitoring ends after it. Returns its number, or `nil` when monitoring has ended.
-    func endEpoch(lastEpoch: Int) throws -> Int? {
-        synchronize?()
+    package func endEpoch(lastEpoch: Int) throws -> Int? {
+        settings.synchronize?()
         let (epoch, idle) = try queue.withLock { state -> (Int?, Bool) in
             try Self.deliverFailure(&state)
-            guard state.endReason == nil else { return (nil, false) }
+            guard state.lifecycle == .monitoring else { return (nil, false) }
             guard state.inEpoch else {
                 throw CarbonTrackerError.invalidState(
                     "epochEnd() was called without a matching epochStart() (after epoch \(state.epochCounter))."
@@ -230,7 +266,8 @@ final class MonitorCore: Sendable {
             state.inEpoch = false
             let epoch = state.epochCounter
             let time = clock.now()
-            var idle = enqueue(&state, WindowRequest(time: time, id: -Int32(epoch), kind: .end), opens: -1)
+            let request = WindowRequest(time: time, id: Int32(clamping: epoch), kind: .end, isEpoch: true)
+            var idle = enqueue(&state, request, opens: -1)
             if epoch == lastEpoch {
                 idle = requestStop(&state, .completed, at: time) || idle
             }
@@ -244,7 +281,7 @@ final class MonitorCore: Sendable {
     @discardableResult
     func requestStop(_ reason: MonitorEndReason) -> Bool {
         let accepted = queue.withLock { state -> Bool in
-            guard state.endReason == nil else { return false }
+            guard state.lifecycle == .monitoring else { return false }
             _ = requestStop(&state, reason, at: clock.now())
             return true
         }
@@ -253,10 +290,10 @@ final class MonitorCore: Sendable {
     }
 
     private func requestStop(_ state: inout Queue, _ reason: MonitorEndReason, at time: Double) -> Bool {
-        state.endReason = reason
+        state.lifecycle = .ending(reason)
         state.inEpoch = false
         state.samplerIdle = false
-        state.requests.append(WindowRequest(time: time, id: 0, kind: .stop))
+        state.requests.append(WindowRequest(time: time, id: 0, kind: .stop, isEpoch: false))
         return true
     }
 
@@ -298,13 +335,38 @@ final class MonitorCore: Sendable {
         }
     }
 
+    /// Claims the writing of the final report for the sampling thread or a waiting thread; returns
+    /// why monitoring ended, or `nil` when the other one already claimed it.
+    package func claimFinish(byWaitingThread: Bool) -> MonitorEndReason? {
+        queue.withLock { state -> MonitorEndReason? in
+            switch state.lifecycle {
+            case .monitoring:
+                state.lifecycle = .finishing(.interrupted, byWaitingThread: byWaitingThread)
+                return .interrupted
+            case .ending(let reason):
+                state.lifecycle = .finishing(reason, byWaitingThread: byWaitingThread)
+                return reason
+            case .finishing, .finished:
+                return nil
+            }
+        }
+    }
+
+    /// Whether a waiting thread took over the final report because the sampling thread was stuck.
+    var isAbandoned: Bool {
+        queue.withLock { state in
+            if case .finishing(_, byWaitingThread: true) = state.lifecycle { return true }
+            return false
+        }
+    }
+
     /// Throws a failure not yet delivered (after the monitor ended).
-    func takeFailure() throws {
+    package func takeFailure() throws {
         try queue.withLock { try Self.deliverFailure(&$0) }
     }
 
     /// Whether windows are still accepted.
-    var isMonitoring: Bool { queue.withLock { $0.endReason == nil } }
+    package var isMonitoring: Bool { queue.withLock { $0.lifecycle == .monitoring } }
 
     // MARK: Reading
 
@@ -320,12 +382,12 @@ final class MonitorCore: Sendable {
     {
         let (time, wasFull, failed, idle) = queue.withLock { state in
             defer { swap(&state.requests, &spare) }
-            let idle = idleAfter && state.open == 0 && state.endReason == nil
+            let idle = idleAfter && state.open == 0 && state.lifecycle == .monitoring
             if idle { state.samplerIdle = true }
             let time = clock.now()
             state.lastDrain = time
             state.boundaryWakePending = false
-            return (time, state.requests.count >= Self.queueLimit, state.endReason == .failed, idle)
+            return (time, state.requests.count >= Self.queueLimit, state.lifecycle.endReason == .failed, idle)
         }
         if wasFull { drained.signal() }
         return (time, failed, idle)
@@ -342,7 +404,7 @@ final class MonitorCore: Sendable {
 
     /// Waits while the queue is full (see ``queueLimit``).
     private func awaitRoom() {
-        while queue.withLock({ $0.requests.count >= Self.queueLimit && $0.endReason == nil }) {
+        while queue.withLock({ $0.requests.count >= Self.queueLimit && $0.lifecycle == .monitoring }) {
             wake.signal()
             drained.wait(seconds: 0.01)
         }
@@ -351,7 +413,7 @@ final class MonitorCore: Sendable {
     /// Drains the queue, reads every source and applies the drained requests; returns the reading's time.
     /// - Throws: The monitoring failure, when a source failed (already logged and recorded).
     func readNow(_ state: inout MeasureState) throws -> Double {
-        if queue.withLock({ $0.endReason == .failed }) {
+        if queue.withLock({ $0.lifecycle.endReason == .failed }) {
             try takeFailure()
             throw CarbonTrackerError(
                 .componentUnavailable, "No power source is being measured; monitoring has ended.")
@@ -405,8 +467,7 @@ final class MonitorCore: Sendable {
             } catch let error as CarbonTrackerError
                 where error.code == .permissionDenied || error.code == .componentUnavailable
             {
-                log.critical(error.message)
-                log.critical("Continuing without \(component.kind.rawValue.uppercased()) measurements.")
+                sink.sourceDropped(component, error: error)
                 component.shutdown()
                 state.sources[index - 1].isLive = false
                 publishComponents(state)
@@ -439,26 +500,24 @@ final class MonitorCore: Sendable {
     @discardableResult
     func fail(_ error: CarbonTrackerError) -> CarbonTrackerError {
         let first = queue.withLock { state -> Bool in
-            guard state.endReason != .failed else { return false }
-            state.endReason = .failed
+            guard state.lifecycle.endReason != .failed else { return false }
+            switch state.lifecycle {
+            case .monitoring, .ending: state.lifecycle = .ending(.failed)
+            case .finishing(_, let byWaitingThread): state.lifecycle = .finishing(.failed, byWaitingThread: byWaitingThread)
+            case .finished: state.lifecycle = .finished(.failed)
+            }
             state.inEpoch = false
             state.samplerIdle = false
-            if !configuration.ignoreErrors { state.undeliveredFailure = error }
+            if !settings.ignoreErrors { state.undeliveredFailure = error }
             return true
         }
         guard first else { return error }
-        if configuration.ignoreErrors {
-            log.critical("Ignored error: \(error.message) Continued training without monitoring...")
-            log.output("Ignored error: \(error.message) Continued training without monitoring...")
-        } else {
-            log.critical(error.message)
-            log.output(error.message)
-        }
+        sink.monitoringFailed(error, ignored: settings.ignoreErrors)
         wake.signal()
         return error
     }
 
-    static func describe(_ error: any Error) -> String {
+    package static func describe(_ error: any Error) -> String {
         (error as? CarbonTrackerError)?.message ?? String(describing: error)
     }
 
