@@ -4,13 +4,11 @@ import PackageDescription
 let package = Package(
     name: "CarbonTracker",
     platforms: [.macOS(.v13)],
+    // What ships: the library and the command. Examples, benchmarks and the fuzzer run by target name
+    // (`swift run TrainingExample`, `swift run -c release CarbonTrackerBenchmarks`).
     products: [
         .library(name: "CarbonTracker", targets: ["CarbonTracker"]),
         .executable(name: "carbontracker", targets: ["CarbonTrackerCLI"]),
-        .executable(name: "TrainingExample", targets: ["TrainingExample"]),
-        .executable(name: "DistributedTraining", targets: ["DistributedTraining"]),
-        .executable(name: "CarbonTrackerBenchmarks", targets: ["CarbonTrackerBenchmarks"]),
-        .executable(name: "CarbonTrackerFuzz", targets: ["CarbonTrackerFuzz"]),
     ],
     targets: [
         // NVML is loaded with dlopen at run time, so the package builds and runs without a driver.
@@ -39,17 +37,19 @@ let package = Package(
         .executableTarget(
             name: "CarbonTrackerBenchmarks", dependencies: ["CarbonTracker"],
             path: "Benchmarks/CarbonTrackerBenchmarks"),
-        // The fuzzer: libFuzzer's entry points when built with -DCARBONTRACKER_LIBFUZZER (see .ci/run),
+        // What the fuzzer feeds: every reader of outside data, with the promises each must keep.
+        .target(name: "CarbonTrackerFuzzing", dependencies: ["CarbonTracker"], path: "Fuzz/CarbonTrackerFuzzing"),
+        // The fuzzer: libFuzzer's entry points when built with -DCARBONTRACKER_LIBFUZZER (scripts/fuzz.sh),
         // else a replayer of saved inputs.
         .executableTarget(
-            name: "CarbonTrackerFuzz", dependencies: ["CarbonTracker"], path: "Fuzz/CarbonTrackerFuzz"),
+            name: "CarbonTrackerFuzz", dependencies: ["CarbonTrackerFuzzing"], path: "Fuzz/CarbonTrackerFuzz"),
         // Programs the tests run as child processes (exit without stop(), output order, kill -9).
         .executableTarget(
             name: "CarbonTrackerTestPrograms", dependencies: ["CarbonTracker"], path: "Tests/Programs"),
         .testTarget(
             name: "CarbonTrackerTests",
             dependencies: [
-                "CarbonTracker", "CarbonTrackerCLICore", "CarbonTrackerBenchmarks",
+                "CarbonTracker", "CarbonTrackerCLICore", "CarbonTrackerBenchmarks", "CarbonTrackerFuzzing",
                 "CarbonTrackerTestPrograms",
             ],
             resources: [.copy("Fixtures")]),

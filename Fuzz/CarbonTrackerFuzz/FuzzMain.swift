@@ -8,7 +8,7 @@
 //       Tests/CarbonTrackerTests/Fixtures/fuzz/corpus Tests/CarbonTrackerTests/Fixtures/fuzz/regressions
 // - Without (plain `swift build`): `CarbonTrackerFuzz FILE_OR_DIRECTORY...` replays inputs, for
 //   reproducing a crash file without the instrumented build.
-@_spi(Fuzzing) import CarbonTracker
+import CarbonTrackerFuzzing
 import Foundation
 
 @main

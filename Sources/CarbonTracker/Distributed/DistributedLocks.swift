@@ -99,7 +99,7 @@ final class DistributedLocks: Sendable {
     }
 
     /// What a claim becomes once its lock was tried.
-    enum Outcome: Sendable {
+    package enum Outcome: Sendable {
         /// Measure it; the lease (with one hold for the caller) when a lock was taken, and a note for the rule.
         case measure(LockLease?, note: String)
         /// Leave it to `owner`; a note for the rule.

@@ -34,7 +34,7 @@ extension LogParser {
 
 extension LogParser.ComponentLog {
     /// Builds every component's figures from a parsed standard log.
-    static func all(from log: LogParser.StandardLog) -> [LogParser.ComponentLog] {
+    package static func all(from log: LogParser.StandardLog) -> [LogParser.ComponentLog] {
         var names = log.components.map(\.name)
         for epoch in log.epochs {
             for component in epoch.components where !names.contains(component.name) {

@@ -11,7 +11,7 @@ import Foundation
 /// with U+FFFD for bytes that are not UTF-8. A `LogBytes` points into a buffer it does not own: it is
 /// valid only during the call that hands it over. Cost: every operation is a pointer offset or one
 /// pass over the bytes concerned; nothing allocates except ``string``.
-struct LogBytes {
+package struct LogBytes {
     /// The bytes themselves.
     let bytes: UnsafeBufferPointer<UInt8>
 

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Lines are found with `memchr` and handed over as ``LogBytes`` pointing into the buffer: no
 /// decoding and no allocation per line.
-enum LogFileReader {
+package enum LogFileReader {
     /// The largest buffer a reader starts with; it grows beyond only to hold a long line.
     static let chunkBytes = 256 * 1024
     /// Longer lines are skipped: no carbontracker line comes near it, so such a line is garbage.
@@ -15,7 +15,7 @@ enum LogFileReader {
     static let lineWarningLimit = 20
 
     /// How the file ended.
-    struct Outcome {
+    package struct Outcome {
         /// The last line had no newline (a write cut short); it was not passed on.
         var endedMidLine = false
         /// Lines longer than ``maximumLineBytes``; they were skipped.
@@ -40,7 +40,7 @@ enum LogFileReader {
 
     /// Memory a reader fills; one per thread, reused from file to file so that reading a small log
     /// allocates nothing.
-    final class Buffer {
+    package final class Buffer {
         fileprivate var start: UnsafeMutablePointer<UInt8>
         fileprivate var capacity: Int
         /// The longest line kept; longer ones are skipped.
@@ -56,7 +56,7 @@ enum LogFileReader {
 
         /// Creates a buffer of exactly `capacity` bytes that grows up to `maximumLineBytes`: small
         /// limits let a fuzzer reach the long-line paths with short inputs.
-        init(capacity: Int, maximumLineBytes: Int) {
+        package init(capacity: Int, maximumLineBytes: Int) {
             self.capacity = max(1, capacity)
             self.maximumLineBytes = max(self.capacity, maximumLineBytes)
             start = .allocate(capacity: self.capacity)
@@ -99,7 +99,7 @@ enum LogFileReader {
     ///     of the file, which saves the `read` that would return nothing.
     ///   - path: The file's path, for the error.
     /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when a read fails.
-    static func forEachLine(
+    package static func forEachLine(
         descriptor fd: Int32, knownBytes: Int, buffer: Buffer, path: @autoclosure () -> String,
         _ body: (LogBytes) -> Void
     ) throws -> Outcome {

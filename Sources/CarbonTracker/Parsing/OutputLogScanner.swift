@@ -2,7 +2,10 @@
 ///
 /// A report starts at its heading ("Actual consumption for 3 epoch(s):") and ends at the next
 /// time-stamped line; it counts only when both its energy and its CO2eq lines were read.
-struct OutputLogScanner {
+package struct OutputLogScanner {
+    package init() {
+    }
+
     private(set) var output = LogParser.OutputLog()
     private var lineNumber = 0
     private var block: Block?
@@ -20,7 +23,7 @@ struct OutputLogScanner {
         var readingEquivalents = false
     }
 
-    mutating func consume(_ line: LogBytes) {
+    package mutating func consume(_ line: LogBytes) {
         lineNumber += 1
         let (stamp, message) = LogValue.splitTimestamp(line)
         var text = message
@@ -49,7 +52,7 @@ struct OutputLogScanner {
     }
 
     /// The reports read so far, with the warnings for how the file ended.
-    mutating func finish(_ end: LogFileReader.Outcome = .init()) -> LogParser.OutputLog {
+    package mutating func finish(_ end: LogFileReader.Outcome = .init()) -> LogParser.OutputLog {
         if let warning = end.endedMidLineWarning { output.warnings.append(warning) }
         closeBlock()
         if let warning = end.longLinesWarning { output.warnings.append(warning) }

@@ -4,7 +4,7 @@
 /// are examined further. A scanner that does not keep figures (``init(keepsFigures:)``) reads only
 /// what an aggregate needs, the early-stop line and every check that warns, and keeps just the
 /// current epoch.
-struct StandardLogScanner {
+package struct StandardLogScanner {
     private(set) var log = LogParser.StandardLog()
     private let keepsFigures: Bool
     private var lineNumber = 0
@@ -28,7 +28,7 @@ struct StandardLogScanner {
     /// Creates a scanner.
     /// - Parameter keepsFigures: `false` to skip what only a full ``LogParser/StandardLog`` holds
     ///   (versions, devices, intensities, timestamps, past epochs and their values).
-    init(keepsFigures: Bool = true) { self.keepsFigures = keepsFigures }
+    package init(keepsFigures: Bool = true) { self.keepsFigures = keepsFigures }
 
     private enum Prefix {
         static let epoch: StaticString = "Epoch "
@@ -46,7 +46,7 @@ struct StandardLogScanner {
         static let distributed: StaticString = "Distributed "
     }
 
-    mutating func consume(_ line: LogBytes) {
+    package mutating func consume(_ line: LogBytes) {
         lineNumber += 1
         let (stamp, message) = LogValue.splitTimestamp(line)
         guard let stamp else {
@@ -89,7 +89,7 @@ struct StandardLogScanner {
     }
 
     /// The log read so far, with the warnings for how the file ended.
-    mutating func finish(_ end: LogFileReader.Outcome = .init()) -> LogParser.StandardLog {
+    package mutating func finish(_ end: LogFileReader.Outcome = .init()) -> LogParser.StandardLog {
         if let pending = pendingPower {
             warn("Line \(pending.line): the power list has no closing bracket (the log ends inside it).")
             finishPendingPower()

@@ -4,7 +4,7 @@
 /// power × duration (Python logs); it is multiplied by the PUE factor like the reports' totals.
 /// Per-epoch CO2eq uses the run's average intensity, so it adds up to the actual report's figure
 /// when the intensity did not change.
-struct ReportModel {
+package struct ReportModel {
     struct EpochRow {
         var number: Int
         var durationSeconds: Double
@@ -17,21 +17,21 @@ struct ReportModel {
         var cumulativeCO2eqGrams: Double?
     }
 
-    struct ComponentRow {
+    package struct ComponentRow {
         var name: String
         var devices: [String]
         var method: MeasurementMethod?
         var averageWatts: Double?
-        var kilowattHours: Double
+        package var kilowattHours: Double
     }
 
-    var components: [ComponentRow] = []
+    package var components: [ComponentRow] = []
     var epochs: [EpochRow] = []
     var pueFactor: Double
     var gramsPerKilowattHour: Double?
-    var durationSeconds: Double
-    var kilowattHours: Double
-    var co2eqGrams: Double?
+    package var durationSeconds: Double
+    package var kilowattHours: Double
+    package var co2eqGrams: Double?
     var equivalents: [ConsumptionReport.Equivalent]
     /// Where the totals come from: the actual report, or the epochs when there is none.
     var totalsFromActualReport: Bool
@@ -44,7 +44,7 @@ struct ReportModel {
     ///   - log: The run's standard log.
     ///   - output: Its output log, if any.
     ///   - sourceName: The log's name, for the warnings.
-    init(standardLog log: LogParser.StandardLog, output: LogParser.OutputLog?, sourceName: String = "the log")
+    package init(standardLog log: LogParser.StandardLog, output: LogParser.OutputLog?, sourceName: String = "the log")
     {
         var pue = log.powerUsageEffectiveness ?? powerUsageEffectiveness
         if !(pue.isFinite && pue > 0) {

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@_spi(Fuzzing) @testable import CarbonTracker
+@testable import CarbonTracker
+import CarbonTrackerFuzzing
 @testable import CarbonTrackerMonitor
 @testable import CarbonTrackerSources
 

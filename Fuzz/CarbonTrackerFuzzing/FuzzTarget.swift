@@ -1,12 +1,13 @@
+import CarbonTracker
 import Foundation
 
 /// Feeds arbitrary bytes to every reader of outside data: the standard-log and output-log scanners
 /// (from memory, from a file through a small buffer, and from a directory), the event-log scanner, the
-/// HTML report, and the JSON decoders of the intensity providers and the IP lookup. For the fuzzer and its regression test
-/// only, hence the `Fuzzing` SPI.
+/// HTML report, and the JSON decoders of the intensity providers and the IP lookup. For the fuzzer and
+/// its regression test only: a target of its own, outside the shipping library.
 ///
 /// ```swift
-/// @_spi(Fuzzing) import CarbonTracker
+/// import CarbonTrackerFuzzing
 /// let target = try FuzzTarget()
 /// try target.run(Array("Lhello".utf8))   // traps or throws ``Finding`` when a reader misbehaves
 /// ```
@@ -17,10 +18,9 @@ import Foundation
 /// ``Finding``): totals are finite and not negative, charts have finite coordinates, a file read
 /// in small pieces gives what the text gives, provider values are plausible. Cost: a few file
 /// writes and one directory read per log input (about 100 µs); provider inputs touch no file.
-@_spi(Fuzzing)
-public final class FuzzTarget {
+package final class FuzzTarget {
     /// The reader an input is for, by its first byte.
-    public enum Kind: UInt8, CaseIterable, Sendable {
+    package enum Kind: UInt8, CaseIterable, Sendable {
         /// A run's two logs (`L`).
         case logs = 0x4C
         /// A run's event log, `..._carbontracker_events.jsonl` (`J`).
@@ -36,26 +36,26 @@ public final class FuzzTarget {
 
         /// The kind for an input's first byte: the byte itself when it names a kind, else by its
         /// value modulo the number of kinds, so that every input reaches a reader.
-        public init(firstByte: UInt8) {
+        package init(firstByte: UInt8) {
             self = Kind(rawValue: firstByte) ?? Kind.allCases[Int(firstByte) % Kind.allCases.count]
         }
     }
 
     /// A reader broke a promise (an infinite total, a `nan` coordinate, two readings that differ).
-    public struct Finding: Error, CustomStringConvertible {
+    package struct Finding: Error, CustomStringConvertible {
         /// What was wrong.
-        public var description: String
+        package var description: String
     }
 
     /// Separates the standard log from the output log in a ``Kind/logs`` input.
-    public static let outputSeparator = Array("\n--- carbontracker_output.log ---\n".utf8)
+    package static let outputSeparator = Array("\n--- carbontracker_output.log ---\n".utf8)
 
     /// The scratch directory holding the run's two logs.
-    public let directory: String
+    package let directory: String
 
     /// Creates a target with its own scratch directory.
     /// - Throws: When the directory cannot be created.
-    public init() throws {
+    package init() throws {
         directory = NSTemporaryDirectory() + "carbontracker-fuzz-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
@@ -65,7 +65,7 @@ public final class FuzzTarget {
     /// Reads one input with the reader its first byte names.
     /// - Parameter input: The input; an empty one is ignored.
     /// - Throws: ``Finding`` when a reader broke a promise, or an error writing the scratch files.
-    public func run(_ input: [UInt8]) throws {
+    package func run(_ input: [UInt8]) throws {
         guard let first = input.first else { return }
         let body = Array(input.dropFirst())
         let kind = Kind(firstByte: first)
@@ -203,7 +203,7 @@ public final class FuzzTarget {
 
     /// Whether an attribute value of `html` is `"nan"`, `"inf"`, `"-nan"` or `"-inf"` (what `%f` prints
     /// for a coordinate that is not finite). One pass over the bytes; Foundation's search is 50× slower.
-    static func hasNonFiniteAttribute(_ html: String) -> Bool {
+    package static func hasNonFiniteAttribute(_ html: String) -> Bool {
         var html = html
         return html.withUTF8 { bytes in
             var index = 0
@@ -221,7 +221,7 @@ public final class FuzzTarget {
     }
 
     /// The standard log and the output log of a ``Kind/logs`` input.
-    static func split(_ body: [UInt8]) -> (standard: [UInt8], output: [UInt8]) {
+    package static func split(_ body: [UInt8]) -> (standard: [UInt8], output: [UInt8]) {
         let separator = outputSeparator
         guard body.count >= separator.count else { return (body, []) }
         for start in 0...(body.count - separator.count) where body[start] == separator[0] {
