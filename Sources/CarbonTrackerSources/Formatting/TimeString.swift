@@ -9,13 +9,13 @@ import Foundation
 ///
 /// Whole seconds round half to even (Python's `round`); hundredths round the binary value
 /// correctly (Python's `%05.2f`), and 59.995 s becomes the next minute in both cases.
-public enum TimeString {
+package enum TimeString {
     /// Formats a duration as `H:MM:SS` or `H:MM:SS.ss`.
     /// - Parameters:
     ///   - seconds: The duration in seconds; negative values get a leading `-`.
     ///   - withHundredths: Whether to keep two decimals of seconds.
     /// - Returns: The formatted duration.
-    public static func format(seconds: Double, withHundredths: Bool = false) -> String {
+    package static func format(seconds: Double, withHundredths: Bool = false) -> String {
         var bytes: [UInt8] = []
         append(&bytes, seconds: seconds, withHundredths: withHundredths)
         return String(decoding: bytes, as: UTF8.self)

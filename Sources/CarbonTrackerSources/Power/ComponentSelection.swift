@@ -1,10 +1,10 @@
 /// What hardware detection may consult; built by the tracker from its options.
-public struct HardwareContext: Sendable {
+package struct HardwareContext: Sendable {
     /// Environment variables (`CARBONTRACKER_RAPL_DIR`, `CARBONTRACKER_NVML_LIBRARY`,
     /// `CARBONTRACKER_POWERMETRICS`, `CUDA_VISIBLE_DEVICES`, ...).
-    public var environment: [String: String]
+    package var environment: [String: String]
     /// Measure only devices that run this process or its children.
-    public var devicesByPID: Bool
+    package var devicesByPID: Bool
     /// Lets the CPU and GPU candidates built from one context share a powermetrics child.
     let shared = SharedHardware()
 
@@ -12,7 +12,7 @@ public struct HardwareContext: Sendable {
     /// - Parameters:
     ///   - environment: Environment variables for overrides.
     ///   - devicesByPID: Measure only devices used by this process tree.
-    public init(environment: [String: String], devicesByPID: Bool) {
+    package init(environment: [String: String], devicesByPID: Bool) {
         self.environment = environment
         self.devicesByPID = devicesByPID
     }
