@@ -27,7 +27,7 @@ let package = Package(
         // What users import: the tracker, the exporters, the parser; re-exports the layers below.
         .target(name: "CarbonTracker", dependencies: ["CarbonTrackerMonitor", "CarbonTrackerSources"]),
         // The CLI's logic lives in a library target so tests can import it; main.swift only calls it.
-        .target(name: "CarbonTrackerCLICore", dependencies: ["CarbonTracker", "CSpawn"]),
+        .target(name: "CarbonTrackerCLICore", dependencies: ["CarbonTracker"]),
         .executableTarget(name: "CarbonTrackerCLI", dependencies: ["CarbonTrackerCLICore"]),
         .executableTarget(
             name: "TrainingExample", dependencies: ["CarbonTracker"], path: "Examples/TrainingExample"),

@@ -19,13 +19,16 @@
 
 /* The child, between fork and exec. Reports a failure's errno on `report` and exits 127. */
 static void run_child(const char *path, char *const argv[], char *const envp[], int new_group, int death_signal,
-                      pid_t parent, int report) {
+                      const int stdio[3], int reset_ignored, pid_t parent, int report) {
     /* Handlers of the parent (the signal forwarder's among them) must not run here or survive
        into the command; signals stay blocked, as the parent left them, until the exec. */
     for (int signal = 1; signal < NSIG; signal++) {
         struct sigaction current;
         if (signal == SIGKILL || signal == SIGSTOP || sigaction(signal, NULL, &current) != 0) continue;
-        if (current.sa_handler != SIG_IGN && current.sa_handler != SIG_DFL) {
+        int helper_signal = signal == SIGPIPE || signal == SIGTERM || signal == SIGINT || signal == SIGHUP;
+        int reset_this = current.sa_handler != SIG_DFL
+                         && (current.sa_handler != SIG_IGN || (reset_ignored && helper_signal));
+        if (reset_this) {
             struct sigaction reset;
             memset(&reset, 0, sizeof reset);
             reset.sa_handler = SIG_DFL;
@@ -34,6 +37,18 @@ static void run_child(const char *path, char *const argv[], char *const envp[], 
         }
     }
     if (new_group) setpgid(0, 0);
+    for (int target = 0; target < 3; target++) {
+        /* dup2 clears close-on-exec on the copy; a descriptor already in place keeps its flag. */
+        if (stdio[target] < 0) continue;
+        if (stdio[target] == target) {
+            fcntl(target, F_SETFD, 0);
+        } else if (dup2(stdio[target], target) < 0) {
+            int failure = errno;
+            ssize_t written = write(report, &failure, sizeof failure);
+            (void)written;
+            _exit(127);
+        }
+    }
 #ifdef __linux__
     if (death_signal != 0) {
         prctl(PR_SET_PDEATHSIG, death_signal);
@@ -54,16 +69,22 @@ static void run_child(const char *path, char *const argv[], char *const envp[], 
     _exit(127);
 }
 
-int carbontracker_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[], int new_group,
-                        int death_signal) {
-    int report[2];
+int carbontracker_pipe(int descriptors[2]) {
 #ifdef __linux__
-    if (pipe2(report, O_CLOEXEC) != 0) return errno;
+    if (pipe2(descriptors, O_CLOEXEC) != 0) return errno;
 #else
-    if (pipe(report) != 0) return errno;
-    fcntl(report[0], F_SETFD, FD_CLOEXEC);
-    fcntl(report[1], F_SETFD, FD_CLOEXEC);
+    if (pipe(descriptors) != 0) return errno;
+    fcntl(descriptors[0], F_SETFD, FD_CLOEXEC);
+    fcntl(descriptors[1], F_SETFD, FD_CLOEXEC);
 #endif
+    return 0;
+}
+
+int carbontracker_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[], int new_group,
+                        int death_signal, const int stdio[3], int reset_ignored) {
+    int report[2];
+    int pipe_failure = carbontracker_pipe(report);
+    if (pipe_failure != 0) return pipe_failure;
     /* Blocked across fork, so no handler of this process runs in the child before it resets them. */
     sigset_t all, previous;
     sigfillset(&all);
@@ -72,7 +93,7 @@ int carbontracker_spawn(pid_t *pid, const char *path, char *const argv[], char *
     pid_t child = fork();
     if (child == 0) {
         close(report[0]);
-        run_child(path, argv, envp, new_group, death_signal, parent, report[1]);
+        run_child(path, argv, envp, new_group, death_signal, stdio, reset_ignored, parent, report[1]);
     }
     int failure = child < 0 ? errno : 0;
     pthread_sigmask(SIG_SETMASK, &previous, NULL);

@@ -159,7 +159,7 @@ public enum CarbonTrackerCommand {
         }
         let status: Int32
         do {
-            status = try ChildProcess.run(executable: executable, arguments: options.command)
+            status = try WrappedCommand.run(executable: executable, arguments: options.command)
         } catch {
             console.standardError("carbontracker: \(error.message)\n")
             try? tracker?.stop()

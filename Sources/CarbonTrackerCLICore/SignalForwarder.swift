@@ -25,7 +25,7 @@ private let signalPipe = SignalPipe()
 /// Forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT received by this process to one child process.
 ///
 /// A handler records each signal in a pipe; a thread reads the pipe and signals the child. A child
-/// in a process group of its own (``ChildProcess/run(executable:arguments:)`` outside a terminal)
+/// in a process group of its own (``WrappedCommand/run(executable:arguments:)`` outside a terminal)
 /// gets every signal, sent to its group, as a signal to a job's group would reach all of it: once,
 /// since nothing else reaches that group. A child sharing this process's group (in a terminal) gets
 /// only signals that came from another process: what the terminal sends (Ctrl-C, Ctrl-\, hang-up)

@@ -14,7 +14,7 @@ import Foundation
 /// a few hundred bytes appended, one small `String` per number.
 struct EventLogEncoder {
     /// The `schema` value of every line.
-    static let schema = "carbontracker.events/1"
+    static let schema = EventLogSchema.name
 
     /// The run id written in every line.
     let runID: String

@@ -36,7 +36,7 @@ struct EventLogScanner {
         guard !line.trimmed.isEmpty else { return }
         guard
             let object = try? JSONSerialization.jsonObject(with: Data(line.bytes)) as? [String: Any],
-            object["schema"] as? String == EventLogEncoder.schema, let event = object["event"] as? String
+            object["schema"] as? String == EventLogSchema.name, let event = object["event"] as? String
         else {
             skippedCount += 1
             if firstSkipped.count < 5 { firstSkipped.append(lineNumber) }

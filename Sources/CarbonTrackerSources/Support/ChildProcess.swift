@@ -1,3 +1,4 @@
+import CSpawn
 import Foundation
 
 #if canImport(Glibc)
@@ -6,99 +7,177 @@ import Foundation
     import Darwin
 #endif
 
-/// A child process started without a shell, its standard output and error on pipes.
+/// A child process started without a shell: the one way the package starts programs, for the
+/// library's helpers (powermetrics, `sudo -n`) and for the command `carbontracker` wraps.
 ///
 /// ```swift
 /// let child = try ChildProcess(executable: "/usr/bin/sudo", arguments: ["-n", "-l", path], environment: env)
 /// let result = child.collect(timeoutSeconds: 2)   // (termination, stdout, stderr)
 /// ```
 ///
-/// Standard input is `/dev/null`, so a program that asks a question gets end of input instead of
-/// hanging. The child leads its own process group, so stopping it also stops what it started.
-/// Whoever reads must drain both pipes (``pump(idleTimeoutMilliseconds:output:error:)`` does, with
-/// one `poll`) and then ``reap()`` it.
-final class ChildProcess: Sendable {
+/// With ``Streams/pipes`` (the default) standard input is `/dev/null`, so a program that asks a
+/// question gets end of input instead of hanging, and standard output and error are pipes: whoever
+/// reads must drain both (``pump(idleTimeoutMilliseconds:keepGoing:output:error:)`` does, with one
+/// `poll`) and then ``reap()`` the child. With ``Streams/inherited`` the child shares this process's
+/// streams. Cost: one `fork` and `execve` (in C, so the child can be told to die with its parent),
+/// and a `waitpid`.
+package final class ChildProcess: Sendable {
+    /// What the child's standard streams are.
+    package enum Streams: Sendable {
+        /// Input from `/dev/null`, output and error on pipes this object reads.
+        case pipes
+        /// This process's own standard streams.
+        case inherited
+    }
+
+    /// Why a program could not be started, with the status a shell would give.
+    package struct LaunchError: Error, Equatable {
+        /// What went wrong, in one line.
+        package var message: String
+        /// 127 when the program is not found, 126 when it cannot be executed.
+        package var status: Int32
+
+        package init(message: String, status: Int32) {
+            self.message = message
+            self.status = status
+        }
+    }
+
     /// The child's process ID.
-    let pid: pid_t
+    package let pid: pid_t
     private let output: Int32
     private let error: Int32
     private let openDescriptors: LockedBox<Set<Int32>>
 
-    /// Starts `executable` with `arguments`.
+    /// Starts `executable` with `arguments`, its streams on pipes, in a process group of its own (so
+    /// stopping it also stops what it started), with the usual stop signals at their default action.
     /// - Parameters:
-    ///   - executable: A path, or a name looked up in `PATH`.
+    ///   - executable: A path, or a name looked up in the `PATH` of `environment`.
     ///   - arguments: The arguments after the program name.
     ///   - environment: The child's complete environment.
     /// - Throws: ``CarbonTrackerError`` with code `.componentUnavailable` when it cannot be started.
-    init(executable: String, arguments: [String], environment: [String: String]) throws {
-        let outputPipe = try Self.pipe()
-        let errorPipe: (read: Int32, write: Int32)
-        do { errorPipe = try Self.pipe() } catch {
-            _ = close(outputPipe.read)
-            _ = close(outputPipe.write)
-            throw error
+    package convenience init(executable: String, arguments: [String], environment: [String: String]) throws {
+        do {
+            let path = try Self.resolve(executable, searchPath: environment["PATH"])
+            try self.init(
+                path: path, arguments: [executable] + arguments, environment: environment, streams: .pipes,
+                ownGroup: true, deathSignal: 0)
+        } catch {
+            throw CarbonTrackerError(.componentUnavailable, "Could not start \(executable): \(error.message).")
         }
+    }
+
+    /// Starts the program at `path`.
+    /// - Parameters:
+    ///   - path: An absolute path from ``resolve(_:searchPath:)``.
+    ///   - arguments: The full argument vector, starting with the program's name.
+    ///   - environment: The child's complete environment; `nil` for this process's.
+    ///   - streams: Pipes, or this process's streams.
+    ///   - ownGroup: Whether the child leads a process group of its own.
+    ///   - deathSignal: On Linux, the signal the child gets when this process dies; 0 for none.
+    /// - Throws: ``LaunchError`` with status 126 when the program cannot be started.
+    package init(
+        path: String, arguments: [String], environment: [String: String]?, streams: Streams, ownGroup: Bool,
+        deathSignal: Int32
+    ) throws(LaunchError) {
+        let name = arguments.first ?? path
+        func failure(_ code: Int32) -> LaunchError {
+            LaunchError(message: "\(name): cannot be executed: \(String(cString: strerror(code)))", status: 126)
+        }
+        var output: (read: Int32, write: Int32) = (-1, -1)
+        var error: (read: Int32, write: Int32) = (-1, -1)
+        var input: Int32 = -1
         defer {
-            _ = close(outputPipe.write)
-            _ = close(errorPipe.write)
+            for descriptor in [output.write, error.write, input] where descriptor >= 0 { _ = close(descriptor) }
         }
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, outputPipe.write, 1)
-        posix_spawn_file_actions_adddup2(&actions, errorPipe.write, 2)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP
-        #if canImport(Darwin)
-            flags |= POSIX_SPAWN_CLOEXEC_DEFAULT
-        #endif
-        posix_spawnattr_setflags(&attributes, Int16(flags))
-
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for pointer in argv + envp { free(pointer) } }
-        var child = pid_t()
+        if case .pipes = streams {
+            do {
+                output = try Self.pipe()
+                error = try Self.pipe()
+            } catch let code {
+                for descriptor in [output.read, error.read] where descriptor >= 0 { _ = close(descriptor) }
+                throw failure(code.value)
+            }
+            input = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        }
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        defer { for pointer in argv + (envp ?? []) { free(pointer) } }
+        let stdio: [Int32] = [input, output.write, error.write]
+        var child: pid_t = 0
         var status: Int32 = 0
         // ETXTBSY: a process that another thread forked (not from here) still holds the executable open
         // for writing until it calls exec, for instance a script written just before. It passes in
-        // milliseconds; try again a few times rather than fail the source.
+        // milliseconds; try again a few times rather than fail.
         for attempt in 0..<10 {
             if attempt > 0 { usleep(5_000) }
-            status =
-                executable.contains("/")
-                ? posix_spawn(&child, executable, &actions, &attributes, argv, envp)
-                : posix_spawnp(&child, executable, &actions, &attributes, argv, envp)
+            status = stdio.withUnsafeBufferPointer { stdio in
+                if let envp {
+                    return carbontracker_spawn(
+                        &child, path, argv, envp, ownGroup ? 1 : 0, deathSignal, stdio.baseAddress,
+                        streams == .pipes ? 1 : 0)
+                }
+                return carbontracker_spawn(
+                    &child, path, argv, environ, ownGroup ? 1 : 0, deathSignal, stdio.baseAddress,
+                    streams == .pipes ? 1 : 0)
+            }
             if status != ETXTBSY { break }
         }
         guard status == 0 else {
-            _ = close(outputPipe.read)
-            _ = close(errorPipe.read)
-            throw CarbonTrackerError(
-                .componentUnavailable, "Could not start \(executable): \(String(cString: strerror(status))).")
+            for descriptor in [output.read, error.read] where descriptor >= 0 { _ = close(descriptor) }
+            throw failure(status)
         }
         self.pid = child
-        self.output = outputPipe.read
-        self.error = errorPipe.read
-        self.openDescriptors = LockedBox([outputPipe.read, errorPipe.read])
+        self.output = output.read
+        self.error = error.read
+        self.openDescriptors = LockedBox(Set([output.read, error.read].filter { $0 >= 0 }))
     }
 
     deinit { closePipes() }
 
+    /// Finds the executable a command name refers to, as a shell would but without running one.
+    /// - Parameters:
+    ///   - name: A path when it contains `/`, else a name looked up in `searchPath`.
+    ///   - searchPath: The `PATH` value; `nil` for `/usr/local/bin:/usr/bin:/bin`.
+    /// - Returns: An absolute path to an executable regular file.
+    /// - Throws: ``LaunchError`` with status 127 when there is none, 126 when it is not executable.
+    package static func resolve(_ name: String, searchPath: String?) throws(LaunchError) -> String {
+        let cwd = FileManager.default.currentDirectoryPath
+        if name.contains("/") {
+            let path = name.hasPrefix("/") ? name : cwd + "/" + name
+            guard isRegularFile(path) else {
+                throw LaunchError(message: "\(name): no such file", status: 127)
+            }
+            guard access(path, X_OK) == 0 else {
+                throw LaunchError(message: "\(name): permission denied (not executable)", status: 126)
+            }
+            return path
+        }
+        var notExecutable: String?
+        let directories = (searchPath ?? "/usr/local/bin:/usr/bin:/bin").split(
+            separator: ":", omittingEmptySubsequences: false)
+        for directory in directories {
+            let base =
+                directory.isEmpty
+                ? cwd : (directory.hasPrefix("/") ? String(directory) : cwd + "/" + directory)
+            let candidate = base + "/" + name
+            guard isRegularFile(candidate) else { continue }
+            if access(candidate, X_OK) == 0 { return candidate }
+            notExecutable = notExecutable ?? candidate
+        }
+        if let notExecutable {
+            throw LaunchError(message: "\(notExecutable): permission denied (not executable)", status: 126)
+        }
+        throw LaunchError(message: "\(name): command not found", status: 127)
+    }
+
+    private static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
     /// Closes the reading ends that are still open; a child still writing then gets `SIGPIPE`.
-    func closePipes() {
+    package func closePipes() {
         openDescriptors.withLock { open in
             for descriptor in open { _ = close(descriptor) }
             open.removeAll()
@@ -114,7 +193,7 @@ final class ChildProcess: Sendable {
     ///   - error: Receives standard-error bytes.
     /// - Returns: `true` when both pipes reached end of file (the descriptors are then closed).
     @discardableResult
-    func pump(
+    package func pump(
         idleTimeoutMilliseconds: Int32 = 100, keepGoing: () -> Bool = { true },
         output: (ArraySlice<UInt8>) -> Void, error: (ArraySlice<UInt8>) -> Void
     ) -> Bool {
@@ -141,28 +220,35 @@ final class ChildProcess: Sendable {
     }
 
     /// Sends `signal` to the child's process group (or the child alone, if that fails).
-    func send(_ signal: Int32) {
+    package func send(_ signal: Int32) {
         if kill(-pid, signal) != 0 { _ = kill(pid, signal) }
     }
 
     /// How a child ended.
-    struct Termination: Equatable, Sendable, CustomStringConvertible {
+    package struct Termination: Equatable, Sendable, CustomStringConvertible {
         /// The exit status, when it exited.
-        var exitStatus: Int32?
+        package var exitStatus: Int32?
         /// The signal that ended it, when one did.
-        var signal: Int32?
+        package var signal: Int32?
+
+        package init(exitStatus: Int32? = nil, signal: Int32? = nil) {
+            self.exitStatus = exitStatus
+            self.signal = signal
+        }
 
         /// Whether it exited with status 0.
-        var succeeded: Bool { exitStatus == 0 }
+        package var succeeded: Bool { exitStatus == 0 }
         /// "exit status 1", "signal 9" or "unknown".
-        var description: String {
+        package var description: String {
             if let exitStatus { return "exit status \(exitStatus)" }
             return signal.map { "signal \($0)" } ?? "unknown"
         }
+        /// The shell's convention: the exit status, or 128 + the signal number (1 when unknown).
+        package var shellStatus: Int32 { exitStatus ?? signal.map { 128 + $0 } ?? 1 }
     }
 
     /// Waits for the child to end.
-    func reap() -> Termination {
+    package func reap() -> Termination {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             if errno != EINTR { return Termination() }
@@ -174,7 +260,7 @@ final class ChildProcess: Sendable {
     /// Runs the child to completion, killing it after `timeoutSeconds`, and returns what it printed.
     /// - Returns: How it ended (`nil` when it was killed for taking too long), its standard output
     ///   and its standard error.
-    func collect(timeoutSeconds: Double) -> (termination: Termination?, output: String, error: String) {
+    package func collect(timeoutSeconds: Double) -> (termination: Termination?, output: String, error: String) {
         let deadline = ContinuousClock.now + .milliseconds(Int(timeoutSeconds * 1000))
         var output: [UInt8] = []
         var error: [UInt8] = []
@@ -197,26 +283,13 @@ final class ChildProcess: Sendable {
         )
     }
 
-    /// A pipe whose ends are closed on `exec`, so no other child started meanwhile inherits them
-    /// (which would keep it open after our child exits).
-    private static func pipe() throws -> (read: Int32, write: Int32) {
-        var descriptors: [Int32] = [0, 0]
-        #if os(Linux)
-            // `pipe2` is not exported to Swift; a socket pair takes the close-on-exec flag atomically too.
-            let status = socketpair(
-                AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &descriptors)
-            if status == 0 { _ = Glibc.shutdown(descriptors[0], Int32(SHUT_WR)) }
-        #else
-            let status = Darwin.pipe(&descriptors)
-            if status == 0 {
-                _ = fcntl(descriptors[0], F_SETFD, FD_CLOEXEC)
-                _ = fcntl(descriptors[1], F_SETFD, FD_CLOEXEC)
-            }
-        #endif
-        guard status == 0 else {
-            throw CarbonTrackerError(
-                .componentUnavailable, "Could not create a pipe: \(String(cString: strerror(errno))).")
-        }
+    private struct PipeError: Error { var value: Int32 }
+
+    /// A pipe whose ends are closed on `exec`.
+    private static func pipe() throws(PipeError) -> (read: Int32, write: Int32) {
+        var descriptors: [Int32] = [-1, -1]
+        let status = descriptors.withUnsafeMutableBufferPointer { carbontracker_pipe($0.baseAddress) }
+        guard status == 0 else { throw PipeError(value: status) }
         return (descriptors[0], descriptors[1])
     }
 }

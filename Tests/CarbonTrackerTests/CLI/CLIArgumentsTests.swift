@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTrackerCLICore
+import CarbonTrackerSources
 
 @Suite struct CLIArgumentsTests {
     @Test func defaultsAndCommand() throws {
@@ -76,10 +77,10 @@ import Testing
     }
 
     @Test func waitStatusesFollowTheShellConvention() {
-        #expect(ChildProcess.exitCode(fromWaitStatus: 0) == 0)
-        #expect(ChildProcess.exitCode(fromWaitStatus: 3 << 8) == 3)
-        #expect(ChildProcess.exitCode(fromWaitStatus: 15) == 143)
-        #expect(ChildProcess.exitCode(fromWaitStatus: 9 | 0x80) == 137, "core dump flag ignored")
+        #expect(WrappedCommand.exitCode(fromWaitStatus: 0) == 0)
+        #expect(WrappedCommand.exitCode(fromWaitStatus: 3 << 8) == 3)
+        #expect(WrappedCommand.exitCode(fromWaitStatus: 15) == 143)
+        #expect(WrappedCommand.exitCode(fromWaitStatus: 9 | 0x80) == 137, "core dump flag ignored")
     }
 
     @Test func commandsResolveThroughPathWithoutAShell() throws {

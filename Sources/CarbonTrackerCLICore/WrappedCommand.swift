@@ -1,0 +1,51 @@
+import CarbonTracker
+import Foundation
+
+/// Runs the command `carbontracker` wraps, with this process's standard streams, and forwards
+/// every catchable signal to it while it runs.
+///
+/// Cost: one ``ChildProcess`` start and one `waitpid`; a thread forwards signals while it runs.
+enum WrappedCommand {
+    /// The signal the command gets on Linux when `carbontracker` itself dies without a chance to stop
+    /// it (SIGKILL, a crash): SIGKILL, so nothing runs on unmeasured. Every catchable signal is
+    /// forwarded instead (``SignalForwarder``), which lets the command clean up.
+    static let parentDeathSignal = SIGKILL
+
+    /// Runs `executable` with `arguments` and waits for it, forwarding signals.
+    ///
+    /// When one of the standard streams is this process's controlling terminal, the command shares
+    /// this process group, so the terminal's keys and job control work on it as usual. Otherwise
+    /// (batch jobs, CI, services) it gets a process group of its own, so a signal sent to this
+    /// process's group reaches it once, through the forwarder, instead of twice. On Linux it is
+    /// killed if this process dies first.
+    /// - Parameters:
+    ///   - executable: An absolute path from ``ChildProcess/resolve(_:searchPath:)``.
+    ///   - arguments: The full argument vector, starting with the command name.
+    /// - Returns: The exit status, or 128 + the signal number when the child was killed.
+    /// - Throws: ``ChildProcess/LaunchError`` with status 126 when the command cannot be started.
+    static func run(executable: String, arguments: [String]) throws(ChildProcess.LaunchError) -> Int32 {
+        var forwarder = SignalForwarder()
+        forwarder.install()
+        defer { forwarder.uninstall() }
+
+        let ownGroup = !hasControllingTerminal()
+        let child = try ChildProcess(
+            path: executable, arguments: arguments, environment: nil, streams: .inherited, ownGroup: ownGroup,
+            deathSignal: parentDeathSignal)
+        let forwarding = forwarder.forward(to: child.pid, ownGroup: ownGroup)
+        defer { forwarder.stopForwarding(forwarding) }
+        return child.reap().shellStatus
+    }
+
+    /// Whether standard input, output or error is this process's controlling terminal.
+    static func hasControllingTerminal() -> Bool {
+        [STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO].contains { isatty($0) == 1 && tcgetpgrp($0) >= 0 }
+    }
+
+    /// The shell convention for a `waitpid` status: the exit code, or 128 + the signal number.
+    static func exitCode(fromWaitStatus status: Int32) -> Int32 {
+        let signal = status & 0x7f
+        if signal == 0 { return (status >> 8) & 0xff }
+        return 128 + signal
+    }
+}
