@@ -6,7 +6,7 @@ import CarbonTrackerFuzzing
 @testable import CarbonTrackerMonitor
 @testable import CarbonTrackerSources
 
-/// Replays the fuzzer's inputs through the same entry point: every crash or hang it (or issue 13)
+/// Replays the fuzzer's inputs through the same entry point: every crash or hang it (or a hostile-input review)
 /// ever found, kept in `Fixtures/fuzz/regressions`, and the seed corpus. A regression traps this test
 /// process or throws a ``FuzzTarget/Finding``; in this debug build unsafe-buffer reads are also
 /// bounds-checked, which the fuzzer's release build does not do.

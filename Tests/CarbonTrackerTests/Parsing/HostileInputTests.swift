@@ -5,7 +5,7 @@ import Testing
 @testable import CarbonTrackerMonitor
 @testable import CarbonTrackerSources
 
-/// Logs written by an attacker or a broken disk: the inputs of issue 13 that trapped or hung the
+/// Logs written by an attacker or a broken disk: inputs that once trapped or hung the
 /// parser, the report and the CLI, and the whole class they stand for (unchecked conversions,
 /// figures that cannot be added up, line endings).
 @Suite struct HostileInputTests {
@@ -51,7 +51,7 @@ import Testing
             html: report.render())
     }
 
-    // MARK: The inputs of issue 13
+    // MARK: Inputs that once trapped or hung a reader
 
     /// `StandardLogScanner.swift:130` trapped with "arithmetic overflow" numbering the epoch after
     /// epoch Int.max; `--parse` and `--report` died with SIGILL.
