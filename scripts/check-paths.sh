@@ -22,6 +22,7 @@ path_pattern = re.compile(r"(?<![A-Za-z0-9_./-])((?:docs|scripts|Sources|Tests)/
 files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
                        check=True, capture_output=True, text=True).stdout.split("\n")
 missing = []
+scanned = 0
 for name in files:
     if not name or not os.path.isfile(name):
         continue
@@ -29,6 +30,7 @@ for name in files:
         continue
     if not (name.endswith(checked_suffixes) or name in checked_names):
         continue
+    scanned += 1
     with open(name, encoding="utf-8", errors="replace") as f:
         for number, line in enumerate(f, 1):
             for match in path_pattern.finditer(line):
@@ -39,5 +41,5 @@ if missing:
     print("These paths are named but do not exist; point them at what exists:", file=sys.stderr)
     print("\n".join(missing), file=sys.stderr)
     sys.exit(1)
-print(f"check-paths: every docs/, scripts/, Sources/ and Tests/ path named in {len(files)} files exists")
+print(f"check-paths: every docs/, scripts/, Sources/ and Tests/ path named in {scanned} files exists")
 PY
