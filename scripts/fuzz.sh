@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs the libFuzzer fuzzer of CarbonTracker's readers (see README, "Reliability").
+# Builds and runs the libFuzzer fuzzer of CarbonTracker's readers (see the Reliability article,
+# Sources/CarbonTracker/CarbonTracker.docc/Reliability.md).
 #
 #   scripts/fuzz.sh build              # release build with -sanitize=fuzzer into .build/fuzz
 #   scripts/fuzz.sh run SECONDS [DIR]  # fuzz for SECONDS; new inputs go to DIR (default: a temp dir)

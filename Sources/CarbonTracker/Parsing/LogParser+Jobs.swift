@@ -9,8 +9,8 @@ extension LogParser {
     /// }
     /// ```
     ///
-    /// Every device is measured by exactly one process at a time (see README, "Clusters and distributed
-    /// training"), so the job's energy is the sum of its runs' energies. A run without a final report
+    /// Every device is measured by exactly one process at a time (see <doc:Clusters>),
+    /// so the job's energy is the sum of its runs' energies. A run without a final report
     /// (a killed rank) counts its finished epochs and the last checkpoint of the epoch it was in.
     public struct JobTotal: Sendable, Equatable {
         /// The job's identity.

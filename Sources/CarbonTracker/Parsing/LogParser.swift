@@ -14,7 +14,7 @@ import Foundation
 /// A file that cannot be read, is empty, has no partner or ends mid-line is skipped or read in part,
 /// with a ``Warning`` in the result; only a missing or unreadable directory throws. Files are read
 /// as raw bytes in one pass each, on every core while the directory is still being listed:
-/// aggregating 10,000 files takes about as long as merely reading them (`docs/parser-speed.md`).
+/// aggregating 10,000 files takes about as long as merely reading them (<doc:ParserAndCLI>; `BENCHMARKS.md`).
 public enum LogParser {
     // MARK: Directories
 

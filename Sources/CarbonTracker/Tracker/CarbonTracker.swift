@@ -24,7 +24,8 @@ import Foundation
 /// (never on the network). A program that exits or releases its tracker without `stop()` gets its
 /// logs completed as if `stop()` had been called.
 ///
-/// Parameters mean what they mean in Python carbontracker 2.4.7; see README for the differences.
+/// Parameters mean what they mean in Python carbontracker 2.4.7; see <doc:DifferencesFromPython> for the
+/// differences.
 public final class CarbonTracker: Sendable {
     /// The PUE factor Python carbontracker 2.4.7 applies (Daniel Bizo, 2023, Uptime Institute Global
     /// Data Center Survey); ``TrackerOptions/pue`` changes it.

@@ -288,7 +288,7 @@ struct DistributedGPUTests {
 }
 
 /// The extra cost of a distributed tracker's start: role detection, the decision and the node lock.
-/// Printed, not asserted (the test machine's load varies); the README quotes the figure.
+/// Printed, not asserted (the test machine's load varies); the Clusters article quotes the figure.
 struct LeaderElectionCostTests {
     @Test func leaderElectionCostIsPrinted() throws {
         let locks = try ParserTestSupport.scratchDirectory()

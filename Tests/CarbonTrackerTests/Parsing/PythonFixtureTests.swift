@@ -6,7 +6,8 @@ import Testing
 @testable import CarbonTrackerSources
 
 /// Compares the parser with Python carbontracker 2.4.7's output on the same logs, field by field.
-/// Where Python is wrong, the corrected value is asserted instead (see docs/parser-cli-report.md).
+/// Where Python is wrong, the corrected value is asserted instead (see the article
+/// `Sources/CarbonTracker/CarbonTracker.docc/ParserAndCLI.md`, "Python parser bugs fixed").
 @Suite struct PythonFixtureTests {
     /// What the reports say, where Python's parser misreads them.
     struct Correction {

@@ -93,6 +93,7 @@ package struct PowermetricsLaunch: Sendable {
             + (said.isEmpty ? "" : " (sudo said: \(said))")
             + ". Allow it with `sudo visudo -f /etc/sudoers.d/powermetrics` "
             + "and this line: \(user) ALL = (root) NOPASSWD: \(executable) "
-            + "(see the CarbonTracker README, docs/hardware.md), or run training as root."
+            + "(see \"What is measured and how\" in the CarbonTracker documentation), "
+            + "or run training as root."
     }
 }

@@ -8,7 +8,7 @@ import Foundation
 /// if gpus.isAvailable() { try gpus.start(diagnostics: SilentDiagnostics()); try gpus.read() }
 /// ```
 ///
-/// Each GPU is read with the best source it answers (``NVMLPowerSource``): the energy counter
+/// Each GPU is read with the best source it answers (`NVMLPowerSource`): the energy counter
 /// `nvmlDeviceGetTotalEnergyConsumption` (millijoules since the driver loaded, Volta and newer), read
 /// as a counter so nothing between two reads is missed; else instantaneous power
 /// (`nvmlDeviceGetFieldValues` with `NVML_FI_DEV_POWER_INSTANT`), which the tracker integrates; and

@@ -147,7 +147,7 @@ public final class RAPLComponent: PowerComponent, ActionableUnavailability {
     /// The longest gap between reads at which no counter can wrap twice, in seconds.
     ///
     /// A counter of range R microjoules wraps every R / P seconds at P watts; P is taken as the
-    /// larger of twice the highest power seen and ``assumedPeakWatts``.
+    /// larger of twice the highest power seen and `assumedPeakWatts`.
     public var maximumReadInterval: Double? {
         state.withLock { state in
             guard case .success(let zones) = state.zones else { return nil }

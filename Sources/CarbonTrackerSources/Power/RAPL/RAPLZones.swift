@@ -76,7 +76,8 @@ package enum RAPLZones {
         "Could not read CPU/DRAM energy consumption due to lack of read-permissions on "
             + paths.joined(separator: " and ") + ". Please run: sudo chmod +r " + paths.joined(separator: " ")
             + " (lasts until reboot; Linux 5.10 and later make these files root-only). To keep access, "
-            + "install the udev rule from the CarbonTracker README (docs/hardware.md): " + udevRule
+            + "install this udev rule (see \"What is measured and how\" in the CarbonTracker documentation): "
+            + udevRule
     }
 
     /// The udev rule that keeps RAPL counters readable across reboots.
