@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 # Lower modules that CarbonTracker re-exports (`@_exported import`), comma-separated: their public
 # symbols become part of the CarbonTracker symbol graph, so the catalogue can link to them.
-REEXPORTED_MODULES=""
+REEXPORTED_MODULES="CarbonTrackerSources,CarbonTrackerMonitor"
 
 MODULE=CarbonTracker
 CATALOGUE=Sources/CarbonTracker/CarbonTracker.docc

@@ -15,7 +15,7 @@ import os
 import sys
 
 # The generated file, relative to the repository root.
-OUTPUT = "Sources/CarbonTracker/Data/EmbeddedTables.swift"
+OUTPUT = "Sources/CarbonTrackerSources/Data/EmbeddedTables.swift"
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 args = sys.argv[1:]

@@ -7,7 +7,7 @@
 /// try cpu.read()      // [.cumulativeJoules(0)]: its energy is in the GPU's figure
 /// ```
 ///
-/// It is chosen for the CPU only when the GPU component from the same ``HardwareContext`` measures at
+/// It is chosen for the CPU only when the GPU component from the same `HardwareContext` measures at
 /// least one GPU at module scope (``NVMLPowerScope/module``); then the CPU line of every epoch reads
 /// 0 J and a note in the standard and output logs says where the CPU's energy went. Reading costs nothing.
 public final class ModuleCoveredCPUComponent: PowerComponent {
