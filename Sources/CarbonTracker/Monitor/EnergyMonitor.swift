@@ -71,7 +71,10 @@ public final class EnergyMonitor: Sendable {
     }
 
     deinit {
-        if ownsCore { try? core.stopAndWait() }
+        if ownsCore {
+            try? core.stopAndWait()
+            core.awaitFinalPush()
+        }
     }
 
     /// Opens a window named `name`. Costs microseconds: it never waits for a reading, a file or the network.

@@ -26,7 +26,9 @@ enum LiveMonitors {
         registry.withLock { $0[ObjectIdentifier(core)] = nil }
     }
 
-    /// Stops every live monitor as `stop()` would and waits at most ``exitWaitSeconds`` in all.
+    /// Stops every live monitor as `stop()` would and waits at most ``exitWaitSeconds`` in all for
+    /// the logs, then at most the final-push bound (the Pushgateway's push time-out and one second)
+    /// for the final pushes, of these monitors and of those stopped earlier whose push is still going.
     static func drainAtExit() {
         let cores = registry.withLock { Array($0.values) }
         guard !cores.isEmpty else { return }
@@ -36,6 +38,11 @@ enum LiveMonitors {
             let left = exitWaitSeconds - clock.now()
             if left <= 0 { break }
             _ = core.waitForSampler(core.finished, limitSeconds: left)
+        }
+        let pushStart = clock.now()
+        let pushLimit = cores.map(\.finalPushBoundSeconds).max() ?? 0
+        for core in cores {
+            core.awaitFinalPush(limitSeconds: pushLimit - (clock.now() - pushStart))
         }
     }
 }

@@ -271,15 +271,16 @@ extension MonitorCore {
             component.shutdown()
         }
         intensity.stop()
-        // Everything local is written: the caller of stop() (or the exit handler) may go on. A final push
-        // to a server happens after that, so a slow server never delays training; at process exit it may
-        // be cut short (the pushes made at each epoch are there).
+        // Everything local is written: the caller of stop() may go on. The final push to a server happens
+        // after that, so a slow server never delays training; the monitor stays registered until it is
+        // made, so the exit drain waits for it (awaitFinalPush, bounded), as a released tracker and the
+        // CLI do.
         ready.open()
         predictionReady.open()
         finished.open()
-        LiveMonitors.remove(self)
         for exporter in exporters where exporter.finishesOverNetwork { exporter.finish() }
         log.close()
+        LiveMonitors.remove(self)
     }
 }
 
