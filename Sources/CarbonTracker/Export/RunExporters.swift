@@ -45,7 +45,8 @@ enum RunExporters {
     /// the monitor's exit drain is registered so that the drain (which may make the final push) runs
     /// first at exit.
     private static func pushTransport(environment: [String: String]) -> any MetricsPushTransport {
-        _ = try? CurlLibrary.load(path: environment[CurlLibrary.pathVariable].flatMap { $0.isEmpty ? nil : $0 })
+        _ = try? CurlLibrary.load(
+            path: environment[CurlLibrary.pathVariable].flatMap { $0.isEmpty ? nil : $0 })
         return HTTPClientMetricsPushTransport(client: CurlHTTPClient(environment: environment))
     }
 

@@ -70,7 +70,8 @@ import Testing
         let run = try Self.run(against: server)
         #expect(run.done)
         #expect(
-            run.waitedSeconds < 2, "a dropped connection fails at once: \(run.waitedSeconds) s; \(run.errorLog)")
+            run.waitedSeconds < 2,
+            "a dropped connection fails at once: \(run.waitedSeconds) s; \(run.errorLog)")
         let lines = Self.pushgatewayLines(run.errorLog)
         #expect(lines.count == 1, "\(lines)")
         #expect(lines.first?.contains("final push") == true)
@@ -114,7 +115,8 @@ import Testing
     ))
 struct FinalPushGatewayTests {
     /// The energy of every device, per the standard log in `directory`, and the run's id.
-    private static func logged(in directory: String) throws -> (runID: String, joules: [Double], epochs: Int) {
+    private static func logged(in directory: String) throws -> (runID: String, joules: [Double], epochs: Int)
+    {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory)
         let name = try #require(names.first { $0.hasSuffix("_carbontracker.log") })
         let measured = ExportEndToEndTests.measuredJoules(CoreTest.read(directory + "/" + name))
@@ -127,9 +129,13 @@ struct FinalPushGatewayTests {
         let metrics = try #require(RealPushgatewayTests.get(base.appendingPathComponent("metrics")))
         let lines = metrics.body.split(separator: "\n").filter { $0.contains("run=\"\(runID)\"") }
         func values(_ name: String) -> [Double] {
-            lines.filter { $0.hasPrefix(name + "{") }.compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+            lines.filter { $0.hasPrefix(name + "{") }.compactMap {
+                $0.split(separator: " ").last.flatMap { Double($0) }
+            }
         }
-        return (values("carbontracker_energy_joules_total").sorted(), values("carbontracker_epochs_total").first)
+        return (
+            values("carbontracker_energy_joules_total").sorted(), values("carbontracker_epochs_total").first
+        )
     }
 
     /// Checks that the gateway holds the log's final totals for the run in `directory`.
