@@ -237,7 +237,7 @@ final class PushgatewayExporter: RunExporter {
         if first {
             diagnostics.warning(
                 "Cannot push metrics to the Prometheus Pushgateway: \(failure). "
-                    + "Later failures are not reported while it keeps failing; training continues.")
+                    + "Later failures during the run are not reported; training continues.")
         }
     }
 
