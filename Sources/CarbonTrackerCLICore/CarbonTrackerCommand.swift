@@ -163,6 +163,7 @@ public enum CarbonTrackerCommand {
         } catch {
             console.standardError("carbontracker: \(error.message)\n")
             try? tracker?.stop()
+            tracker?.awaitFinalPush()
             return error.status
         }
         do {
@@ -171,6 +172,9 @@ public enum CarbonTrackerCommand {
         } catch {
             console.standardError("carbontracker: warning: \(describe(error))\n")
         }
+        // The command has ended; the run's final totals go to the Pushgateway (when one is set) before
+        // this process exits, waiting at most the push time-out and one second.
+        tracker?.awaitFinalPush()
         return status
     }
 

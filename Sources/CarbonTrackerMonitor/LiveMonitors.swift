@@ -27,7 +27,10 @@ enum LiveMonitors {
         registry.withLock { $0[ObjectIdentifier(core)] = nil }
     }
 
-    /// Stops every live monitor as `stop()` would and waits at most ``exitWaitSeconds`` in all.
+    /// Stops every live monitor as `stop()` would and waits at most ``exitWaitSeconds`` in all for
+    /// the logs, then at most the sinks' bound for what they finish after the run (a Pushgateway's final
+    /// push: its time-out and one second), of these monitors and of those stopped earlier whose final
+    /// work is still going.
     static func drainAtExit() {
         let cores = registry.withLock { Array($0.values) }
         guard !cores.isEmpty else { return }
@@ -37,6 +40,11 @@ enum LiveMonitors {
             let left = exitWaitSeconds - clock.now()
             if left <= 0 { break }
             _ = core.waitForSampler(core.finished, limitSeconds: left)
+        }
+        let finalStart = clock.now()
+        let finalLimit = cores.map(\.sink.finalWorkBoundSeconds).max() ?? 0
+        for core in cores {
+            core.awaitSinkFinish(limitSeconds: finalLimit - (clock.now() - finalStart))
         }
     }
 }

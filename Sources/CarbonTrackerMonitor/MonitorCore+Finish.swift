@@ -40,4 +40,16 @@ extension MonitorCore {
         wake.signal()
         _ = waitForSampler(predictionReady)
     }
+
+    /// Waits until the sink has finished what it does after the run (a final push), at most
+    /// `limitSeconds` and the sink's own bound. `stop()` returns before that work, so training never
+    /// waits on a server; the exit drain, a released tracker or monitor, and the CLI call this so the
+    /// process does not go away before it. Returns at once while the run has not ended.
+    /// - Returns: Whether the work finished within the wait.
+    @discardableResult
+    package func awaitSinkFinish(limitSeconds: Double = .infinity) -> Bool {
+        guard sink.finalWorkBoundSeconds > 0 else { return true }
+        guard finished.wait(seconds: 0) else { return false }
+        return sink.awaitFinalWork(limitSeconds: limitSeconds)
+    }
 }

@@ -77,6 +77,11 @@ package protocol MonitorSink: AnyObject, Sendable {
     /// `stuckSource` names a source that stopped answering, whose final reading is missing.
     func runEnding(_ reason: MonitorEndReason, openWindows: [String], stuckSource: String?)
     /// The sources are released and the callers waiting for the final report have been let go:
-    /// finish what may take longer (a final push over the network) and close.
+    /// start what may take longer (a final push over the network) and close.
     func runEnded()
+    /// The longest the work started by ``runEnded()`` may take, in seconds (0 when there is none).
+    var finalWorkBoundSeconds: Double { get }
+    /// Waits at most `limitSeconds` (and never longer than ``finalWorkBoundSeconds``) until the work
+    /// started by ``runEnded()`` is done or its failure is recorded; returns whether it was done in time.
+    func awaitFinalWork(limitSeconds: Double) -> Bool
 }

@@ -235,12 +235,15 @@ extension MonitorCore {
         }
         intensity.stop()
         queue.withLock { $0.lifecycle = .finished(reason) }
-        // Everything local is written: the caller of stop() (or the exit handler) may go on.
+        // Everything local is written: the caller of stop() may go on. What the sink finishes after that
+        // (a final push to a server) never delays training; the monitor stays registered until it is
+        // done, so the exit drain waits for it (``awaitSinkFinish(limitSeconds:)``, bounded), as a
+        // released tracker and the CLI do.
         ready.open()
         predictionReady.open()
         finished.open()
-        LiveMonitors.remove(self)
         sink.runEnded()
+        LiveMonitors.remove(self)
     }
 }
 

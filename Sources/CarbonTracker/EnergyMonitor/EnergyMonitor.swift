@@ -74,7 +74,10 @@ public final class EnergyMonitor: Sendable {
     }
 
     deinit {
-        if ownsCore { try? core.stopAndWait() }
+        if ownsCore {
+            try? core.stopAndWait()
+            core.awaitSinkFinish()
+        }
     }
 
     /// Opens a window named `name`. Costs microseconds: it never waits for a reading, a file or the network.
@@ -181,6 +184,10 @@ extension EnergyMonitor {
 
     /// Stops monitoring and waits for the final report (bounded), without throwing.
     func stopQuietly() { try? core.stopAndWait() }
+
+    /// Waits (bounded) for the run's final push to a Prometheus Pushgateway; see ``CarbonTracker/awaitFinalPush()``.
+    @discardableResult
+    func awaitFinalPush() -> Bool { core.awaitSinkFinish() }
 
     /// The carbon-intensity source in use.
     var intensity: any CarbonIntensitySource { core.intensity }

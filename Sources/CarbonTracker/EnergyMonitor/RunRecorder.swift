@@ -161,6 +161,31 @@ final class RunRecorder: MonitorSink {
         log.close()
     }
 
+    /// The longest the final push of a run may take, in seconds: the largest bound of the exporters
+    /// that finish over the network (the Pushgateway's push time-out and one second), else 0.
+    var finalWorkBoundSeconds: Double {
+        exporters.lazy.filter(\.finishesOverNetwork).map(\.finishBoundSeconds).max() ?? 0
+    }
+
+    /// Waits until the exporters that finish over the network have made their final push, or
+    /// reported why not, and that report is in the error log.
+    func awaitFinalWork(limitSeconds: Double) -> Bool {
+        let limit = min(limitSeconds, finalWorkBoundSeconds)
+        let clock = MonotonicTime()
+        var done = true
+        for exporter in exporters where exporter.finishesOverNetwork {
+            let left = limit - clock.now()
+            if left <= 0 || !exporter.awaitFinish(seconds: left) {
+                done = false
+                break
+            }
+        }
+        // A failed push's warning was added to the log's buffer; the sampling thread closes the log
+        // right after, but the process may end first.
+        log.flush()
+        return done
+    }
+
     /// Ends a run that never started sampling: the exporters finish, the intensity source stops and
     /// the logs close (or, with `discard`, are deleted).
     func abandon(discardingLogs discard: Bool) {

@@ -69,11 +69,22 @@ protocol RunExporter: AnyObject, Sendable {
     /// Writes what is pending and releases files and threads. Called once, last.
     func finish()
     /// Whether ``finish()`` waits on the network (a final push): such an exporter finishes after
-    /// `stop()` has returned, so a slow server never delays training.
+    /// `stop()` has returned, so a slow server never delays training; the exit drain, a released
+    /// tracker and the CLI wait for it with ``awaitFinish(seconds:)``.
     var finishesOverNetwork: Bool { get }
+    /// The longest ``finish()`` takes, in seconds.
+    var finishBoundSeconds: Double { get }
+    /// Waits until ``finish()`` has returned, at most `seconds`.
+    /// - Parameter seconds: The longest wait.
+    /// - Returns: Whether ``finish()`` had returned.
+    func awaitFinish(seconds: Double) -> Bool
 }
 
 extension RunExporter {
     /// Files finish at once, by default.
     var finishesOverNetwork: Bool { false }
+    /// Files finish at once, by default.
+    var finishBoundSeconds: Double { 0 }
+    /// Files have finished before `stop()` returns, so there is nothing to wait for.
+    func awaitFinish(seconds: Double) -> Bool { true }
 }

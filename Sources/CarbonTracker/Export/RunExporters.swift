@@ -37,8 +37,17 @@ enum RunExporters {
     ) throws -> [any RunExporter] {
         try make(
             options: options, environment: environment, logPaths: logPaths, diagnostics: diagnostics,
-            transport: HTTPClientMetricsPushTransport(client: CurlHTTPClient(environment: environment)),
-            host: .current())
+            transport: pushTransport(environment: environment), host: .current())
+    }
+
+    /// The Pushgateway's transport, with libcurl loaded now rather than at the first push: loading it
+    /// initialises the TLS library, which registers its own exit cleanup, and this must happen before
+    /// the monitor's exit drain is registered so that the drain (which may make the final push) runs
+    /// first at exit.
+    private static func pushTransport(environment: [String: String]) -> any MetricsPushTransport {
+        _ = try? CurlLibrary.load(
+            path: environment[CurlLibrary.pathVariable].flatMap { $0.isEmpty ? nil : $0 })
+        return HTTPClientMetricsPushTransport(client: CurlHTTPClient(environment: environment))
     }
 
     /// ``make(options:environment:logPaths:diagnostics:)`` with its seams exposed, for tests.

@@ -103,6 +103,7 @@ public final class CarbonTracker: Sendable {
 
     deinit {
         monitor.stopQuietly()
+        monitor.awaitFinalPush()
     }
 
     /// Marks the start of an epoch. Costs microseconds: it never waits for a sample, a file or the network.
@@ -137,7 +138,10 @@ public final class CarbonTracker: Sendable {
 
     /// Ends monitoring early and reports the finished epochs; does nothing once monitoring has ended.
     ///
-    /// An epoch that was started but not ended is not counted.
+    /// An epoch that was started but not ended is not counted. Returns once the logs are written, never
+    /// waiting on the network: the final push to a Prometheus Pushgateway goes on in the background,
+    /// and the process waits for it (at most the push time-out and one second) when it exits or
+    /// releases the tracker.
     /// - Throws: A monitoring failure not yet reported (unless `ignoreErrors`).
     public func stop() throws {
         try monitor.stop()

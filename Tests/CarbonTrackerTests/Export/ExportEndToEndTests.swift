@@ -20,7 +20,7 @@ import Testing
     }
 
     /// The standard log's "Measured energy (J)" values per epoch and component.
-    private static func measuredJoules(_ standard: String) -> [[String: [Double]]] {
+    static func measuredJoules(_ standard: String) -> [[String: [Double]]] {
         var epochs: [[String: [Double]]] = []
         for message in CoreTest.messages(standard) {
             if message.hasPrefix("Epoch ") { epochs.append([:]) }
@@ -117,20 +117,15 @@ import Testing
 
         // Pushgateway: the series with the run's total energy.
         if let gatewayURL {
-            // The final push is made after the tracker returned (a slow gateway never delays training),
-            // so the run's total appears within the push time-out.
+            // The final push is made after the tracker returned (a slow gateway never delays training);
+            // awaitFinalPush waits for it, as the exit handler and the CLI do.
+            try tracker.stop()
+            #expect(tracker.awaitFinalPush())
             let run = "run=\"\(EventLogExporter.runID(logPath: paths.standard))\""
-            var pushed: [Double] = []
-            let deadline = Date(timeIntervalSinceNow: 10)
-            repeat {
-                let metrics = try #require(
-                    RealPushgatewayTests.get(gatewayURL.appendingPathComponent("metrics")))
-                pushed = metrics.body.split(separator: "\n").filter {
-                    $0.hasPrefix("carbontracker_energy_joules_total{") && $0.contains(run)
-                }.compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
-                if pushed.count == 2 && abs(pushed.reduce(0, +) - totalJoules) <= 1e-6 * totalJoules { break }
-                usleep(50_000)
-            } while Date() < deadline
+            let metrics = try #require(RealPushgatewayTests.get(gatewayURL.appendingPathComponent("metrics")))
+            let pushed = metrics.body.split(separator: "\n").filter {
+                $0.hasPrefix("carbontracker_energy_joules_total{") && $0.contains(run)
+            }.compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
             #expect(pushed.count == 2)
             #expect(abs(pushed.reduce(0, +) - totalJoules) <= 1e-6 * totalJoules)
         }

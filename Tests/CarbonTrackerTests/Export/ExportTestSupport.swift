@@ -67,9 +67,10 @@ enum ExportTest {
     }
 
     /// A whole run of three epochs with a window, a prediction after the first epoch and the actual report.
-    static func run(labels: [RunLabel] = []) -> [RunEvent] {
+    static func run(labels: [RunLabel] = [], runID: String = "run-a_4242.17_2026-09-21T120000Z") -> [RunEvent]
+    {
         [
-            .runStarted(description(labels: labels)),
+            .runStarted(description(runID: runID, labels: labels)),
             .intensity(intensity, fetchedAt: start),
             epoch(1),
             .prediction(report(.predicted, epochs: 3)),

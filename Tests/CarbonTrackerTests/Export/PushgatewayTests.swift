@@ -121,6 +121,41 @@ final class FakePushTransport: MetricsPushTransport {
         #expect(warnings.allSatisfy { !$0.contains("c2VjcmV0") && !$0.contains("secret") })
     }
 
+    @Test func aFinalPushThatFailsAfterSuccessesIsItsOwnWarningAndIsNotRepeated() {
+        let diagnostics = RecordingDiagnostics()
+        let calls = LockedBox(0)
+        let transport = FakePushTransport {
+            calls.withLock { $0 += 1 }
+            return calls.withLock { $0 } == 1 ? 200 : 503
+        }
+        let exporter = Self.exporter(transport, diagnostics: diagnostics)
+        exporter.record([.runStarted(ExportTest.description())])
+        #expect(transport.entered.wait(seconds: 30))
+        exporter.record([ExportTest.epoch(1)])
+        exporter.finish()
+        #expect(exporter.awaitFinish(seconds: 0))
+        #expect(transport.received.count == 2, "the final push is attempted once")
+        let warnings = diagnostics.messages("warning")
+        #expect(warnings.count == 1, "\(warnings)")
+        #expect(warnings.first?.contains("final push") == true)
+        #expect(warnings.first?.contains("HTTP 503 from gateway.example:9091") == true)
+    }
+
+    @Test func aFailedPushIsMadeAgainAtTheEndEvenWithoutNewFigures() {
+        let diagnostics = RecordingDiagnostics()
+        let calls = LockedBox(0)
+        let transport = FakePushTransport {
+            calls.withLock { $0 += 1 }
+            return calls.withLock { $0 } == 1 ? 500 : 200
+        }
+        let exporter = Self.exporter(transport, diagnostics: diagnostics)
+        exporter.record([.runStarted(ExportTest.description()), ExportTest.epoch(1)])
+        #expect(transport.entered.wait(seconds: 30))
+        exporter.finish()
+        #expect(transport.received.count == 2, "the figures the failed push held are pushed at the end")
+        #expect(diagnostics.messages("warning").count == 1, "the first failure; the final push succeeded")
+    }
+
     @Test func unreachableGatewaysAreAWarningNotADelay() {
         let diagnostics = RecordingDiagnostics()
         let transport = FakePushTransport {
@@ -177,12 +212,14 @@ struct RealPushgatewayTests {
     }
 
     /// Starts the real Pushgateway on a free loopback port and waits until it is ready; the caller stops it.
+    /// It keeps what is pushed in memory only (Debian's default persists it to a shared file under
+    /// /var/lib/prometheus and reloads it at the next start), so a test never finds an earlier run's series.
     static func startGateway() throws -> (process: Process, base: URL) {
         let binary = try #require(ExportTest.pushgateway)
         let port = try Self.freePort()
         let gateway = Process()
         gateway.executableURL = URL(fileURLWithPath: binary)
-        gateway.arguments = ["--web.listen-address=127.0.0.1:\(port)"]
+        gateway.arguments = ["--web.listen-address=127.0.0.1:\(port)", "--persistence.file="]
         gateway.standardOutput = FileHandle.nullDevice
         gateway.standardError = FileHandle.nullDevice
         try gateway.run()
@@ -212,7 +249,8 @@ struct RealPushgatewayTests {
         let settings = try RunExporters.pushgatewaySettings(base.absoluteString, source: "test", auth: nil)
         let exporter = PushgatewayExporter(
             settings: settings, transport: HTTPClientMetricsPushTransport(), diagnostics: diagnostics)
-        exporter.record(ExportTest.run(labels: [RunLabel(name: "rank", value: "3")]))
+        let runID = "run-a_" + UUID().uuidString
+        exporter.record(ExportTest.run(labels: [RunLabel(name: "rank", value: "3")], runID: runID))
         exporter.finish()
         #expect(diagnostics.messages("warning").isEmpty, "\(diagnostics.messages("warning"))")
 
@@ -224,7 +262,7 @@ struct RealPushgatewayTests {
             lines.first { line in line.hasPrefix(prefix + "{") && labels.allSatisfy { line.contains($0) } }
                 .flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
         }
-        let run = #"run="run-a_4242.17_2026-09-21T120000Z""#
+        let run = "run=\"\(runID)\""
         #expect(
             value(
                 "carbontracker_energy_joules_total",

@@ -11,7 +11,7 @@ import Foundation
 /// A library is loaded once per path and kept for the life of the process (libcurl's global state
 /// must not be torn down while another thread may use it). Loading costs a `dlopen` and
 /// `curl_global_init`; a failed load is retried on the next request, which costs a file search.
-final class CurlLibrary: Sendable {
+package final class CurlLibrary: Sendable {
     /// The loaded library; its functions may be called from any thread, one transfer per thread.
     nonisolated(unsafe) private let handle: OpaquePointer
     /// The path or file name it was loaded from.
@@ -22,7 +22,7 @@ final class CurlLibrary: Sendable {
     let supportsHTTPS: Bool
 
     /// The environment variable that names the library to load instead of the default names.
-    static let pathVariable = "CARBONTRACKER_CURL_LIBRARY"
+    package static let pathVariable = "CARBONTRACKER_CURL_LIBRARY"
 
     /// The names tried, in order, when no path is given: the OpenSSL build, then the GnuTLS build
     /// (Debian and Ubuntu ship both; most nodes have at least one).
@@ -47,7 +47,7 @@ final class CurlLibrary: Sendable {
     /// - Parameter path: A path or file name; `nil` tries the default names.
     /// - Returns: The loaded library.
     /// - Throws: ``IntensityFetchError`` saying that no HTTP request can be made and how to fix it.
-    static func load(path: String?) throws(IntensityFetchError) -> CurlLibrary {
+    package static func load(path: String?) throws(IntensityFetchError) -> CurlLibrary {
         let names = path.map { [$0] } ?? defaultNames
         var reasons: [String] = []
         for name in names {
