@@ -17,7 +17,7 @@ enum HardwareComponents {
             context.shared.register(nvml)
             return [nvml, apple]
         case .cpu:
-            let cpuinfo = environment["CARBONTRACKER_CPUINFO"] ?? "/proc/cpuinfo"
+            let cpuinfo = environment["CARBONTRACKER_CPUINFO"] ?? PlatformPaths.cpuinfo
             let rapl = RAPLComponent(environment: environment)
             let estimate = TDPEstimateComponent(cpuinfoPath: cpuinfo, fallbackFor: [rapl, apple])
             // A Grace CPU inside a GPU module that NVML measures whole is already counted there.

@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Darwin)
-    import Darwin
-#endif
-
 /// The processor's model name and its thermal design power from the embedded table.
 ///
 /// ```swift
@@ -34,12 +30,13 @@ enum CPUModel {
     static let unknown = "Unknown CPU"
 
     /// The model name, or `nil` when it cannot be read.
-    /// - Parameter cpuinfoPath: Where Linux describes the processors.
-    static func detect(cpuinfoPath: String) -> String? {
-        #if canImport(Darwin)
-            if let brand = sysctlString("machdep.cpu.brand_string") { return brand }
-        #endif
-        guard let text = try? String(contentsOfFile: cpuinfoPath, encoding: .utf8) else { return nil }
+    /// - Parameter cpuinfoPath: Where Linux describes the processors (`nil` on macOS, where `sysctl`
+    ///   names the CPU first).
+    static func detect(cpuinfoPath: String?) -> String? {
+        if let name = systemModelName() { return name }
+        guard let cpuinfoPath, let text = try? String(contentsOfFile: cpuinfoPath, encoding: .utf8) else {
+            return nil
+        }
         return modelName(fromCPUInfo: text)
     }
 
@@ -75,15 +72,4 @@ enum CPUModel {
         let mean = watts.isEmpty ? 0 : watts.values.reduce(0, +) / Double(watts.count)
         return .average(watts: mean, models: watts.count)
     }
-
-    #if canImport(Darwin)
-        private static func sysctlString(_ name: String) -> String? {
-            var size = 0
-            guard sysctlbyname(name, nil, &size, nil, 0) == 0, size > 0 else { return nil }
-            var buffer = [CChar](repeating: 0, count: size)
-            guard sysctlbyname(name, &buffer, &size, nil, 0) == 0 else { return nil }
-            let value = String(cString: buffer).trimmingCharacters(in: .whitespaces)
-            return value.isEmpty ? nil : value
-        }
-    #endif
 }
