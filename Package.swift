@@ -18,7 +18,9 @@ let package = Package(
         // libcurl is loaded with dlopen too, so the executable runs where libcurl is missing (HTTP then
         // fails with a reason and intensity falls back to stored averages) and links without it.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
-        .target(name: "CarbonTracker", dependencies: ["CNVML", "CCurl"]),
+        // Apple silicon's IOReport energy counters, with CoreFoundation, loaded with dlopen at run time too.
+        .target(name: "CIOReport", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+        .target(name: "CarbonTracker", dependencies: ["CNVML", "CCurl", "CIOReport"]),
         // fork and exec in C, so the tracked command can be told to die with its parent (Linux).
         .target(name: "CSpawn"),
         // The CLI's logic lives in a library target so tests can import it; main.swift only calls it.

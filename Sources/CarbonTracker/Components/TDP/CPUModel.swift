@@ -53,9 +53,12 @@ enum CPUModel {
         return ["model name", "Model", "Hardware", "cpu model"].lazy.compactMap { fields[$0] }.first
     }
 
-    /// The TDP for `model`, by Python carbontracker's rules.
+    /// The TDP for `model`, by Python carbontracker's rules, with `exact` rows (Apple silicon chips that
+    /// Python's table lacks) matched by their exact name before any containment match or average, which
+    /// stay Python's.
     static func thermalDesignPower(
-        for model: String, table: [(name: String, watts: Double)] = ReferenceData.cpuThermalDesignPower
+        for model: String, table: [(name: String, watts: Double)] = ReferenceData.cpuThermalDesignPower,
+        exact: [(name: String, watts: Double)] = AppleSiliconTDP.table
     ) -> Match {
         // Python keeps the rows in a dictionary: a repeated name keeps its first position and last value.
         var watts: [String: Double] = [:]
@@ -64,6 +67,7 @@ enum CPUModel {
             if watts.updateValue(row.watts, forKey: row.name) == nil { order.append(row.name) }
         }
         if let exact = watts[model] { return .matched(name: model, watts: exact) }
+        if let row = exact.first(where: { $0.name == model }) { return .matched(name: model, watts: row.watts) }
         let withoutFrequency = String(model.split(separator: "@", omittingEmptySubsequences: false)[0])
             .trimmingCharacters(in: .whitespaces)
         if !withoutFrequency.isEmpty, let name = order.first(where: { $0.contains(withoutFrequency) }) {
