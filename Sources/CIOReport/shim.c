@@ -81,7 +81,7 @@ cioreport_session *cioreport_open(const char *library_path, char *error, size_t 
         session->core_foundation =
             dlopen("/System/Library/Frameworks/CoreFoundation.framework/CoreFoundation", RTLD_NOW | RTLD_LOCAL);
 #else
-        say(error, error_capacity, "IOReport exists only on macOS");
+        say(error, error_capacity, "IOReport exists only on macOS.");
         free(session);
         return NULL;
 #endif

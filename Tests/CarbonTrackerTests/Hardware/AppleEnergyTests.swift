@@ -112,7 +112,7 @@ struct AppleEnergyTests {
         #expect(missing.unavailabilityReason()?.contains("none.dylib could not be loaded") == true)
         #if !os(macOS)
             let system = AppleEnergyComponent(kind: .cpu, environment: [:])
-            #expect(system.unavailabilityReason() == "IOReport exists only on macOS")
+            #expect(system.unavailabilityReason() == "IOReport exists only on macOS.")
         #endif
     }
 
