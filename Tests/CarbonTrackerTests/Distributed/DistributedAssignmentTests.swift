@@ -43,6 +43,21 @@ struct DistributedAssignmentTests {
         #expect(assignment.measured.map { ObjectIdentifier($0) } == components.map { ObjectIdentifier($0) })
     }
 
+    @Test(.enabled(if: CCompiler.isAvailable, "needs a C compiler (cc) to build the fake IOReport library"))
+    func appleSiliconsIOReportGPUIsMeasuredOncePerNode() throws {
+        let fake = try FakeIOReport(["CPU Energy|mJ|0,10,20", "GPU Energy|mJ|0,10,20"])
+        let locks = try ParserTestSupport.scratchDirectory()
+        defer { ParserTestSupport.cleanUp(locks) }
+        let zero = try Self.make(
+            Self.slurm(rank: 0, localRank: 0), lockDirectory: locks,
+            components: [fake.component(.gpu), fake.component(.cpu)])
+        let one = try Self.make(
+            Self.slurm(rank: 1, localRank: 1), lockDirectory: locks,
+            components: [fake.component(.gpu), fake.component(.cpu)])
+        #expect(zero.measured.map(\.kind) == [.gpu, .cpu])
+        #expect(one.measured.isEmpty)
+    }
+
     @Test func localRankZeroMeasuresTheNodeAndTheOtherRankOnlyItsGPU() throws {
         let locks = try ParserTestSupport.scratchDirectory()
         defer { ParserTestSupport.cleanUp(locks) }
