@@ -58,7 +58,10 @@ GLIBC_NAMES = [
 
 GLIBC_CONSTANTS = [
     ("SI_KERNEL", "Linux's si_code for kernel-sent signals; Darwin has no equivalent (compare si_pid with 0)"),
-    ("MSG_NOSIGNAL", "Linux's send flag; on Darwin set the socket option SO_NOSIGPIPE instead"),
+    # The macOS headers bundled with zig define MSG_NOSIGNAL, but it is not known which SDKs first did;
+    # the socket option SO_NOSIGPIPE is macOS's long-standing way, so Darwin branches use that.
+    ("MSG_NOSIGNAL", "Linux's send flag, not in every macOS SDK; on Darwin set the socket option SO_NOSIGPIPE "
+     "instead"),
     ("SOCK_CLOEXEC", "Linux's socket type flag; on Darwin set FD_CLOEXEC with fcntl after socket()"),
     ("SOCK_NONBLOCK", "Linux's socket type flag; on Darwin set O_NONBLOCK with fcntl after socket()"),
     ("O_TMPFILE", "Linux's open flag; on Darwin create a file with mkstemp and unlink it"),
@@ -95,7 +98,7 @@ LINUX_CALLS = [
     "prctl", "epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_event",
     "inotify_init", "inotify_init1", "inotify_add_watch", "inotify_rm_watch", "inotify_event",
     "sched_getaffinity", "sched_setaffinity", "sched_getcpu", "cpu_set_t", "CPU_SET", "CPU_ZERO", "CPU_ISSET",
-    "CPU_COUNT", "get_nprocs", "get_nprocs_conf", "gettid", "pipe2", "accept4", "dup3", "memfd_create",
+    "CPU_COUNT", "get_nprocs", "get_nprocs_conf", "gettid", "accept4", "memfd_create",
     "eventfd", "timerfd_create", "timerfd_settime", "signalfd", "getauxval", "sysinfo", "statx",
     "malloc_usable_size", "mallinfo", "mallinfo2", "malloc_trim", "secure_getenv", "unshare", "setns",
     "pidfd_open", "pidfd_send_signal", "copy_file_range", "fallocate", "posix_fadvise", "sync_file_range",
@@ -147,6 +150,9 @@ NEWER_APIS = [
     (r"(?<![A-Za-z0-9_.])Regex\s*[<(]", "Regex", (13, 0)),
     (r"\.\s*(?:wholeMatch|firstMatch|prefixMatch|trimmingPrefix)\s*\(", "Regex string algorithms", (13, 0)),
     (r"\bOSAllocatedUnfairLock\b", "OSAllocatedUnfairLock", (13, 0)),
+    # Linux calls that macOS's libc gained late (sys/unistd.h marks them macos(27.0)).
+    (r"(?<![A-Za-z0-9_.])pipe2\s*\(", "pipe2", (27, 0)),
+    (r"(?<![A-Za-z0-9_.])dup3\s*\(", "dup3", (27, 0)),
 ]
 
 

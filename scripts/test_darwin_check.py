@@ -4,8 +4,10 @@ the macOS compiler would not see it (`#if os(Linux)`) or where `#available` allo
 Run: python3 -m unittest scripts/test_darwin_check.py   (or pytest scripts/test_darwin_check.py)
 """
 
+import functools
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -227,6 +229,53 @@ class NewerThanFloor(unittest.TestCase):
                 let state = Mutex<Int>(0)
             #endif
             """), [])
+
+
+@functools.lru_cache(maxsize=1)
+def darwin_header_identifiers() -> frozenset | None:
+    """Every identifier in the macOS libc headers that the `ziglang` package bundles (comments removed),
+    or None when ziglang is not installed."""
+    try:
+        import ziglang
+    except ImportError:
+        return None
+    root = os.path.join(os.path.dirname(ziglang.__file__), "lib", "libc", "include", "any-darwin-any")
+    identifiers = set()
+    for directory, _, names in os.walk(root):
+        for name in names:
+            if not name.endswith(".h"):
+                continue
+            with open(os.path.join(directory, name), encoding="utf-8", errors="replace") as header:
+                text = header.read()
+            text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+            text = re.sub(r"//[^\n]*", " ", text)
+            identifiers.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
+    return frozenset(identifiers)
+
+
+@unittest.skipIf(darwin_header_identifiers() is None, "needs the ziglang package (pip install ziglang)")
+class ListsAgainstTheMacOSHeaders(unittest.TestCase):
+    """The lists are checked against real macOS headers, so a name Darwin has is not flagged by mistake."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.darwin = darwin_header_identifiers()
+
+    def test_flagged_c_names_are_absent_from_darwin(self):
+        names = [name for name, _ in darwin_check.GLIBC_NAMES if name not in ("Glibc", "Musl")]
+        names += [name for name, _ in darwin_check.GLIBC_CONSTANTS if name != "MSG_NOSIGNAL"]
+        names += darwin_check.LINUX_CALLS
+        self.assertEqual([name for name in names if name in self.darwin], [])
+
+    def test_the_darwin_names_the_messages_suggest_exist(self):
+        for name in ["st_mtimespec", "__sigaction_u", "__sa_sigaction", "SO_NOSIGPIPE", "LOCAL_PEERCRED",
+                     "F_NOCACHE", "posix_spawn_file_actions_t", "posix_spawnattr_t", "POSIX_SPAWN_SETSID"]:
+            self.assertIn(name, self.darwin)
+
+    def test_calls_listed_as_newer_are_declared_for_a_later_macos(self):
+        self.assertIn("pipe2", self.darwin)
+        self.assertIn("dup3", self.darwin)
+        self.assertEqual(kinds("let ok = pipe2(&fds, O_CLOEXEC)\n"), ["newer than floor"])
 
 
 class Conditions(unittest.TestCase):
