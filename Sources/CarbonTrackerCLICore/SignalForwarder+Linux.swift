@@ -8,7 +8,8 @@
     extension sigaction {
         /// Whether the disposition is `SIG_IGN` (glibc keeps the handler in `__sigaction_handler`).
         var ignoresSignal: Bool {
-            unsafeBitCast(__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
+            unsafeBitCast(__sigaction_handler.sa_handler, to: Int.self)
+                == unsafeBitCast(SIG_IGN, to: Int.self)
         }
 
         /// Installs `handler` as the `SA_SIGINFO` handler; the caller sets `sa_flags`.

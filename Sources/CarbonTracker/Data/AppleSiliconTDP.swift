@@ -36,7 +36,8 @@ enum AppleSiliconTDP {
         Row(name: "Apple M3", watts: 20, source: "NotebookCheck measurement, via macnerd.xyz"),
         // The brand string does not say whether 11 or 12 cores are enabled; the 12-core figure is used.
         Row(name: "Apple M3 Pro", watts: 27, source: "NotebookCheck measurement (12 cores), via macnerd.xyz"),
-        Row(name: "Apple M3 Max", watts: 116, source: "NotebookCheck measurement (16 cores), via macnerd.xyz"),
+        Row(
+            name: "Apple M3 Max", watts: 116, source: "NotebookCheck measurement (16 cores), via macnerd.xyz"),
         Row(name: "Apple M3 Ultra", watts: 200, source: "TweakTown measurement, via macnerd.xyz"),
         Row(name: "Apple M4", watts: 35, source: "NotebookCheck measurement, via macnerd.xyz"),
         Row(name: "Apple M4 Pro", watts: 80, source: "NotebookCheck measurement, via macnerd.xyz"),

@@ -169,7 +169,8 @@ struct DistributedAssignmentTests {
             let comm = "/proc/\(holder.processIdentifier)/comm"
             #expect(
                 CoreTest.eventually(within: 20) {
-                    Self.isLocked(path) && (try? String(contentsOfFile: comm, encoding: .utf8))?.hasPrefix("sleep") == true
+                    Self.isLocked(path)
+                        && (try? String(contentsOfFile: comm, encoding: .utf8))?.hasPrefix("sleep") == true
                 })
             let one = try Self.make(Self.slurm(rank: 1, localRank: 1), lockDirectory: locks)
             #expect(one.deferred[0].tryTakeOver() == nil)

@@ -120,7 +120,10 @@ struct AppleEnergyTests {
         let sample = [
             "DIE_0_CPU Energy", "DIE_1_CPU Energy", "EACC_CPU", "GPU Energy", "GPU SRAM", "ANE0", "DRAM0",
         ].map { IOReportValue(name: $0, unit: "mJ", value: 1) }
-        #expect(try AppleEnergyChannels(kind: .cpu, sample: sample).devices == ["DIE_0_CPU", "DIE_1_CPU", "DRAM0"])
+        #expect(
+            try AppleEnergyChannels(kind: .cpu, sample: sample).devices == [
+                "DIE_0_CPU", "DIE_1_CPU", "DRAM0",
+            ])
         #expect(try AppleEnergyChannels(kind: .gpu, sample: sample).devices == ["GPU", "ANE0"])
         #expect(AppleEnergyChannels.joulesPerUnit("nJ") == 1e-9)
         #expect(AppleEnergyChannels.joulesPerUnit("µJ") == 1e-6)
@@ -162,7 +165,9 @@ struct AppleEnergyTests {
         #expect(tracker.components.map(\.handlerName) == ["TDP estimate"])
         try tracker.stop()
         let files = try #require(tracker.logFiles)
-        #expect(HardwareFiles.read(files.error).contains("IOReport could not measure the CPU: IOReport's CPU counters did not advance"))
+        #expect(
+            HardwareFiles.read(files.error).contains(
+                "IOReport could not measure the CPU: IOReport's CPU counters did not advance"))
     }
 
     @Test func aFailedSelfCheckIsLoggedWhenPowermetricsStandsIn() throws {

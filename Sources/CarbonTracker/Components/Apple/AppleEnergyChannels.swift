@@ -78,7 +78,9 @@ struct AppleEnergyChannels: Sendable {
     ///   - first: The earlier sample.
     ///   - second: A sample `seconds` later.
     /// - Returns: Why the counters cannot be trusted, or `nil` when they look right.
-    func selfCheck(first: [IOReportValue], second: [IOReportValue], seconds: Double, maximumWatts: Double = 1000)
+    func selfCheck(
+        first: [IOReportValue], second: [IOReportValue], seconds: Double, maximumWatts: Double = 1000
+    )
         -> String?
     {
         var advancedJoules = 0.0
@@ -89,12 +91,14 @@ struct AppleEnergyChannels: Sendable {
                 return "IOReport's channel \"\(channel.name)\" is missing from a sample."
             }
             guard before >= 0, after >= 0 else {
-                return "IOReport's channel \"\(channel.name)\" reported a negative counter (\(min(before, after)))."
+                return
+                    "IOReport's channel \"\(channel.name)\" reported a negative counter (\(min(before, after)))."
             }
             let joules = Double(after &- before) * channel.joulesPerUnit
             let watts = joules / max(seconds, 0.001)
             guard joules >= 0, watts <= maximumWatts else {
-                return "IOReport's channel \"\(channel.name)\" changed by \(joules) J in \((seconds * 1000).rounded() / 1000) s, "
+                let shown = (seconds * 1000).rounded() / 1000
+                return "IOReport's channel \"\(channel.name)\" changed by \(joules) J in \(shown) s, "
                     + "which is not a plausible energy."
             }
             advancedJoules += joules

@@ -120,7 +120,8 @@ public final class AppleEnergyComponent: PowerComponent, ActionableUnavailabilit
             return (readings, restarted, state.diagnostics)
         }
         for name in restarted {
-            diagnostics.debug("IOReport's \(name) counter went down (restarted); counting from its new value.")
+            diagnostics.debug(
+                "IOReport's \(name) counter went down (restarted); counting from its new value.")
         }
         return readings
     }

@@ -7,7 +7,9 @@
         /// CPU @ 2.30GHz"), or `nil` when the kernel does not say.
         static func systemModelName() -> String? {
             var size = 0
-            guard sysctlbyname("machdep.cpu.brand_string", nil, &size, nil, 0) == 0, size > 0 else { return nil }
+            guard sysctlbyname("machdep.cpu.brand_string", nil, &size, nil, 0) == 0, size > 0 else {
+                return nil
+            }
             var buffer = [CChar](repeating: 0, count: size)
             guard sysctlbyname("machdep.cpu.brand_string", &buffer, &size, nil, 0) == 0 else { return nil }
             let value = String(cString: buffer).trimmingCharacters(in: .whitespaces)

@@ -67,7 +67,9 @@ enum CPUModel {
             if watts.updateValue(row.watts, forKey: row.name) == nil { order.append(row.name) }
         }
         if let exact = watts[model] { return .matched(name: model, watts: exact) }
-        if let row = exact.first(where: { $0.name == model }) { return .matched(name: model, watts: row.watts) }
+        if let row = exact.first(where: { $0.name == model }) {
+            return .matched(name: model, watts: row.watts)
+        }
         let withoutFrequency = String(model.split(separator: "@", omittingEmptySubsequences: false)[0])
             .trimmingCharacters(in: .whitespaces)
         if !withoutFrequency.isEmpty, let name = order.first(where: { $0.contains(withoutFrequency) }) {
