@@ -16,11 +16,13 @@ let package = Package(
         // libcurl is loaded with dlopen too, so the executable runs where libcurl is missing (HTTP then
         // fails with a reason and intensity falls back to stored averages) and links without it.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+        // Apple silicon's IOReport energy counters, with CoreFoundation, loaded with dlopen at run time too.
+        .target(name: "CIOReport", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         // fork and exec in C, so a child can be told to die with its parent (Linux).
         .target(name: "CSpawn"),
         // The bottom layer: power sources, carbon-intensity sources, reference tables, and the support
         // code they share (locks, the monotonic clock, child processes, errors, number formatting).
-        .target(name: "CarbonTrackerSources", dependencies: ["CNVML", "CCurl", "CSpawn"]),
+        .target(name: "CarbonTrackerSources", dependencies: ["CNVML", "CCurl", "CIOReport", "CSpawn"]),
         // The monitor: the sampling thread, energy integration and measurement windows. It knows the
         // power sources, a clock, an intensity source and a sink protocol the layer above implements.
         .target(name: "CarbonTrackerMonitor", dependencies: ["CarbonTrackerSources"]),

@@ -27,18 +27,6 @@ enum Measure {
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
-    /// Resident memory of this process in bytes (Linux `/proc/self/status`), or `nil` elsewhere.
-    static func residentBytes() -> Double? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else {
-            return nil
-        }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            let fields = line.split(separator: " ")
-            if fields.count >= 2, let kilobytes = Double(fields[1]) { return kilobytes * 1024 }
-        }
-        return nil
-    }
-
     /// The value at `fraction` (0...1) of the sorted samples, nearest rank.
     static func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
         guard !sorted.isEmpty else { return .nan }

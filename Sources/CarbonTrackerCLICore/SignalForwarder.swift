@@ -44,14 +44,10 @@ struct SignalForwarder {
         for signal in Self.forwarded {
             var current = sigaction()
             guard sigaction(signal, nil, &current) == 0 else { continue }
-            if unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self)
-                == unsafeBitCast(SIG_IGN, to: Int.self)
-            {
-                continue
-            }
+            if current.ignoresSignal { continue }
             var action = sigaction()
-            action.__sigaction_handler.sa_sigaction = { signal, info, _ in
-                let fromTerminal = info.map { $0.pointee.si_code == SI_KERNEL } ?? false
+            action.setInfoHandler { signal, info, _ in
+                let fromTerminal = signalCameFromKernel(info)
                 var record: (UInt8, UInt8) = (UInt8(truncatingIfNeeded: signal), fromTerminal ? 1 : 0)
                 _ = withUnsafeBytes(of: &record) { write(signalPipe.writeEnd, $0.baseAddress, 2) }
             }

@@ -38,6 +38,9 @@ enum SourceFix {
                     "check that the driver is loaded and sees the GPUs: `nvidia-smi` (as root: modprobe nvidia)"
             }
             return nil
+        case let ioreport as AppleEnergyComponent:
+            return AppleEnergyComponent.fix(
+                actionable: ioreport.unavailabilityIsActionable, user: environment["USER"] ?? NSUserName())
         case let apple as AppleSiliconComponent:
             if apple.unavailabilityIsActionable {
                 let user = environment["USER"] ?? NSUserName()

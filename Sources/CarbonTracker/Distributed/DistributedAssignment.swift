@@ -85,7 +85,8 @@ final class DistributedAssignment: Sendable {
                 return .nodeShared(kind: .gpu, devices: ["every GPU NVML shows"])
             }
         }
-        if component.kind == .cpu || component is AppleSiliconComponent {
+        // Apple silicon's GPU is part of the one chip of the node, whichever source reads it.
+        if component.kind == .cpu || component is AppleSiliconComponent || component is AppleEnergyComponent {
             return .nodeShared(kind: component.kind, devices: component.devices())
         }
         return .declared(kind: component.kind, devices: component.devices())

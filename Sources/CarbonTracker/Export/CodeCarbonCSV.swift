@@ -44,11 +44,7 @@ enum CodeCarbonCSV {
             func field<T>(_ value: T) -> String {
                 withUnsafeBytes(of: value) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             }
-            #if os(Linux)
-                let model = CPUModel.detect(cpuinfoPath: "/proc/cpuinfo")
-            #else
-                let model: String? = nil
-            #endif
+            let model = CPUModel.detect(cpuinfoPath: PlatformPaths.cpuinfo)
             return HostFacts(
                 operatingSystem: "\(field(name.sysname))-\(field(name.release))-\(field(name.machine))",
                 processorCount: ProcessInfo.processInfo.processorCount,

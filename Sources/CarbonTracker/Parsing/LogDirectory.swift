@@ -257,7 +257,7 @@ final class LogDirectory: Sendable {
         guard fstatat(descriptor, file.name, &info, 0) == 0 else {
             return (Problem(errno: errno), timespec())
         }
-        return (Problem(info), info.st_mtim)
+        return (Problem(info), info.modificationTime)
     }
 
     /// The warnings for the logs of names that do not make a complete run, each examined as needed.

@@ -3,23 +3,26 @@ enum HardwareComponents {
     /// Candidate sources for `kind` on this machine; the first available one is used.
     ///
     /// In Python carbontracker's order: gpu: NVML, then Apple silicon; cpu: RAPL, then Apple
-    /// silicon, then the TDP estimate (always available, told which sources it stands in for).
+    /// silicon, then the TDP estimate (always available, told which sources it stands in for). On Apple
+    /// silicon IOReport's counters (no root) come before powermetrics (root through `sudo -n`).
     /// When the GPU candidates were built from the same context first (the tracker chooses the GPU
     /// before the CPU), the CPU list starts with ``ModuleCoveredCPUComponent``, available only when NVML
     /// measures a GPU at module scope, so a Grace CPU is not counted twice.
     /// Building them is cheap; availability is checked by the caller.
     static func candidates(for kind: ComponentKind, context: HardwareContext) -> [any PowerComponent] {
         let environment = context.environment
-        let apple = AppleSiliconComponent(kind: kind, session: context.shared.powermetrics(environment))
+        let ioreport = AppleEnergyComponent(kind: kind, environment: environment)
+        let apple = AppleSiliconComponent(
+            kind: kind, session: context.shared.powermetrics(environment), preferred: [ioreport])
         switch kind {
         case .gpu:
             let nvml = NVMLComponent(environment: environment, devicesByPID: context.devicesByPID)
             context.shared.register(nvml)
-            return [nvml, apple]
+            return [nvml, ioreport, apple]
         case .cpu:
-            let cpuinfo = environment["CARBONTRACKER_CPUINFO"] ?? "/proc/cpuinfo"
+            let cpuinfo = environment["CARBONTRACKER_CPUINFO"] ?? PlatformPaths.cpuinfo
             let rapl = RAPLComponent(environment: environment)
-            let estimate = TDPEstimateComponent(cpuinfoPath: cpuinfo, fallbackFor: [rapl, apple])
+            let estimate = TDPEstimateComponent(cpuinfoPath: cpuinfo, fallbackFor: [rapl, ioreport, apple])
             // A Grace CPU inside a GPU module that NVML measures whole is already counted there.
             let covered = context.shared.nvml.map { nvml -> [any PowerComponent] in
                 [
@@ -27,7 +30,7 @@ enum HardwareComponents {
                         gpu: nvml, cpuName: CPUModel.detect(cpuinfoPath: cpuinfo) ?? "Grace CPU")
                 ]
             }
-            return (covered ?? []) + [rapl, apple, estimate]
+            return (covered ?? []) + [rapl, ioreport, apple, estimate]
         }
     }
 }

@@ -96,10 +96,10 @@ struct CLISignalTests {
         )
             throws -> pid_t
         {
-            var actions = posix_spawn_file_actions_t()
+            var actions = TestPlatform.spawnFileActions()
             posix_spawn_file_actions_init(&actions)
             defer { posix_spawn_file_actions_destroy(&actions) }
-            var attributes = posix_spawnattr_t()
+            var attributes = TestPlatform.spawnAttributes()
             posix_spawnattr_init(&attributes)
             defer { posix_spawnattr_destroy(&attributes) }
             if let terminal {

@@ -46,6 +46,21 @@ struct DistributedAssignmentTests {
         #expect(assignment.measured.map { ObjectIdentifier($0) } == components.map { ObjectIdentifier($0) })
     }
 
+    @Test(.enabled(if: CCompiler.isAvailable, "needs a C compiler (cc) to build the fake IOReport library"))
+    func appleSiliconsIOReportGPUIsMeasuredOncePerNode() throws {
+        let fake = try FakeIOReport(["CPU Energy|mJ|0,10,20", "GPU Energy|mJ|0,10,20"])
+        let locks = try ParserTestSupport.scratchDirectory()
+        defer { ParserTestSupport.cleanUp(locks) }
+        let zero = try Self.make(
+            Self.slurm(rank: 0, localRank: 0), lockDirectory: locks,
+            components: [fake.component(.gpu), fake.component(.cpu)])
+        let one = try Self.make(
+            Self.slurm(rank: 1, localRank: 1), lockDirectory: locks,
+            components: [fake.component(.gpu), fake.component(.cpu)])
+        #expect(zero.measured.map(\.kind) == [.gpu, .cpu])
+        #expect(one.measured.isEmpty)
+    }
+
     @Test func localRankZeroMeasuresTheNodeAndTheOtherRankOnlyItsGPU() throws {
         let locks = try ParserTestSupport.scratchDirectory()
         defer { ParserTestSupport.cleanUp(locks) }
@@ -132,38 +147,42 @@ struct DistributedAssignmentTests {
         #expect(try Self.make(other, lockDirectory: locks).measured.map(\.kind) == [.gpu, .cpu])
     }
 
-    @Test(
-        .enabled(
-            if: FileManager.default.isExecutableFile(atPath: "/usr/bin/flock"),
-            "needs flock(1) from util-linux"))
-    func theKernelReleasesTheLockOfAKilledHolder() throws {
-        let locks = try ParserTestSupport.scratchDirectory()
-        defer { ParserTestSupport.cleanUp(locks) }
-        let path = locks + "/slurm-55.0.node1.node.lock"
-        try ParserTestSupport.write(
-            HolderRecord(processID: 4242, rank: 0, localRank: 0, nodeName: "node1", sinceUnixSeconds: 1)
-                .description,
-            to: path)
-        // flock(1) holds the lock from another process, as a rank would; then it is killed with SIGKILL.
-        // One process: the shell opens the file, flock(1) locks that open file, and the shell becomes sleep.
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/bin/sh")
-        holder.arguments = ["-c", "exec 9>>\"$0\" && /usr/bin/flock -x 9 && exec sleep 60", path]
-        try holder.run()
-        defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
-        // Locked, and flock(1) gone (it shares the locked file until it exits): the shell became sleep.
-        let comm = "/proc/\(holder.processIdentifier)/comm"
-        #expect(
-            CoreTest.eventually(within: 20) {
-                Self.isLocked(path) && (try? String(contentsOfFile: comm, encoding: .utf8))?.hasPrefix("sleep") == true
-            })
-        let one = try Self.make(Self.slurm(rank: 1, localRank: 1), lockDirectory: locks)
-        #expect(one.deferred[0].tryTakeOver() == nil)
-        kill(holder.processIdentifier, SIGKILL)
-        holder.waitUntilExit()
-        let takeOver = try #require(one.deferred[0].tryTakeOver())
-        #expect(takeOver.notes[0].contains("from rank 0 (pid 4242)"))
-    }
+    // flock(1) from util-linux and /proc/PID/comm exist on Linux only.
+    #if os(Linux)
+        @Test(
+            .enabled(
+                if: FileManager.default.isExecutableFile(atPath: "/usr/bin/flock"),
+                "needs flock(1) from util-linux"))
+        func theKernelReleasesTheLockOfAKilledHolder() throws {
+            let locks = try ParserTestSupport.scratchDirectory()
+            defer { ParserTestSupport.cleanUp(locks) }
+            let path = locks + "/slurm-55.0.node1.node.lock"
+            try ParserTestSupport.write(
+                HolderRecord(processID: 4242, rank: 0, localRank: 0, nodeName: "node1", sinceUnixSeconds: 1)
+                    .description,
+                to: path)
+            // flock(1) holds the lock from another process, as a rank would; then it is killed with SIGKILL.
+            // One process: the shell opens the file, flock(1) locks that open file, and the shell becomes sleep.
+            let holder = Process()
+            holder.executableURL = URL(fileURLWithPath: "/bin/sh")
+            holder.arguments = ["-c", "exec 9>>\"$0\" && /usr/bin/flock -x 9 && exec sleep 60", path]
+            try holder.run()
+            defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
+            // Locked, and flock(1) gone (it shares the locked file until it exits): the shell became sleep.
+            let comm = "/proc/\(holder.processIdentifier)/comm"
+            #expect(
+                CoreTest.eventually(within: 20) {
+                    Self.isLocked(path)
+                        && (try? String(contentsOfFile: comm, encoding: .utf8))?.hasPrefix("sleep") == true
+                })
+            let one = try Self.make(Self.slurm(rank: 1, localRank: 1), lockDirectory: locks)
+            #expect(one.deferred[0].tryTakeOver() == nil)
+            kill(holder.processIdentifier, SIGKILL)
+            holder.waitUntilExit()
+            let takeOver = try #require(one.deferred[0].tryTakeOver())
+            #expect(takeOver.notes[0].contains("from rank 0 (pid 4242)"))
+        }
+    #endif
 
     /// Whether another open file description holds an exclusive lock on `path`; probes without writing.
     static func isLocked(_ path: String) -> Bool {
@@ -186,8 +205,12 @@ struct DistributedAssignmentTests {
     }
 
     @Test func anUnusableLockDirectoryStillMeasuresAndSaysSo() throws {
+        // A directory below a regular file cannot be created, whoever asks and on any system.
+        let scratch = try ParserTestSupport.scratchDirectory()
+        defer { ParserTestSupport.cleanUp(scratch) }
+        try ParserTestSupport.write("not a directory", to: scratch + "/file")
         let assignment = try Self.make(
-            Self.slurm(rank: 0, localRank: 0), lockDirectory: "/proc/no-such-dir/locks")
+            Self.slurm(rank: 0, localRank: 0), lockDirectory: scratch + "/file/locks")
         #expect(assignment.measured.map(\.kind) == [.gpu, .cpu])
         #expect(assignment.logLines[2].contains("(without a lock: cannot create the lock directory"))
     }

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerMonitor
+@testable import CarbonTrackerSources
 
 /// The run's final push to the Pushgateway is made before the process goes away, within its bound,
 /// or reported as one warning naming the gateway.

@@ -187,7 +187,7 @@ final class FakePushTransport: MetricsPushTransport {
 struct RealPushgatewayTests {
     /// A free port on 127.0.0.1, found by binding port 0.
     static func freePort() throws -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, TestPlatform.streamSocket, 0)
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

@@ -129,6 +129,7 @@ enum TestTracker {
         [
             "CARBONTRACKER_RAPL_DIR": directory.file("no-powercap"),
             "CARBONTRACKER_NVML_LIBRARY": directory.file("no-libnvidia-ml.so.1"),
+            "CARBONTRACKER_IOREPORT_LIBRARY": directory.file("no-libIOReport.dylib"),
             "CARBONTRACKER_CPUINFO": HardwareFiles.fixture("cpuinfo-epyc.txt"),
         ]
     }

@@ -34,6 +34,29 @@ import Testing
             CPUModel.thermalDesignPower(for: " @ 3GHz", table: Self.table) == .average(watts: 143, models: 4))
     }
 
+    @Test func everyAppleSiliconChipIsMatchedByItsOwnRowWithASource() {
+        // The brand strings macOS reports; Apple made no M4 Ultra.
+        var names = ["M1", "M2", "M3", "M4"].flatMap { generation in
+            ["", " Pro", " Max", " Ultra"].map { "Apple \(generation)\($0)" }
+        }
+        names.removeAll { $0 == "Apple M4 Ultra" }
+        for name in names {
+            guard case .matched(let matched, let watts) = CPUModel.thermalDesignPower(for: name) else {
+                Issue.record("\(name) fell back to the average")
+                continue
+            }
+            #expect(matched == name)
+            #expect(watts > 0)
+        }
+        // Python's own row for the M1 stays in force, and the Apple rows do not move Python's average.
+        #expect(CPUModel.thermalDesignPower(for: "Apple M1") == .matched(name: "Apple M1", watts: 10))
+        #expect(
+            CPUModel.thermalDesignPower(for: CPUModel.unknown)
+                == CPUModel.thermalDesignPower(for: CPUModel.unknown, exact: []))
+        #expect(AppleSiliconTDP.rows.allSatisfy { !$0.source.isEmpty })
+        #expect(Set(AppleSiliconTDP.rows.map(\.name)).count == AppleSiliconTDP.rows.count)
+    }
+
     @Test func theEmbeddedTableMatchesThisMachinesKindOfName() {
         #expect(CPUModel.thermalDesignPower(for: "AMD EPYC") == .matched(name: "AMD EPYC 7232P", watts: 120))
         guard case .average(let watts, let models) = CPUModel.thermalDesignPower(for: CPUModel.unknown) else {
@@ -139,27 +162,27 @@ import Testing
         let context = HardwareContext(environment: [:], devicesByPID: false)
         #expect(
             HardwareComponents.candidates(for: .gpu, context: context).map(\.handlerName) == [
-                "NVML", "powermetrics",
+                "NVML", "IOReport", "powermetrics",
             ])
         // Built after the GPU's from the same context, the CPU list first asks whether NVML covers the CPU.
         #expect(
             HardwareComponents.candidates(for: .cpu, context: context).map(\.handlerName)
-                == ["NVML module", "RAPL", "powermetrics", "TDP estimate"])
+                == ["NVML module", "RAPL", "IOReport", "powermetrics", "TDP estimate"])
         let cpuOnly = HardwareContext(environment: [:], devicesByPID: false)
         #expect(
             HardwareComponents.candidates(for: .cpu, context: cpuOnly).map(\.handlerName)
-                == ["RAPL", "powermetrics", "TDP estimate"])
+                == ["RAPL", "IOReport", "powermetrics", "TDP estimate"])
     }
 
     @Test func theAppleCPUAndGPUOfOneContextShareOnePowermetricsChild() {
         let context = HardwareContext(environment: [:], devicesByPID: false)
-        let gpu = HardwareComponents.candidates(for: .gpu, context: context)[1] as? AppleSiliconComponent
+        let gpu = HardwareComponents.candidates(for: .gpu, context: context)[2] as? AppleSiliconComponent
         let cpu = HardwareComponents.candidates(for: .cpu, context: context).lazy.compactMap {
             $0 as? AppleSiliconComponent
         }.first
         #expect(gpu != nil && cpu != nil && gpu?.session === cpu?.session)
         let other = HardwareContext(environment: [:], devicesByPID: false)
-        let elsewhere = HardwareComponents.candidates(for: .cpu, context: other)[1] as? AppleSiliconComponent
+        let elsewhere = HardwareComponents.candidates(for: .cpu, context: other)[2] as? AppleSiliconComponent
         #expect(elsewhere?.session !== cpu?.session)
     }
 
@@ -176,6 +199,7 @@ import Testing
             let errors = HardwareFiles.read(files.error)
             #expect(errors.contains("NVML: \(logs.file("no-libnvidia-ml.so.1")) could not be loaded"))
             #expect(errors.contains("powermetrics: powermetrics exists only on macOS"))
+            #expect(errors.contains("IOReport: \(logs.file("no-libIOReport.dylib")) could not be loaded"))
         }
 
         @Test func askingForAGPUThatIsNotThereFailsWithTheReasons() throws {

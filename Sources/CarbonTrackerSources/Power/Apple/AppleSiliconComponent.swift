@@ -35,9 +35,13 @@ public final class AppleSiliconComponent: PowerComponent, ActionableUnavailabili
             kind: kind, session: PowermetricsSession(launch: PowermetricsLaunch(environment: environment)))
     }
 
-    init(kind: ComponentKind, session: PowermetricsSession) {
+    /// Sources preferred to powermetrics (IOReport); why they were not used is logged at start.
+    private let preferred: [any PowerComponent]
+
+    init(kind: ComponentKind, session: PowermetricsSession, preferred: [any PowerComponent] = []) {
         self.kind = kind
         self.session = session
+        self.preferred = preferred
         self.rails = kind == .cpu ? [.cpu] : [.gpu, .ane]
     }
 
@@ -68,6 +72,10 @@ public final class AppleSiliconComponent: PowerComponent, ActionableUnavailabili
     /// - Parameter diagnostics: Receives warnings about unreadable output.
     /// - Throws: ``CarbonTrackerError`` with code `.componentUnavailable` when powermetrics fails.
     public func start(diagnostics: any DiagnosticsReporter) throws {
+        for source in preferred {
+            guard let reason = source.unavailabilityReason() else { continue }
+            diagnostics.warning("\(source.handlerName) could not be used, so powermetrics is: \(reason)")
+        }
         try session.acquire(diagnostics: diagnostics)
         progress.withLock { $0.started = true }
     }

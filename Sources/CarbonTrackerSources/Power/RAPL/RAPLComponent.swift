@@ -41,9 +41,10 @@ public final class RAPLComponent: PowerComponent, ActionableUnavailability {
     private let state = LockedBox(State())
 
     /// Creates the component from environment variables, as the tracker does.
-    /// - Parameter environment: Reads `CARBONTRACKER_RAPL_DIR` (default `/sys/class/powercap`).
+    /// - Parameter environment: Reads `CARBONTRACKER_RAPL_DIR` (default `/sys/class/powercap` on Linux; none
+    ///   elsewhere, so the component is unavailable there).
     public convenience init(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        self.init(root: environment["CARBONTRACKER_RAPL_DIR"] ?? "/sys/class/powercap")
+        self.init(root: environment["CARBONTRACKER_RAPL_DIR"] ?? PlatformPaths.powercap ?? "")
     }
 
     init(root: String, reader: SysfsReader = .posix) {

@@ -29,6 +29,12 @@ package enum RAPLZones {
     /// - Throws: ``CarbonTrackerError`` with code `.componentUnavailable` when the directory is
     ///   missing or holds no package zone.
     static func discover(root: String, reader: SysfsReader) throws -> [RAPLZone] {
+        guard !root.isEmpty else {
+            throw CarbonTrackerError(
+                .componentUnavailable,
+                "RAPL energy counters are read from Linux's powercap tree, which this system does not have "
+                    + "(set CARBONTRACKER_RAPL_DIR to read a copy of one).")
+        }
         let entries: [String]
         do {
             entries = try FileManager.default.contentsOfDirectory(atPath: root)

@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Darwin)
-    import Darwin
-#endif
-
 /// The processor's model name and its thermal design power from the embedded table.
 ///
 /// ```swift
@@ -34,12 +30,13 @@ package enum CPUModel {
     static let unknown = "Unknown CPU"
 
     /// The model name, or `nil` when it cannot be read.
-    /// - Parameter cpuinfoPath: Where Linux describes the processors.
-    package static func detect(cpuinfoPath: String) -> String? {
-        #if canImport(Darwin)
-            if let brand = sysctlString("machdep.cpu.brand_string") { return brand }
-        #endif
-        guard let text = try? String(contentsOfFile: cpuinfoPath, encoding: .utf8) else { return nil }
+    /// - Parameter cpuinfoPath: Where Linux describes the processors (`nil` on macOS, where `sysctl`
+    ///   names the CPU first).
+    package static func detect(cpuinfoPath: String?) -> String? {
+        if let name = systemModelName() { return name }
+        guard let cpuinfoPath, let text = try? String(contentsOfFile: cpuinfoPath, encoding: .utf8) else {
+            return nil
+        }
         return modelName(fromCPUInfo: text)
     }
 
@@ -56,9 +53,12 @@ package enum CPUModel {
         return ["model name", "Model", "Hardware", "cpu model"].lazy.compactMap { fields[$0] }.first
     }
 
-    /// The TDP for `model`, by Python carbontracker's rules.
+    /// The TDP for `model`, by Python carbontracker's rules, with `exact` rows (Apple silicon chips that
+    /// Python's table lacks) matched by their exact name before any containment match or average, which
+    /// stay Python's.
     static func thermalDesignPower(
-        for model: String, table: [(name: String, watts: Double)] = ReferenceData.cpuThermalDesignPower
+        for model: String, table: [(name: String, watts: Double)] = ReferenceData.cpuThermalDesignPower,
+        exact: [(name: String, watts: Double)] = AppleSiliconTDP.table
     ) -> Match {
         // Python keeps the rows in a dictionary: a repeated name keeps its first position and last value.
         var watts: [String: Double] = [:]
@@ -67,6 +67,9 @@ package enum CPUModel {
             if watts.updateValue(row.watts, forKey: row.name) == nil { order.append(row.name) }
         }
         if let exact = watts[model] { return .matched(name: model, watts: exact) }
+        if let row = exact.first(where: { $0.name == model }) {
+            return .matched(name: model, watts: row.watts)
+        }
         let withoutFrequency = String(model.split(separator: "@", omittingEmptySubsequences: false)[0])
             .trimmingCharacters(in: .whitespaces)
         if !withoutFrequency.isEmpty, let name = order.first(where: { $0.contains(withoutFrequency) }) {
@@ -75,15 +78,4 @@ package enum CPUModel {
         let mean = watts.isEmpty ? 0 : watts.values.reduce(0, +) / Double(watts.count)
         return .average(watts: mean, models: watts.count)
     }
-
-    #if canImport(Darwin)
-        private static func sysctlString(_ name: String) -> String? {
-            var size = 0
-            guard sysctlbyname(name, nil, &size, nil, 0) == 0, size > 0 else { return nil }
-            var buffer = [CChar](repeating: 0, count: size)
-            guard sysctlbyname(name, &buffer, &size, nil, 0) == 0 else { return nil }
-            let value = String(cString: buffer).trimmingCharacters(in: .whitespaces)
-            return value.isEmpty ? nil : value
-        }
-    #endif
 }

@@ -29,13 +29,14 @@ public final class TDPEstimateComponent: PowerComponent {
     private let skipped: [any PowerComponent]
 
     /// Creates the estimate from environment variables, as the tracker does.
-    /// - Parameter environment: Reads `CARBONTRACKER_CPUINFO` (default `/proc/cpuinfo`).
+    /// - Parameter environment: Reads `CARBONTRACKER_CPUINFO` (default `/proc/cpuinfo` on Linux; macOS
+    ///   asks `sysctl`).
     public convenience init(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        self.init(cpuinfoPath: environment["CARBONTRACKER_CPUINFO"] ?? "/proc/cpuinfo", fallbackFor: [])
+        self.init(cpuinfoPath: environment["CARBONTRACKER_CPUINFO"] ?? PlatformPaths.cpuinfo, fallbackFor: [])
     }
 
     /// - Parameter fallbackFor: Better sources tried first; their reasons are logged at start.
-    init(cpuinfoPath: String, fallbackFor skipped: [any PowerComponent]) {
+    init(cpuinfoPath: String?, fallbackFor skipped: [any PowerComponent]) {
         let detectedName = CPUModel.detect(cpuinfoPath: cpuinfoPath)
         self.detected = detectedName != nil
         self.modelName = detectedName ?? CPUModel.unknown
