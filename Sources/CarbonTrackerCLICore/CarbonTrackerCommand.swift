@@ -140,6 +140,12 @@ public enum CarbonTrackerCommand {
             console.standardError("carbontracker: \(error.message)\n")
             return error.status
         }
+        // Installed before the tracker starts and kept until its final report is written: a signal
+        // meant for the command (Slurm's USR1 warning, a TERM) neither kills this process before the
+        // command runs (it is forwarded once it does) nor after it ended, while the logs are written.
+        var forwarder = SignalForwarder()
+        forwarder.install()
+        defer { forwarder.uninstall() }
         var tracker: CarbonTracker?
         do {
             tracker = try CarbonTracker(
@@ -159,7 +165,7 @@ public enum CarbonTrackerCommand {
         }
         let status: Int32
         do {
-            status = try ChildProcess.run(executable: executable, arguments: options.command)
+            status = try ChildProcess.run(executable: executable, arguments: options.command, forwarder: forwarder)
         } catch {
             console.standardError("carbontracker: \(error.message)\n")
             try? tracker?.stop()

@@ -59,8 +59,7 @@ enum ChildProcess {
     /// forwarded instead (``SignalForwarder``), which lets the command clean up.
     static let parentDeathSignal = SIGKILL
 
-    /// Runs `executable` with `arguments` and waits for it, forwarding SIGINT, SIGTERM, SIGHUP and
-    /// SIGQUIT.
+    /// Runs `executable` with `arguments` and waits for it, forwarding signals through `forwarder`.
     ///
     /// When one of the standard streams is this process's controlling terminal, the command shares
     /// this process group, so the terminal's keys and job control work on it as usual. Otherwise
@@ -70,13 +69,13 @@ enum ChildProcess {
     /// - Parameters:
     ///   - executable: An absolute path from ``resolve(_:searchPath:)``.
     ///   - arguments: The full argument vector, starting with the command name.
+    ///   - forwarder: Handlers installed by the caller, who keeps them until its logs are written, so
+    ///     a signal that arrives after the command ended cannot cut the final report short.
     /// - Returns: The exit status, or 128 + the signal number when the child was killed.
     /// - Throws: ``LaunchError`` with status 126 when the command cannot be started.
-    static func run(executable: String, arguments: [String]) throws(LaunchError) -> Int32 {
-        var forwarder = SignalForwarder()
-        forwarder.install()
-        defer { forwarder.uninstall() }
-
+    static func run(executable: String, arguments: [String], forwarder: SignalForwarder) throws(LaunchError)
+        -> Int32
+    {
         let ownGroup = !hasControllingTerminal()
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
