@@ -120,8 +120,8 @@ extension LogParser {
     public static func progress(ofStandardLog path: String) -> EpochProgress? {
         guard path.hasSuffix("_carbontracker.log") else { return nil }
         let file = String(path.dropLast(".log".count)) + "_progress.json"
-        guard let data = FileManager.default.contents(atPath: file),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+        guard let bytes = try? BoundedFile.read(file, limit: BoundedFile.checkpointLimit).get(),
+            let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
             let epoch = object["epoch"] as? Int, let elapsed = object["elapsed_seconds"] as? Double,
             let components = object["components"] as? [[String: Any]]
         else { return nil }

@@ -36,11 +36,19 @@ enum CPUModel {
     /// The model name, or `nil` when it cannot be read.
     /// - Parameter cpuinfoPath: Where Linux describes the processors.
     static func detect(cpuinfoPath: String) -> String? {
+        detectReportingFailure(cpuinfoPath: cpuinfoPath).name
+    }
+
+    /// The model name, and why the file could not be read when it could not (a FIFO, a device, a file
+    /// larger than ``BoundedFile/cpuinfoLimit``, a missing file).
+    static func detectReportingFailure(cpuinfoPath: String) -> (name: String?, failure: BoundedFile.Failure?) {
         #if canImport(Darwin)
-            if let brand = sysctlString("machdep.cpu.brand_string") { return brand }
+            if let brand = sysctlString("machdep.cpu.brand_string") { return (brand, nil) }
         #endif
-        guard let text = try? String(contentsOfFile: cpuinfoPath, encoding: .utf8) else { return nil }
-        return modelName(fromCPUInfo: text)
+        switch BoundedFile.readText(cpuinfoPath, limit: BoundedFile.cpuinfoLimit) {
+        case .success(let text): return (modelName(fromCPUInfo: text), nil)
+        case .failure(let failure): return (nil, failure)
+        }
     }
 
     /// The first model-name field of `/proc/cpuinfo` text (x86 `model name`; ARM and others use
