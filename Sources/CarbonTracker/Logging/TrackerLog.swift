@@ -81,6 +81,7 @@ final class TrackerLog: DiagnosticsReporter {
         buffers.withLock { batch in
             batch.stamp(Date())
             body(&batch)
+            batch.endRecord()
         }
         wake?.signal()
     }
@@ -92,6 +93,7 @@ final class TrackerLog: DiagnosticsReporter {
         buffers.withLock { batch in
             batch.stamp(Date())
             body(&batch)
+            batch.endRecord()
         }
     }
 
@@ -116,7 +118,8 @@ final class TrackerLog: DiagnosticsReporter {
             if var files = writer.files {
                 // Each file stops on its own failure; the warning names it and what is still written.
                 for failure in files.write(
-                    standard: batch.standardBytes, output: batch.outputBytes, error: batch.errorBytes)
+                    standard: batch.standardBytes, output: batch.outputBytes, error: batch.errorBytes,
+                    recordEnds: batch.recordEnds)
                 {
                     console.standardError("CarbonTracker: WARNING - \(failure)\n")
                 }
@@ -176,8 +179,22 @@ struct LogBatch {
         verbose = other.verbose
     }
 
+    /// Where each call's lines end in the three files' bytes: a record (an epoch's lines, a report)
+    /// is written whole or not at all.
+    fileprivate private(set) var recordEnds: (standard: [Int], output: [Int], error: [Int]) = ([], [], [])
+
+    /// Marks the end of the lines one call added.
+    fileprivate mutating func endRecord() {
+        if standardBytes.count > (recordEnds.standard.last ?? 0) { recordEnds.standard.append(standardBytes.count) }
+        if outputBytes.count > (recordEnds.output.last ?? 0) { recordEnds.output.append(outputBytes.count) }
+        if errorBytes.count > (recordEnds.error.last ?? 0) { recordEnds.error.append(errorBytes.count) }
+    }
+
     fileprivate mutating func clear() {
         hasLines = false
+        recordEnds.standard.removeAll(keepingCapacity: true)
+        recordEnds.output.removeAll(keepingCapacity: true)
+        recordEnds.error.removeAll(keepingCapacity: true)
         standardBytes.removeAll(keepingCapacity: true)
         outputBytes.removeAll(keepingCapacity: true)
         errorBytes.removeAll(keepingCapacity: true)
@@ -277,9 +294,9 @@ public struct LogPaths: Sendable, Equatable {
 
 /// Open descriptors of the log files. Only touched under ``TrackerLog``'s lock.
 ///
-/// A full disk never leaves a partial line: each file gets whole lines or nothing
-/// (``FileWriting/appendRecords(_:_:)``), and a file that fails is stopped there while the others go
-/// on. The standard and output logs (the pair Python's parser reads) keep disk space reserved ahead
+/// A full disk never leaves a partial record: each file gets whole records (an epoch's lines, a
+/// report) or nothing (``FileWriting/appendRecords(_:_:recordEnds:)``), and a file that fails is
+/// stopped there while the others go on. The standard and output logs (the pair Python's parser reads) keep disk space reserved ahead
 /// of their ends, so the other outputs (the error log, the event log, the emissions CSV, the
 /// checkpoint) run out of space first.
 private struct LogFiles {
@@ -351,10 +368,13 @@ private struct LogFiles {
 
     /// Writes the three chunks, the standard log first; a file that fails is stopped.
     /// - Returns: One warning per file that failed now, naming it and the files still written.
-    mutating func write(standard: [UInt8], output: [UInt8], error: [UInt8]) -> [String] {
+    mutating func write(
+        standard: [UInt8], output: [UInt8], error: [UInt8],
+        recordEnds: (standard: [Int], output: [Int], error: [Int])
+    ) -> [String] {
         var failed: [(path: String, code: Int32)] = []
         if !standard.isEmpty, self.standard >= 0 {
-            let code = FileWriting.appendRecords(self.standard, standard)
+            let code = FileWriting.appendRecords(self.standard, standard, recordEnds: recordEnds.standard)
             if code != 0 {
                 failed.append((paths.standard, code))
                 _ = Foundation.close(self.standard)
@@ -362,7 +382,7 @@ private struct LogFiles {
             }
         }
         if !output.isEmpty, self.output >= 0 {
-            let code = FileWriting.appendRecords(self.output, output)
+            let code = FileWriting.appendRecords(self.output, output, recordEnds: recordEnds.output)
             if code != 0 {
                 failed.append((paths.output, code))
                 _ = Foundation.close(self.output)
@@ -380,7 +400,7 @@ private struct LogFiles {
                 }
             }
             if let fd = self.error {
-                let code = FileWriting.appendRecords(fd, error)
+                let code = FileWriting.appendRecords(fd, error, recordEnds: recordEnds.error)
                 if code != 0 {
                     failed.append((paths.error, code))
                     _ = Foundation.close(fd)

@@ -98,12 +98,15 @@ extension LogDirectory {
                 runs.append(makeRun(files, standardLog, outputLog))
                 runWarnings += standardLog.warnings.map { .init(file: standard.path, message: $0) }
                 runWarnings += outputLog.warnings.map { .init(file: output.path, message: $0) }
-                if !standardLog.isComplete && outputLog.actual != nil {
+                // The last epoch's number: a scanner that keeps no figures keeps only the last epoch.
+                let logged = standardLog.epochs.last?.number ?? 0
+                if let reported = outputLog.actual?.epochs, logged < reported {
                     runWarnings.append(
                         .init(
                             file: standard.path,
                             message: "Ends before the run did (the disk may have been full): it holds "
-                                + "\(standardLog.epochs.count) epochs; the totals are the output log's final report."))
+                                + "\(logged) of the \(reported) epochs of the output log's final "
+                                + "report, whose totals are used."))
                 }
                 continue
             }

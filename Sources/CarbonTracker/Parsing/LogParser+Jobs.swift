@@ -144,9 +144,10 @@ struct JobRun: Sendable {
 }
 
 extension LogParser.JobTotal {
-    /// Adds up the runs of one job.
+    /// Adds up the runs of one job (or one single-process run killed before its final report, whose
+    /// total is then only its ``consumption`` and ``warnings``).
     static func build(_ runs: [JobRun]) -> LogParser.JobTotal {
-        let first = runs[0].log.distributed!
+        let first = runs[0].log.distributed
         var joulesByComponent: [String: Double] = [:]
         var componentOrder: [String] = []
         var devicesByComponent: [String: [String]] = [:]
@@ -248,7 +249,7 @@ extension LogParser.JobTotal {
         }
         let infos = runs.compactMap(\.log.distributed)
         return LogParser.JobTotal(
-            jobID: first.jobID, jobSource: first.jobSource,
+            jobID: first?.jobID ?? "", jobSource: first?.jobSource ?? "",
             launchers: Array(Set(infos.map(\.launcher))).sorted(),
             steps: Array(Set(infos.map(\.step))).sorted(), nodes: Array(Set(infos.map(\.nodeName))).sorted(),
             ranks: Array(Set(infos.compactMap(\.rank))).sorted(), processes: runs.count,

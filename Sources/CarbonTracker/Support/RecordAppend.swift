@@ -11,16 +11,23 @@ import Foundation
 /// cut in half for a parser to trip on.
 extension FileWriting {
     /// Appends `bytes` (lines ending in `\n`) to a file opened with `O_APPEND`; on a failure, cuts the
-    /// file back to the end of the last whole line written, so it never ends in a partial line.
+    /// file back to the end of the last whole record written, so it never ends in a partial one.
     /// - Parameters:
     ///   - descriptor: An open descriptor of a regular file.
     ///   - bytes: Whole lines.
+    ///   - recordEnds: Where records end in `bytes`, ascending, when a record spans several lines (a
+    ///     log's epoch, whose lines Python's parser counts together); `nil` when each line is one.
     /// - Returns: `errno` of the failure, or 0.
-    static func appendRecords(_ descriptor: Int32, _ bytes: [UInt8]) -> Int32 {
+    static func appendRecords(_ descriptor: Int32, _ bytes: [UInt8], recordEnds: [Int]? = nil) -> Int32 {
         let start = lseek(descriptor, 0, SEEK_END)
         let (written, error) = writeAll(descriptor, bytes)
         guard error != 0, written > 0, start >= 0 else { return error }
-        let whole = bytes[..<written].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+        let whole: Int
+        if let recordEnds {
+            whole = recordEnds.last { $0 <= written } ?? 0
+        } else {
+            whole = bytes[..<written].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+        }
         _ = ftruncate(descriptor, start + off_t(whole))
         return error
     }

@@ -69,6 +69,17 @@ struct FullDiskTests {
             simCPUTDP: 100, simGPU: "Sim GPU", simGPUWatts: 300, options: CoreTest.options(console))
     }
 
+    /// Waits until the event log has its first lines (an empty one is no news to the parser), so the
+    /// disk fills after it started.
+    static func eventLogStarted(_ logs: String) -> Bool {
+        CoreTest.eventually(within: 10) {
+            ((try? FileManager.default.contentsOfDirectory(atPath: logs)) ?? []).contains { name in
+                name.hasSuffix("_events.jsonl")
+                    && ((try? FileManager.default.attributesOfItem(atPath: logs + "/" + name)[.size]) as? Int ?? 0) > 0
+            }
+        }
+    }
+
     /// Runs `body` and prints Python carbontracker's verdict on `directory` when CARBONTRACKER_PYTHON
     /// names it: it must read the directory without an exception.
     static func checkPython(_ directory: String) throws {
@@ -87,14 +98,7 @@ struct FullDiskTests {
         let logs = disk.path + "/logs"
         let console = CapturedConsole()
         let tracker = try Self.tracker(logs, epochs: 20, console: console)
-        // The event log has its first lines (an empty one is no news to the parser) before the disk fills.
-        #expect(
-            CoreTest.eventually(within: 10) {
-                ((try? FileManager.default.contentsOfDirectory(atPath: logs)) ?? []).contains { name in
-                    name.hasSuffix("_events.jsonl")
-                        && ((try? FileManager.default.attributesOfItem(atPath: logs + "/" + name)[.size]) as? Int ?? 0) > 0
-                }
-            })
+        #expect(Self.eventLogStarted(logs))
         disk.fill()
         try CoreTest.train(tracker, epochs: 20, seconds: 0.01)
         try tracker.stop()
@@ -122,11 +126,10 @@ struct FullDiskTests {
         // More epochs than the reservation ahead of the standard log holds.
         let epochs = 1500
         let tracker = try Self.tracker(logs, epochs: epochs, console: console)
+        #expect(Self.eventLogStarted(logs))
         disk.fill()
-        for _ in 0..<epochs {
-            try tracker.epochStart()
-            try tracker.epochEnd()
-        }
+        // Short epochs, so the sampling thread logs them in many batches, as in a real run.
+        try CoreTest.train(tracker, epochs: epochs, seconds: 0.001)
         try tracker.stop()
         #expect(disk.partialFiles(in: logs).isEmpty, "files ending in a partial line")
         let standard = try #require(
@@ -138,8 +141,12 @@ struct FullDiskTests {
         // The parsers read what is whole: no error, the epochs that were written.
         let parse = try LogParser.parseAllLogs(logDir: logs)
         let logged = parse.entries.first?.components.first?.epochDurationsSeconds?.count ?? 0
-        #expect(logged > 0 && logged < epochs, "\(logged) of \(epochs) epochs logged")
+        let sizes = ((try? FileManager.default.contentsOfDirectory(atPath: logs)) ?? []).map {
+            "\($0): \((try? FileManager.default.attributesOfItem(atPath: logs + "/" + $0)[.size]) ?? 0)"
+        }
+        #expect(logged > 0 && logged < epochs, "\(logged) of \(epochs) epochs logged: \(sizes) \(parse.entries.map(\.standardFile)) \(parse.warnings)")
         #expect(!parse.warnings.isEmpty, "the parser warns about the cut logs")
+        #expect(parse.entries.first?.actual != nil, "the output log has the final report")
         let cli = try CLIEndToEndTests.run(["--parse", logs])
         #expect(cli.status == 0 && cli.standardError.contains("WARNING"), "\(cli.standardError)")
         print("Full disk: the standard log kept \(logged) of \(epochs) epochs, whole lines only")
