@@ -265,8 +265,9 @@ enum CLIArguments {
         var lines = [
             usage, "",
             "Runs COMMAND (without a shell) as one tracked epoch: its energy use and carbon footprint are",
-            "printed and logged. Standard streams pass through, SIGINT, SIGTERM, SIGHUP and SIGQUIT are",
-            "forwarded, and the exit status is the command's (128 + signal number if it was killed).", "",
+            "printed and logged. Standard streams pass through, every signal sent to carbontracker (USR1,",
+            "TERM, INT, ...) is forwarded to it, and the exit status is the command's (128 + signal number",
+            "if it was killed).", "",
             "Provider keys can also come from a file (--api-keys-file) or the environment variable",
             "\(apiKeysVariable), which keeps them out of the process list.", "", "Options:",
         ]

@@ -17,7 +17,9 @@ extension ChildProcess {
         let shown = String(decoding: name, as: UTF8.self)
         if name.contains(slash) {
             let path = name.first == slash ? name : cwd + [slash] + name
-            guard isRegularFile(path) else { throw LaunchError(message: "\(shown): no such file", status: 127) }
+            guard isRegularFile(path) else {
+                throw LaunchError(message: "\(shown): no such file", status: 127)
+            }
             guard isExecutable(path) else {
                 throw LaunchError(message: "\(shown): permission denied (not executable)", status: 126)
             }
@@ -27,7 +29,9 @@ extension ChildProcess {
         let directories = (searchPath ?? Array("/usr/local/bin:/usr/bin:/bin".utf8)).split(
             separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
         for directory in directories {
-            let base = directory.isEmpty ? cwd : (directory.first == slash ? Array(directory) : cwd + [slash] + directory)
+            let base =
+                directory.isEmpty
+                ? cwd : (directory.first == slash ? Array(directory) : cwd + [slash] + directory)
             let candidate = base + [slash] + name
             guard isRegularFile(candidate) else { continue }
             if isExecutable(candidate) { return candidate }
@@ -35,7 +39,8 @@ extension ChildProcess {
         }
         if let notExecutable {
             throw LaunchError(
-                message: "\(String(decoding: notExecutable, as: UTF8.self)): permission denied (not executable)",
+                message:
+                    "\(String(decoding: notExecutable, as: UTF8.self)): permission denied (not executable)",
                 status: 126)
         }
         throw LaunchError(message: "\(shown): command not found", status: 127)
@@ -101,7 +106,9 @@ extension ChildProcess {
         withCString(path) { access($0, X_OK) } == 0
     }
 
-    private static func withCString<Result>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) -> Result) -> Result {
+    private static func withCString<Result>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) -> Result)
+        -> Result
+    {
         let pointer = cString(bytes)
         defer { pointer.deallocate() }
         return body(pointer)

@@ -15,9 +15,10 @@ struct RawCommandLine: Sendable {
         var arguments: [[UInt8]] = []
         for index in 1..<Int(CommandLine.argc) {
             guard let pointer = CommandLine.unsafeArgv[index] else { continue }
-            arguments.append(Array(UnsafeBufferPointer(start: pointer, count: strlen(pointer))).map {
-                UInt8(bitPattern: $0)
-            })
+            arguments.append(
+                Array(UnsafeBufferPointer(start: pointer, count: strlen(pointer))).map {
+                    UInt8(bitPattern: $0)
+                })
         }
         return RawCommandLine(arguments: arguments)
     }
@@ -32,12 +33,14 @@ struct RawCommandLine: Sendable {
     /// directory), else `nil`.
     /// - Parameter logDir: The log directory as parsed from ``decoded``.
     func logDirectoryBytes(_ logDir: String) -> [UInt8]? {
-        for (index, argument) in arguments.enumerated() where String(validating: argument, as: UTF8.self) == nil {
+        for (index, argument) in arguments.enumerated()
+        where String(validating: argument, as: UTF8.self) == nil {
             let text = String(decoding: argument, as: UTF8.self)
             if text == logDir, index > 0, ["--log_dir", "--log-dir"].contains(decoded[index - 1]) {
                 return argument
             }
-            for flag in ["--log_dir=", "--log-dir="] where text.hasPrefix(flag) && text.dropFirst(flag.count) == logDir {
+            for flag in ["--log_dir=", "--log-dir="]
+            where text.hasPrefix(flag) && text.dropFirst(flag.count) == logDir {
                 return Array(argument.dropFirst(flag.utf8.count))
             }
         }
@@ -60,7 +63,8 @@ struct RawCommandLine: Sendable {
                 defer { made.deallocate() }
                 if mkdir(made, 0o755) != 0 && errno != EEXIST {
                     throw CLIUsageError(
-                        message: "--log_dir '\(shown)' cannot be created: \(String(cString: strerror(errno)))")
+                        message: "--log_dir '\(shown)' cannot be created: \(String(cString: strerror(errno)))"
+                    )
                 }
                 prefix.append(slash)
             }
@@ -74,7 +78,8 @@ struct RawCommandLine: Sendable {
             // Left open for the life of the process: the tracker writes through it until it stops.
             return "/proc/self/fd/\(descriptor)"
         #else
-            throw CLIUsageError(message: "--log_dir '\(shown)' is not UTF-8; on this system give a UTF-8 name")
+            throw CLIUsageError(
+                message: "--log_dir '\(shown)' is not UTF-8; on this system give a UTF-8 name")
         #endif
     }
 }

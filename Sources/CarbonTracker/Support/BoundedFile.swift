@@ -97,7 +97,9 @@ package enum BoundedFile {
         guard descriptor >= 0 else { return .failure(Failure(path: path, kind: .system(errno))) }
         defer { close(descriptor) }
         var info = stat()
-        guard fstat(descriptor, &info) == 0 else { return .failure(Failure(path: path, kind: .system(errno))) }
+        guard fstat(descriptor, &info) == 0 else {
+            return .failure(Failure(path: path, kind: .system(errno)))
+        }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             return .failure(Failure(path: path, kind: .notRegular(typeName(info.st_mode))))
         }
@@ -114,7 +116,8 @@ package enum BoundedFile {
                 guard buffer.count <= limit else {
                     return .failure(Failure(path: path, kind: .tooLarge(limit: limit)))
                 }
-                buffer.append(contentsOf: repeatElement(0, count: min(buffer.count, limit + 1 - buffer.count)))
+                buffer.append(
+                    contentsOf: repeatElement(0, count: min(buffer.count, limit + 1 - buffer.count)))
             }
             let count = buffer.withUnsafeMutableBytes { bytes in
                 Foundation.read(descriptor, bytes.baseAddress! + length, bytes.count - length)

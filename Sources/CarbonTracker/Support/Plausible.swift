@@ -33,7 +33,9 @@ package enum Plausible {
     /// - Returns: `value`.
     /// - Throws: ``CarbonTrackerError`` with code `.invalidConfiguration` naming `name` and `value`.
     @discardableResult
-    package static func number(_ value: Double, in range: ClosedRange<Double>, name: String, unit: String = "")
+    package static func number(
+        _ value: Double, in range: ClosedRange<Double>, name: String, unit: String = ""
+    )
         throws -> Double
     {
         guard value.isFinite, range.contains(value) else {
@@ -54,7 +56,8 @@ package enum Plausible {
         guard let text = environment[variable]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
             return nil
         }
-        guard let value = Double(text), value.isFinite, range.contains(value), !text.lowercased().hasPrefix("0x")
+        guard let value = Double(text), value.isFinite, range.contains(value),
+            !text.lowercased().hasPrefix("0x")
         else {
             let suffix = unit.isEmpty ? "" : " \(unit)"
             throw CarbonTrackerError.invalidConfiguration(
@@ -90,7 +93,8 @@ package enum Plausible {
         }
         _ = try number(variable: "CARBONTRACKER_PUE", in: environment, range: powerUsageEffectiveness)
         _ = try number(
-            variable: "CARBONTRACKER_POWERMETRICS_INTERVAL_MS", in: environment, range: powermetricsMilliseconds,
+            variable: "CARBONTRACKER_POWERMETRICS_INTERVAL_MS", in: environment,
+            range: powermetricsMilliseconds,
             unit: "ms")
     }
 }
