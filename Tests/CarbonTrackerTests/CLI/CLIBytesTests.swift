@@ -56,34 +56,40 @@ struct CLIBytesTests {
     }
 
     #if os(Linux)
-    /// Linux only: a log directory that is not UTF-8 is written through `/proc/self/fd`.
-    @Test func argumentsAndTheLogDirectoryKeepTheirBytes() throws {
-        let binary = try #require(CLIEndToEndTests.binary)
-        let scratch = try TemporaryDirectory()
-        let base = Array(scratch.path.utf8) + [UInt8(ascii: "/")]
-        let logs = base + Self.latin1 + Array("-logs".utf8)
-        let marker = base + Self.latin1 + Array(".marker".utf8)
-        let status = try Self.run(
-            [
-                Array(binary.utf8), Array("--log_dir".utf8), logs, Array("--sim-cpu".utf8), Array("C".utf8),
-                Array("--sim-cpu-tdp".utf8), Array("10".utf8), Array("--".utf8), Array("/usr/bin/touch".utf8),
-                marker,
-            ], output: scratch.file("out"))
-        #expect(status == 0, "\(HardwareFiles.read(scratch.file("out.err")))")
-        let names = Self.names(in: Array(scratch.path.utf8))
-        #expect(names.contains(Self.latin1 + Array(".marker".utf8)), "the argument arrived unchanged")
-        #expect(names.contains(Self.latin1 + Array("-logs".utf8)), "the log directory has the exact name")
-        // Nothing was written under a repaired name (U+FFFD encoded as EF BF BD).
-        #expect(!names.contains { name in name.indices.dropLast(2).contains { name[$0..<$0 + 3] == [0xEF, 0xBF, 0xBD] } })
-        let logNames = Self.names(in: logs).map { String(decoding: $0, as: UTF8.self) }
-        #expect(logNames.contains { $0.hasSuffix("_carbontracker.log") }, "\(logNames)")
-        #expect(logNames.contains { $0.hasSuffix("_carbontracker_output.log") }, "\(logNames)")
-        // The directory is read back by the parser under its exact name: one run, with its final report.
-        let descriptor = open(logs.map { CChar(bitPattern: $0) } + [0], O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        defer { close(descriptor) }
-        let parse = try LogParser.parseAllLogs(logDir: "/proc/self/fd/\(descriptor)")
-        #expect(parse.entries.count == 1 && parse.entries.first?.actual != nil)
-    }
+        /// Linux only: a log directory that is not UTF-8 is written through `/proc/self/fd`.
+        @Test func argumentsAndTheLogDirectoryKeepTheirBytes() throws {
+            let binary = try #require(CLIEndToEndTests.binary)
+            let scratch = try TemporaryDirectory()
+            let base = Array(scratch.path.utf8) + [UInt8(ascii: "/")]
+            let logs = base + Self.latin1 + Array("-logs".utf8)
+            let marker = base + Self.latin1 + Array(".marker".utf8)
+            let status = try Self.run(
+                [
+                    Array(binary.utf8), Array("--log_dir".utf8), logs, Array("--sim-cpu".utf8),
+                    Array("C".utf8),
+                    Array("--sim-cpu-tdp".utf8), Array("10".utf8), Array("--".utf8),
+                    Array("/usr/bin/touch".utf8),
+                    marker,
+                ], output: scratch.file("out"))
+            #expect(status == 0, "\(HardwareFiles.read(scratch.file("out.err")))")
+            let names = Self.names(in: Array(scratch.path.utf8))
+            #expect(names.contains(Self.latin1 + Array(".marker".utf8)), "the argument arrived unchanged")
+            #expect(names.contains(Self.latin1 + Array("-logs".utf8)), "the log directory has the exact name")
+            // Nothing was written under a repaired name (U+FFFD encoded as EF BF BD).
+            #expect(
+                !names.contains { name in
+                    name.indices.dropLast(2).contains { name[$0..<$0 + 3] == [0xEF, 0xBF, 0xBD] }
+                })
+            let logNames = Self.names(in: logs).map { String(decoding: $0, as: UTF8.self) }
+            #expect(logNames.contains { $0.hasSuffix("_carbontracker.log") }, "\(logNames)")
+            #expect(logNames.contains { $0.hasSuffix("_carbontracker_output.log") }, "\(logNames)")
+            // The directory is read back by the parser under its exact name: one run, with its final report.
+            let descriptor = open(
+                logs.map { CChar(bitPattern: $0) } + [0], O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            defer { close(descriptor) }
+            let parse = try LogParser.parseAllLogs(logDir: "/proc/self/fd/\(descriptor)")
+            #expect(parse.entries.count == 1 && parse.entries.first?.actual != nil)
+        }
 
     #endif
 
@@ -95,7 +101,8 @@ struct CLIBytesTests {
                 Array(binary.utf8), Array("--log_dir".utf8), Array(scratch.file("logs").utf8),
                 Array("--sim-cpu".utf8), Array("C".utf8), Array("--sim-cpu-tdp".utf8), Array("10".utf8),
                 Array("--".utf8), Array("/usr/bin/env".utf8),
-            ], environment: [Array("CARBONTRACKER_TEST_BYTES=".utf8) + Self.latin1], output: scratch.file("out"))
+            ], environment: [Array("CARBONTRACKER_TEST_BYTES=".utf8) + Self.latin1],
+            output: scratch.file("out"))
         #expect(status == 0)
         let output = try Data(contentsOf: URL(fileURLWithPath: scratch.file("out")))
         let lines = output.split(separator: UInt8(ascii: "\n")).map { Array($0) }

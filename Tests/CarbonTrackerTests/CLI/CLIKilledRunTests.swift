@@ -24,7 +24,9 @@ struct CLIKilledRunTests {
         // Killed once its checkpoint holds over a second of the epoch.
         let checkpointed = CoreTest.eventually(within: 60) {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: logs)) ?? []
-            guard let standard = names.first(where: { $0.hasSuffix("_carbontracker.log") }) else { return false }
+            guard let standard = names.first(where: { $0.hasSuffix("_carbontracker.log") }) else {
+                return false
+            }
             return (LogParser.progress(ofStandardLog: logs + "/" + standard)?.elapsedSeconds ?? 0) > 1
         }
         #expect(checkpointed, "no checkpoint: \(HardwareFiles.read(scratch.file("out")))")
@@ -33,13 +35,17 @@ struct CLIKilledRunTests {
         while waitpid(wrapper, &status, 0) < 0 && errno == EINTR {}
 
         let standard = try #require(
-            try FileManager.default.contentsOfDirectory(atPath: logs).first { $0.hasSuffix("_carbontracker.log") })
+            try FileManager.default.contentsOfDirectory(atPath: logs).first {
+                $0.hasSuffix("_carbontracker.log")
+            })
         let progress = try #require(LogParser.progress(ofStandardLog: logs + "/" + standard))
         let aggregate = try LogParser.aggregateConsumption(logDir: logs)
         #expect(aggregate.runsCounted == 1)
         // 50 W (half the 100 W TDP) over the checkpoint's time, times the 1.58 PUE.
         let expected = 50 * progress.elapsedSeconds * 1.58 / 3_600_000
-        #expect(abs(aggregate.energyKilowattHours / expected - 1) < 0.02, "\(aggregate.energyKilowattHours) kWh, expected \(expected)")
+        #expect(
+            abs(aggregate.energyKilowattHours / expected - 1) < 0.02,
+            "\(aggregate.energyKilowattHours) kWh, expected \(expected)")
         #expect(aggregate.warnings.count == 1, "\(aggregate.warnings)")
         #expect(aggregate.warnings.first?.file == logs + "/" + standard)
         #expect(aggregate.warnings.first?.message.contains("checkpoint") == true)

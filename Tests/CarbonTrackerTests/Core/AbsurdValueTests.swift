@@ -19,11 +19,14 @@ struct AbsurdValueTests {
     }
 
     static func tracker(
-        updateInterval: Double = 1, simCPUTDP: Double = 10, simCPUUtil: Double = 0.5, simGPUWatts: Double = 10,
-        simGPUUtil: Double = 0.5, options: TrackerOptions = TrackerOptions(environment: ["CARBONTRACKER_OFFLINE": "1"])
+        updateInterval: Double = 1, simCPUTDP: Double = 10, simCPUUtil: Double = 0.5,
+        simGPUWatts: Double = 10,
+        simGPUUtil: Double = 0.5,
+        options: TrackerOptions = TrackerOptions(environment: ["CARBONTRACKER_OFFLINE": "1"])
     ) throws {
         let tracker = try CarbonTracker(
-            epochs: 1, updateInterval: updateInterval, simCPU: "C", simCPUTDP: simCPUTDP, simCPUUtil: simCPUUtil,
+            epochs: 1, updateInterval: updateInterval, simCPU: "C", simCPUTDP: simCPUTDP,
+            simCPUUtil: simCPUUtil,
             simGPU: "G", simGPUWatts: simGPUWatts, simGPUUtil: simGPUUtil,
             options: options)
         try tracker.stop()
@@ -40,10 +43,21 @@ struct AbsurdValueTests {
             ("simGPUUtil", { try Self.tracker(simGPUUtil: 1.5) }),
             ("updateInterval", { try Self.tracker(updateInterval: 1e12) }),
             ("updateInterval", { try Self.tracker(updateInterval: 0) }),
-            ("shutdownTimeoutSeconds", {
-                try Self.tracker(options: TrackerOptions(environment: ["CARBONTRACKER_OFFLINE": "1"], shutdownTimeoutSeconds: .infinity))
-            }),
-            ("pue", { try Self.tracker(options: TrackerOptions(environment: ["CARBONTRACKER_OFFLINE": "1"], pue: 1e300)) }),
+            (
+                "shutdownTimeoutSeconds",
+                {
+                    try Self.tracker(
+                        options: TrackerOptions(
+                            environment: ["CARBONTRACKER_OFFLINE": "1"], shutdownTimeoutSeconds: .infinity))
+                }
+            ),
+            (
+                "pue",
+                {
+                    try Self.tracker(
+                        options: TrackerOptions(environment: ["CARBONTRACKER_OFFLINE": "1"], pue: 1e300))
+                }
+            ),
         ]
         for (name, body) in cases {
             let message = Self.configurationError(body)
@@ -62,24 +76,39 @@ struct AbsurdValueTests {
         for (variable, text) in cases {
             var environment = ["CARBONTRACKER_OFFLINE": "1"]
             environment[variable] = text
-            let message = Self.configurationError { try Self.tracker(options: TrackerOptions(environment: environment)) }
-            #expect(message?.contains(variable) == true && message?.contains("'\(text)'") == true, "\(variable)=\(text): \(message ?? "accepted")")
+            let message = Self.configurationError {
+                try Self.tracker(options: TrackerOptions(environment: environment))
+            }
+            #expect(
+                message?.contains(variable) == true && message?.contains("'\(text)'") == true,
+                "\(variable)=\(text): \(message ?? "accepted")")
         }
         // The usual spellings still work.
-        for (variable, text) in [("CARBONTRACKER_OFFLINE", "TRUE"), ("CARBONTRACKER_EVENT_LOG", "off"), ("CARBONTRACKER_PUE", "1.2")] {
+        for (variable, text) in [
+            ("CARBONTRACKER_OFFLINE", "TRUE"), ("CARBONTRACKER_EVENT_LOG", "off"),
+            ("CARBONTRACKER_PUE", "1.2"),
+        ] {
             var environment = ["CARBONTRACKER_OFFLINE": "1"]
             environment[variable] = text
-            #expect(Self.configurationError { try Self.tracker(options: TrackerOptions(environment: environment)) } == nil)
+            #expect(
+                Self.configurationError {
+                    try Self.tracker(options: TrackerOptions(environment: environment))
+                } == nil)
         }
     }
 
     @Test(.enabled(if: CLIEndToEndTests.binary != nil, "build the carbontracker product first"))
     func theCLIRefusesAbsurdFlagsAndVariablesAsUsageErrors() throws {
         let tdp = try CLIEndToEndTests.run(["--sim-cpu", "C", "--sim-cpu-tdp", "1e308", "--", "true"])
-        #expect(tdp.status == 2 && tdp.standardError.contains("simCPUTDP") && tdp.standardError.contains("1e+308"))
+        #expect(
+            tdp.status == 2 && tdp.standardError.contains("simCPUTDP") && tdp.standardError.contains("1e+308")
+        )
         #expect(!tdp.standardError.contains("inf") && !tdp.standardOutput.contains("nan"))
         let offline = try CLIEndToEndTests.run(
-            ["--sim-cpu", "C", "--sim-cpu-tdp", "10", "--", "true"], environment: ["CARBONTRACKER_OFFLINE": "garbage"])
-        #expect(offline.status == 2 && offline.standardError.contains("CARBONTRACKER_OFFLINE") && offline.standardError.contains("'garbage'"), "\(offline.standardError)")
+            ["--sim-cpu", "C", "--sim-cpu-tdp", "10", "--", "true"],
+            environment: ["CARBONTRACKER_OFFLINE": "garbage"])
+        #expect(
+            offline.status == 2 && offline.standardError.contains("CARBONTRACKER_OFFLINE")
+                && offline.standardError.contains("'garbage'"), "\(offline.standardError)")
     }
 }

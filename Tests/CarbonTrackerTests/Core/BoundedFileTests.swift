@@ -40,7 +40,9 @@ struct BoundedFileTests {
         var failures: [BoundedFile.Failure.Kind] = []
         let elapsed = Self.seconds {
             for path in [files.fifo, "/dev/zero", files.sparse] {
-                if case .failure(let failure) = BoundedFile.read(path, limit: 4096) { failures.append(failure.kind) }
+                if case .failure(let failure) = BoundedFile.read(path, limit: 4096) {
+                    failures.append(failure.kind)
+                }
             }
         }
         #expect(elapsed < 1, "took \(elapsed) s")
@@ -55,7 +57,8 @@ struct BoundedFileTests {
             #expect(failure.kind == .tooLarge(limit: 64))
         #endif
         try "{\"a\": \"b\"}\n".write(toFile: files.directory.file("small"), atomically: true, encoding: .utf8)
-        #expect(try BoundedFile.readText(files.directory.file("small"), limit: 11).get() == "{\"a\": \"b\"}\n")
+        #expect(
+            try BoundedFile.readText(files.directory.file("small"), limit: 11).get() == "{\"a\": \"b\"}\n")
         guard case .failure(let small) = BoundedFile.read(files.directory.file("small"), limit: 10) else {
             Issue.record("an 11-byte file read with a limit of 10")
             return
@@ -71,7 +74,9 @@ struct BoundedFileTests {
                     Issue.record("\(path) was read")
                     continue
                 }
-                #expect(failure.reason.contains("FIFO") || failure.reason.contains("larger") || failure.reason.contains("device"))
+                #expect(
+                    failure.reason.contains("FIFO") || failure.reason.contains("larger")
+                        || failure.reason.contains("device"))
             }
         }
         #expect(elapsed < 1, "took \(elapsed) s")
@@ -89,7 +94,9 @@ struct BoundedFileTests {
             let diagnostics = RecordingDiagnostics()
             try component?.start(diagnostics: diagnostics)
             #expect(
-                diagnostics.messages("warning").contains { $0.contains(path) && $0.contains("CARBONTRACKER_CPUINFO") },
+                diagnostics.messages("warning").contains {
+                    $0.contains(path) && $0.contains("CARBONTRACKER_CPUINFO")
+                },
                 "\(diagnostics.all)")
         }
     }
@@ -113,16 +120,21 @@ struct BoundedFileTests {
         func theAPIKeysFileIsBoundedInTheCLI() throws {
             let files = try HostileFiles()
             let binary = try #require(CLIEndToEndTests.binary)
-            for (path, reason) in [(files.fifo, "FIFO"), ("/dev/zero", "device"), (files.sparse, "larger than")] {
+            for (path, reason) in [
+                (files.fifo, "FIFO"), ("/dev/zero", "device"), (files.sparse, "larger than"),
+            ] {
                 let start = ContinuousClock.now
                 let run = try Self.runMeasured(
                     [binary, "--api-keys-file", path, "--", "true"], output: files.directory.file("err"))
                 let elapsed = (ContinuousClock.now - start) / .seconds(1)
                 #expect(run.status == 2, "\(path): \(run.output)")
-                #expect(run.output.contains("--api-keys-file") && run.output.contains(reason), "\(run.output)")
+                #expect(
+                    run.output.contains("--api-keys-file") && run.output.contains(reason), "\(run.output)")
                 #expect(elapsed < 5, "\(path): took \(elapsed) s (the process start included)")
                 #expect(run.maxResidentKilobytes < 200_000, "\(path): \(run.maxResidentKilobytes) kB")
-                print("--api-keys-file \(path): \(String(format: "%.3f", elapsed)) s, peak \(run.maxResidentKilobytes) kB")
+                print(
+                    "--api-keys-file \(path): \(String(format: "%.3f", elapsed)) s, peak \(run.maxResidentKilobytes) kB"
+                )
             }
         }
 

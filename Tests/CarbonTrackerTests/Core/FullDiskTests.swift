@@ -25,21 +25,23 @@ enum TinyDiskSupport {
 /// whole. On a 2 MB tmpfs, so it needs root (`mount`); skipped otherwise.
 @Suite(
     .serialized,
-    .enabled(if: TinyDiskSupport.canMount, "skipped: needs root to mount a 2 MB tmpfs (mount -t tmpfs -o size=2m)"))
+    .enabled(
+        if: TinyDiskSupport.canMount, "skipped: needs root to mount a 2 MB tmpfs (mount -t tmpfs -o size=2m)")
+)
 struct FullDiskTests {
     /// A 2 MB tmpfs, unmounted at the end.
     final class TinyDisk {
         let path: String
 
         init() throws {
-            path = CoreTest.temporaryDirectory() + "-tmpfs"
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            path = CoreTest.temporaryDirectory()
             let result = try TestProcess.run("/bin/mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", path])
             try #require(result.status == 0, "mount failed: \(result.error)")
         }
 
         deinit {
-            _ = try? TestProcess.run("/bin/umount", [path])
+            // Lazily: the tracker may still hold its log files open while this is released.
+            _ = try? TestProcess.run("/bin/umount", ["-l", path])
             try? FileManager.default.removeItem(atPath: path)
         }
 
@@ -75,7 +77,8 @@ struct FullDiskTests {
         CoreTest.eventually(within: 10) {
             ((try? FileManager.default.contentsOfDirectory(atPath: logs)) ?? []).contains { name in
                 name.hasSuffix("_events.jsonl")
-                    && ((try? FileManager.default.attributesOfItem(atPath: logs + "/" + name)[.size]) as? Int ?? 0) > 0
+                    && ((try? FileManager.default.attributesOfItem(atPath: logs + "/" + name)[.size]) as? Int
+                        ?? 0) > 0
             }
         }
     }
@@ -89,7 +92,11 @@ struct FullDiskTests {
         }
         let result = try TestProcess.run(
             python,
-            ["-c", "import sys; from carbontracker import parser; print(len(parser.parse_all_logs(sys.argv[1])))", directory])
+            [
+                "-c",
+                "import sys; from carbontracker import parser; print(len(parser.parse_all_logs(sys.argv[1])))",
+                directory,
+            ])
         #expect(result.status == 0, "Python's parser failed: \(result.error)")
     }
 
@@ -110,7 +117,9 @@ struct FullDiskTests {
         let entry = try #require(parse.entries.first, "\(sizes) \(console.warnings)")
         // The event log was cut short: the complete text logs are read, and the parser says so.
         #expect(parse.warnings.contains { $0.file.hasSuffix("_events.jsonl") }, "\(parse.warnings)")
-        #expect(entry.components.first?.epochDurationsSeconds?.count == 20, "every epoch in the standard log: \(sizes) \(console.warnings)")
+        #expect(
+            entry.components.first?.epochDurationsSeconds?.count == 20,
+            "every epoch in the standard log: \(sizes) \(console.warnings)")
         #expect(entry.actual != nil, "the final report in the output log")
         let warnings = console.warnings
         let eventLogWarnings = warnings.components(separatedBy: "Cannot write the event log").count - 1
@@ -133,7 +142,9 @@ struct FullDiskTests {
         try tracker.stop()
         #expect(disk.partialFiles(in: logs).isEmpty, "files ending in a partial line")
         let standard = try #require(
-            try FileManager.default.contentsOfDirectory(atPath: logs).first { $0.hasSuffix("_carbontracker.log") })
+            try FileManager.default.contentsOfDirectory(atPath: logs).first {
+                $0.hasSuffix("_carbontracker.log")
+            })
         let warnings = console.warnings
         #expect(
             warnings.components(separatedBy: "Cannot write '\(logs)/\(standard)'").count - 1 == 1,
@@ -144,7 +155,10 @@ struct FullDiskTests {
         let sizes = ((try? FileManager.default.contentsOfDirectory(atPath: logs)) ?? []).map {
             "\($0): \((try? FileManager.default.attributesOfItem(atPath: logs + "/" + $0)[.size]) ?? 0)"
         }
-        #expect(logged > 0 && logged < epochs, "\(logged) of \(epochs) epochs logged: \(sizes) \(parse.entries.map(\.standardFile)) \(parse.warnings)")
+        #expect(
+            logged > 0 && logged < epochs,
+            "\(logged) of \(epochs) epochs logged: \(sizes) \(parse.entries.map(\.standardFile)) \(parse.warnings)"
+        )
         #expect(!parse.warnings.isEmpty, "the parser warns about the cut logs")
         #expect(parse.entries.first?.actual != nil, "the output log has the final report")
         let cli = try CLIEndToEndTests.run(["--parse", logs])
