@@ -8,6 +8,7 @@ enum MonitorLaunch {
     static func prepare(_ configuration: MonitorConfiguration, options: TrackerOptions) throws -> (
         log: TrackerLog, wake: WakeSignal, intensity: any CarbonIntensitySource, pue: Double
     ) {
+        try options.validate()
         let pue = try options.powerUsageEffectiveness()
         let intensity = try IntensitySourceFactory.make(apiKeys: configuration.apiKeys, options: options)
         let wake = WakeSignal()
