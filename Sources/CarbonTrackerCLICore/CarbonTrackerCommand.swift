@@ -140,16 +140,20 @@ public enum CarbonTrackerCommand {
             console.standardError("carbontracker: \(error.message)\n")
             return error.status
         }
+        let epochsFromLines = options.epochs != nil
         var tracker: CarbonTracker?
         do {
             tracker = try CarbonTracker(
-                epochs: 1, epochsBeforePred: 0, components: options.components, logDir: options.logDir,
+                epochs: options.epochs ?? 1,
+                epochsBeforePred: options.epochsBeforePred ?? (epochsFromLines ? 1 : 0),
+                monitorEpochs: options.monitorEpochs ?? -1, updateInterval: options.updateInterval ?? 1,
+                components: options.components, logDir: options.logDir,
                 apiKeys: apiKeys,
                 simCPU: options.simCPU, simCPUTDP: options.simCPUTDP, simCPUUtil: options.simCPUUtil,
                 simGPU: options.simGPU, simGPUWatts: options.simGPUWatts, simGPUUtil: options.simGPUUtil,
                 options: TrackerOptions(
                     console: console, environment: environment, emissionsCSV: options.emissionsCSV))
-            try tracker?.epochStart()
+            if !epochsFromLines { try tracker?.epochStart() }
         } catch let error as CarbonTrackerError where error.code == .invalidConfiguration {
             return usageError(error.message, console: console)
         } catch {
@@ -157,17 +161,38 @@ public enum CarbonTrackerCommand {
             console.standardError("carbontracker: warning: not tracking: \(describe(error))\n")
             tracker = nil
         }
+        // The command's marks arrive on a pipe read by a thread of its own; without the pipe it still runs.
+        let handler = ControlLineHandler(tracker: tracker, epochsFromLines: epochsFromLines, console: console)
+        let control: ControlChannel?
+        do {
+            control = try ControlChannel()
+        } catch {
+            console.standardError(
+                "carbontracker: warning: \(error.message); the command cannot mark epochs\n")
+            control = nil
+        }
+        control?.start(handler.handle)
         let status: Int32
         do {
-            status = try WrappedCommand.run(executable: executable, arguments: options.command)
+            status = try WrappedCommand.run(
+                executable: executable, arguments: options.command, control: control)
         } catch {
             console.standardError("carbontracker: \(error.message)\n")
+            control?.finish()
             try? tracker?.stop()
             tracker?.awaitFinalPush()
             return error.status
         }
+        // Every line the command wrote before it ended is applied before the run is closed.
+        control?.finish()
+        handler.finish()
+        if epochsFromLines && control != nil && !handler.sawEpochLine {
+            console.standardError(
+                "carbontracker: warning: --epochs was given but the command wrote no epoch_start line to "
+                    + "the descriptor in \(ControlChannel.variable); no epoch was measured\n")
+        }
         do {
-            try tracker?.epochEnd()
+            if !epochsFromLines { try tracker?.epochEnd() }
             try tracker?.stop()
         } catch {
             console.standardError("carbontracker: warning: \(describe(error))\n")

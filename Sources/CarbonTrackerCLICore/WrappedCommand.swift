@@ -21,17 +21,24 @@ enum WrappedCommand {
     /// - Parameters:
     ///   - executable: An absolute path from ``ChildProcess/resolve(_:searchPath:)``.
     ///   - arguments: The full argument vector, starting with the command name.
+    ///   - control: The pipe whose write end the command inherits, named by ``ControlChannel/variable``;
+    ///     this process's copy of that end is closed once the command has started (or failed to).
     /// - Returns: The exit status, or 128 + the signal number when the child was killed.
     /// - Throws: ``ChildProcess/LaunchError`` with status 126 when the command cannot be started.
-    static func run(executable: String, arguments: [String]) throws(ChildProcess.LaunchError) -> Int32 {
+    static func run(
+        executable: String, arguments: [String], control: ControlChannel? = nil
+    ) throws(ChildProcess.LaunchError) -> Int32 {
         var forwarder = SignalForwarder()
         forwarder.install()
         defer { forwarder.uninstall() }
 
         let ownGroup = !hasControllingTerminal()
+        defer { control?.closeWriteEnd() }
         let child = try ChildProcess(
             path: executable, arguments: arguments, environment: nil, streams: .inherited, ownGroup: ownGroup,
-            deathSignal: parentDeathSignal)
+            deathSignal: parentDeathSignal, inheritedDescriptors: control.map { [$0.writeDescriptor] } ?? [],
+            addedVariables: control.map { [ControlChannel.variable: String($0.writeDescriptor)] } ?? [:])
+        control?.closeWriteEnd()
         let forwarding = forwarder.forward(to: child.pid, ownGroup: ownGroup)
         defer { forwarder.stopForwarding(forwarding) }
         return child.reap().shellStatus

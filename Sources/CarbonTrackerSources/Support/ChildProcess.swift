@@ -75,10 +75,14 @@ package final class ChildProcess: Sendable {
     ///   - streams: Pipes, or this process's streams.
     ///   - ownGroup: Whether the child leads a process group of its own.
     ///   - deathSignal: On Linux, the signal the child gets when this process dies; 0 for none.
+    ///   - inheritedDescriptors: Further descriptors of this process the child keeps open under the
+    ///     same numbers (a pipe's write end it reports on); this process's copies stay close-on-exec.
+    ///   - addedVariables: Variables set in the child on top of `environment` (or this process's
+    ///     environment, copied byte for byte when `environment` is `nil`), replacing any of the same name.
     /// - Throws: ``LaunchError`` with status 126 when the program cannot be started.
     package init(
         path: String, arguments: [String], environment: [String: String]?, streams: Streams, ownGroup: Bool,
-        deathSignal: Int32
+        deathSignal: Int32, inheritedDescriptors: [Int32] = [], addedVariables: [String: String] = [:]
     ) throws(LaunchError) {
         let name = arguments.first ?? path
         func failure(_ code: Int32) -> LaunchError {
@@ -101,7 +105,7 @@ package final class ChildProcess: Sendable {
             input = open("/dev/null", O_RDONLY | O_CLOEXEC)
         }
         let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        let envp = Self.environmentBlock(environment, adding: addedVariables)
         defer { for pointer in argv + (envp ?? []) { free(pointer) } }
         let stdio: [Int32] = [input, output.write, error.write]
         var child: pid_t = 0
@@ -112,14 +116,16 @@ package final class ChildProcess: Sendable {
         for attempt in 0..<10 {
             if attempt > 0 { usleep(5_000) }
             status = stdio.withUnsafeBufferPointer { stdio in
-                if let envp {
+                inheritedDescriptors.withUnsafeBufferPointer { inherited in
+                    if let envp {
+                        return carbontracker_spawn(
+                            &child, path, argv, envp, ownGroup ? 1 : 0, deathSignal, stdio.baseAddress,
+                            streams == .pipes ? 1 : 0, inherited.baseAddress, Int32(inherited.count))
+                    }
                     return carbontracker_spawn(
-                        &child, path, argv, envp, ownGroup ? 1 : 0, deathSignal, stdio.baseAddress,
-                        streams == .pipes ? 1 : 0)
+                        &child, path, argv, environ, ownGroup ? 1 : 0, deathSignal, stdio.baseAddress,
+                        streams == .pipes ? 1 : 0, inherited.baseAddress, Int32(inherited.count))
                 }
-                return carbontracker_spawn(
-                    &child, path, argv, environ, ownGroup ? 1 : 0, deathSignal, stdio.baseAddress,
-                    streams == .pipes ? 1 : 0)
             }
             if status != ETXTBSY { break }
         }
@@ -169,6 +175,32 @@ package final class ChildProcess: Sendable {
             throw LaunchError(message: "\(notExecutable): permission denied (not executable)", status: 126)
         }
         throw LaunchError(message: "\(name): command not found", status: 127)
+    }
+
+    /// The `KEY=value` strings of the child's environment, `nil` for this process's own unchanged.
+    private static func environmentBlock(
+        _ environment: [String: String]?, adding added: [String: String]
+    ) -> [UnsafeMutablePointer<CChar>?]? {
+        if let environment {
+            let merged = environment.merging(added) { _, new in new }
+            return merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        }
+        guard !added.isEmpty else { return nil }
+        // Copied as bytes, so a value that is not UTF-8 reaches the child unchanged.
+        var block: [UnsafeMutablePointer<CChar>?] = []
+        var index = 0
+        while let entry = environ[index] {
+            index += 1
+            let replaced = added.keys.contains { key in
+                let length = key.utf8.count
+                let matches = key.utf8CString.withUnsafeBufferPointer {
+                    strncmp(entry, $0.baseAddress!, length) == 0
+                }
+                return matches && entry[length] == CChar(UInt8(ascii: "="))
+            }
+            if !replaced { block.append(strdup(entry)) }
+        }
+        return block + added.map { strdup("\($0.key)=\($0.value)") } + [nil]
     }
 
     private static func isRegularFile(_ path: String) -> Bool {
