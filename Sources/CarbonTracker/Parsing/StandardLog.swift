@@ -32,6 +32,9 @@ extension LogParser {
         public var warnings: [String] = []
         /// Who the run was in a distributed job ("Distributed run: ..."); `nil` for a single process.
         public var distributed: DistributedRun?
+        /// The run's power over time, from the event log's `power_series` event; `nil` for text logs
+        /// and runs that did not end normally.
+        public var powerSeries: PowerTimeSeries?
 
         /// Creates an empty log.
         public init() {}
