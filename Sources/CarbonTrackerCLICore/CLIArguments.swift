@@ -94,6 +94,14 @@ enum CLIArguments {
             names: ["--sim-gpu-util", "--sim_gpu_util"], placeholder: "0..1",
             help: "Simulated GPU utilisation (default 0.5).", value: .number { $0.simGPUUtil = $1 }),
         Flag(
+            names: ["--profile"], placeholder: "LOG|DIR",
+            help: "Print the energy profile of the windows (regions) of a run's log, or of every run in DIR.",
+            value: .text { $0.profilePath = $1 }),
+        Flag(
+            names: ["--idle-watts", "--idle_watts"], placeholder: "WATTS",
+            help: "With --profile: the devices' idle power, for each region's energy above idle.",
+            value: .number { $0.idleWatts = $1 }),
+        Flag(
             names: ["--epochs"], placeholder: "N",
             help: "The command runs N epochs and marks them on \(ControlChannel.variable) (see below).",
             value: .integer { $0.epochs = $1 }),
@@ -258,6 +266,19 @@ enum CLIArguments {
         if options.parseDirectory != nil && options.reportLogFile != nil {
             throw CLIUsageError(message: "--parse and --report cannot be used together")
         }
+        if options.idleWatts != nil && options.profilePath == nil {
+            throw CLIUsageError(message: "--idle-watts applies with --profile only")
+        }
+        if options.profilePath != nil {
+            if options.parseDirectory != nil || options.reportLogFile != nil || options.diagnose {
+                throw CLIUsageError(message: "--profile cannot be used with --parse, --report or --diagnose")
+            }
+            if !options.command.isEmpty {
+                throw CLIUsageError(
+                    message: "--profile does not run a command; remove '\(options.command[0])'")
+            }
+            return
+        }
         if options.diagnose {
             if options.parseDirectory != nil || options.reportLogFile != nil {
                 throw CLIUsageError(message: "--diagnose cannot be used with --parse or --report")
@@ -314,6 +335,7 @@ enum CLIArguments {
             "  carbontracker --parse ./logs",
             "  carbontracker --parse ./logs --format csv > emissions.csv",
             "  carbontracker --diagnose",
+            "  carbontracker --profile ./logs",
             "  carbontracker --report ./logs/1234.5_2026-01-01T000000Z_carbontracker.log --output report.html",
         ]
         return lines.joined(separator: "\n") + "\n"
@@ -322,5 +344,5 @@ enum CLIArguments {
     /// The one-line usage.
     static let usage =
         "usage: carbontracker [options] [--] COMMAND [ARGS...] | --parse DIR [--format FORMAT] "
-        + "| --report LOGFILE [--output PATH] | --diagnose"
+        + "| --report LOGFILE [--output PATH] | --profile LOG|DIR | --diagnose"
 }

@@ -49,6 +49,10 @@ struct CLIOptions: Equatable, Sendable {
     var monitorEpochs: Int?
     /// Seconds between power samples (`--update-interval`, default 1).
     var updateInterval: Double?
+    /// A log file or directory whose region profile to print (`--profile`).
+    var profilePath: String?
+    /// The devices' idle power in watts, for the profile's marginal energy (`--idle-watts`).
+    var idleWatts: Double?
 }
 
 /// What `--parse DIR --format FORMAT` prints.

@@ -37,6 +37,9 @@ public enum CarbonTrackerCommand {
         if let logFile = options.reportLogFile {
             return report(logFile, output: options.output, console: console)
         }
+        if let path = options.profilePath {
+            return profile(path, idleWatts: options.idleWatts, console: console)
+        }
         // --diagnose and a tracked command use the keys alike: from --api_keys, --api-keys-file or the
         // environment (--diagnose cannot be combined with --parse or --report).
         let apiKeys: [String: String]?
@@ -201,6 +204,38 @@ public enum CarbonTrackerCommand {
         // this process exits, waiting at most the push time-out and one second.
         tracker?.awaitFinalPush()
         return status
+    }
+
+    private static func profile(_ path: String, idleWatts: Double?, console: ConsoleOutput) -> Int32 {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            return failure(
+                "--profile: '\(path)' does not exist; give a log file or a log directory", console: console)
+        }
+        let directory = isDirectory.boolValue ? path : (path as NSString).deletingLastPathComponent
+        do {
+            let parse = try LogParser.parseAllLogs(logDir: directory.isEmpty ? "." : directory)
+            for warning in parse.warnings { console.standardError("carbontracker: warning: \(warning)\n") }
+            var entries = parse.entries
+            if !isDirectory.boolValue {
+                let name = (path as NSString).lastPathComponent
+                entries = entries.filter { entry in
+                    [entry.standardFile, entry.outputFile, entry.eventLogFile ?? ""].contains {
+                        ($0 as NSString).lastPathComponent == name
+                    }
+                }
+                guard !entries.isEmpty else {
+                    return failure(
+                        "--profile: '\(path)' is not a carbontracker log of a run; give a "
+                            + "..._carbontracker.log, its _output.log or _events.jsonl, or a log directory",
+                        console: console)
+                }
+            }
+            console.standardOutput(ProfileText.describe(entries, idleWatts: idleWatts))
+            return 0
+        } catch {
+            return failure(describe(error), console: console)
+        }
     }
 
     private static func describe(_ error: any Error) -> String {

@@ -148,7 +148,9 @@ struct EventLogScanner {
             LogParser.Window(
                 name: name, durationSeconds: object["duration_seconds"] as? Double ?? .nan,
                 components: components, co2eqGrams: object["co2eq_grams"] as? Double,
-                isApproximate: object["approximate"] as? Bool ?? false))
+                isApproximate: object["approximate"] as? Bool ?? false,
+                startDate: (object["start"] as? String).flatMap(UTCTime.parse),
+                endDate: (object["end"] as? String).flatMap(UTCTime.parse)))
     }
 
     private static func powerSeries(_ object: [String: Any]) -> PowerTimeSeries? {
