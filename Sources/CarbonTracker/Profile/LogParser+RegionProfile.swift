@@ -1,6 +1,6 @@
 import Foundation
 
-extension LogParser.Entry {
+extension LogParser.StandardLog {
     /// The energy profile of the run's windows, nested by their times when the event log recorded
     /// them (text logs have no start times: their windows are all roots).
     ///
@@ -30,10 +30,18 @@ extension LogParser.Entry {
     /// The run's energy in joules without PUE: the power series' total, else the epochs' energy.
     var runJoules: Double? {
         if let series = powerSeries { return series.totalJoules }
-        let epochs = standardLog.epochs
         guard !epochs.isEmpty else { return nil }
         return epochs.reduce(0) { total, epoch in
             total + epoch.components.reduce(0) { $0 + ($1.measuredEnergyJoules?.reduce(0, +) ?? 0) }
         }
+    }
+}
+
+extension LogParser.Entry {
+    /// The energy profile of the run's windows; see ``LogParser/StandardLog/regionProfile(idleWatts:)``.
+    /// - Parameter idleWatts: The power the devices draw idle, for marginal energy; `nil` when unknown.
+    /// - Returns: The profile; empty when the run has no windows.
+    public func regionProfile(idleWatts: Double? = nil) -> RegionProfile {
+        standardLog.regionProfile(idleWatts: idleWatts)
     }
 }
