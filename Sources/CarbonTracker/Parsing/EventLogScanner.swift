@@ -115,6 +115,7 @@ struct EventLogScanner {
         var epoch = LogParser.Epoch(
             number: object["epoch"] as? Int ?? log.epochs.count + 1,
             durationSeconds: object["duration_seconds"] as? Double)
+        epoch.startDate = (object["start"] as? String).flatMap(UTCTime.parse)
         for component in object["components"] as? [[String: Any]] ?? [] {
             guard let name = component["component"] as? String else { continue }
             let joules = Self.numbers(component["energy_joules"])

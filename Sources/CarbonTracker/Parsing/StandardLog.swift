@@ -1,3 +1,5 @@
+import Foundation
+
 extension LogParser {
     /// Everything read from one standard log (`..._carbontracker.log`), in the order it was written.
     ///
@@ -65,6 +67,8 @@ extension LogParser {
         public var durationSeconds: Double?
         /// Per-component figures, in log order.
         public var components: [EpochComponent] = []
+        /// When the epoch began, to the millisecond; only event logs record it.
+        public var startDate: Date? = nil
 
         /// Creates an epoch.
         /// - Parameters:

@@ -129,7 +129,9 @@ public struct HTMLReport: Sendable {
         html += ReportSections.summary(model, log: standardLog, output: outputLog)
         html += ReportSections.components(model)
         html += ReportSections.charts(model)
-        if let series = eventLog?.powerSeries { html += ReportTimeline.section(series) }
+        if let eventLog, let series = eventLog.powerSeries {
+            html += ReportTimeline.section(series, log: eventLog)
+        }
         html += ReportTimeline.regions((eventLog ?? standardLog).regionProfile())
         html += ReportSections.epochTable(model)
         if !warnings.isEmpty {

@@ -16,10 +16,55 @@ enum ReportTimeline {
     private static let top = 48.0
     private static let bottom = 44.0
 
-    /// The power and intensity charts of `series`, with a heading.
-    static func section(_ series: PowerTimeSeries) -> String {
+    /// Epochs shaded on the power chart at most; a run with more leaves the bands out.
+    static let maximumBands = 200
+
+    /// A stretch of the time axis: an epoch or a window.
+    struct Band {
+        var label: String
+        /// Seconds since the series' start.
+        var start: Double
+        var end: Double
+    }
+
+    /// The epochs and top-level windows of `log` as bands on the time axis of `series`.
+    static func bands(_ log: LogParser.StandardLog, series: PowerTimeSeries) -> (
+        epochs: [Band], windows: [Band]
+    ) {
+        let origin = series.startDate.timeIntervalSince1970
+        var epochs: [Band] = []
+        if log.epochs.count <= maximumBands {
+            for epoch in log.epochs {
+                guard let start = epoch.startDate?.timeIntervalSince1970,
+                    let duration = epoch.durationSeconds,
+                    duration.isFinite
+                else { continue }
+                epochs.append(
+                    Band(
+                        label: "Epoch \(epoch.number)", start: start - origin, end: start - origin + duration)
+                )
+            }
+        }
+        var windows: [Band] = []
+        if log.windows.count <= maximumBands {
+            for window in log.windows {
+                guard let start = window.startDate?.timeIntervalSince1970,
+                    let end = window.endDate?.timeIntervalSince1970
+                else { continue }
+                windows.append(Band(label: window.name, start: start - origin, end: end - origin))
+            }
+        }
+        return (epochs, windows)
+    }
+
+    /// The power, cumulative energy and CO2eq, and intensity charts of `series`, with a heading.
+    /// - Parameters:
+    ///   - series: The run's power over time.
+    ///   - log: The run's event log, for its epochs and windows (drawn as bands) and PUE.
+    static func section(_ series: PowerTimeSeries, log: LogParser.StandardLog = .init()) -> String {
         guard series.count > 0 else { return "" }
         let bins = binned(series)
+        let (epochBands, windowBands) = bands(log, series: series)
         var html = "<h2>Power over time</h2>\n"
         let layers = series.components.enumerated().map { index, component in
             (
@@ -32,7 +77,38 @@ enum ReportTimeline {
         }
         html += chart(
             title: "Power over time (stacked by component)", unit: "W", bins: bins, series: series,
-            layers: layers, stacked: true)
+            layers: layers, stacked: true, epochs: epochBands, windows: windowBands)
+        html += "\n"
+        // Cumulative figures include PUE, as the run's totals do.
+        let pue = log.powerUsageEffectiveness.flatMap { $0.isFinite && $0 > 0 ? $0 : nil } ?? 1
+        var kilowattHours: [Double] = []
+        var grams: [Double] = []
+        var energy = 0.0
+        var mass = 0.0
+        for bin in bins {
+            for index in bin.range {
+                let joules = series.components.reduce(0) { $0 + $1.joules[index] } * pue
+                energy += joules / 3_600_000
+                mass += joules / 3_600_000 * series.gramsPerKilowattHour[index]
+            }
+            kilowattHours.append(energy)
+            grams.append(mass)
+        }
+        let energyUnit = ReportFormat.unit(for: energy, units: [(1, "kWh"), (1e-3, "Wh"), (1e-6, "mWh")])
+        html += chart(
+            title: "Cumulative energy over time (incl. PUE)", unit: energyUnit.name, bins: bins,
+            series: series,
+            layers: [
+                (name: "Energy", color: "#3F51B5", values: kilowattHours.map { $0 / energyUnit.factor })
+            ],
+            stacked: false)
+        html += "\n"
+        let massUnit = ReportFormat.unit(for: mass, units: [(1e6, "t"), (1e3, "kg"), (1, "g"), (1e-3, "mg")])
+        html += chart(
+            title: "Cumulative CO2-equivalent over time", unit: massUnit.name + " CO2eq", bins: bins,
+            series: series,
+            layers: [(name: "CO2eq", color: "#D55E00", values: grams.map { $0 / massUnit.factor })],
+            stacked: false)
         html += "\n"
         let intensity = bins.map { bin -> Double in
             let weighted = bin.range.reduce(0.0) {
@@ -45,7 +121,11 @@ enum ReportTimeline {
             layers: [(name: "Intensity", color: "#009E73", values: intensity)], stacked: false)
         html +=
             "\n<p class=\"note\">\(series.count) intervals of \(ReportFormat.duration(seconds: series.intervalSeconds))"
-        html += " from \(ReportFormat.escape(LogTime.line(series.startDate))); energy without PUE.</p>\n"
+        html += " from \(ReportFormat.escape(LogTime.line(series.startDate))); power without PUE"
+        if log.epochs.count > maximumBands || log.windows.count > maximumBands {
+            html += "; epochs or windows beyond \(maximumBands) are not drawn as bands"
+        }
+        html += ".</p>\n"
         return html
     }
 
@@ -64,7 +144,8 @@ enum ReportTimeline {
 
     private static func chart(
         title: String, unit: String, bins: [Bin], series: PowerTimeSeries,
-        layers: [(name: String, color: String, values: [Double])], stacked: Bool
+        layers: [(name: String, color: String, values: [Double])], stacked: Bool, epochs: [Band] = [],
+        windows: [Band] = []
     ) -> String {
         let plotWidth = width - left - right
         let plotHeight = height - top - bottom
@@ -116,6 +197,21 @@ enum ReportTimeline {
         svg += "\(ReportFormat.escape(unit))</text>\n"
         svg +=
             "<text class=\"xlabel\" x=\"\(f(left + plotWidth / 2))\" y=\"\(f(height - 6))\">Time since the first reading</text>\n"
+        func xAt(_ seconds: Double) -> Double {
+            left + min(max(seconds, 0), spanSeconds) / max(spanSeconds, 1e-9) * plotWidth
+        }
+        // Epochs shade the plot behind the data; windows are a strip above it.
+        for (index, band) in epochs.enumerated() {
+            let fill = index % 2 == 0 ? "#E8EAF6" : "#F3F4FA"
+            svg += "<rect class=\"band epoch\" x=\"\(f(xAt(band.start)))\" y=\"\(f(top))\" "
+            svg += "width=\"\(f(max(0.5, xAt(band.end) - xAt(band.start))))\" height=\"\(f(plotHeight))\" "
+            svg += "fill=\"\(fill)\"><title>\(ReportFormat.escape(band.label))</title></rect>\n"
+        }
+        for band in windows {
+            svg += "<rect class=\"band window\" x=\"\(f(xAt(band.start)))\" y=\"\(f(top - 6))\" "
+            svg += "width=\"\(f(max(0.5, xAt(band.end) - xAt(band.start))))\" height=\"4\" fill=\"#455A64\" "
+            svg += "fill-opacity=\"0.6\"><title>\(ReportFormat.escape(band.label))</title></rect>\n"
+        }
         // Each layer is a step area from its base (the layers below it) to its top.
         var base = [Double](repeating: 0, count: bins.count)
         for layer in layers {

@@ -31,7 +31,14 @@ import Testing
         let series = try #require(report.eventLog?.powerSeries)
         let html = report.render()
         #expect(html.contains("<h2>Power over time</h2>"))
-        #expect(HTMLReportTests.count("class=\"chart timeline\"", in: html) == 2, "power and intensity")
+        #expect(
+            HTMLReportTests.count("class=\"chart timeline\"", in: html) == 4,
+            "power, cumulative energy, cumulative CO2eq, intensity")
+        #expect(HTMLReportTests.count("<rect class=\"band epoch\"", in: html) == 2)
+        #expect(
+            HTMLReportTests.count("<rect class=\"band window\"", in: html) == 6, "two steps and their passes")
+        #expect(
+            html.contains("<title>Epoch 2</title>") && html.contains("Cumulative CO2-equivalent over time"))
         #expect(HTMLReportTests.count("<polygon class=\"area\"", in: html) == series.components.count)
         #expect(html.contains("<title>GPU</title>") && html.contains("<title>CPU</title>"))
         #expect(html.contains("<h2>Regions</h2>"))
@@ -69,7 +76,8 @@ import Testing
             toFile: reportPath)
         let dom = try ChromiumRenderTests.runChromium(
             ["--dump-dom", "file://" + reportPath], scratch: directory)
-        #expect(HTMLReportTests.count("class=\"chart timeline\"", in: dom) == 2)
+        #expect(HTMLReportTests.count("class=\"chart timeline\"", in: dom) == 4)
+        #expect(HTMLReportTests.count("class=\"band epoch\"", in: dom) == 2)
         #expect(HTMLReportTests.count("<polygon class=\"area\"", in: dom) == 2)
         #expect(HTMLReportTests.count("<g class=\"region\">", in: dom) == 3)
         let blankPath = directory + "/blank.html"
