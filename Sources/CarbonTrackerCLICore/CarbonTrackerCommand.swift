@@ -189,7 +189,7 @@ public enum CarbonTrackerCommand {
         // Every line the command wrote before it ended is applied before the run is closed.
         control?.finish()
         handler.finish()
-        if epochsFromLines && control != nil && !handler.sawEpochLine {
+        if epochsFromLines && tracker != nil && control != nil && !handler.sawEpochLine {
             console.standardError(
                 "carbontracker: warning: --epochs was given but the command wrote no epoch_start line to "
                     + "the descriptor in \(ControlChannel.variable); no epoch was measured\n")
