@@ -19,7 +19,8 @@
 
 /* The child, between fork and exec. Reports a failure's errno on `report` and exits 127. */
 static void run_child(const char *path, char *const argv[], char *const envp[], int new_group, int death_signal,
-                      const int stdio[3], int reset_ignored, pid_t parent, int report) {
+                      const int stdio[3], int reset_ignored, const int *inherited, int inherited_count,
+                      pid_t parent, int report) {
     /* Handlers of the parent (the signal forwarder's among them) must not run here or survive
        into the command; signals stay blocked, as the parent left them, until the exec. */
     for (int signal = 1; signal < NSIG; signal++) {
@@ -48,6 +49,10 @@ static void run_child(const char *path, char *const argv[], char *const envp[], 
             (void)written;
             _exit(127);
         }
+    }
+    /* Kept open across the exec under their own numbers; the parent's copies keep their flag. */
+    for (int index = 0; index < inherited_count; index++) {
+        if (inherited[index] >= 0) fcntl(inherited[index], F_SETFD, 0);
     }
 #ifdef __linux__
     if (death_signal != 0) {
@@ -81,7 +86,8 @@ int carbontracker_pipe(int descriptors[2]) {
 }
 
 int carbontracker_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[], int new_group,
-                        int death_signal, const int stdio[3], int reset_ignored) {
+                        int death_signal, const int stdio[3], int reset_ignored, const int *inherited,
+                        int inherited_count) {
     int report[2];
     int pipe_failure = carbontracker_pipe(report);
     if (pipe_failure != 0) return pipe_failure;
@@ -93,7 +99,8 @@ int carbontracker_spawn(pid_t *pid, const char *path, char *const argv[], char *
     pid_t child = fork();
     if (child == 0) {
         close(report[0]);
-        run_child(path, argv, envp, new_group, death_signal, stdio, reset_ignored, parent, report[1]);
+        run_child(path, argv, envp, new_group, death_signal, stdio, reset_ignored, inherited, inherited_count, parent,
+                  report[1]);
     }
     int failure = child < 0 ? errno : 0;
     pthread_sigmask(SIG_SETMASK, &previous, NULL);

@@ -13,6 +13,7 @@ enum CLIArguments {
         case none(@Sendable (inout CLIOptions) -> Void)
         case text(@Sendable (inout CLIOptions, String) -> Void)
         case number(@Sendable (inout CLIOptions, Double) -> Void)
+        case integer(@Sendable (inout CLIOptions, Int) -> Void)
         case keys(@Sendable (inout CLIOptions, [String: String]) -> Void)
         case parseFormat(@Sendable (inout CLIOptions, ParseFormat) -> Void)
     }
@@ -93,6 +94,29 @@ enum CLIArguments {
         Flag(
             names: ["--sim-gpu-util", "--sim_gpu_util"], placeholder: "0..1",
             help: "Simulated GPU utilisation (default 0.5).", value: .number { $0.simGPUUtil = $1 }),
+        Flag(
+            names: ["--profile"], placeholder: "LOG|DIR",
+            help: "Print the energy profile of the windows (regions) of a run's log, or of every run in DIR.",
+            value: .text { $0.profilePath = $1 }),
+        Flag(
+            names: ["--idle-watts", "--idle_watts"], placeholder: "WATTS",
+            help: "With --profile: the devices' idle power, for each region's energy above idle.",
+            value: .number { $0.idleWatts = $1 }),
+        Flag(
+            names: ["--epochs"], placeholder: "N",
+            help: "The command runs N epochs and marks them on \(ControlChannel.variable) (see below).",
+            value: .integer { $0.epochs = $1 }),
+        Flag(
+            names: ["--epochs-before-pred", "--epochs_before_pred"], placeholder: "N",
+            help: "With --epochs: epochs before the prediction (default 1; 0 none, -1 after all).",
+            value: .integer { $0.epochsBeforePred = $1 }),
+        Flag(
+            names: ["--monitor-epochs", "--monitor_epochs"], placeholder: "N",
+            help: "With --epochs: epochs to monitor (default -1, all).",
+            value: .integer { $0.monitorEpochs = $1 }),
+        Flag(
+            names: ["--update-interval", "--update_interval"], placeholder: "SECONDS",
+            help: "Seconds between power samples (default 1).", value: .number { $0.updateInterval = $1 }),
     ]
 
     /// Parses the arguments after the program name.
@@ -162,6 +186,11 @@ enum CLIArguments {
             }
             guard number.isFinite else {
                 throw CLIUsageError(message: "option \(name): '\(value)' is not a finite number")
+            }
+            apply(&options, number)
+        case .integer(let apply):
+            guard let number = Int(value) else {
+                throw CLIUsageError(message: "option \(name): '\(value)' is not a whole number")
             }
             apply(&options, number)
         case .keys(let apply):
@@ -235,6 +264,19 @@ enum CLIArguments {
         if options.parseDirectory != nil && options.reportLogFile != nil {
             throw CLIUsageError(message: "--parse and --report cannot be used together")
         }
+        if options.idleWatts != nil && options.profilePath == nil {
+            throw CLIUsageError(message: "--idle-watts applies with --profile only")
+        }
+        if options.profilePath != nil {
+            if options.parseDirectory != nil || options.reportLogFile != nil || options.diagnose {
+                throw CLIUsageError(message: "--profile cannot be used with --parse, --report or --diagnose")
+            }
+            if !options.command.isEmpty {
+                throw CLIUsageError(
+                    message: "--profile does not run a command; remove '\(options.command[0])'")
+            }
+            return
+        }
         if options.diagnose {
             if options.parseDirectory != nil || options.reportLogFile != nil {
                 throw CLIUsageError(message: "--diagnose cannot be used with --parse or --report")
@@ -258,6 +300,10 @@ enum CLIArguments {
         if options.command.isEmpty {
             throw CLIUsageError(message: "no command to run")
         }
+        if options.epochs == nil && (options.epochsBeforePred != nil || options.monitorEpochs != nil) {
+            throw CLIUsageError(
+                message: "--epochs-before-pred and --monitor-epochs apply with --epochs N only")
+        }
     }
 
     /// The full help text.
@@ -269,7 +315,11 @@ enum CLIArguments {
             "TERM, INT, ...) is forwarded to it, and the exit status is the command's (128 + signal number",
             "if it was killed).", "",
             "Provider keys can also come from a file (--api-keys-file) or the environment variable",
-            "\(apiKeysVariable), which keeps them out of the process list.", "", "Options:",
+            "\(apiKeysVariable), which keeps them out of the process list.", "",
+            "The command can mark epochs and named regions: it writes the lines epoch_start, epoch_end,",
+            "begin NAME and end NAME to the file descriptor whose number is in \(ControlChannel.variable).",
+            "With --epochs N each epoch is reported and predicted as by the library; without it the",
+            "whole command is one epoch and only the regions are measured.", "", "Options:",
         ]
         for flag in flags {
             let names = flag.names.joined(separator: ", ")
@@ -280,9 +330,11 @@ enum CLIArguments {
         }
         lines += [
             "", "Examples:", "  carbontracker --sim-cpu Xeon --sim-cpu-tdp 100 -- python train.py",
+            "  carbontracker --epochs 10 -- python train.py",
             "  carbontracker --parse ./logs",
             "  carbontracker --parse ./logs --format csv > emissions.csv",
             "  carbontracker --diagnose",
+            "  carbontracker --profile ./logs",
             "  carbontracker --report ./logs/1234.5_2026-01-01T000000Z_carbontracker.log --output report.html",
         ]
         return lines.joined(separator: "\n") + "\n"
@@ -291,5 +343,5 @@ enum CLIArguments {
     /// The one-line usage.
     static let usage =
         "usage: carbontracker [options] [--] COMMAND [ARGS...] | --parse DIR [--format FORMAT] "
-        + "| --report LOGFILE [--output PATH] | --diagnose"
+        + "| --report LOGFILE [--output PATH] | --profile LOG|DIR | --diagnose"
 }

@@ -40,6 +40,19 @@ struct CLIOptions: Equatable, Sendable {
     var diagnoseSeconds = 5.0
     /// The components to measure (`--components`), as `CarbonTracker(components:)` takes them.
     var components = "all"
+    /// The epochs the command runs, marked on its control descriptor (`--epochs`); `nil` measures the
+    /// whole command as one epoch.
+    var epochs: Int?
+    /// Epochs measured before the prediction (`--epochs-before-pred`, default 1 with `--epochs`).
+    var epochsBeforePred: Int?
+    /// Epochs monitored (`--monitor-epochs`, default all).
+    var monitorEpochs: Int?
+    /// Seconds between power samples (`--update-interval`, default 1).
+    var updateInterval: Double?
+    /// A log file or directory whose region profile to print (`--profile`).
+    var profilePath: String?
+    /// The devices' idle power in watts, for the profile's marginal energy (`--idle-watts`).
+    var idleWatts: Double?
 }
 
 /// What `--parse DIR --format FORMAT` prints.

@@ -53,6 +53,9 @@ public enum CarbonTrackerCommand {
         if let logFile = options.reportLogFile {
             return report(logFile, output: options.output, console: console)
         }
+        if let path = options.profilePath {
+            return profile(path, idleWatts: options.idleWatts, console: console)
+        }
         // --diagnose and a tracked command use the keys alike: from --api_keys, --api-keys-file or the
         // environment (--diagnose cannot be combined with --parse or --report).
         let apiKeys: [String: String]?
@@ -176,16 +179,20 @@ public enum CarbonTrackerCommand {
         var forwarder = SignalForwarder()
         forwarder.install()
         defer { forwarder.uninstall() }
+        let epochsFromLines = options.epochs != nil
         var tracker: CarbonTracker?
         do {
             tracker = try CarbonTracker(
-                epochs: 1, epochsBeforePred: 0, components: options.components, logDir: logDir,
+                epochs: options.epochs ?? 1,
+                epochsBeforePred: options.epochsBeforePred ?? (epochsFromLines ? 1 : 0),
+                monitorEpochs: options.monitorEpochs ?? -1, updateInterval: options.updateInterval ?? 1,
+                components: options.components, logDir: logDir,
                 apiKeys: apiKeys,
                 simCPU: options.simCPU, simCPUTDP: options.simCPUTDP, simCPUUtil: options.simCPUUtil,
                 simGPU: options.simGPU, simGPUWatts: options.simGPUWatts, simGPUUtil: options.simGPUUtil,
                 options: TrackerOptions(
                     console: console, environment: environment, emissionsCSV: options.emissionsCSV))
-            try tracker?.epochStart()
+            if !epochsFromLines { try tracker?.epochStart() }
         } catch let error as CarbonTrackerError where error.code == .invalidConfiguration {
             return usageError(error.message, console: console)
         } catch {
@@ -193,17 +200,38 @@ public enum CarbonTrackerCommand {
             console.standardError("carbontracker: warning: not tracking: \(describe(error))\n")
             tracker = nil
         }
+        // The command's marks arrive on a pipe read by a thread of its own; without the pipe it still runs.
+        let handler = ControlLineHandler(tracker: tracker, epochsFromLines: epochsFromLines, console: console)
+        let control: ControlChannel?
+        do {
+            control = try ControlChannel()
+        } catch {
+            console.standardError(
+                "carbontracker: warning: \(error.message); the command cannot mark epochs\n")
+            control = nil
+        }
+        control?.start(handler.handle)
         let status: Int32
         do {
-            status = try WrappedCommand.run(executable: executable, arguments: command, forwarder: forwarder)
+            status = try WrappedCommand.run(
+                executable: executable, arguments: command, forwarder: forwarder, control: control)
         } catch {
             console.standardError("carbontracker: \(error.message)\n")
+            control?.finish()
             try? tracker?.stop()
             tracker?.awaitFinalPush()
             return error.status
         }
+        // Every line the command wrote before it ended is applied before the run is closed.
+        control?.finish()
+        handler.finish()
+        if epochsFromLines && tracker != nil && control != nil && !handler.sawEpochLine {
+            console.standardError(
+                "carbontracker: warning: --epochs was given but the command wrote no epoch_start line to "
+                    + "the descriptor in \(ControlChannel.variable); no epoch was measured\n")
+        }
         do {
-            try tracker?.epochEnd()
+            if !epochsFromLines { try tracker?.epochEnd() }
             try tracker?.stop()
         } catch {
             console.standardError("carbontracker: warning: \(describe(error))\n")
@@ -212,6 +240,38 @@ public enum CarbonTrackerCommand {
         // this process exits, waiting at most the push time-out and one second.
         tracker?.awaitFinalPush()
         return status
+    }
+
+    private static func profile(_ path: String, idleWatts: Double?, console: ConsoleOutput) -> Int32 {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            return failure(
+                "--profile: '\(path)' does not exist; give a log file or a log directory", console: console)
+        }
+        let directory = isDirectory.boolValue ? path : (path as NSString).deletingLastPathComponent
+        do {
+            let parse = try LogParser.parseAllLogs(logDir: directory.isEmpty ? "." : directory)
+            for warning in parse.warnings { console.standardError("carbontracker: warning: \(warning)\n") }
+            var entries = parse.entries
+            if !isDirectory.boolValue {
+                let name = (path as NSString).lastPathComponent
+                entries = entries.filter { entry in
+                    [entry.standardFile, entry.outputFile, entry.eventLogFile ?? ""].contains {
+                        ($0 as NSString).lastPathComponent == name
+                    }
+                }
+                guard !entries.isEmpty else {
+                    return failure(
+                        "--profile: '\(path)' is not a carbontracker log of a run; give a "
+                            + "..._carbontracker.log, its _output.log or _events.jsonl, or a log directory",
+                        console: console)
+                }
+            }
+            console.standardOutput(ProfileText.describe(entries, idleWatts: idleWatts))
+            return 0
+        } catch {
+            return failure(describe(error), console: console)
+        }
     }
 
     private static func describe(_ error: any Error) -> String {

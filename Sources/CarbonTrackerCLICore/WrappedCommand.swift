@@ -24,15 +24,20 @@ enum WrappedCommand {
     ///     system gave (an argument that is not UTF-8 reaches the command unchanged).
     ///   - forwarder: Handlers installed by the caller, who keeps them until its logs are written, so
     ///     a signal that arrives after the command ended cannot cut the final report short.
+    ///   - control: The pipe whose write end the command inherits, named by ``ControlChannel/variable``;
+    ///     this process's copy of that end is closed once the command has started (or failed to).
     /// - Returns: The exit status, or 128 + the signal number when the child was killed.
     /// - Throws: ``ChildProcess/LaunchError`` with status 126 when the command cannot be started.
-    static func run(executable: [UInt8], arguments: [[UInt8]], forwarder: SignalForwarder)
-        throws(ChildProcess.LaunchError) -> Int32
-    {
+    static func run(
+        executable: [UInt8], arguments: [[UInt8]], forwarder: SignalForwarder, control: ControlChannel? = nil
+    ) throws(ChildProcess.LaunchError) -> Int32 {
         let ownGroup = !hasControllingTerminal()
+        defer { control?.closeWriteEnd() }
         let child = try ChildProcess(
             path: executable, arguments: arguments, environment: nil, streams: .inherited, ownGroup: ownGroup,
-            deathSignal: parentDeathSignal)
+            deathSignal: parentDeathSignal, inheritedDescriptors: control.map { [$0.writeDescriptor] } ?? [],
+            addedVariables: control.map { [ControlChannel.variable: String($0.writeDescriptor)] } ?? [:])
+        control?.closeWriteEnd()
         let forwarding = forwarder.forward(to: child.pid, ownGroup: ownGroup)
         defer { forwarder.stopForwarding(forwarding) }
         return child.reap().shellStatus

@@ -65,7 +65,7 @@ package enum MonitorLifecycle: Sendable, Equatable {
 /// 2. `activity`: which source the sampling thread is reading, so a stuck source can be named;
 /// 3. `queue`: the lifecycle, and window boundaries stamped by any thread (one lock, one clock read,
 ///    an append, so opening a window never waits on a reading);
-/// 4. `componentInfos`, `startedComponents`: leaves, never held while taking another lock.
+/// 4. `componentInfos`, `startedComponents`, `series`: leaves, never held while taking another lock.
 ///
 /// The sampling thread sleeps on `wake`; a thread waiting for room in a full queue sleeps on
 /// `drained`. Latches open once: `ready` (the sources started), `predictionReady` (the prediction
@@ -113,6 +113,9 @@ package final class MonitorCore: Sendable {
     package let componentInfos = LockedBox<[ComponentInfo]>([])
     /// Every source started, for shutdown (also by a thread other than the sampling thread).
     package let startedComponents = LockedBox<[any PowerComponent]>([])
+    /// The run's power over time, added to at every reading (a leaf lock, so the final report can
+    /// read it while the sampling thread is stuck in a source holding `measure`).
+    package let series: LockedBox<PowerSeriesRecorder>
     package let wake: WakeSignal
     /// Signalled each time the sampling thread takes the queue, for a thread waiting for room in it.
     let drained = WakeSignal()
@@ -139,6 +142,7 @@ package final class MonitorCore: Sendable {
         self.wake = wake
         self.intensity = intensity
         self.sink = sink
+        self.series = LockedBox(PowerSeriesRecorder(initialWidthSeconds: settings.updateIntervalSeconds))
         self.accounting = WindowAccounting(
             powerUsageEffectiveness: settings.powerUsageEffectiveness,
             updatePeriodSeconds: settings.updateIntervalSeconds,
@@ -483,6 +487,11 @@ package final class MonitorCore: Sendable {
             }
         }
         state.lastReadingTime = time
+        series.withLock { series in
+            series.record(
+                at: time, gramsPerKilowattHour: state.gramsPerKilowattHour, sources: state.sources,
+                curves: state.curves)
+        }
         return nil
     }
 

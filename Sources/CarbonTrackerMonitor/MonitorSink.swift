@@ -73,6 +73,8 @@ package protocol MonitorSink: AnyObject, Sendable {
     func batchEnded(recorded: Bool)
     /// A warning for the user (a stuck source, a stalled thread).
     func warning(_ message: String)
+    /// The run's power over time, once, just before ``runEnding(_:openWindows:stuckSource:)``.
+    func powerSeriesEnded(_ series: PowerTimeSeries)
     /// The run ends for `reason`: write the final report. `openWindows` were still open;
     /// `stuckSource` names a source that stopped answering, whose final reading is missing.
     func runEnding(_ reason: MonitorEndReason, openWindows: [String], stuckSource: String?)

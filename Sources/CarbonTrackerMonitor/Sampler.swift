@@ -229,6 +229,7 @@ extension MonitorCore {
             defer { state.names.removeAll() }
             return state.names.keys.sorted()
         }
+        if let powerSeries = series.withLock({ $0.series(accounting) }) { sink.powerSeriesEnded(powerSeries) }
         sink.runEnding(reason, openWindows: openNames, stuckSource: stuck)
         for component in startedComponents.withLock({ $0 }) where component.handlerName != stuck {
             component.shutdown()

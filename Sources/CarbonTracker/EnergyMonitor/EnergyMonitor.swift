@@ -161,6 +161,9 @@ public final class EnergyMonitor: Sendable {
     public var logFiles: LogPaths? { recorder.log.paths }
     /// Whether windows are still accepted.
     public var isMonitoring: Bool { core.isMonitoring }
+    /// The run's power over time so far, per component kind, with the carbon intensity; `nil` before
+    /// the first reading. Bounded in size however long the run (see ``PowerTimeSeries``).
+    public var powerSeries: PowerTimeSeries? { core.series.withLock { $0.series(core.accounting) } }
 }
 
 // MARK: What the tracker needs of its monitor

@@ -122,6 +122,10 @@ final class RunRecorder: MonitorSink {
         emit([.intensity(estimate, fetchedAt: Date())])
     }
 
+    func powerSeriesEnded(_ series: PowerTimeSeries) {
+        emit([.powerSeries(series)])
+    }
+
     func progress(_ snapshot: ProgressSnapshot) {
         progressFile?.write(snapshot.json())
     }

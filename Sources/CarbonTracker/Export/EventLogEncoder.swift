@@ -85,6 +85,22 @@ struct EventLogEncoder {
         case .actual(let report):
             header("actual", now, &json)
             consumption(report, &json)
+        case .powerSeries(let series):
+            header("power_series", now, &json)
+            json.key("start")
+            date(series.startDate, &json)
+            json.field("interval_s", series.intervalSeconds)
+            json.key("covered_s")
+            json.numbers(series.coveredSeconds, perUnit: 1e6)
+            json.array("components", series.components) { json, component in
+                json.object { json in
+                    json.field("component", component.kind.rawValue)
+                    json.key("energy_j")
+                    json.numbers(component.joules, perUnit: 1e6)
+                }
+            }
+            json.key("intensity_g_per_kwh")
+            json.numbers(series.gramsPerKilowattHour, perUnit: 1e6)
         case .runEnded(let end, let interrupted):
             header("run_ended", end, &json)
             json.field("interrupted", interrupted)

@@ -112,7 +112,7 @@ struct PrometheusMetrics {
         case .prediction(let report):
             predictedJoules = report.energyKilowattHours * 3_600_000
             return true
-        case .actual, .runEnded:
+        case .actual, .runEnded, .powerSeries:
             return false
         }
     }

@@ -15,6 +15,8 @@ enum RunEvent: Sendable {
     case prediction(ConsumptionReport)
     /// The actual consumption was reported.
     case actual(ConsumptionReport)
+    /// The run's power over time, once, at its end.
+    case powerSeries(PowerTimeSeries)
     /// Monitoring ended; `interrupted` when training stopped before all monitored epochs (the standard
     /// log's "Training was interrupted ..." line).
     case runEnded(Date, interrupted: Bool = false)

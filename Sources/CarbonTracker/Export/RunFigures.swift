@@ -186,7 +186,7 @@ extension RunFigures {
                 figures.endTimestamp = LogTime.line(end)
                 figures.earlyStop = interrupted
                 figures.isComplete = true
-            case .window, .prediction:
+            case .window, .prediction, .powerSeries:
                 break
             }
         }

@@ -59,6 +59,7 @@ struct EventLogScanner {
                 log.intensity = log.intensity ?? LogParser.Intensity()
                 log.intensity?.averageGramsPerKilowattHour = average
             }
+        case "power_series": log.powerSeries = Self.powerSeries(object)
         case "run_ended":
             log.isComplete = true
             log.earlyStop = object["interrupted"] as? Bool ?? false
@@ -114,6 +115,7 @@ struct EventLogScanner {
         var epoch = LogParser.Epoch(
             number: object["epoch"] as? Int ?? log.epochs.count + 1,
             durationSeconds: object["duration_seconds"] as? Double)
+        epoch.startDate = (object["start"] as? String).flatMap(UTCTime.parse)
         for component in object["components"] as? [[String: Any]] ?? [] {
             guard let name = component["component"] as? String else { continue }
             let joules = Self.numbers(component["energy_joules"])
@@ -147,7 +149,29 @@ struct EventLogScanner {
             LogParser.Window(
                 name: name, durationSeconds: object["duration_seconds"] as? Double ?? .nan,
                 components: components, co2eqGrams: object["co2eq_grams"] as? Double,
-                isApproximate: object["approximate"] as? Bool ?? false))
+                isApproximate: object["approximate"] as? Bool ?? false,
+                startDate: (object["start"] as? String).flatMap(UTCTime.parse),
+                endDate: (object["end"] as? String).flatMap(UTCTime.parse)))
+    }
+
+    private static func powerSeries(_ object: [String: Any]) -> PowerTimeSeries? {
+        guard let start = (object["start"] as? String).flatMap(UTCTime.parse),
+            let interval = object["interval_s"] as? Double
+        else { return nil }
+        let covered = numbers(object["covered_s"])
+        let components = (object["components"] as? [[String: Any]] ?? []).compactMap {
+            component -> PowerTimeSeries.Component? in
+            guard let kind = (component["component"] as? String).flatMap(ComponentKind.init(rawValue:)) else {
+                return nil
+            }
+            let joules = numbers(component["energy_j"])
+            return joules.count == covered.count ? .init(kind: kind, joules: joules) : nil
+        }
+        let intensity = numbers(object["intensity_g_per_kwh"])
+        guard intensity.count == covered.count else { return nil }
+        return PowerTimeSeries(
+            startDate: start, intervalSeconds: interval, coveredSeconds: covered, components: components,
+            gramsPerKilowattHour: intensity)
     }
 
     private static func consumption(_ object: [String: Any]) -> LogParser.Consumption? {

@@ -22,6 +22,8 @@ extension LogParser {
 
         /// The measurement windows logged in this run.
         public var windows: [Window] { standardLog.windows }
+        /// The run's power over time, when its event log holds it.
+        public var powerSeries: PowerTimeSeries? { standardLog.powerSeries }
 
         /// The report this run contributes to an aggregate: the actual one when training stopped
         /// early or when it covers as many epochs as the prediction, else the prediction; whichever

@@ -1,3 +1,5 @@
+import Foundation
+
 extension LogParser {
     /// Everything read from one standard log (`..._carbontracker.log`), in the order it was written.
     ///
@@ -32,6 +34,9 @@ extension LogParser {
         public var warnings: [String] = []
         /// Who the run was in a distributed job ("Distributed run: ..."); `nil` for a single process.
         public var distributed: DistributedRun?
+        /// The run's power over time, from the event log's `power_series` event; `nil` for text logs
+        /// and runs that did not end normally.
+        public var powerSeries: PowerTimeSeries?
 
         /// Creates an empty log.
         public init() {}
@@ -62,6 +67,8 @@ extension LogParser {
         public var durationSeconds: Double?
         /// Per-component figures, in log order.
         public var components: [EpochComponent] = []
+        /// When the epoch began, to the millisecond; only event logs record it.
+        public var startDate: Date? = nil
 
         /// Creates an epoch.
         /// - Parameters:

@@ -14,6 +14,10 @@ extension LogParser {
         public var co2eqGrams: Double?
         /// Whether the window was shorter than the update interval (its energy interpolated).
         public var isApproximate: Bool
+        /// When it began, to the millisecond; only event logs record it.
+        public var startDate: Date? = nil
+        /// When it ended, to the millisecond; only event logs record it.
+        public var endDate: Date? = nil
     }
 
     /// One component's energy in a window line.

@@ -19,6 +19,9 @@ public struct HTMLReport: Sendable {
     public var sourceName: String
     /// What could not be read, one sentence each.
     public var warnings: [String]
+    /// The run as its event log records it, when there is one next to the standard log: the power over
+    /// time and the windows' times for the region profile come from it.
+    public var eventLog: LogParser.StandardLog?
 
     /// Reads a run's standard log and, next to it, its output log.
     /// - Parameter standardLogFile: Path of a `..._carbontracker.log` (an `_output.log` path is
@@ -56,6 +59,19 @@ public struct HTMLReport: Sendable {
         }
         self.init(standardLog: log, outputLog: output, sourceName: standardPath)
         self.warnings = warnings + self.warnings
+        if standardPath.hasSuffix(LogDirectory.standardSuffix) {
+            let eventsPath =
+                String(standardPath.dropLast(LogDirectory.standardSuffix.count)) + LogDirectory.eventsSuffix
+            if FileManager.default.fileExists(atPath: eventsPath) {
+                var scanner = EventLogScanner()
+                if let end = try? LogFileReader.forEachLine(path: eventsPath, { scanner.consume($0) }) {
+                    eventLog = scanner.finish(end).0
+                } else {
+                    self.warnings.append(
+                        "'\(eventsPath)' cannot be read; power over time and regions are left out.")
+                }
+            }
+        }
     }
 
     /// Creates a report from parsed logs; ``warnings`` lists the figures left out of its totals.
@@ -113,6 +129,10 @@ public struct HTMLReport: Sendable {
         html += ReportSections.summary(model, log: standardLog, output: outputLog)
         html += ReportSections.components(model)
         html += ReportSections.charts(model)
+        if let eventLog, let series = eventLog.powerSeries {
+            html += ReportTimeline.section(series, log: eventLog)
+        }
+        html += ReportTimeline.regions((eventLog ?? standardLog).regionProfile())
         html += ReportSections.epochTable(model)
         if !warnings.isEmpty {
             html += "<h2>Warnings</h2>\n<ul class=\"warnings\">\n"
@@ -151,5 +171,6 @@ public struct HTMLReport: Sendable {
         svg .ylabel,svg .empty{text-anchor:middle}svg .grid{stroke:#E0E3F0;stroke-width:1}\
         svg .axis{stroke:#546E7A;stroke-width:1}svg .line{fill:none;stroke-width:2.5}
         .note{color:#546E7A;font-size:.85rem}.warnings li{color:#8D3B00}
+        svg .label{font-size:11px;fill:#fff}svg .area{stroke:none}
         """
 }

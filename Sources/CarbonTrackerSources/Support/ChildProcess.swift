@@ -67,14 +67,15 @@ package final class ChildProcess: Sendable {
         }
     }
 
-    /// Starts the program at `path`; the text form of ``init(path:arguments:environment:streams:ownGroup:deathSignal:)-bytes``.
+    /// Starts the program at `path`: the text form of the initialiser that takes bytes.
     package convenience init(
         path: String, arguments: [String], environment: [String: String]?, streams: Streams, ownGroup: Bool,
-        deathSignal: Int32
+        deathSignal: Int32, inheritedDescriptors: [Int32] = [], addedVariables: [String: String] = [:]
     ) throws(LaunchError) {
         try self.init(
             path: Array(path.utf8), arguments: arguments.map { Array($0.utf8) }, environment: environment,
-            streams: streams, ownGroup: ownGroup, deathSignal: deathSignal)
+            streams: streams, ownGroup: ownGroup, deathSignal: deathSignal,
+            inheritedDescriptors: inheritedDescriptors, addedVariables: addedVariables)
     }
 
     /// Starts the program at `path`, its name and arguments as the bytes given (never decoded as text).
@@ -85,10 +86,14 @@ package final class ChildProcess: Sendable {
     ///   - streams: Pipes, or this process's streams.
     ///   - ownGroup: Whether the child leads a process group of its own.
     ///   - deathSignal: On Linux, the signal the child gets when this process dies; 0 for none.
+    ///   - inheritedDescriptors: Further descriptors of this process the child keeps open under the
+    ///     same numbers (a pipe's write end it reports on); this process's copies stay close-on-exec.
+    ///   - addedVariables: Variables set in the child on top of `environment` (or this process's
+    ///     environment, copied byte for byte when `environment` is `nil`), replacing any of the same name.
     /// - Throws: ``LaunchError`` with status 126 when the program cannot be started.
     package init(
         path: [UInt8], arguments: [[UInt8]], environment: [String: String]?, streams: Streams, ownGroup: Bool,
-        deathSignal: Int32
+        deathSignal: Int32, inheritedDescriptors: [Int32] = [], addedVariables: [String: String] = [:]
     ) throws(LaunchError) {
         let name = String(decoding: arguments.first ?? path, as: UTF8.self)
         func failure(_ code: Int32) -> LaunchError {
@@ -112,7 +117,7 @@ package final class ChildProcess: Sendable {
         }
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map(Self.cString) + [nil]
         let program = Self.cString(path)
-        let envp = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        let envp = Self.environmentBlock(environment, adding: addedVariables)
         defer {
             for pointer in argv { pointer?.deallocate() }
             program.deallocate()
@@ -127,14 +132,16 @@ package final class ChildProcess: Sendable {
         for attempt in 0..<10 {
             if attempt > 0 { usleep(5_000) }
             status = stdio.withUnsafeBufferPointer { stdio in
-                if let envp {
+                inheritedDescriptors.withUnsafeBufferPointer { inherited in
+                    if let envp {
+                        return carbontracker_spawn(
+                            &child, program, argv, envp, ownGroup ? 1 : 0, deathSignal, stdio.baseAddress,
+                            streams == .pipes ? 1 : 0, inherited.baseAddress, Int32(inherited.count))
+                    }
                     return carbontracker_spawn(
-                        &child, program, argv, envp, ownGroup ? 1 : 0, deathSignal, stdio.baseAddress,
-                        streams == .pipes ? 1 : 0)
+                        &child, program, argv, environ, ownGroup ? 1 : 0, deathSignal, stdio.baseAddress,
+                        streams == .pipes ? 1 : 0, inherited.baseAddress, Int32(inherited.count))
                 }
-                return carbontracker_spawn(
-                    &child, program, argv, environ, ownGroup ? 1 : 0, deathSignal, stdio.baseAddress,
-                    streams == .pipes ? 1 : 0)
             }
             if status != ETXTBSY { break }
         }
@@ -159,6 +166,32 @@ package final class ChildProcess: Sendable {
     package static func resolve(_ name: String, searchPath: String?) throws(LaunchError) -> String {
         let path = try resolve(bytes: Array(name.utf8), searchPath: searchPath.map { Array($0.utf8) })
         return String(decoding: path, as: UTF8.self)
+    }
+
+    /// The `KEY=value` strings of the child's environment, `nil` for this process's own unchanged.
+    private static func environmentBlock(
+        _ environment: [String: String]?, adding added: [String: String]
+    ) -> [UnsafeMutablePointer<CChar>?]? {
+        if let environment {
+            let merged = environment.merging(added) { _, new in new }
+            return merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        }
+        guard !added.isEmpty else { return nil }
+        // Copied as bytes, so a value that is not UTF-8 reaches the child unchanged.
+        var block: [UnsafeMutablePointer<CChar>?] = []
+        var index = 0
+        while let entry = environ[index] {
+            index += 1
+            let replaced = added.keys.contains { key in
+                let length = key.utf8.count
+                let matches = key.utf8CString.withUnsafeBufferPointer {
+                    strncmp(entry, $0.baseAddress!, length) == 0
+                }
+                return matches && entry[length] == CChar(UInt8(ascii: "="))
+            }
+            if !replaced { block.append(strdup(entry)) }
+        }
+        return block + added.map { strdup("\($0.key)=\($0.value)") } + [nil]
     }
 
     /// Closes the reading ends that are still open; a child still writing then gets `SIGPIPE`.

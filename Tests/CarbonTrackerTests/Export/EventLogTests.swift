@@ -204,7 +204,13 @@ struct EventLogSchemaTests {
         extra.record([
             RunEvent.runStarted(
                 ExportTest.description(labels: [RunLabel(name: "job_id", value: "77")], location: "Unknown")),
-            .epoch(number: 1, broken), .runEnded(ExportTest.start, interrupted: true),
+            .epoch(number: 1, broken),
+            .powerSeries(
+                PowerTimeSeries(
+                    startDate: ExportTest.start, intervalSeconds: 0.5, coveredSeconds: [0.5, 0.25],
+                    components: [.init(kind: .gpu, joules: [100, 50]), .init(kind: .cpu, joules: [20, .nan])],
+                    gramsPerKilowattHour: [445, 445])),
+            .runEnded(ExportTest.start, interrupted: true),
         ])
         extra.finish()
         let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -227,6 +233,6 @@ struct EventLogSchemaTests {
             bad["pue"] = "1.58"
             print(count, len(list(validator.iter_errors(bad))) > 0)
             """, [schema.path, path, extra.path])
-        #expect(output == "12 True\n")
+        #expect(output == "13 True\n")
     }
 }

@@ -52,7 +52,7 @@ import Testing
         Self.expectSelfContained(html)
 
         let svgs = Self.svgElements(html)
-        #expect(svgs.count == 3)
+        #expect(svgs.count == 7, "three charts over epochs, then four over time (the event log's)")
         for svg in svgs {
             let parser = XMLParser(data: Data(svg.utf8))
             #expect(
