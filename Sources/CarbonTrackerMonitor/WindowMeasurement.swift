@@ -30,6 +30,11 @@ public struct WindowMeasurement: Sendable, Equatable {
     /// Whether the window is shorter than a source's update period, so that its energy comes from
     /// interpolation between readings rather than from readings inside the window.
     public var isApproximate: Bool
+    /// The part of ``energyKilowattHours`` that was used before the intensity source's first answer and
+    /// charged at a provisional value (0 when none): the tracker charges it again at the settled value.
+    public var provisionalKilowattHours = 0.0
+    /// The part of ``co2eqGrams`` that comes from ``provisionalKilowattHours``, at the provisional value.
+    public var provisionalGrams = 0.0
 
     /// Creates a measurement.
     /// - Parameters:
