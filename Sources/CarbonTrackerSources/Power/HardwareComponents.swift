@@ -22,7 +22,8 @@ enum HardwareComponents {
         case .cpu:
             let cpuinfo = environment["CARBONTRACKER_CPUINFO"] ?? PlatformPaths.cpuinfo
             let rapl = RAPLComponent(environment: environment)
-            let estimate = TDPEstimateComponent(cpuinfoPath: cpuinfo, fallbackFor: [rapl, ioreport, apple])
+            let estimate = cpuEstimate(
+                environment: environment, cpuinfo: cpuinfo, fallbackFor: [rapl, ioreport, apple])
             // A Grace CPU inside a GPU module that NVML measures whole is already counted there.
             let covered = context.shared.nvml.map { nvml -> [any PowerComponent] in
                 [
@@ -32,6 +33,20 @@ enum HardwareComponents {
             }
             return (covered ?? []) + [rapl, ioreport, apple, estimate]
         }
+    }
+
+    /// The CPU estimate when no sensor can be read: the per-vCPU model of the tracked work's scope, or
+    /// Python carbontracker's half-TDP constant with `CARBONTRACKER_CPU_ESTIMATE=python`.
+    static func cpuEstimate(
+        environment: [String: String], cpuinfo: String?, fallbackFor skipped: [any PowerComponent]
+    ) -> any PowerComponent {
+        if environment["CARBONTRACKER_CPU_ESTIMATE"]?.lowercased() == "python" {
+            return TDPEstimateComponent(cpuinfoPath: cpuinfo, fallbackFor: skipped)
+        }
+        let resolver = ScopeResolver(files: .system, environment: environment)
+        let scope = (try? resolver.resolve()) ?? resolver.machine()
+        return CPUPowerModelComponent(
+            scope: scope, cpuinfoPath: cpuinfo, files: .system, fallbackFor: skipped)
     }
 }
 

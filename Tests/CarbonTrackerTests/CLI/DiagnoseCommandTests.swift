@@ -49,7 +49,7 @@ import Testing
         #expect(error.isEmpty)
         #expect(output.contains("CPU: estimated"))
         #expect(output.contains("  RAPL: unavailable"))
-        #expect(output.contains("  TDP estimate: used, method estimated, devices: AMD EPYC"))
+        #expect(output.contains("  CPU power model: used, method estimated, devices: AMD EPYC"))
         #expect(output.contains("CPU is estimated (exit status 1)."))
     }
 
