@@ -141,14 +141,22 @@ public enum CarbonTrackerCommand {
             return error.status
         }
         var tracker: CarbonTracker?
+        // The command's own work is measured: a cgroup of its own, else this process's tree.
+        let cgroup = CommandCgroup.make(environment: environment)
+        defer { cgroup?.remove() }
+        var trackerOptions = TrackerOptions(
+            console: console, environment: environment, emissionsCSV: options.emissionsCSV)
+        let requested = environment["CARBONTRACKER_SCOPE"]?.trimmingCharacters(in: .whitespaces) ?? ""
+        if requested.isEmpty || requested.lowercased() == "auto" {
+            trackerOptions.scope = cgroup?.directory ?? CommandCgroup.fallbackScope
+        }
         do {
             tracker = try CarbonTracker(
                 epochs: 1, epochsBeforePred: 0, components: options.components, logDir: options.logDir,
                 apiKeys: apiKeys,
                 simCPU: options.simCPU, simCPUTDP: options.simCPUTDP, simCPUUtil: options.simCPUUtil,
                 simGPU: options.simGPU, simGPUWatts: options.simGPUWatts, simGPUUtil: options.simGPUUtil,
-                options: TrackerOptions(
-                    console: console, environment: environment, emissionsCSV: options.emissionsCSV))
+                options: trackerOptions)
             try tracker?.epochStart()
         } catch let error as CarbonTrackerError where error.code == .invalidConfiguration {
             return usageError(error.message, console: console)
@@ -159,7 +167,7 @@ public enum CarbonTrackerCommand {
         }
         let status: Int32
         do {
-            status = try WrappedCommand.run(executable: executable, arguments: options.command)
+            status = try WrappedCommand.run(executable: executable, arguments: options.command, cgroup: cgroup)
         } catch {
             console.standardError("carbontracker: \(error.message)\n")
             try? tracker?.stop()

@@ -23,15 +23,26 @@ enum WrappedCommand {
     ///   - arguments: The full argument vector, starting with the command name.
     /// - Returns: The exit status, or 128 + the signal number when the child was killed.
     /// - Throws: ``ChildProcess/LaunchError`` with status 126 when the command cannot be started.
-    static func run(executable: String, arguments: [String]) throws(ChildProcess.LaunchError) -> Int32 {
+    ///   - cgroup: A cgroup made for the command, which it starts in.
+    static func run(executable: String, arguments: [String], cgroup: CommandCgroup? = nil)
+        throws(ChildProcess.LaunchError) -> Int32
+    {
         var forwarder = SignalForwarder()
         forwarder.install()
         defer { forwarder.uninstall() }
 
         let ownGroup = !hasControllingTerminal()
-        let child = try ChildProcess(
-            path: executable, arguments: arguments, environment: nil, streams: .inherited, ownGroup: ownGroup,
-            deathSignal: parentDeathSignal)
+        let start = { () throws(ChildProcess.LaunchError) -> ChildProcess in
+            try ChildProcess(
+                path: executable, arguments: arguments, environment: nil, streams: .inherited, ownGroup: ownGroup,
+                deathSignal: parentDeathSignal)
+        }
+        let child: ChildProcess
+        if let cgroup {
+            child = try cgroup.starting(start)
+        } else {
+            child = try start()
+        }
         let forwarding = forwarder.forward(to: child.pid, ownGroup: ownGroup)
         defer { forwarder.stopForwarding(forwarding) }
         return child.reap().shellStatus

@@ -9,6 +9,7 @@ enum MonitorLaunch {
         log: TrackerLog, wake: WakeSignal, intensity: any CarbonIntensitySource, pue: Double
     ) {
         let pue = try options.powerUsageEffectiveness()
+        let scope = try options.workScope()
         let intensity = try IntensitySourceFactory.make(apiKeys: configuration.apiKeys, options: options)
         let wake = WakeSignal()
         let log = try TrackerLog(
@@ -24,6 +25,7 @@ enum MonitorLaunch {
             batch.standard(
                 "Only predicted and actual consumptions are multiplied by a PUE coefficient of "
                     + "\(LogNumber.python(pue)) \(source)")
+            batch.standard("Scope of the measured work: \(scope.summary).")
         }
         intensity.start(diagnostics: log)
         return (log, wake, intensity, pue)
@@ -115,7 +117,7 @@ enum MonitorLaunch {
         -> (chosen: [any PowerComponent], missing: [String])
     {
         let context = HardwareContext(
-            environment: options.environment, devicesByPID: configuration.devicesByPID)
+            environment: options.hardwareEnvironment, devicesByPID: configuration.devicesByPID)
         var chosen: [any PowerComponent] = []
         var missing: [String] = []
         for kind in configuration.componentKinds {

@@ -31,10 +31,12 @@ package struct ScopeResolver: Sendable {
             return automatic(hierarchy)
         case "machine":
             return machine()
+        case "process":
+            return processTree(getpid())
         default:
             guard let scope = named(request, hierarchy) else {
                 throw CarbonTrackerError.invalidConfiguration(
-                    "CARBONTRACKER_SCOPE names no cgroup with CPU accounting: '\(request)'. Give `auto`, `machine`, "
+                    "CARBONTRACKER_SCOPE names no cgroup with CPU accounting: '\(request)'. Give `auto`, `machine`, `process`, "
                         + "or a cgroup directory such as /sys/fs/cgroup/system.slice/train.scope "
                         + "(or its path inside the hierarchy, /system.slice/train.scope).")
             }
@@ -50,6 +52,15 @@ package struct ScopeResolver: Sendable {
         return WorkScope(
             kind: .machine, label: "machine", cpuCount: all.count, cpuIDs: all, machineCPUCount: all.count,
             cpuSource: "all online CPUs", cgroupDirectory: nil, usage: .machine)
+    }
+
+    /// `pid` and its descendants, on every CPU of the machine.
+    package func processTree(_ pid: Int32) -> WorkScope {
+        let all = onlineCPUs()
+        return WorkScope(
+            kind: .processTree, label: "process tree of \(pid)", cpuCount: all.count, cpuIDs: all,
+            machineCPUCount: all.count, cpuSource: "all online CPUs", cgroupDirectory: nil,
+            usage: .processTree(pid: pid))
     }
 
     /// A cgroup candidate: its path inside the hierarchy, its directory and how its CPU time is read.

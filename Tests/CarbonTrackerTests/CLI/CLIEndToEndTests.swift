@@ -190,3 +190,40 @@ import Testing
         #expect(missing.status == 1)
     }
 }
+
+/// The wrapped command's own CPU work is what the sensorless estimate charges, in a cgroup of its own
+/// where one can be made (root and a cgroup2 mount), else as this process's tree.
+@Suite struct CLIScopeTests {
+    #if os(Linux)
+        @Test func theCommandsOwnCPUTimeDrivesTheEstimate() throws {
+            let directory = try TemporaryDirectory()
+            var environment = TestTracker.isolatedEnvironment(directory)
+            environment["CARBONTRACKER_OFFLINE"] = "1"
+            var powers: [Double] = []
+            for command in ["sleep 1", "head -c 150000000 /dev/urandom > /dev/null; sleep 0.2"] {
+                let logs = try ParserTestSupport.scratchDirectory()
+                defer { ParserTestSupport.cleanUp(logs) }
+                let run = try CLIEndToEndTests.run(
+                    ["--log_dir", logs, "--components", "cpu", "--", "sh", "-c", command],
+                    environment: environment)
+                #expect(run.status == 0, "\(run.standardError)")
+                let entry = try #require(try LogParser.parseAllLogs(logDir: logs).entries.first)
+                let standard = try #require(
+                    try FileManager.default.contentsOfDirectory(atPath: logs).first {
+                        $0.hasSuffix("carbontracker.log")
+                    })
+                let log = try ParserTestSupport.read(logs + "/" + standard)
+                let expected =
+                    RealCgroup.isAvailable ? "Scope of the measured work: cgroup " : "process tree of"
+                #expect(log.contains(expected))
+                #expect(log.contains("CPU power is modelled per vCPU"))
+                let cpu = try #require(entry.components.first { $0.name == "cpu" })
+                powers.append(try #require(cpu.averagePowerWatts?.first?.first))
+            }
+            let cpus = Double(ProcessInfo.processInfo.activeProcessorCount)
+            // Idle: 0.74 W per CPU held and (nearly) no CPU time; busy: one CPU's dynamic 2.76 W for most of it.
+            #expect(powers[0] < 0.74 * cpus + 0.4, "\(powers)")
+            #expect(powers[1] > powers[0] + 1, "\(powers)")
+        }
+    #endif
+}

@@ -51,6 +51,7 @@ import Testing
         #expect(output.contains("  RAPL: unavailable"))
         #expect(output.contains("  CPU power model: used, method estimated, devices: AMD EPYC"))
         #expect(output.contains("CPU is estimated (exit status 1)."))
+        #expect(output.contains("\nScope\n  ") && output.contains(" CPUs ("))
     }
 
     @Test func anUnknownComponentIsAUsageError() throws {
