@@ -198,10 +198,11 @@ package struct MeasureState {
                 watts.append(duration > 0 ? value / duration : 0)
                 total += value
             }
-            components.append(
-                ComponentEnergy(
-                    kind: source.component.kind, devices: source.devices,
-                    method: source.component.measurementMethod(), joules: joules, averageWatts: watts))
+            var component = ComponentEnergy(
+                kind: source.component.kind, devices: source.devices,
+                method: source.component.measurementMethod(), joules: joules, averageWatts: watts)
+            component.attribution = source.component.attributionNote()
+            components.append(component)
         }
         let kilowattHours = total * configuration.powerUsageEffectiveness / 3_600_000
         let grams = max(0, gramsJoules) / 3_600_000 * configuration.powerUsageEffectiveness

@@ -75,6 +75,9 @@ public struct ComponentEnergy: Sendable, Equatable {
     public var joules: [Double]
     /// Average power per device in watts over the measured time.
     public var averageWatts: [Double]
+    /// The scope and shares when the figures are the tracked work's share of shared devices
+    /// (`scope: job 4242, 8 of 64 CPUs, 11% of busy CPU time`); `nil` for whole devices.
+    public var attribution: String? = nil
 
     /// Creates a component's share.
     /// - Parameters:

@@ -9,7 +9,8 @@ enum MonitorLaunch {
         log: TrackerLog, wake: WakeSignal, intensity: any CarbonIntensitySource, pue: Double
     ) {
         let pue = try options.powerUsageEffectiveness()
-        let scope = try options.workScope()
+        // A scope that names no cgroup is a configuration error, found before anything starts.
+        _ = try options.workScope()
         let intensity = try IntensitySourceFactory.make(apiKeys: configuration.apiKeys, options: options)
         let wake = WakeSignal()
         let log = try TrackerLog(
@@ -25,7 +26,6 @@ enum MonitorLaunch {
             batch.standard(
                 "Only predicted and actual consumptions are multiplied by a PUE coefficient of "
                     + "\(LogNumber.python(pue)) \(source)")
-            batch.standard("Scope of the measured work: \(scope.summary).")
         }
         intensity.start(diagnostics: log)
         return (log, wake, intensity, pue)
@@ -120,6 +120,13 @@ enum MonitorLaunch {
             environment: options.hardwareEnvironment, devicesByPID: configuration.devicesByPID)
         var chosen: [any PowerComponent] = []
         var missing: [String] = []
+        let detects = configuration.componentKinds.contains { kind in
+            options.customComponents == nil
+                && (kind == .cpu ? configuration.simulatedCPU : configuration.simulatedGPU) == nil
+        }
+        if detects, let scope = try? options.workScope() {
+            log.info("Scope of the measured work: \(scope.summary).")
+        }
         for kind in configuration.componentKinds {
             let simulated = kind == .cpu ? configuration.simulatedCPU : configuration.simulatedGPU
             let candidates: [any PowerComponent] =

@@ -72,6 +72,10 @@ final class EpochReporter: Sendable {
                 LogNumber.appendList(&bytes, component.joules[...])
                 bytes.append(contentsOf: " [method: ".utf8)
                 bytes.append(contentsOf: component.method.rawValue.utf8)
+                if let attribution = component.attribution {
+                    bytes.append(contentsOf: ", ".utf8)
+                    bytes.append(contentsOf: attribution.utf8)
+                }
                 bytes.append(UInt8(ascii: "]"))
             }
         }

@@ -199,6 +199,7 @@ import Testing
             let directory = try TemporaryDirectory()
             var environment = TestTracker.isolatedEnvironment(directory)
             environment["CARBONTRACKER_OFFLINE"] = "1"
+            environment["CARBONTRACKER_SCOPE"] = nil
             var powers: [Double] = []
             for command in ["sleep 1", "head -c 150000000 /dev/urandom > /dev/null; sleep 0.2"] {
                 let logs = try ParserTestSupport.scratchDirectory()
