@@ -9,7 +9,7 @@ import Foundation
 /// ```
 ///
 /// Resolved once per run from `/proc/self/mountinfo` and `/proc/self/cgroup` (two small reads);
-/// its CPU time is read by ``ScopeCPUTime`` at each sample (one small read for a cgroup).
+/// its CPU time is read by the monitor at each sample (one small read for a cgroup).
 public struct WorkScope: Sendable, Equatable {
     /// What kind of work the scope is.
     public enum Kind: String, Sendable {

@@ -9,7 +9,7 @@ import Foundation
 /// try cpu.read()   // [.cumulativeJoules(…)]: 0.74 W × 2 CPUs idle + 2.76 J per busy CPU-second
 /// ```
 ///
-/// The per-vCPU figures come from ``CPUPowerModel``; the CPU time from the scope's cgroup (`cpu.stat`,
+/// The per-vCPU figures come from `CPUPowerModel`; the CPU time from the scope's cgroup (`cpu.stat`,
 /// `cpuacct.usage`), `/proc/stat` for the whole machine, or the process tree. Twice the work costs twice
 /// the dynamic energy; a neighbour outside the scope costs nothing. It is a model, not a measurement:
 /// the method is `.estimated` and the provenance note names the model. Python carbontracker's constant
