@@ -172,7 +172,8 @@ package final class ScopeAttributedComponent: PowerComponent, ActionableUnavaila
                 if elapsed >= 0.05 {
                     state.fits[index].add(busyCPUs: busyNow / elapsed, watts: used / elapsed)
                 }
-                let idle = min(used, (state.fits[index].idleWatts ?? 0) * elapsed)
+                // With no busy CPU time on the package, everything it drew was idle power.
+                let idle = busyNow > 0 ? min(used, (state.fits[index].idleWatts ?? 0) * elapsed) : used
                 let held = state.heldCPUs[package] ?? 0
                 let scopeOnPackage = heldTotal > 0 ? scopeBusy * held / heldTotal : 0
                 let busyShare = busyNow > 0 ? min(1, scopeOnPackage / busyNow) : 0

@@ -169,4 +169,26 @@ struct FakeCgroupRoot {
         scope.usage = .cgroupV1(fake.root + "/b/cpuacct.usage")
         #expect(ScopeCPUTime(scope: scope, files: fake.files).cpuSeconds() == 1.25)
     }
+
+    #if os(Linux)
+        @Test func aProcessTreeCountsItsChildrenThatAlreadyExited() throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "head -c 40000000 /dev/urandom > /dev/null; sleep 5"]
+            try process.run()
+            defer {
+                process.terminate()
+                process.waitUntilExit()
+            }
+            let scope = ScopeResolver(files: .system, environment: [:]).processTree(process.processIdentifier)
+            #expect(scope.kind == .processTree && scope.label == "process tree of \(process.processIdentifier)")
+            var seconds = 0.0
+            for _ in 0..<200 where seconds < 0.02 {
+                usleep(20_000)
+                seconds = ScopeCPUTime(scope: scope).cpuSeconds() ?? 0
+            }
+            // `head` has exited and been reaped by the shell: its time is in the shell's figures.
+            #expect(seconds >= 0.02)
+        }
+    #endif
 }
