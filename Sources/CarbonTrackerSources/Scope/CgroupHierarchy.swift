@@ -52,10 +52,12 @@ package struct CgroupHierarchy: Sendable, Equatable {
 
     /// Reads the hierarchy and the cgroups of `process` (`"self"` or a pid).
     package init(files: ScopeFiles, process: String = "self") {
-        let mounts = Self.mounts(fromMountInfo: files.read("/proc/self/mountinfo", limit: 1 << 20) ?? "")
+        let mounts = Self.mounts(
+            fromMountInfo: KernelPaths.mountInfo.flatMap { files.read($0, limit: 1 << 20) } ?? "")
         unified = mounts.first { $0.version == 2 }
         legacy = mounts.filter { $0.version == 1 }
-        (unifiedPath, legacyPaths) = Self.paths(fromProcCgroup: files.read("/proc/\(process)/cgroup") ?? "")
+        (unifiedPath, legacyPaths) = Self.paths(
+            fromProcCgroup: KernelPaths.cgroups(of: process).flatMap { files.read($0) } ?? "")
     }
 
     package init(unified: Mount?, legacy: [Mount], unifiedPath: String?, legacyPaths: [String: String]) {

@@ -135,7 +135,7 @@ package final class ScopeAttributedComponent: PowerComponent, ActionableUnavaila
     package func read() throws -> [DeviceReading] {
         let now = clock.now()
         let readings = try inner.read()
-        let busy = files.read("/proc/stat", limit: 1 << 20).map(ProcStat.perCPU) ?? []
+        let busy = KernelPaths.stat.flatMap { files.read($0, limit: 1 << 20) }.map(ProcStat.perCPU) ?? []
         let scopeSeconds = cpuTime.cpuSeconds()
         return state.withLock { state in
             var busyByCPU: [Int: Double] = [:]
@@ -217,7 +217,7 @@ package final class ScopeAttributedComponent: PowerComponent, ActionableUnavaila
         let online = ScopeResolver(files: files, environment: [:]).onlineCPUs()
         var packages: [Int: [Int]] = [:]
         for cpu in online {
-            let text = files.read("/sys/devices/system/cpu/cpu\(cpu)/topology/physical_package_id", limit: 64)
+            let text = KernelPaths.packageID(of: cpu).flatMap { files.read($0, limit: 64) }
             let package = text.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
             packages[package, default: []].append(cpu)
         }

@@ -64,7 +64,7 @@ package struct ScopeCPUTime: Sendable {
     package func cpuSeconds() -> Double? {
         switch usage {
         case .machine:
-            return files.read("/proc/stat", limit: 1 << 20).flatMap(ProcStat.total)
+            return KernelPaths.stat.flatMap { files.read($0, limit: 1 << 20) }.flatMap(ProcStat.total)
         case .cgroupV2(let path):
             guard let text = ScopeFiles.readFile(path, limit: 4096) else { return nil }
             for line in text.split(separator: "\n") where line.hasPrefix("usage_usec ") {
@@ -85,9 +85,14 @@ package struct ScopeCPUTime: Sendable {
     private func processTreeSeconds(_ root: Int32) -> Double? {
         var parents: [Int32: Int32] = [:]
         var seconds: [Int32: Double] = [:]
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: files.path("/proc"))) ?? []
+        let names =
+            KernelPaths.processes.flatMap {
+                try? FileManager.default.contentsOfDirectory(atPath: files.path($0))
+            }
+            ?? []
         for name in names {
-            guard let pid = Int32(name), let text = files.read("/proc/\(pid)/stat", limit: 4096),
+            guard let pid = Int32(name),
+                let text = KernelPaths.stat(of: pid).flatMap({ files.read($0, limit: 4096) }),
                 let close = text.lastIndex(of: ")")
             else { continue }
             // Fields after the command name: state ppid … utime(14) stime(15) cutime(16) cstime(17).

@@ -204,10 +204,10 @@ package struct ScopeResolver: Sendable {
 
     /// The machine's online CPUs (`/sys/devices/system/cpu/online`, else the `cpuN` lines of `/proc/stat`).
     package func onlineCPUs() -> [Int] {
-        if let text = files.read("/sys/devices/system/cpu/online"), let ids = WorkScope.cpuList(text) {
+        if let text = KernelPaths.onlineCPUs.flatMap({ files.read($0) }), let ids = WorkScope.cpuList(text) {
             return ids
         }
-        if let stat = files.read("/proc/stat", limit: 1 << 20) {
+        if let stat = KernelPaths.stat.flatMap({ files.read($0, limit: 1 << 20) }) {
             let ids = ProcStat.perCPU(stat).map(\.cpu)
             if !ids.isEmpty { return ids }
         }
@@ -250,7 +250,7 @@ package struct ScopeResolver: Sendable {
     }
 
     private func isContainer() -> Bool {
-        files.exists("/.dockerenv") || files.exists("/run/.containerenv")
+        KernelPaths.containerMarkers.contains { files.exists($0) }
     }
 
     private func hierarchyIsNamespaced(_ hierarchy: CgroupHierarchy) -> Bool {

@@ -36,46 +36,49 @@ import Testing
         #expect(hidden.isDefault)
     }
 
-    @Test func energyIsIdleTimesHeldCPUsPlusTheDynamicPartOfTheCPUTimeUsed() throws {
-        let fake = try FakeCgroupRoot(cpus: "0-63")
-        try fake.cgroup2("/job", usageMicroseconds: 5_000_000)
-        try fake.write("/cpuinfo", "model name\t: AMD EPYC\nflags\t\t: fpu hypervisor\n")
-        var scope = ScopeResolver(files: fake.files, environment: [:]).machine()
-        scope.kind = .slurmJob
-        scope.label = "job 1"
-        scope.cpuCount = 8
-        scope.usage = .cgroupV2(fake.root + "/job/cpu.stat")
-        let cpu = CPUPowerModelComponent(
-            scope: scope, cpuinfoPath: fake.root + "/cpuinfo", files: fake.files, fallbackFor: [])
-        let diagnostics = RecordingDiagnostics()
-        try cpu.start(diagnostics: diagnostics)
-        #expect(
-            diagnostics.messages("info").contains {
-                $0.contains("8 CPUs held by job 1") && $0.contains("SPECpower")
-            })
-        #expect(cpu.provenanceNote()?.contains("CARBONTRACKER_CPU_ESTIMATE=python") == true)
-        let start = ContinuousClock.now
-        var previous = 0.0
-        var dynamic: [Double] = []
-        // 0.1 s of CPU time, then 0.2 s: twice the work, twice the dynamic energy.
-        for usage in [5_100_000, 5_300_000] {
-            Thread.sleep(forTimeInterval: 0.1)
-            try fake.cgroup2("/job", usageMicroseconds: usage)
-            guard case .cumulativeJoules(let joules) = try cpu.read()[0] else {
-                Issue.record("a cumulative reading")
-                return
+    #if os(Linux)
+        @Test func energyIsIdleTimesHeldCPUsPlusTheDynamicPartOfTheCPUTimeUsed() throws {
+            let fake = try FakeCgroupRoot(cpus: "0-63")
+            try fake.cgroup2("/job", usageMicroseconds: 5_000_000)
+            try fake.write("/cpuinfo", "model name\t: AMD EPYC\nflags\t\t: fpu hypervisor\n")
+            var scope = ScopeResolver(files: fake.files, environment: [:]).machine()
+            scope.kind = .slurmJob
+            scope.label = "job 1"
+            scope.cpuCount = 8
+            scope.usage = .cgroupV2(fake.root + "/job/cpu.stat")
+            let cpu = CPUPowerModelComponent(
+                scope: scope, cpuinfoPath: fake.root + "/cpuinfo", files: fake.files, fallbackFor: [])
+            let diagnostics = RecordingDiagnostics()
+            try cpu.start(diagnostics: diagnostics)
+            #expect(
+                diagnostics.messages("info").contains {
+                    $0.contains("8 CPUs held by job 1") && $0.contains("SPECpower")
+                })
+            #expect(cpu.provenanceNote()?.contains("CARBONTRACKER_CPU_ESTIMATE=python") == true)
+            let start = ContinuousClock.now
+            var previous = 0.0
+            var dynamic: [Double] = []
+            // 0.1 s of CPU time, then 0.2 s: twice the work, twice the dynamic energy.
+            for usage in [5_100_000, 5_300_000] {
+                Thread.sleep(forTimeInterval: 0.1)
+                try fake.cgroup2("/job", usageMicroseconds: usage)
+                guard case .cumulativeJoules(let joules) = try cpu.read()[0] else {
+                    Issue.record("a cumulative reading")
+                    return
+                }
+                let elapsed = start.duration(to: .now)
+                let seconds =
+                    Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+                // The idle part is 0.74 W × 8 CPUs over the elapsed time (the component's clock began a moment earlier).
+                dynamic.append(joules - previous)
+                #expect(joules <= 0.74 * 8 * (seconds + 0.05) + 2.76 * Double(usage - 5_000_000) / 1e6)
+                #expect(joules >= 0.74 * 8 * (seconds - 0.05) + 2.76 * Double(usage - 5_000_000) / 1e6)
+                previous = joules
             }
-            let elapsed = start.duration(to: .now)
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            // The idle part is 0.74 W × 8 CPUs over the elapsed time (the component's clock began a moment earlier).
-            dynamic.append(joules - previous)
-            #expect(joules <= 0.74 * 8 * (seconds + 0.05) + 2.76 * Double(usage - 5_000_000) / 1e6)
-            #expect(joules >= 0.74 * 8 * (seconds - 0.05) + 2.76 * Double(usage - 5_000_000) / 1e6)
-            previous = joules
+            // Each step adds ≈ 0.74 × 8 × 0.1 s of idle energy plus 2.76 J per CPU-second.
+            #expect(abs((dynamic[1] - dynamic[0]) - 2.76 * 0.1) < 0.74 * 8 * 0.05)
         }
-        // Each step adds ≈ 0.74 × 8 × 0.1 s of idle energy plus 2.76 J per CPU-second.
-        #expect(abs((dynamic[1] - dynamic[0]) - 2.76 * 0.1) < 0.74 * 8 * 0.05)
-    }
+    #endif
 
     #if os(Linux)
         @Test(.enabled(if: RealCgroup.isAvailable, "needs root and a writable cgroup2 mount"))
