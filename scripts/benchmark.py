@@ -28,6 +28,12 @@ def run(command, **kwargs):
     return subprocess.run(command, check=True, text=True, **kwargs)
 
 
+def divide(numerator, denominator):
+    """numerator / denominator, or NaN where the denominator is 0 (a quick run's sizes are too small for
+    /usr/bin/time's 10 ms resolution)."""
+    return numerator / denominator if denominator else float("nan")
+
+
 def scenario(command):
     # Python carbontracker writes geolocation failures to stderr; keep them out of the JSON.
     output = run(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
@@ -207,11 +213,11 @@ def main():
                      f"Swift {sw_run['epochs_in_log']:,}/{size:,}"
                      + (f", Python {py_run['epochs_in_log']:,}/{size:,}" if py_run else ", Python not run")))
     rows.append((f"E. CPU per extra epoch (µs; Python {small:,}→{middle:,}, Swift {middle:,}→{large:,})",
-                 py_cpu, sw_cpu, py_cpu / sw_cpu, "≥ 20×"))
-    rows.append((f"E. the same, Swift also writing its JSONL event log (µs)", py_cpu, ev_cpu, py_cpu / ev_cpu,
+                 py_cpu, sw_cpu, divide(py_cpu, sw_cpu), "≥ 20×"))
+    rows.append((f"E. the same, Swift also writing its JSONL event log (µs)", py_cpu, ev_cpu, divide(py_cpu, ev_cpu),
                  f"{e2e[('swift+events', large)]['epochs_in_log']:,}/{large:,} in log"))
     rows.append((f"E. CPU {large:,} ÷ {middle:,} epochs (Swift)", float("nan"),
-                 e2e[("swift", large)]["cpu_s"] / e2e[("swift", middle)]["cpu_s"], float("nan"), "≤ 12"))
+                 divide(e2e[("swift", large)]["cpu_s"], e2e[("swift", middle)]["cpu_s"]), float("nan"), "≤ 12"))
     rows.append((f"E. max RSS growth per extra epoch (bytes)", py_mem, sw_mem,
                  py_mem / sw_mem if sw_mem > 0 else float("inf"), "≤ 128 B"))
     rows.append((f"E. the same with the event log (bytes)", py_mem, ev_mem,
@@ -222,7 +228,7 @@ def main():
     rows.append((f"W. beginWindow+endWindow, p99 (µs)", float("nan"),
                  results[("swift", "window-cost")]["p99_us"], float("nan"), ""))
     rows.append((f"W. {high:,} ÷ {low:,} windows end to end, whole-process CPU", float("nan"),
-                 windows[high]["cpu_s"] / windows[low]["cpu_s"], float("nan"),
+                 divide(windows[high]["cpu_s"], windows[low]["cpu_s"]), float("nan"),
                  f"linear (≤ 12); {windows[high]['windows_in_log']:,}/{high:,} in log"))
     rows.append((f"W. max RSS, {low:,} → {high:,} windows (MiB)", windows[low]["max_rss_mib"],
                  windows[high]["max_rss_mib"], float("nan"), "flat"))

@@ -9,7 +9,8 @@ run's standard log, the separator line, and its output log.
 
 Seeds come from the Python carbontracker 2.4.7 fixture logs, from logs this package wrote (pass the
 directories, e.g. from `swift run TrainingExample --simulated --epochs 3 --log-dir DIR`; those already
-in the corpus are kept), from hand-written logs for rare shapes, and from provider answers in the shape
+in the corpus are kept), from hand-written logs for rare shapes, from hostile inputs (absurd numbers,
+bytes that are not UTF-8, lines cut short by a full disk or a kill), and from provider answers in the shape
 the services give (as in Tests/CarbonTrackerTests/Intensity/IntensityTestSupport.swift), stamped
 2024-05-01, the fixed "now" of the fuzz target's forecasts.
 """
@@ -103,6 +104,65 @@ HAND_WRITTEN = {
     ),
 }
 
+# Hostile shapes, as bytes: absurd numbers (overflowing, infinite, NaN, negative), bytes that are not
+# UTF-8, and lines cut where a full disk or a kill cuts them.
+_HEAD = (
+    b"2026-01-01 00:00:00 - carbontracker version 2.4.7-swift.2\n"
+    b"2026-01-01 00:00:00 - The following components were found: CPU with device(s) Sim CPU.\n"
+)
+HOSTILE = {
+    "hostile-absurd-numbers": b"L" + _HEAD
+    + b"2026-01-01 00:00:00 - Epoch 1:\n"
+    b"2026-01-01 00:00:01 - Duration: 0:00:01.00\n"
+    b"2026-01-01 00:00:01 - Average power usage (W) for cpu: 1.7e308\n"
+    b"2026-01-01 00:00:01 - Measured energy (J) for cpu: inf [method: simulated]\n"
+    b"2026-01-01 00:00:01 - Epoch 2:\n"
+    b"2026-01-01 00:00:02 - Duration: 99999999:59:59.99\n"
+    b"2026-01-01 00:00:02 - Average power usage (W) for cpu: nan\n"
+    b"2026-01-01 00:00:02 - Measured energy (J) for cpu: -1e308 [method: counter]\n"
+    b"2026-01-01 00:00:02 - Average carbon intensity during training was -nan gCO2eq/kWh.\n"
+    b"2026-01-01 00:00:02 - Monitoring thread ended.\n"
+    + SEPARATOR
+    + b"2026-01-01 00:00:02 - CarbonTracker: \nActual consumption for 2 epoch(s):\n"
+    b"\tTime:\t0:00:02\n\tEnergy:\tinf kWh\n\tCO2eq:\t1.7e308 g\n",
+    "hostile-not-utf8": b"L"
+    + b"2026-01-01 00:00:00 - carbontracker version 2.4.7\xff\xfe\n"
+    b"2026-01-01 00:00:00 - The following components were found: CPU with device(s) caf\xe9 \xc3\x28.\n"
+    b"2026-01-01 00:00:00 - Epoch 1:\n"
+    b"2026-01-01 00:00:01 - Duration: 0:00:0\xe91.00\n"
+    b"2026-01-01 00:00:01 - Average power usage (W) for cpu: 5\xa00.0\n"
+    b"2026-01-01 00:00:01 - Measured energy (J) for cpu: 50.0 [method: \xe9]\n"
+    + SEPARATOR
+    + b"2026-01-01 00:00:01 - CarbonTracker: \nActual consumption for 1 epoch(s):\n"
+    b"\tTime:\t0:00:01\n\tEnergy:\t0.0000\xff22 kWh\n",
+    "hostile-truncated-lines": b"L" + _HEAD
+    + b"2026-01-01 00:00:00 - Epoch 1:\n"
+    b"2026-01-01 00:00:01 - Duration: 0:00:01.00\n"
+    b"2026-01-01 00:00:01 - Average power usage (W) for cpu: 50.0\n"
+    b"2026-01-01 00:00:01 - Measured energy (J) for cpu: 50.0 [method: incomplete]\n"
+    b"2026-01-01 00:00:01 - Epoch 2:\n"
+    b"2026-01-01 00:00:02 - Durat"
+    + SEPARATOR
+    + b"2026-01-01 00:00:02 - CarbonTracker: \nActual consumption for 2 epoch(s):\n\tTime:\t0:00:0",
+    "hostile-killed-no-report": b"L" + _HEAD
+    + b"2026-01-01 00:00:00 - Epoch 1:\n"
+    b"2026-01-01 00:00:01 - Duration: 0:00:01.00\n"
+    b"2026-01-01 00:00:01 - Average power usage (W) for cpu: 50.0\n"
+    b"2026-01-01 00:00:01 - Epoch 2:\n"
+    + SEPARATOR,
+    "hostile-events-truncated": b"J"
+    + b'{"schema":"carbontracker-events/1","event":"run_started","run_id":"r","time":"2026-01-01T00:00:00Z",'
+    b'"settings":{"update_interval":"1e308"}}\n'
+    b'{"schema":"carbontracker-events/1","event":"epoch_finished","run_id":"r","time":"2026-01-01T00:00:01Z",'
+    b'"epoch":1,"duration_seconds":1e308,"components":[{"component":"cpu","devices":["caf\xe9"],'
+    b'"energy_joules":[1.7e308],"method":"incomplete"}]}\n'
+    b'{"schema":"carbontracker-events/1","event":"epoch_fini',
+    "hostile-electricitymaps-absurd.json": b"E" + b'{"zone": "DK-DK2", "carbonIntensity": 1e308, '
+    b'"datetime": "2024-05-01T12:00:00.000Z"}',
+    "hostile-carbonintensitygb-nan.json": b"G" + b'{"data": [{"from": "2024-05-01T11:30Z", "to": "2024-05-01T12:00Z", '
+    b'"intensity": {"forecast": -1e400, "actual": NaN, "index": "\xe9"}}]}',
+}
+
 PROVIDERS = {
     "electricitymaps-latest.json": b"E" + b'{"zone": "DK-DK2", "carbonIntensity": 142.0, '
     b'"datetime": "2024-05-01T12:00:00.000Z", "updatedAt": "2024-05-01T11:51:02.034Z", '
@@ -150,6 +210,8 @@ def main():
     for name, (standard, output) in HAND_WRITTEN.items():
         write(name, b"L" + standard.encode() + SEPARATOR + output.encode())
     for name, data in PROVIDERS.items():
+        write(name, data)
+    for name, data in HOSTILE.items():
         write(name, data)
     print(len(os.listdir(CORPUS)), "seeds in", os.path.relpath(CORPUS, ROOT))
 

@@ -96,18 +96,6 @@ package final class FuzzTarget {
         }
     }
 
-    /// Whether `bytes` are well-formed UTF-8 (what `String(validating:as:)` tells from macOS 15 on).
-    static func isValidUTF8<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
-        var iterator = bytes.makeIterator()
-        var decoder = Unicode.UTF8()
-        while true {
-            switch decoder.decode(&iterator) {
-            case .scalarValue: continue
-            case .emptyInput: return true
-            case .error: return false
-            }
-        }
-    }
 
     private func readLogs(_ body: [UInt8]) throws {
         let (standard, output) = Self.split(body)
@@ -128,7 +116,7 @@ package final class FuzzTarget {
         // Both readings see the same lines when the bytes are text that ends with a line ending and
         // no line was too long for the small buffer.
         let comparable =
-            Self.isValidUTF8(standard)
+            UTF8Validation.isValid(standard)
             && (standard.last == 0x0A || standard.last == 0x0D)
             && !fromFile.warnings.contains { $0.contains("bytes were skipped") }
         if comparable {

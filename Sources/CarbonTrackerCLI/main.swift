@@ -1,4 +1,4 @@
 import CarbonTrackerCLICore
 import Foundation
 
-exit(CarbonTrackerCommand.main(arguments: Array(CommandLine.arguments.dropFirst())))
+exit(CarbonTrackerCommand.main())

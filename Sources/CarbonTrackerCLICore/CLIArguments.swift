@@ -1,4 +1,5 @@
 import Foundation
+import CarbonTracker
 
 /// Parses the `carbontracker` command line from one table of flags, so adding a flag is one row.
 ///
@@ -185,15 +186,12 @@ enum CLIArguments {
     {
         if let keys = options.apiKeys { return keys }
         if let path = options.apiKeysFile {
-            let data: Data
-            do {
-                data = try Data(contentsOf: URL(fileURLWithPath: path))
-            } catch {
-                // Foundation's error names no reason on Linux; `open` says which (missing, no permission).
-                let descriptor = open(path, O_RDONLY)
-                let reason = descriptor < 0 ? String(cString: strerror(errno)) : "it is not a readable file"
-                if descriptor >= 0 { close(descriptor) }
-                throw CLIUsageError(message: "--api-keys-file: cannot read '\(path)': \(reason)")
+            let data: [UInt8]
+            switch BoundedFile.read(path, limit: BoundedFile.keyFileLimit) {
+            case .success(let bytes): data = bytes
+            case .failure(let failure):
+                let hint = failure.code == nil ? "; give a small JSON file such as {\"electricitymaps\": \"KEY\"}" : ""
+                throw CLIUsageError(message: "--api-keys-file: cannot read '\(path)': \(failure.reason)\(hint)")
             }
             return try apiKeys(
                 String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines),
@@ -267,8 +265,9 @@ enum CLIArguments {
         var lines = [
             usage, "",
             "Runs COMMAND (without a shell) as one tracked epoch: its energy use and carbon footprint are",
-            "printed and logged. Standard streams pass through, SIGINT, SIGTERM, SIGHUP and SIGQUIT are",
-            "forwarded, and the exit status is the command's (128 + signal number if it was killed).", "",
+            "printed and logged. Standard streams pass through, every signal sent to carbontracker (USR1,",
+            "TERM, INT, ...) is forwarded to it, and the exit status is the command's (128 + signal number",
+            "if it was killed).", "",
             "Provider keys can also come from a file (--api-keys-file) or the environment variable",
             "\(apiKeysVariable), which keeps them out of the process list.", "", "Options:",
         ]

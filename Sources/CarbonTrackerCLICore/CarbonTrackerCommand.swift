@@ -5,9 +5,19 @@ import Foundation
 /// an HTML report.
 ///
 /// ```swift
-/// exit(CarbonTrackerCommand.main(arguments: Array(CommandLine.arguments.dropFirst())))
+/// exit(CarbonTrackerCommand.main())
 /// ```
 public enum CarbonTrackerCommand {
+    /// Runs this process's command line, read as bytes (``main(arguments:environment:console:)``
+    /// with every argument of the command and the log directory passed on unchanged, UTF-8 or not).
+    /// - Parameter console: Where messages go.
+    /// - Returns: The exit status, as ``main(arguments:environment:console:)`` describes it.
+    public static func main(console: ConsoleOutput = .process) -> Int32 {
+        let raw = RawCommandLine.fromProcess()
+        return main(
+            arguments: raw.decoded, raw: raw, environment: ProcessInfo.processInfo.environment, console: console)
+    }
+
     /// Runs the command line and returns the process exit status.
     /// - Parameters:
     ///   - arguments: The arguments after the program name.
@@ -19,6 +29,12 @@ public enum CarbonTrackerCommand {
     public static func main(
         arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
         console: ConsoleOutput = .process
+    ) -> Int32 {
+        main(arguments: arguments, raw: nil, environment: environment, console: console)
+    }
+
+    private static func main(
+        arguments: [String], raw: RawCommandLine?, environment: [String: String], console: ConsoleOutput
     ) -> Int32 {
         let options: CLIOptions
         do {
@@ -48,7 +64,7 @@ public enum CarbonTrackerCommand {
         if options.diagnose {
             return diagnose(options, apiKeys: apiKeys, environment: environment, console: console)
         }
-        return track(options, apiKeys: apiKeys, environment: environment, console: console)
+        return track(options, raw: raw, apiKeys: apiKeys, environment: environment, console: console)
     }
 
     private static func usageError(_ message: String, console: ConsoleOutput) -> Int32 {
@@ -130,16 +146,36 @@ public enum CarbonTrackerCommand {
     }
 
     private static func track(
-        _ options: CLIOptions, apiKeys: [String: String]?, environment: [String: String],
+        _ options: CLIOptions, raw: RawCommandLine?, apiKeys: [String: String]?, environment: [String: String],
         console: ConsoleOutput
     ) -> Int32 {
-        let executable: String
+        // The command's words and PATH as bytes: what is not UTF-8 reaches the command unchanged.
+        let command = raw?.command(count: options.command.count) ?? options.command.map { Array($0.utf8) }
+        let searchPath: [UInt8]? =
+            raw == nil
+            ? environment["PATH"].map { Array($0.utf8) }
+            : getenv("PATH").map { Array(UnsafeBufferPointer(start: $0, count: strlen($0))).map(UInt8.init(bitPattern:)) }
+        let executable: [UInt8]
         do {
-            executable = try ChildProcess.resolve(options.command[0], searchPath: environment["PATH"])
+            executable = try ChildProcess.resolve(bytes: command[0], searchPath: searchPath)
         } catch {
             console.standardError("carbontracker: \(error.message)\n")
             return error.status
         }
+        var logDir = options.logDir
+        if let bytes = raw?.logDirectoryBytes(options.logDir) {
+            do {
+                logDir = try RawCommandLine.openLogDirectory(bytes)
+            } catch {
+                return usageError(error.message, console: console)
+            }
+        }
+        // Installed before the tracker starts and kept until its final report is written: a signal
+        // meant for the command (Slurm's USR1 warning, a TERM) neither kills this process before the
+        // command runs (it is forwarded once it does) nor after it ended, while the logs are written.
+        var forwarder = SignalForwarder()
+        forwarder.install()
+        defer { forwarder.uninstall() }
         var tracker: CarbonTracker?
         // The command's own work is measured: a cgroup of its own, else this process's tree.
         let cgroup = CommandCgroup.make(environment: environment)
@@ -152,7 +188,7 @@ public enum CarbonTrackerCommand {
         }
         do {
             tracker = try CarbonTracker(
-                epochs: 1, epochsBeforePred: 0, components: options.components, logDir: options.logDir,
+                epochs: 1, epochsBeforePred: 0, components: options.components, logDir: logDir,
                 apiKeys: apiKeys,
                 simCPU: options.simCPU, simCPUTDP: options.simCPUTDP, simCPUUtil: options.simCPUUtil,
                 simGPU: options.simGPU, simGPUWatts: options.simGPUWatts, simGPUUtil: options.simGPUUtil,
@@ -167,7 +203,8 @@ public enum CarbonTrackerCommand {
         }
         let status: Int32
         do {
-            status = try WrappedCommand.run(executable: executable, arguments: options.command, cgroup: cgroup)
+            status = try WrappedCommand.run(
+                executable: executable, arguments: command, forwarder: forwarder, cgroup: cgroup)
         } catch {
             console.standardError("carbontracker: \(error.message)\n")
             try? tracker?.stop()

@@ -23,4 +23,9 @@
     func signalCameFromKernel(_ info: UnsafeMutablePointer<siginfo_t>?) -> Bool {
         info.map { $0.pointee.si_code == SI_KERNEL } ?? false
     }
+
+    /// The process that sent the signal (0 when the kernel raised it). Async-signal-safe.
+    func signalSender(_ info: UnsafeMutablePointer<siginfo_t>?) -> pid_t {
+        info?.pointee._sifields._kill.si_pid ?? 0
+    }
 #endif

@@ -22,19 +22,47 @@ private final class SignalPipe: Sendable {
 
 private let signalPipe = SignalPipe()
 
-/// Forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT received by this process to one child process.
+/// Forwards every signal another process may send to stop, warn or resize a job (the ones in
+/// ``forwarded``) to one child process, so the command gets them as if it ran alone.
 ///
 /// A handler records each signal in a pipe; a thread reads the pipe and signals the child. A child
-/// in a process group of its own (``WrappedCommand/run(executable:arguments:)`` outside a terminal)
-/// gets every signal, sent to its group, as a signal to a job's group would reach all of it: once,
-/// since nothing else reaches that group. A child sharing this process's group (in a terminal) gets
-/// only signals that came from another process: what the terminal sends (Ctrl-C, Ctrl-\, hang-up)
-/// went to the whole group and so already reached it. A signal this process ignored when it started
-/// (a background job's SIGINT) stays ignored, for the child too.
+/// in a process group of its own (``WrappedCommand/run(executable:arguments:forwarder:)`` outside
+/// a terminal) gets every signal, sent to its group, as a signal to a job's group would reach all of
+/// it: once, since nothing else reaches that group. A child sharing this process's group (in a
+/// terminal) gets only signals that came from another process: what the terminal sends (Ctrl-C,
+/// Ctrl-\, Ctrl-Z, hang-up, window size) went to the whole group and so already reached it. A signal
+/// this process ignored when it started (a background job's SIGINT) stays ignored, for the child too.
+///
+/// The stop signals (SIGTSTP, SIGTTIN, SIGTTOU) are handled as a shell handles its job:
+/// - In a terminal, `carbontracker` is part of the job, so it stops with the command (Ctrl-Z stops
+///   both, `fg`/`bg` continue both) and the shell sees the job stopped.
+/// - Outside a terminal there is no job control: the command's group is stopped, `carbontracker`
+///   keeps running (and measuring an idle command) and forwards the SIGCONT that resumes it. It
+///   never stops itself there, so it is never left stopped while its command runs on.
+///
+/// SIGPIPE is forwarded only when another process sent it; one raised by this process's own write
+/// to a closed pipe makes that write fail instead. Signals about this process itself (SIGSEGV,
+/// SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGSYS, SIGTRAP, SIGXCPU, SIGXFSZ, its own timers' SIGPROF and
+/// SIGVTALRM) are not forwarded, and SIGKILL and SIGSTOP cannot be caught: a SIGKILLed
+/// `carbontracker` takes its command with it on Linux (``WrappedCommand/parentDeathSignal``).
 ///
 /// One child at a time per process: the handlers are process-wide.
 struct SignalForwarder {
-    static let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
+    /// The signals forwarded: the job-control, termination, warning and user signals, and on Linux
+    /// the real-time ones (SIGRTMIN through SIGRTMAX).
+    static let forwarded: [Int32] = {
+        var signals: [Int32] = [
+            SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH, SIGCONT, SIGPIPE,
+            SIGURG, SIGTSTP, SIGTTIN, SIGTTOU,
+        ]
+        #if os(Linux)
+            signals += Array(__libc_current_sigrtmin()...__libc_current_sigrtmax())
+        #endif
+        return signals
+    }()
+
+    /// The signals whose default action stops a process, handled as a shell would (see above).
+    static let stopSignals: Set<Int32> = [SIGTSTP, SIGTTIN, SIGTTOU]
     private var previous: [(Int32, sigaction)] = []
     private var previousMask = sigset_t()
 
@@ -48,6 +76,16 @@ struct SignalForwarder {
             var action = sigaction()
             action.setInfoHandler { signal, info, _ in
                 let fromTerminal = signalCameFromKernel(info)
+                if fromTerminal && (signal == SIGTSTP || signal == SIGTTIN || signal == SIGTTOU) {
+                    // The terminal stopped the whole job (or this process touched the terminal from
+                    // the background): stop as the default action would, now, before a write that
+                    // raised SIGTTOU is restarted and raises it again.
+                    kill(getpid(), SIGSTOP)
+                    return
+                }
+                if signal == SIGPIPE && (info?.pointee.si_code ?? -1) == SI_USER && signalSender(info) == getpid() {
+                    return  // this process's own write to a closed pipe: that write fails with EPIPE
+                }
                 var record: (UInt8, UInt8) = (UInt8(truncatingIfNeeded: signal), fromTerminal ? 1 : 0)
                 _ = withUnsafeBytes(of: &record) { write(signalPipe.writeEnd, $0.baseAddress, 2) }
             }
@@ -88,6 +126,8 @@ struct SignalForwarder {
                     if kill(-child, signal) != 0 && errno == ESRCH { kill(child, signal) }
                 } else if record.1 == 0 {
                     kill(child, signal)
+                    // In a terminal this process is part of the job: it stops with its command.
+                    if Self.stopSignals.contains(signal) { kill(getpid(), SIGSTOP) }
                 }
             }
         }

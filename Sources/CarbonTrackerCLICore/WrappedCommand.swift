@@ -11,7 +11,7 @@ enum WrappedCommand {
     /// forwarded instead (``SignalForwarder``), which lets the command clean up.
     static let parentDeathSignal = SIGKILL
 
-    /// Runs `executable` with `arguments` and waits for it, forwarding signals.
+    /// Runs `executable` with `arguments` and waits for it, forwarding signals through `forwarder`.
     ///
     /// When one of the standard streams is this process's controlling terminal, the command shares
     /// this process group, so the terminal's keys and job control work on it as usual. Otherwise
@@ -19,18 +19,17 @@ enum WrappedCommand {
     /// process's group reaches it once, through the forwarder, instead of twice. On Linux it is
     /// killed if this process dies first.
     /// - Parameters:
-    ///   - executable: An absolute path from ``ChildProcess/resolve(_:searchPath:)``.
-    ///   - arguments: The full argument vector, starting with the command name.
+    ///   - executable: An absolute path from ``ChildProcess/resolve(bytes:searchPath:)``, as bytes.
+    ///   - arguments: The full argument vector, starting with the command name, each as the bytes the
+    ///     system gave (an argument that is not UTF-8 reaches the command unchanged).
+    ///   - forwarder: Handlers installed by the caller, who keeps them until its logs are written, so
+    ///     a signal that arrives after the command ended cannot cut the final report short.
+    ///   - cgroup: A cgroup made for the command, which it starts in.
     /// - Returns: The exit status, or 128 + the signal number when the child was killed.
     /// - Throws: ``ChildProcess/LaunchError`` with status 126 when the command cannot be started.
-    ///   - cgroup: A cgroup made for the command, which it starts in.
-    static func run(executable: String, arguments: [String], cgroup: CommandCgroup? = nil)
-        throws(ChildProcess.LaunchError) -> Int32
-    {
-        var forwarder = SignalForwarder()
-        forwarder.install()
-        defer { forwarder.uninstall() }
-
+    static func run(
+        executable: [UInt8], arguments: [[UInt8]], forwarder: SignalForwarder, cgroup: CommandCgroup? = nil
+    ) throws(ChildProcess.LaunchError) -> Int32 {
         let ownGroup = !hasControllingTerminal()
         let start = { () throws(ChildProcess.LaunchError) -> ChildProcess in
             try ChildProcess(

@@ -24,9 +24,7 @@ struct MonitorConfiguration: Sendable {
         simGPU: String?, simGPUWatts: Double?, simGPUUtil: Double?
     ) throws {
         func fail(_ message: String) -> CarbonTrackerError { .invalidConfiguration(message) }
-        guard updateInterval.isFinite, updateInterval > 0 else {
-            throw fail("updateInterval must be a positive number of seconds, got \(updateInterval).")
-        }
+        try Plausible.number(updateInterval, in: Plausible.intervalSeconds, name: "updateInterval", unit: "s")
         if simCPU != nil && simCPUTDP == nil {
             throw fail("When using a simulated CPU (simCPU), you must also give its TDP (simCPUTDP).")
         }

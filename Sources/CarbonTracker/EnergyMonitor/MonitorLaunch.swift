@@ -8,6 +8,7 @@ enum MonitorLaunch {
     static func prepare(_ configuration: MonitorConfiguration, options: TrackerOptions) throws -> (
         log: TrackerLog, wake: WakeSignal, intensity: any CarbonIntensitySource, pue: Double
     ) {
+        try options.validate()
         let pue = try options.powerUsageEffectiveness()
         // A scope that names no cgroup is a configuration error, found before anything starts.
         _ = try options.workScope()

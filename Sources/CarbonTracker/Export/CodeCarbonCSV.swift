@@ -251,7 +251,8 @@ enum CodeCarbonCSV {
                 bytes.insert(0x0A, at: 0)
             }
         }
-        let error = FileWriting.writeAll(descriptor, bytes).error
+        // Whole rows or nothing: a full disk leaves no partial row.
+        let error = FileWriting.appendRecords(descriptor, bytes)
         guard error == 0 else { throw failure(path, error) }
     }
 

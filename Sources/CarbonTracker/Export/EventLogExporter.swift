@@ -16,17 +16,14 @@ extension LogPaths {
 /// ```
 ///
 /// Each batch is encoded into one reused buffer and written with one `write` of complete lines, so a
-/// killed process leaves every line up to its last batch whole. Should a write fail part-way, the next
-/// batch starts on a new line, so at most that one line is unreadable; the failure is reported once
-/// to the error log. Cost per batch: one `write` system call whatever the number of events.
+/// killed process leaves every line up to its last batch whole. Should a write fail part-way (a full
+/// disk), the file is cut back to its last whole line and no longer written; the failure is reported
+/// once to the error log. Cost per batch: one `write` system call whatever the number of events.
 final class EventLogExporter: RunExporter {
     private struct State {
         var descriptor: Int32
         var encoder: EventLogEncoder
         var json = JSONWriter()
-        /// The file may end inside a line because a write stopped part-way.
-        var endsMidLine = false
-        var reportedFailure = false
     }
 
     /// The file written.
@@ -83,18 +80,15 @@ final class EventLogExporter: RunExporter {
         let failure = state.withLock { state -> String? in
             guard state.descriptor >= 0 else { return nil }
             state.json.removeAll()
-            if state.endsMidLine { state.json.newline() }
             for event in events { state.encoder.append(event, now: batchDate, to: &state.json) }
-            let (written, error) = FileWriting.writeAll(state.descriptor, state.json.bytes)
-            if error == 0 {
-                state.endsMidLine = false
-                return nil
-            }
-            if written > 0 { state.endsMidLine = state.json.bytes[written - 1] != 0x0A }
-            guard !state.reportedFailure else { return nil }
-            state.reportedFailure = true
-            return "Cannot write the event log '\(path)': \(String(cString: strerror(error))). "
-                + "Events may be missing from it; the other logs are not affected."
+            // Whole lines or nothing; after a failure the file is stopped at its last whole line.
+            let error = FileWriting.appendRecords(state.descriptor, state.json.bytes)
+            if error == 0 { return nil }
+            _ = close(state.descriptor)
+            state.descriptor = -1
+            return "Cannot write the event log '\(path)': \(String(cString: strerror(error))). It was stopped at "
+                + "its last whole line; later events are missing from it (the standard log has its own warning "
+                + "if it fails too)."
         }
         if let failure { diagnostics.warning(failure) }
     }

@@ -81,6 +81,7 @@ final class TrackerLog: DiagnosticsReporter {
         buffers.withLock { batch in
             batch.stamp(Date())
             body(&batch)
+            batch.endRecord()
         }
         wake?.signal()
     }
@@ -92,6 +93,7 @@ final class TrackerLog: DiagnosticsReporter {
         buffers.withLock { batch in
             batch.stamp(Date())
             body(&batch)
+            batch.endRecord()
         }
     }
 
@@ -114,15 +116,14 @@ final class TrackerLog: DiagnosticsReporter {
                 console.standardError(String(decoding: batch.consoleError, as: UTF8.self))
             }
             if var files = writer.files {
-                let failure = files.write(
-                    standard: batch.standardBytes, output: batch.outputBytes, error: batch.errorBytes)
-                if let failure {
-                    console.standardError("CarbonTracker: WARNING - \(failure) Logging to files stopped.\n")
-                    files.close()
-                    writer.files = nil
-                } else {
-                    writer.files = files
+                // Each file stops on its own failure; the warning names it and what is still written.
+                for failure in files.write(
+                    standard: batch.standardBytes, output: batch.outputBytes, error: batch.errorBytes,
+                    recordEnds: batch.recordEnds)
+                {
+                    console.standardError("CarbonTracker: WARNING - \(failure)\n")
                 }
+                writer.files = files
             }
             batch.clear()
             writer.spare = batch
@@ -178,8 +179,22 @@ struct LogBatch {
         verbose = other.verbose
     }
 
+    /// Where each call's lines end in the three files' bytes: a record (an epoch's lines, a report)
+    /// is written whole or not at all.
+    fileprivate private(set) var recordEnds: (standard: [Int], output: [Int], error: [Int]) = ([], [], [])
+
+    /// Marks the end of the lines one call added.
+    fileprivate mutating func endRecord() {
+        if standardBytes.count > (recordEnds.standard.last ?? 0) { recordEnds.standard.append(standardBytes.count) }
+        if outputBytes.count > (recordEnds.output.last ?? 0) { recordEnds.output.append(outputBytes.count) }
+        if errorBytes.count > (recordEnds.error.last ?? 0) { recordEnds.error.append(errorBytes.count) }
+    }
+
     fileprivate mutating func clear() {
         hasLines = false
+        recordEnds.standard.removeAll(keepingCapacity: true)
+        recordEnds.output.removeAll(keepingCapacity: true)
+        recordEnds.error.removeAll(keepingCapacity: true)
         standardBytes.removeAll(keepingCapacity: true)
         outputBytes.removeAll(keepingCapacity: true)
         errorBytes.removeAll(keepingCapacity: true)
@@ -278,11 +293,32 @@ public struct LogPaths: Sendable, Equatable {
 }
 
 /// Open descriptors of the log files. Only touched under ``TrackerLog``'s lock.
+///
+/// A full disk never leaves a partial record: each file gets whole records (an epoch's lines, a
+/// report) or nothing (``FileWriting/appendRecords(_:_:recordEnds:)``), and a file that fails is
+/// stopped there while the others go on. The standard and output logs (the pair Python's parser reads) keep disk space reserved ahead
+/// of their ends, so the other outputs (the error log, the event log, the emissions CSV, the
+/// checkpoint) run out of space first.
 private struct LogFiles {
     let paths: LogPaths
     var standard: Int32
     var output: Int32
     var error: Int32?
+    /// Where the reservation ahead of the standard and output logs ends, in bytes from the start.
+    private var reservedUpTo: (standard: off_t, output: off_t) = (0, 0)
+    /// Whether the error log failed (it is then never reopened).
+    private var errorStopped = false
+
+    /// The space kept ahead of the standard log, and of the output log.
+    static let reserve = (standard: 64 * 1024, output: 32 * 1024)
+
+    init(paths: LogPaths, standard: Int32, output: Int32, error: Int32?) {
+        self.paths = paths
+        self.standard = standard
+        self.output = output
+        self.error = error
+        renewReservations()
+    }
 
     static func create(directory: String, prefix: String) throws -> LogFiles {
         do {
@@ -330,38 +366,93 @@ private struct LogFiles {
                 + "Pass a writable logDir, or logDir: nil to log to the console only.")
     }
 
-    /// Writes the three chunks; returns a description of the first failure.
-    mutating func write(standard: [UInt8], output: [UInt8], error: [UInt8]) -> String? {
-        if !standard.isEmpty, let code = Self.writeAll(self.standard, standard) {
-            return failure(paths.standard, code)
+    /// Writes the three chunks, the standard log first; a file that fails is stopped.
+    /// - Returns: One warning per file that failed now, naming it and the files still written.
+    mutating func write(
+        standard: [UInt8], output: [UInt8], error: [UInt8],
+        recordEnds: (standard: [Int], output: [Int], error: [Int])
+    ) -> [String] {
+        var failed: [(path: String, code: Int32)] = []
+        if !standard.isEmpty, self.standard >= 0 {
+            let code = FileWriting.appendRecords(self.standard, standard, recordEnds: recordEnds.standard)
+            if code != 0 {
+                failed.append((paths.standard, code))
+                _ = Foundation.close(self.standard)
+                self.standard = -1
+            }
         }
-        if !output.isEmpty, let code = Self.writeAll(self.output, output) {
-            return failure(paths.output, code)
+        if !output.isEmpty, self.output >= 0 {
+            let code = FileWriting.appendRecords(self.output, output, recordEnds: recordEnds.output)
+            if code != 0 {
+                failed.append((paths.output, code))
+                _ = Foundation.close(self.output)
+                self.output = -1
+            }
         }
-        if !error.isEmpty {
+        if !error.isEmpty, !errorStopped {
             if self.error == nil {
                 let fd = open(paths.error, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-                if fd < 0 { return failure(paths.error) }
-                self.error = fd
+                if fd < 0 {
+                    failed.append((paths.error, errno))
+                    errorStopped = true
+                } else {
+                    self.error = fd
+                }
             }
-            if let fd = self.error, let code = Self.writeAll(fd, error) { return failure(paths.error, code) }
+            if let fd = self.error {
+                let code = FileWriting.appendRecords(fd, error, recordEnds: recordEnds.error)
+                if code != 0 {
+                    failed.append((paths.error, code))
+                    _ = Foundation.close(fd)
+                    self.error = nil
+                    errorStopped = true
+                }
+            }
         }
-        return nil
+        renewReservations()
+        guard !failed.isEmpty else { return [] }
+        var still: [String] = []
+        if self.standard >= 0 { still.append(paths.standard) }
+        if self.output >= 0 { still.append(paths.output) }
+        if self.error != nil { still.append(paths.error) }
+        let remaining =
+            still.isEmpty
+            ? "No log file is written any more."
+            : "Still written: " + still.map { "'\($0)'" }.joined(separator: ", ") + "."
+        return failed.map {
+            "Cannot write '\($0.path)': \(String(cString: strerror($0.code))). It was stopped at its last whole "
+                + "line; later lines are missing from it. \(remaining)"
+        }
     }
 
-    private func failure(_ path: String, _ error: Int32 = errno) -> String {
-        "Cannot write '\(path)': \(String(cString: strerror(error)))."
+    /// Keeps disk space reserved ahead of the standard and output logs; a failure (a nearly full
+    /// disk, a file system that cannot reserve) only means the next writes may fail.
+    private mutating func renewReservations() {
+        if standard >= 0 {
+            let end = lseek(standard, 0, SEEK_END)
+            if end >= 0, reservedUpTo.standard - end < off_t(Self.reserve.standard / 2),
+                FileWriting.reserve(standard, bytes: Self.reserve.standard) == 0
+            {
+                reservedUpTo.standard = end + off_t(Self.reserve.standard)
+            }
+        }
+        if output >= 0 {
+            let end = lseek(output, 0, SEEK_END)
+            if end >= 0, reservedUpTo.output - end < off_t(Self.reserve.output / 2),
+                FileWriting.reserve(output, bytes: Self.reserve.output) == 0
+            {
+                reservedUpTo.output = end + off_t(Self.reserve.output)
+            }
+        }
     }
 
     func close() {
-        _ = Foundation.close(standard)
-        _ = Foundation.close(output)
+        // Cutting each file at its end gives back the space reserved beyond it.
+        for fd in [standard, output] where fd >= 0 {
+            let end = lseek(fd, 0, SEEK_END)
+            if end >= 0 { _ = ftruncate(fd, end) }
+            _ = Foundation.close(fd)
+        }
         if let error { _ = Foundation.close(error) }
-    }
-
-    /// Writes every byte; returns `errno` of a failure, or `nil`.
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32? {
-        let error = FileWriting.writeAll(fd, bytes).error
-        return error == 0 ? nil : error
     }
 }

@@ -32,18 +32,44 @@ extension LogParser {
         /// distributed job count once, with their job's total (``LogParser/jobs(logDir:)``).
         /// - Parameter parse: The runs of a directory and the warnings met reading it.
         public init(_ parse: DirectoryParse) {
+            var killedRunWarnings: [Warning] = []
             self.init(
                 combining: parse.entries.map { entry in
                     (
                         outputFile: entry.eventLogFile ?? entry.outputFile,
-                        consumption: entry.aggregatedConsumption,
+                        consumption: entry.aggregatedConsumption
+                            ?? Self.killedRun(
+                                standardFile: entry.standardFile, log: entry.standardLog,
+                                warnings: &killedRunWarnings),
                         job: entry.standardLog.distributed.map { _ in
                             JobRun(
                                 standardFile: entry.standardFile, log: entry.standardLog, actual: entry.actual
                             )
                         }
                     )
-                }, warnings: parse.warnings)
+                }, warnings: parse.warnings + killedRunWarnings)
+        }
+
+        /// A single-process run that has no report (its process was killed, or a full disk stopped its
+        /// output log), counted as a distributed job's killed rank is: its finished epochs, then its
+        /// last checkpoint; one warning, appended to `warnings`, names it. `nil` for a distributed run
+        /// (its job counts it) or a run with no epoch and no checkpoint.
+        /// - Parameters:
+        ///   - standardFile: The run's standard log.
+        ///   - log: That log, read with its per-epoch figures.
+        static func killedRun(standardFile: String, log: StandardLog, warnings: inout [Warning]) -> Consumption? {
+            guard log.distributed == nil, !standardFile.isEmpty,
+                !log.epochs.isEmpty || LogParser.progress(ofStandardLog: standardFile) != nil
+            else { return nil }
+            let total = JobTotal.build([JobRun(standardFile: standardFile, log: log, actual: nil)])
+            let prefix = standardFile + ": "
+            let messages =
+                total.warnings.isEmpty
+                ? ["No final report (its output log may have been cut short); only its finished epochs are counted."]
+                : total.warnings.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }
+            // One warning for the run, however many things its total had to say.
+            warnings.append(Warning(file: standardFile, message: messages.joined(separator: " ")))
+            return total.consumption
         }
 
         /// Adds up single-process runs as they are and each distributed job once, at its first run's place.

@@ -58,7 +58,11 @@ extension LogDirectory {
         for run in complete {
             if let events = run.events {
                 let file = pairing.files[events]
-                if case .events(var standardLog, let outputLog, hasRun: true) = reads[events] {
+                if case .events(var standardLog, let outputLog, hasRun: true) = reads[events],
+                    !Self.textLogsAreMoreComplete(
+                        events: standardLog, outputLog, standard: run.standard.map { reads[$0] },
+                        output: run.output.map { reads[$0] })
+                {
                     // Who the run was in a distributed job is in the text log's "Distributed" lines.
                     if let text = run.standard, case .standard(let textLog) = reads[text] {
                         standardLog.distributed = textLog.distributed
@@ -72,7 +76,14 @@ extension LogDirectory {
                     }
                     continue
                 }
-                if let message = Self.unusableEventLog(reads[events]) {
+                if case .events(_, _, hasRun: true) = reads[events] {
+                    // Cut short (a full disk stopped it) while the text logs went on to the end.
+                    runWarnings.append(
+                        .init(
+                            file: file.path,
+                            message: "Ends before the run did (the disk may have been full); the text logs, "
+                                + "which are complete, are read instead."))
+                } else if let message = Self.unusableEventLog(reads[events]) {
                     runWarnings.append(.init(file: file.path, message: message))
                 }
             }
@@ -87,6 +98,16 @@ extension LogDirectory {
                 runs.append(makeRun(files, standardLog, outputLog))
                 runWarnings += standardLog.warnings.map { .init(file: standard.path, message: $0) }
                 runWarnings += outputLog.warnings.map { .init(file: output.path, message: $0) }
+                // The last epoch's number: a scanner that keeps no figures keeps only the last epoch.
+                let logged = standardLog.epochs.last?.number ?? 0
+                if let reported = outputLog.actual?.epochs, logged < reported {
+                    runWarnings.append(
+                        .init(
+                            file: standard.path,
+                            message: "Ends before the run did (the disk may have been full): it holds "
+                                + "\(logged) of the \(reported) epochs of the output log's final "
+                                + "report, whose totals are used."))
+                }
                 continue
             }
             let problems = Self.warnings(
@@ -99,6 +120,16 @@ extension LogDirectory {
         }
         listingWarnings.sort { $0.file < $1.file }
         return (runs, listingWarnings + runWarnings)
+    }
+
+    /// Whether the text logs hold more of a run than its event log: the event log has no final report
+    /// while the output log has one, or the standard log has more epochs.
+    private static func textLogsAreMoreComplete(
+        events: LogParser.StandardLog, _ eventsOutput: LogParser.OutputLog, standard: FileRead?, output: FileRead?
+    ) -> Bool {
+        guard case .standard(let textLog) = standard, case .output(let textOutput) = output else { return false }
+        if eventsOutput.actual == nil && textOutput.actual != nil { return true }
+        return textLog.epochs.count > events.epochs.count
     }
 
     /// Why an event log gave no run, for its warning; `nil` when there is nothing to say (an empty file).

@@ -120,8 +120,8 @@ extension LogParser {
     public static func progress(ofStandardLog path: String) -> EpochProgress? {
         guard path.hasSuffix("_carbontracker.log") else { return nil }
         let file = String(path.dropLast(".log".count)) + "_progress.json"
-        guard let data = FileManager.default.contents(atPath: file),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+        guard let bytes = try? BoundedFile.read(file, limit: BoundedFile.checkpointLimit).get(),
+            let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
             let epoch = object["epoch"] as? Int, let elapsed = object["elapsed_seconds"] as? Double,
             let components = object["components"] as? [[String: Any]]
         else { return nil }
@@ -144,9 +144,10 @@ struct JobRun: Sendable {
 }
 
 extension LogParser.JobTotal {
-    /// Adds up the runs of one job.
+    /// Adds up the runs of one job (or one single-process run killed before its final report, whose
+    /// total is then only its ``consumption`` and ``warnings``).
     static func build(_ runs: [JobRun]) -> LogParser.JobTotal {
-        let first = runs[0].log.distributed!
+        let first = runs[0].log.distributed
         var joulesByComponent: [String: Double] = [:]
         var componentOrder: [String] = []
         var devicesByComponent: [String: [String]] = [:]
@@ -248,7 +249,7 @@ extension LogParser.JobTotal {
         }
         let infos = runs.compactMap(\.log.distributed)
         return LogParser.JobTotal(
-            jobID: first.jobID, jobSource: first.jobSource,
+            jobID: first?.jobID ?? "", jobSource: first?.jobSource ?? "",
             launchers: Array(Set(infos.map(\.launcher))).sorted(),
             steps: Array(Set(infos.map(\.step))).sorted(), nodes: Array(Set(infos.map(\.nodeName))).sorted(),
             ranks: Array(Set(infos.compactMap(\.rank))).sorted(), processes: runs.count,

@@ -96,18 +96,27 @@ public enum LogParser {
     public static func aggregateConsumption(logDir: String) throws -> Aggregate {
         // Reads only what the totals and the warnings need, without each run's per-epoch figures.
         // A distributed run's log keeps its epochs (the scanner sees its run line), for its job's total.
+        var killedRunWarnings: [Warning] = []
         let (runs, warnings) = try LogDirectory(logDir).readRuns(keepsFigures: false) {
             files, log, reports in
             (
                 outputFile: files.figuresFile,
+                // A run with no report is counted from its epochs and checkpoint: its standard log is
+                // read again, with its figures (only such runs, which are rare, cost a second read).
                 consumption: Entry.aggregatedConsumption(
-                    actual: reports.actual, predicted: reports.predicted, earlyStop: log.earlyStop),
+                    actual: reports.actual, predicted: reports.predicted, earlyStop: log.earlyStop)
+                    ?? files.standard.flatMap { standard in
+                        guard log.distributed == nil, let full = try? parseStandardLog(file: standard) else {
+                            return nil
+                        }
+                        return Aggregate.killedRun(standardFile: standard, log: full, warnings: &killedRunWarnings)
+                    },
                 job: log.distributed.map { _ in
                     JobRun(standardFile: files.standard ?? "", log: log, actual: reports.actual)
                 }
             )
         }
-        return Aggregate(combining: runs, warnings: warnings)
+        return Aggregate(combining: runs, warnings: warnings + killedRunWarnings)
     }
 
     /// The sentence Python's `print_aggregate` prints for a directory.

@@ -105,17 +105,26 @@ public struct TrackerOptions: Sendable {
         self.eventLog = eventLog
     }
 
+    /// Checks every number and switch of the options and of the `CARBONTRACKER_*` variables.
+    /// - Throws: ``CarbonTrackerError`` with code `.invalidConfiguration` naming the first bad one.
+    func validate() throws {
+        try Plausible.number(
+            shutdownTimeoutSeconds, in: Plausible.timeoutSeconds, name: "shutdownTimeoutSeconds", unit: "s")
+        try Plausible.checkEnvironment(environment)
+        _ = try powerUsageEffectiveness()
+    }
+
     /// The PUE factor in force: ``pue``, else `CARBONTRACKER_PUE`, else 1.58.
-    /// - Throws: ``CarbonTrackerError`` with code `.invalidConfiguration` for a value below 1 or not a number.
+    /// - Throws: ``CarbonTrackerError`` with code `.invalidConfiguration` for a value outside 1...10 or not a number.
     func powerUsageEffectiveness() throws -> Double {
         let text = environment["CARBONTRACKER_PUE"]
         guard let value = pue ?? text.map({ Double($0.trimmingCharacters(in: .whitespaces)) ?? .nan }) else {
             return CarbonTracker.defaultPowerUsageEffectiveness
         }
-        guard value.isFinite, value >= 1 else {
+        guard value.isFinite, Plausible.powerUsageEffectiveness.contains(value) else {
             let given = pue.map { "pue \($0)" } ?? "CARBONTRACKER_PUE=\(text ?? "")"
             throw CarbonTrackerError.invalidConfiguration(
-                "The PUE must be a number of at least 1.0 (1.58 is a typical data centre), got \(given).")
+                "The PUE must be a number from 1.0 to 10 (1.58 is a typical data centre), got \(given).")
         }
         return value
     }

@@ -92,9 +92,7 @@ package struct IntensitySettings: Sendable {
         } else {
             configuredLocation = nil
         }
-        let offlineValue =
-            environment[Variable.offline]?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
-        offline = ["1", "true", "yes", "on"].contains(offlineValue)
+        offline = try Plausible.flag(variable: Variable.offline, in: environment) ?? false
 
         func endpoint(_ variable: String, default value: String) throws -> ServiceEndpoint {
             let text = environment[variable].flatMap { $0.isEmpty ? nil : $0 } ?? value

@@ -21,6 +21,9 @@ public enum MeasurementMethod: String, Sendable, Comparable, CaseIterable {
     case estimated
     /// Configured simulated hardware (`simCPU`/`simGPU`).
     case simulated
+    /// A source that stopped answering mid-run (a RAPL counter that became unreadable or disappeared):
+    /// its energy up to the failure is kept, what came after is missing.
+    case incomplete
 
     public static func < (lhs: Self, rhs: Self) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!

@@ -23,7 +23,7 @@ public final class SimulatedComponent: PowerComponent {
     /// - Parameters:
     ///   - kind: CPU or GPU.
     ///   - deviceName: The device name to log.
-    ///   - watts: The TDP (CPU) or power (GPU) in watts; must be finite and non-negative.
+    ///   - watts: The TDP (CPU) or power (GPU) in watts, from 0 to 10 kW.
     ///   - utilization: The share of `watts` drawn, in `0...1`.
     /// - Throws: ``CarbonTrackerError`` with code `.invalidConfiguration` for values out of range.
     public init(kind: ComponentKind, deviceName: String, watts: Double, utilization: Double = 0.5) throws {
@@ -31,15 +31,10 @@ public final class SimulatedComponent: PowerComponent {
         guard !deviceName.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw CarbonTrackerError.invalidConfiguration("\(label) must be a non-empty device name.")
         }
-        guard watts.isFinite, watts >= 0 else {
-            throw CarbonTrackerError.invalidConfiguration(
-                "\(kind == .cpu ? "simCPUTDP" : "simGPUWatts") must be a non-negative number of watts, got \(watts)."
-            )
-        }
-        guard utilization.isFinite, (0...1).contains(utilization) else {
-            throw CarbonTrackerError.invalidConfiguration(
-                "\(kind == .cpu ? "simCPUUtil" : "simGPUUtil") must be between 0 and 1, got \(utilization).")
-        }
+        try Plausible.number(
+            watts, in: Plausible.deviceWatts, name: kind == .cpu ? "simCPUTDP" : "simGPUWatts", unit: "W")
+        try Plausible.number(
+            utilization, in: Plausible.utilization, name: kind == .cpu ? "simCPUUtil" : "simGPUUtil")
         self.kind = kind
         self.deviceName = deviceName
         self.watts = watts * utilization

@@ -67,9 +67,19 @@ package final class ChildProcess: Sendable {
         }
     }
 
-    /// Starts the program at `path`.
+    /// Starts the program at `path`; the text form of ``init(path:arguments:environment:streams:ownGroup:deathSignal:)-bytes``.
+    package convenience init(
+        path: String, arguments: [String], environment: [String: String]?, streams: Streams, ownGroup: Bool,
+        deathSignal: Int32
+    ) throws(LaunchError) {
+        try self.init(
+            path: Array(path.utf8), arguments: arguments.map { Array($0.utf8) }, environment: environment,
+            streams: streams, ownGroup: ownGroup, deathSignal: deathSignal)
+    }
+
+    /// Starts the program at `path`, its name and arguments as the bytes given (never decoded as text).
     /// - Parameters:
-    ///   - path: An absolute path from ``resolve(_:searchPath:)``.
+    ///   - path: An absolute path from ``resolve(bytes:searchPath:)``.
     ///   - arguments: The full argument vector, starting with the program's name.
     ///   - environment: The child's complete environment; `nil` for this process's.
     ///   - streams: Pipes, or this process's streams.
@@ -77,10 +87,10 @@ package final class ChildProcess: Sendable {
     ///   - deathSignal: On Linux, the signal the child gets when this process dies; 0 for none.
     /// - Throws: ``LaunchError`` with status 126 when the program cannot be started.
     package init(
-        path: String, arguments: [String], environment: [String: String]?, streams: Streams, ownGroup: Bool,
+        path: [UInt8], arguments: [[UInt8]], environment: [String: String]?, streams: Streams, ownGroup: Bool,
         deathSignal: Int32
     ) throws(LaunchError) {
-        let name = arguments.first ?? path
+        let name = String(decoding: arguments.first ?? path, as: UTF8.self)
         func failure(_ code: Int32) -> LaunchError {
             LaunchError(message: "\(name): cannot be executed: \(String(cString: strerror(code)))", status: 126)
         }
@@ -100,9 +110,14 @@ package final class ChildProcess: Sendable {
             }
             input = open("/dev/null", O_RDONLY | O_CLOEXEC)
         }
-        let argv = arguments.map { strdup($0) } + [nil]
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map(Self.cString) + [nil]
+        let program = Self.cString(path)
         let envp = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
-        defer { for pointer in argv + (envp ?? []) { free(pointer) } }
+        defer {
+            for pointer in argv { pointer?.deallocate() }
+            program.deallocate()
+            for pointer in envp ?? [] { free(pointer) }
+        }
         let stdio: [Int32] = [input, output.write, error.write]
         var child: pid_t = 0
         var status: Int32 = 0
@@ -114,11 +129,11 @@ package final class ChildProcess: Sendable {
             status = stdio.withUnsafeBufferPointer { stdio in
                 if let envp {
                     return carbontracker_spawn(
-                        &child, path, argv, envp, ownGroup ? 1 : 0, deathSignal, stdio.baseAddress,
+                        &child, program, argv, envp, ownGroup ? 1 : 0, deathSignal, stdio.baseAddress,
                         streams == .pipes ? 1 : 0)
                 }
                 return carbontracker_spawn(
-                    &child, path, argv, environ, ownGroup ? 1 : 0, deathSignal, stdio.baseAddress,
+                    &child, program, argv, environ, ownGroup ? 1 : 0, deathSignal, stdio.baseAddress,
                     streams == .pipes ? 1 : 0)
             }
             if status != ETXTBSY { break }
@@ -142,38 +157,8 @@ package final class ChildProcess: Sendable {
     /// - Returns: An absolute path to an executable regular file.
     /// - Throws: ``LaunchError`` with status 127 when there is none, 126 when it is not executable.
     package static func resolve(_ name: String, searchPath: String?) throws(LaunchError) -> String {
-        let cwd = FileManager.default.currentDirectoryPath
-        if name.contains("/") {
-            let path = name.hasPrefix("/") ? name : cwd + "/" + name
-            guard isRegularFile(path) else {
-                throw LaunchError(message: "\(name): no such file", status: 127)
-            }
-            guard access(path, X_OK) == 0 else {
-                throw LaunchError(message: "\(name): permission denied (not executable)", status: 126)
-            }
-            return path
-        }
-        var notExecutable: String?
-        let directories = (searchPath ?? "/usr/local/bin:/usr/bin:/bin").split(
-            separator: ":", omittingEmptySubsequences: false)
-        for directory in directories {
-            let base =
-                directory.isEmpty
-                ? cwd : (directory.hasPrefix("/") ? String(directory) : cwd + "/" + directory)
-            let candidate = base + "/" + name
-            guard isRegularFile(candidate) else { continue }
-            if access(candidate, X_OK) == 0 { return candidate }
-            notExecutable = notExecutable ?? candidate
-        }
-        if let notExecutable {
-            throw LaunchError(message: "\(notExecutable): permission denied (not executable)", status: 126)
-        }
-        throw LaunchError(message: "\(name): command not found", status: 127)
-    }
-
-    private static func isRegularFile(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        let path = try resolve(bytes: Array(name.utf8), searchPath: searchPath.map { Array($0.utf8) })
+        return String(decoding: path, as: UTF8.self)
     }
 
     /// Closes the reading ends that are still open; a child still writing then gets `SIGPIPE`.

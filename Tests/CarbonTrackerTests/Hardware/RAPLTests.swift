@@ -240,3 +240,45 @@ final class DenyingReader: Sendable {
         #expect(errors.contains("Continuing without CPU measurements."))
     }
 }
+
+/// A RAPL counter that disappears mid-run: named once, its energy up to then kept, every later
+/// figure marked incomplete, never a silent zero.
+struct RAPLSourceFailureTests {
+    @Test func aCounterThatDisappearsKeepsItsEnergyAndIsMarkedIncomplete() throws {
+        let tree = try FakePowercap()
+        try tree.zone("intel-rapl:0", name: "package-0", microjoules: 1_000_000)
+        try tree.zone("intel-rapl:0/intel-rapl:0:2", name: "dram", microjoules: 5_000_000)
+        let logs = try TemporaryDirectory()
+        var environment = TestTracker.isolatedEnvironment(logs)
+        environment["CARBONTRACKER_RAPL_DIR"] = tree.root
+        let tracker = try TestTracker.make(in: logs, components: "cpu", environment: environment, epochs: 2)
+        TestTracker.waitForComponents(tracker)
+        try tracker.epochStart()
+        pause(0.1)
+        try tree.set("intel-rapl:0", 4_000_000)  // +3 J
+        try tree.set("intel-rapl:0/intel-rapl:0:2", 5_500_000)  // +0.5 J
+        pause(0.15)
+        // The package counter disappears; later increments of the file that is gone cannot be seen.
+        try FileManager.default.removeItem(atPath: tree.root + "/intel-rapl:0/energy_uj")
+        pause(0.15)
+        try tree.set("intel-rapl:0/intel-rapl:0:2", 6_000_000)  // +0.5 J
+        pause(0.15)
+        try tracker.epochEnd()
+        try tracker.epochStart()
+        try tree.set("intel-rapl:0/intel-rapl:0:2", 6_250_000)  // +0.25 J
+        pause(0.15)
+        try tracker.epochEnd()
+        try tracker.stop()
+        let first = try #require(tracker.epochMeasurements.first)
+        let joules = try #require(TestTracker.joules(first, .cpu))
+        #expect(abs(joules[0] - 3) < 1e-9, "the package's energy up to the failure is kept")
+        #expect(abs(joules[1] - 1) < 1e-9, "the DRAM counter goes on")
+        #expect(first.components.first?.method == .incomplete)
+        #expect(tracker.epochMeasurements.last?.components.first?.method == .incomplete)
+        let standard = HardwareFiles.read(try #require(tracker.logFiles).standard)
+        #expect(standard.contains("Measured energy (J) for cpu: [3.0 1.0] [method: incomplete]"), "\(standard)")
+        let errors = HardwareFiles.read(try #require(tracker.logFiles).error)
+        #expect(errors.components(separatedBy: "stopped answering mid-run").count - 1 == 1, "named once: \(errors)")
+        #expect(errors.contains("intel-rapl:0/energy_uj"))
+    }
+}

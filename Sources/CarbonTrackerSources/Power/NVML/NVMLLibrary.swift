@@ -33,6 +33,14 @@ package final class NVMLLibrary {
     /// - Parameter path: A file name searched by the dynamic loader, or a path.
     /// - Throws: ``CarbonTrackerError`` with code `.componentUnavailable` and the loader's reason.
     package init(path: String) throws {
+        // A path (not a name for the loader to search) is checked first: the loader would block
+        // forever reading a FIFO.
+        if path.contains("/"), let failure = BoundedFile.checkRegular(path) {
+            throw CarbonTrackerError(
+                .componentUnavailable,
+                "\(path) could not be loaded (\(failure.reason)). Point CARBONTRACKER_NVML_LIBRARY at the "
+                    + "NVIDIA driver's libnvidia-ml.so.1.")
+        }
         var reason = [CChar](repeating: 0, count: 512)
         guard let handle = cnvml_open(path, &reason, reason.count) else {
             throw CarbonTrackerError(

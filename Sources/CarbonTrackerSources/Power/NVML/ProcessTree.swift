@@ -35,7 +35,9 @@ package enum ProcessTree {
         var children: [Int32: [Int32]] = [:]
         for entry in entries {
             guard let pid = Int32(entry),
-                let stat = try? String(contentsOfFile: "\(procRoot)/\(entry)/stat", encoding: .utf8),
+                let stat = try? BoundedFile.readText(
+                    "\(procRoot)/\(entry)/stat", limit: BoundedFile.attributeLimit
+                ).get(),
                 let parent = parentPID(fromStat: stat)
             else { continue }
             children[parent, default: []].append(pid)

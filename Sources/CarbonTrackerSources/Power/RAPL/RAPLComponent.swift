@@ -26,6 +26,8 @@ public final class RAPLComponent: PowerComponent, ActionableUnavailability {
         var totalMicrojoules: UInt64 = 0
         var lastTime: Double?
         var peakWatts = 0.0
+        /// The counter answered once and then stopped (unreadable, gone): its total stays where it was.
+        var failed = false
     }
 
     private struct State {
@@ -95,8 +97,10 @@ public final class RAPLComponent: PowerComponent, ActionableUnavailability {
         unavailabilityReason() != nil && state.withLock { (try? zones(&$0).get()) != nil }
     }
 
-    /// Always `.counter`.
-    public func measurementMethod() -> MeasurementMethod { .counter }
+    /// `.counter`, or `.incomplete` once a counter that was read stopped answering mid-run.
+    public func measurementMethod() -> MeasurementMethod {
+        state.withLock { state in state.counters.contains(where: \.failed) ? .incomplete : .counter }
+    }
 
     /// Takes the first reading of every counter.
     /// - Parameter diagnostics: Receives the zones found and counter anomalies.
@@ -125,18 +129,43 @@ public final class RAPLComponent: PowerComponent, ActionableUnavailability {
             var readings: [DeviceReading] = []
             var denied: [String] = []
             for (index, zone) in zones.enumerated() {
-                switch reader.read(zone.energyPath) {
-                case .success(let text):
-                    guard let value = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-                        readings.append(.unavailable)
-                        continue
-                    }
+                if state.counters[index].failed {
+                    // Its energy up to the failure stays counted; nothing is added after it.
+                    readings.append(.cumulativeJoules(Double(state.counters[index].totalMicrojoules) / 1e6))
+                    continue
+                }
+                let result = reader.read(zone.energyPath)
+                if case .success(let text) = result,
+                    let value = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines))
+                {
                     update(&state, index: index, zone: zone, value: value, at: now)
                     readings.append(.cumulativeJoules(Double(state.counters[index].totalMicrojoules) / 1e6))
-                case .failure(let error):
-                    if error.isPermissionDenied { denied.append(zone.energyPath) }
-                    readings.append(.unavailable)
+                    continue
                 }
+                // A refusal has a fix (chmod), given by the permission error, whether or not it read before.
+                if case .failure(let error) = result, error.isPermissionDenied {
+                    denied.append(zone.energyPath)
+                    readings.append(.unavailable)
+                    continue
+                }
+                guard state.counters[index].last != nil else {
+                    readings.append(.unavailable)
+                    continue
+                }
+                // A counter that answered before and no longer does: named once, its total kept, and the
+                // component's figures marked incomplete from now on.
+                state.counters[index].failed = true
+                let reason: String
+                switch result {
+                case .failure(let error): reason = error.reason
+                case .success(let text): reason = "it holds '\(text.prefix(40))', not a number"
+                }
+                let joules = Double(state.counters[index].totalMicrojoules) / 1e6
+                state.diagnostics.warning(
+                    "RAPL counter \(zone.energyPath) (\(zone.device)) stopped answering mid-run: \(reason). Its "
+                        + "\(LogNumber.python(joules)) J up to now are kept; later CPU figures miss its energy and are "
+                        + "marked [method: incomplete].")
+                readings.append(.cumulativeJoules(joules))
             }
             if !denied.isEmpty {
                 throw CarbonTrackerError(.permissionDenied, RAPLZones.permissionMessage(denied))

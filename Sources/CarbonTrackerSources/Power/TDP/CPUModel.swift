@@ -27,17 +27,24 @@ package enum CPUModel {
     }
 
     /// Python's name for a CPU that could not be identified.
-    static let unknown = "Unknown CPU"
+    package static let unknown = "Unknown CPU"
 
     /// The model name, or `nil` when it cannot be read.
     /// - Parameter cpuinfoPath: Where Linux describes the processors (`nil` on macOS, where `sysctl`
     ///   names the CPU first).
     package static func detect(cpuinfoPath: String?) -> String? {
-        if let name = systemModelName() { return name }
-        guard let cpuinfoPath, let text = try? String(contentsOfFile: cpuinfoPath, encoding: .utf8) else {
-            return nil
+        detectReportingFailure(cpuinfoPath: cpuinfoPath).name
+    }
+
+    /// The model name, and why the file could not be read when it could not (a FIFO, a device, a file
+    /// larger than ``BoundedFile/cpuinfoLimit``, a missing file).
+    static func detectReportingFailure(cpuinfoPath: String?) -> (name: String?, failure: BoundedFile.Failure?) {
+        if let name = systemModelName() { return (name, nil) }
+        guard let cpuinfoPath else { return (nil, nil) }
+        switch BoundedFile.readText(cpuinfoPath, limit: BoundedFile.cpuinfoLimit) {
+        case .success(let text): return (modelName(fromCPUInfo: text), nil)
+        case .failure(let failure): return (nil, failure)
         }
-        return modelName(fromCPUInfo: text)
     }
 
     /// The first model-name field of `/proc/cpuinfo` text (x86 `model name`; ARM and others use

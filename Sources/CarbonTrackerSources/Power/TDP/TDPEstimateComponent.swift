@@ -26,6 +26,7 @@ public final class TDPEstimateComponent: PowerComponent {
     public let watts: Double
     private let match: CPUModel.Match
     private let detected: Bool
+    private let readFailure: BoundedFile.Failure?
     private let skipped: [any PowerComponent]
 
     /// Creates the estimate from environment variables, as the tracker does.
@@ -37,7 +38,8 @@ public final class TDPEstimateComponent: PowerComponent {
 
     /// - Parameter fallbackFor: Better sources tried first; their reasons are logged at start.
     init(cpuinfoPath: String?, fallbackFor skipped: [any PowerComponent]) {
-        let detectedName = CPUModel.detect(cpuinfoPath: cpuinfoPath)
+        let (detectedName, failure) = CPUModel.detectReportingFailure(cpuinfoPath: cpuinfoPath)
+        self.readFailure = failure
         self.detected = detectedName != nil
         self.modelName = detectedName ?? CPUModel.unknown
         self.match = CPUModel.thermalDesignPower(for: modelName)
@@ -70,6 +72,11 @@ public final class TDPEstimateComponent: PowerComponent {
             } else {
                 diagnostics.debug(line)
             }
+        }
+        if let readFailure, readFailure.code != ENOENT {
+            diagnostics.warning(
+                "\(readFailure.path) (CARBONTRACKER_CPUINFO) was not read: \(readFailure.reason). Point "
+                    + "CARBONTRACKER_CPUINFO at a regular file such as /proc/cpuinfo.")
         }
         if !detected { diagnostics.warning("Failed to detect CPU. Falling back to generic CPU handler.") }
         if case .average(let tdp, _) = match {
