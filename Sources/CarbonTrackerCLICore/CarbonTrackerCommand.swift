@@ -180,7 +180,26 @@ public enum CarbonTrackerCommand {
         forwarder.install()
         defer { forwarder.uninstall() }
         let epochsFromLines = options.epochs != nil
+        // The command's marks arrive on a pipe read by a thread of its own; without the pipe it still runs.
+        // Opened before anything else, so its number is small (a shell's `>&N` takes one digit).
+        let control: ControlChannel?
+        do {
+            control = try ControlChannel()
+        } catch {
+            console.standardError(
+                "carbontracker: warning: \(error.message); the command cannot mark epochs\n")
+            control = nil
+        }
         var tracker: CarbonTracker?
+        // The command's own work is measured: a cgroup of its own, else this process's tree.
+        let cgroup = CommandCgroup.make(environment: environment)
+        defer { cgroup?.remove() }
+        var trackerOptions = TrackerOptions(
+            console: console, environment: environment, emissionsCSV: options.emissionsCSV)
+        let requested = environment["CARBONTRACKER_SCOPE"]?.trimmingCharacters(in: .whitespaces) ?? ""
+        if requested.isEmpty || requested.lowercased() == "auto" {
+            trackerOptions.scope = cgroup?.directory ?? CommandCgroup.fallbackScope
+        }
         do {
             tracker = try CarbonTracker(
                 epochs: options.epochs ?? 1,
@@ -190,8 +209,7 @@ public enum CarbonTrackerCommand {
                 apiKeys: apiKeys,
                 simCPU: options.simCPU, simCPUTDP: options.simCPUTDP, simCPUUtil: options.simCPUUtil,
                 simGPU: options.simGPU, simGPUWatts: options.simGPUWatts, simGPUUtil: options.simGPUUtil,
-                options: TrackerOptions(
-                    console: console, environment: environment, emissionsCSV: options.emissionsCSV))
+                options: trackerOptions)
             if !epochsFromLines { try tracker?.epochStart() }
         } catch let error as CarbonTrackerError where error.code == .invalidConfiguration {
             return usageError(error.message, console: console)
@@ -200,21 +218,13 @@ public enum CarbonTrackerCommand {
             console.standardError("carbontracker: warning: not tracking: \(describe(error))\n")
             tracker = nil
         }
-        // The command's marks arrive on a pipe read by a thread of its own; without the pipe it still runs.
         let handler = ControlLineHandler(tracker: tracker, epochsFromLines: epochsFromLines, console: console)
-        let control: ControlChannel?
-        do {
-            control = try ControlChannel()
-        } catch {
-            console.standardError(
-                "carbontracker: warning: \(error.message); the command cannot mark epochs\n")
-            control = nil
-        }
         control?.start(handler.handle)
         let status: Int32
         do {
             status = try WrappedCommand.run(
-                executable: executable, arguments: command, forwarder: forwarder, control: control)
+                executable: executable, arguments: command, forwarder: forwarder, control: control,
+                cgroup: cgroup)
         } catch {
             console.standardError("carbontracker: \(error.message)\n")
             control?.finish()

@@ -89,7 +89,16 @@ final class ControlChannel: Sendable {
             )
         }
         readDescriptor = pipeEnds[0]
-        writeDescriptor = pipeEnds[1]
+        // The lowest free number from 3 up for the command's end: shells write to it with `>&N`, and
+        // some (dash) take a single digit there.
+        let low = fcntl(pipeEnds[1], F_DUPFD_CLOEXEC, 3)
+        if low >= 0 && low < pipeEnds[1] {
+            _ = close(pipeEnds[1])
+            writeDescriptor = low
+        } else {
+            if low >= 0 { _ = close(low) }
+            writeDescriptor = pipeEnds[1]
+        }
         wake = (wakeEnds[0], wakeEnds[1])
         for descriptor in [readDescriptor, wake.read] {
             _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)

@@ -26,17 +26,27 @@ enum WrappedCommand {
     ///     a signal that arrives after the command ended cannot cut the final report short.
     ///   - control: The pipe whose write end the command inherits, named by ``ControlChannel/variable``;
     ///     this process's copy of that end is closed once the command has started (or failed to).
+    ///   - cgroup: A cgroup made for the command, which it starts in.
     /// - Returns: The exit status, or 128 + the signal number when the child was killed.
     /// - Throws: ``ChildProcess/LaunchError`` with status 126 when the command cannot be started.
     static func run(
-        executable: [UInt8], arguments: [[UInt8]], forwarder: SignalForwarder, control: ControlChannel? = nil
+        executable: [UInt8], arguments: [[UInt8]], forwarder: SignalForwarder, control: ControlChannel? = nil,
+        cgroup: CommandCgroup? = nil
     ) throws(ChildProcess.LaunchError) -> Int32 {
         let ownGroup = !hasControllingTerminal()
         defer { control?.closeWriteEnd() }
-        let child = try ChildProcess(
-            path: executable, arguments: arguments, environment: nil, streams: .inherited, ownGroup: ownGroup,
-            deathSignal: parentDeathSignal, inheritedDescriptors: control.map { [$0.writeDescriptor] } ?? [],
-            addedVariables: control.map { [ControlChannel.variable: String($0.writeDescriptor)] } ?? [:])
+        let start = { () throws(ChildProcess.LaunchError) -> ChildProcess in
+            try ChildProcess(
+                path: executable, arguments: arguments, environment: nil, streams: .inherited, ownGroup: ownGroup,
+                deathSignal: parentDeathSignal, inheritedDescriptors: control.map { [$0.writeDescriptor] } ?? [],
+                addedVariables: control.map { [ControlChannel.variable: String($0.writeDescriptor)] } ?? [:])
+        }
+        let child: ChildProcess
+        if let cgroup {
+            child = try cgroup.starting(start)
+        } else {
+            child = try start()
+        }
         control?.closeWriteEnd()
         let forwarding = forwarder.forward(to: child.pid, ownGroup: ownGroup)
         defer { forwarder.stopForwarding(forwarding) }

@@ -52,6 +52,10 @@ struct OpenWindow {
     var accountedJoules = 0.0
     /// Σ joules × gCO2eq/kWh so far, without PUE.
     var gramsJoules = 0.0
+    /// Joules accounted at a provisional intensity, and their part of `gramsJoules`: charged again
+    /// when the intensity settles.
+    var provisionalJoules = 0.0
+    var provisionalGramsJoules = 0.0
 }
 
 /// A window that ended with a measurement, waiting for the sampling thread to log and report it.
@@ -76,6 +80,8 @@ package struct MeasureState {
     /// Scratch space for one source's readings, reused so a sample allocates nothing.
     var readings: [DeviceReading] = []
     var gramsPerKilowattHour = IntensityEstimate.worldAverage.gramsPerKilowattHour
+    /// Whether `gramsPerKilowattHour` stands in until the intensity source's first answer.
+    var intensityIsProvisional = false
     var stopRequested = false
     var lastReadingTime = -Double.infinity
 
@@ -123,6 +129,23 @@ package struct MeasureState {
         }
     }
 
+    /// Puts `value` in force. When it is the first settled value, the open windows' energy accounted
+    /// at the provisional value is charged at it instead (windows that already finished are re-priced
+    /// by the layer above, from their ``WindowMeasurement/provisionalKilowattHours``).
+    mutating func setIntensity(_ value: IntensityInForce) {
+        if intensityIsProvisional && !value.isProvisional {
+            for index in open.indices {
+                let window = open[index]
+                open[index].gramsJoules +=
+                    window.provisionalJoules * value.gramsPerKilowattHour - window.provisionalGramsJoules
+                open[index].provisionalJoules = 0
+                open[index].provisionalGramsJoules = 0
+            }
+        }
+        gramsPerKilowattHour = value.gramsPerKilowattHour
+        intensityIsProvisional = value.isProvisional
+    }
+
     /// Multiplies the energy each open window used since it was last accounted by the intensity in
     /// force, so CO2eq is weighted by energy as intensity changes.
     mutating func account(upTo time: Double) {
@@ -131,7 +154,12 @@ package struct MeasureState {
             for slot in open[index].startJoules.indices {
                 used += curves[slot].joules(at: time) - open[index].startJoules[slot]
             }
-            open[index].gramsJoules += (used - open[index].accountedJoules) * gramsPerKilowattHour
+            let added = used - open[index].accountedJoules
+            open[index].gramsJoules += added * gramsPerKilowattHour
+            if intensityIsProvisional {
+                open[index].provisionalJoules += added
+                open[index].provisionalGramsJoules += added * gramsPerKilowattHour
+            }
             open[index].accountedJoules = used
         }
     }
@@ -149,7 +177,11 @@ package struct MeasureState {
     {
         let endJoules = joules(at: end)
         let used = Self.total(endJoules, minus: window.startJoules)
-        let gramsJoules = window.gramsJoules + (used - window.accountedJoules) * gramsPerKilowattHour
+        let added = used - window.accountedJoules
+        let gramsJoules = window.gramsJoules + added * gramsPerKilowattHour
+        let provisionalJoules = window.provisionalJoules + (intensityIsProvisional ? added : 0)
+        let provisionalGramsJoules =
+            window.provisionalGramsJoules + (intensityIsProvisional ? added * gramsPerKilowattHour : 0)
         let duration = max(0, end - window.startTime)
         var components: [ComponentEnergy] = []
         components.reserveCapacity(window.sourceCount)
@@ -166,20 +198,28 @@ package struct MeasureState {
                 watts.append(duration > 0 ? value / duration : 0)
                 total += value
             }
-            components.append(
-                ComponentEnergy(
-                    kind: source.component.kind, devices: source.devices,
-                    method: source.component.measurementMethod(), joules: joules, averageWatts: watts))
+            var component = ComponentEnergy(
+                kind: source.component.kind, devices: source.devices,
+                method: source.component.measurementMethod(), joules: joules, averageWatts: watts)
+            component.attribution = source.component.attributionNote()
+            components.append(component)
         }
         let kilowattHours = total * configuration.powerUsageEffectiveness / 3_600_000
         let grams = max(0, gramsJoules) / 3_600_000 * configuration.powerUsageEffectiveness
-        return WindowMeasurement(
+        var measurement = WindowMeasurement(
             name: name, startDate: configuration.wallDate(window.startTime),
             endDate: configuration.wallDate(end),
             durationSeconds: duration, components: components, energyKilowattHours: kilowattHours,
             co2eqGrams: grams,
             gramsPerKilowattHour: used > 0 ? gramsJoules / used : gramsPerKilowattHour,
             isApproximate: duration < configuration.updatePeriodSeconds)
+        if provisionalJoules > 0 {
+            measurement.provisionalKilowattHours =
+                provisionalJoules * configuration.powerUsageEffectiveness / 3_600_000
+            measurement.provisionalGrams =
+                max(0, provisionalGramsJoules) / 3_600_000 * configuration.powerUsageEffectiveness
+        }
+        return measurement
     }
 
     /// Σ (now − start) over the slots the window measures.

@@ -424,7 +424,7 @@ package final class MonitorCore: Sendable {
         }
         var drained = state.spare
         let time = drain(into: &drained)
-        state.gramsPerKilowattHour = intensity.currentGramsPerKilowattHour()
+        state.setIntensity(intensity.intensityInForce())
         if let failure = readSources(&state, at: time) {
             throw failure
         }

@@ -117,9 +117,9 @@ struct Sampler {
                 // The intensity changes every few minutes at most: it is looked up at boundaries and about
                 // once a second between them, not at every sample (one lock and cache miss fewer per tick).
                 if !drained.isEmpty || time >= nextIntensityRead {
-                    let value = core.intensity.currentGramsPerKilowattHour()
-                    state.gramsPerKilowattHour = value
-                    intensity = value
+                    let value = core.intensity.intensityInForce()
+                    state.setIntensity(value)
+                    intensity = value.gramsPerKilowattHour
                     nextIntensityRead = time + 1
                 }
                 if let failure = core.readSources(&state, at: time) { return failure }

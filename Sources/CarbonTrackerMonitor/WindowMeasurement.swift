@@ -30,6 +30,11 @@ public struct WindowMeasurement: Sendable, Equatable {
     /// Whether the window is shorter than a source's update period, so that its energy comes from
     /// interpolation between readings rather than from readings inside the window.
     public var isApproximate: Bool
+    /// The part of ``energyKilowattHours`` that was used before the intensity source's first answer and
+    /// charged at a provisional value (0 when none): the tracker charges it again at the settled value.
+    public var provisionalKilowattHours = 0.0
+    /// The part of ``co2eqGrams`` that comes from ``provisionalKilowattHours``, at the provisional value.
+    public var provisionalGrams = 0.0
 
     /// Creates a measurement.
     /// - Parameters:
@@ -70,6 +75,9 @@ public struct ComponentEnergy: Sendable, Equatable {
     public var joules: [Double]
     /// Average power per device in watts over the measured time.
     public var averageWatts: [Double]
+    /// The scope and shares when the figures are the tracked work's share of shared devices
+    /// (`scope: job 4242, 8 of 64 CPUs, 11% of busy CPU time`); `nil` for whole devices.
+    public var attribution: String? = nil
 
     /// Creates a component's share.
     /// - Parameters:

@@ -83,11 +83,17 @@ extension Diagnosis {
         let intensity = IntensityDiagnosis.lines(apiKeys: options.apiKeys, environment: options.environment)
         let (readings, agreements) = measure(chosen, options: options)
         for (_, component) in chosen { component.shutdown() }
-        return Diagnosis(
+        var diagnosis = Diagnosis(
             requested: kinds, sources: sources, outcomes: outcomes, intensity: intensity,
             distributedRole: distributedRole(options.environment),
             measurementSeconds: options.measurementSeconds,
             readings: readings, agreements: agreements)
+        do {
+            diagnosis.scope = try WorkScope.resolve(environment: options.environment).summary
+        } catch {
+            diagnosis.scope = (error as? CarbonTrackerError)?.message ?? "\(error)"
+        }
+        return diagnosis
     }
 
     /// The distributed role line: this process's rank and what it measures, or "single process".

@@ -92,6 +92,8 @@ public struct Diagnosis: Sendable {
     /// This process's place in a distributed job and what it measures, or "single process ..."
     /// (``DistributedRole/describe(environment:settings:)``).
     public var distributedRole: String?
+    /// The work whose CPU energy is charged (``WorkScope/summary``), or why it could not be resolved.
+    public var scope: String? = nil
     /// How long the sources were measured, in seconds.
     public var measurementSeconds: Double
     /// Average power per device and method.
@@ -127,6 +129,7 @@ public struct Diagnosis: Sendable {
         if let distributedRole {
             lines += ["Distributed role", "  " + distributedRole, ""]
         }
+        if let scope { lines += ["Scope", "  " + scope, ""] }
         lines.append("Measurement over \(Self.number(measurementSeconds, digits: 1)) s")
         if readings.isEmpty { lines.append("  (no source to measure)") }
         for reading in readings {

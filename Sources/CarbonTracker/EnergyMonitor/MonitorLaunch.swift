@@ -10,6 +10,8 @@ enum MonitorLaunch {
     ) {
         try options.validate()
         let pue = try options.powerUsageEffectiveness()
+        // A scope that names no cgroup is a configuration error, found before anything starts.
+        _ = try options.workScope()
         let intensity = try IntensitySourceFactory.make(apiKeys: configuration.apiKeys, options: options)
         let wake = WakeSignal()
         let log = try TrackerLog(
@@ -116,9 +118,16 @@ enum MonitorLaunch {
         -> (chosen: [any PowerComponent], missing: [String])
     {
         let context = HardwareContext(
-            environment: options.environment, devicesByPID: configuration.devicesByPID)
+            environment: options.hardwareEnvironment, devicesByPID: configuration.devicesByPID)
         var chosen: [any PowerComponent] = []
         var missing: [String] = []
+        let detects = configuration.componentKinds.contains { kind in
+            options.customComponents == nil
+                && (kind == .cpu ? configuration.simulatedCPU : configuration.simulatedGPU) == nil
+        }
+        if detects, let scope = try? options.workScope() {
+            log.info("Scope of the measured work: \(scope.summary).")
+        }
         for kind in configuration.componentKinds {
             let simulated = kind == .cpu ? configuration.simulatedCPU : configuration.simulatedGPU
             let candidates: [any PowerComponent] =

@@ -256,7 +256,9 @@ package struct StandardLogScanner {
         var value = text.suffix(from: colon.upperBound)
         var method: MeasurementMethod?
         if let tag = value.find(" [method: "), value.last == UInt8(ascii: "]") {
-            method = MeasurementMethod(rawValue: value[tag.upperBound..<(value.count - 1)].string)
+            // The tag may go on with the scope and shares: "[method: counter, scope: job 4242, …]".
+            let words = value[tag.upperBound..<(value.count - 1)].string
+            method = MeasurementMethod(rawValue: String(words.prefix { $0 != "," }))
             value = value.prefix(upTo: tag.lowerBound)
         }
         let last = log.epochs.count - 1

@@ -72,6 +72,10 @@ final class EpochReporter: Sendable {
                 LogNumber.appendList(&bytes, component.joules[...])
                 bytes.append(contentsOf: " [method: ".utf8)
                 bytes.append(contentsOf: component.method.rawValue.utf8)
+                if let attribution = component.attribution {
+                    bytes.append(contentsOf: ", ".utf8)
+                    bytes.append(contentsOf: attribution.utf8)
+                }
                 bytes.append(UInt8(ascii: "]"))
             }
         }
@@ -79,7 +83,19 @@ final class EpochReporter: Sendable {
 
     // MARK: Reports
 
+    /// Charges epochs that ended before the intensity source's first answer at that answer, once it came.
+    /// - Returns: The energy (kWh, with PUE) still charged at a provisional value.
+    private func settleIntensity(_ run: RunRecorder) -> Double {
+        guard results.withLock({ $0.store.provisionalKilowattHours }) > 0 else { return 0 }
+        guard let settled = run.intensity.settledEstimate() else {
+            return results.withLock { $0.store.provisionalKilowattHours }
+        }
+        results.withLock { $0.store.settle(gramsPerKilowattHour: settled.gramsPerKilowattHour) }
+        return 0
+    }
+
     private func reportPrediction(_ run: RunRecorder) {
+        _ = settleIntensity(run)
         let pue = run.powerUsageEffectiveness
         let (perEpochKilowattHours, durations, measuredCO2) = results.withLock { results in
             let store = results.store
@@ -121,6 +137,7 @@ final class EpochReporter: Sendable {
         case .completed:
             break
         }
+        let unsettled = settleIntensity(run)
         let pue = run.powerUsageEffectiveness
         let (count, seconds, joules, co2, components, durations) = results.withLock { results in
             let store = results.store
@@ -150,6 +167,14 @@ final class EpochReporter: Sendable {
                 configuration.predicts ? "Actual consumption for \(count) epoch(s):" : "Actual consumption:"
             batch.output(report.text(heading: heading, decimalPrecision: configuration.decimalPrecision))
             Self.appendProvenance(run, to: &batch)
+            if unsettled > 0 {
+                let fallback = run.intensity.current()
+                batch.output(
+                    "No carbon intensity had been fetched by the end of the run: "
+                        + "\(LogNumber.python(unsettled)) kWh were charged at the fallback, "
+                        + "\(String(format: "%.2f", fallback.gramsPerKilowattHour)) gCO2eq/kWh "
+                        + "(\(fallback.source)).")
+            }
         }
     }
 

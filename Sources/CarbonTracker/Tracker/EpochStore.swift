@@ -30,6 +30,10 @@ struct EpochStore: Sendable {
     private(set) var totalSeconds = 0.0
     private(set) var totalGrams = 0.0
     private(set) var totalJoules = 0.0
+    /// Epochs with energy charged at a provisional intensity: few (those before the first answer).
+    private var provisional: [(index: Int, kilowattHours: Double, grams: Double)] = []
+    /// Energy, with PUE, still charged at a provisional intensity.
+    var provisionalKilowattHours: Double { provisional.reduce(0) { $0 + $1.kilowattHours } }
 
     var count: Int { durationsSeconds.count }
 
@@ -44,6 +48,9 @@ struct EpochStore: Sendable {
                     firstMethod: methods.count))
         }
         durationsSeconds.append(epoch.durationSeconds)
+        if epoch.provisionalKilowattHours > 0 {
+            provisional.append((co2eqGrams.count, epoch.provisionalKilowattHours, epoch.provisionalGrams))
+        }
         co2eqGrams.append(epoch.co2eqGrams)
         totalSeconds += epoch.durationSeconds
         totalGrams += epoch.co2eqGrams
@@ -63,6 +70,17 @@ struct EpochStore: Sendable {
                 totals.append((Component(kind: energy.kind, devices: energy.devices), energy.joules))
             }
         }
+    }
+
+    /// Charges the energy used before the intensity settled at `gramsPerKilowattHour` instead of the
+    /// provisional value it was charged at.
+    mutating func settle(gramsPerKilowattHour: Double) {
+        for part in provisional {
+            let change = part.kilowattHours * gramsPerKilowattHour - part.grams
+            co2eqGrams[part.index] += change
+            totalGrams += change
+        }
+        provisional.removeAll()
     }
 
     /// Whether `components` are those of the current segment (same kinds and devices, in order).

@@ -50,6 +50,12 @@ public struct TrackerOptions: Sendable {
     /// Whether a log directory also gets the JSONL event log (`..._carbontracker_events.jsonl`);
     /// `CARBONTRACKER_EVENT_LOG=0` turns it off too. The three Python-format logs are written either way.
     public var eventLog: Bool
+    /// The work whose CPU energy is charged: `"auto"` (the process's Slurm job, container or cgroup),
+    /// `"machine"`, or a cgroup path; `nil` reads `CARBONTRACKER_SCOPE`, else `auto`.
+    public var scope: String? = nil
+    /// The CPU estimate used when no sensor can be read: `"model"` (per vCPU, following the scope's CPU
+    /// time) or `"python"` (half the TDP, as Python carbontracker); `nil` reads `CARBONTRACKER_CPU_ESTIMATE`.
+    public var cpuEstimate: String? = nil
 
     /// Creates the default options: real hardware, stdout/stderr, stdin, the process environment.
     /// - Parameters:

@@ -44,6 +44,27 @@ public struct IntensityEstimate: Sendable, Equatable {
     public static let worldAverageYear = 2024
 }
 
+/// The intensity in force now, and whether it only stands in until the source's first answer.
+///
+/// Energy used while the value is provisional is charged again, at ``CarbonIntensitySource/settledEstimate()``,
+/// once the source has one, so that a run that starts before the provider answers is not charged a placeholder.
+public struct IntensityInForce: Sendable, Equatable {
+    /// The value in force, in gCO2eq/kWh.
+    public var gramsPerKilowattHour: Double
+    /// Whether the value is a placeholder while the source waits for its first answer (location lookup
+    /// or provider request still in flight).
+    public var isProvisional: Bool
+
+    /// Creates a value in force.
+    /// - Parameters:
+    ///   - gramsPerKilowattHour: The intensity in gCO2eq/kWh.
+    ///   - isProvisional: Whether it stands in until the source's first answer.
+    public init(gramsPerKilowattHour: Double, isProvisional: Bool) {
+        self.gramsPerKilowattHour = gramsPerKilowattHour
+        self.isProvisional = isProvisional
+    }
+}
+
 /// What an intensity source reports at the end of a run, for the Python-format log lines.
 public struct IntensitySummary: Sendable, Equatable {
     /// The location as logged.
@@ -83,6 +104,14 @@ public protocol CarbonIntensitySource: AnyObject, Sendable {
     /// a source may answer it without copying the whole estimate.
     /// - Returns: ``current()``'s `gramsPerKilowattHour`.
     func currentGramsPerKilowattHour() -> Double
+    /// The intensity in force now and whether it is provisional: what the sampling thread reads, about
+    /// once a second and at window boundaries; never blocks.
+    /// - Returns: ``currentGramsPerKilowattHour()`` and whether the first answer is still awaited.
+    func intensityInForce() -> IntensityInForce
+    /// The first value that is not provisional (the provider's first answer, or the fallback once the
+    /// source knows no answer will come), at which energy used before it is charged; never blocks.
+    /// - Returns: That estimate, or `nil` while the first answer is still awaited.
+    func settledEstimate() -> IntensityEstimate?
     /// The expected average intensity over the next `durationSeconds`; never blocks (the forecast
     /// was fetched ahead).
     /// - Parameter durationSeconds: The predicted remaining training time, in seconds.
@@ -103,6 +132,16 @@ extension CarbonIntensitySource {
     /// ``current()``'s value, by default.
     /// - Returns: The intensity in gCO2eq/kWh.
     public func currentGramsPerKilowattHour() -> Double { current().gramsPerKilowattHour }
+
+    /// ``currentGramsPerKilowattHour()``, never provisional, by default.
+    /// - Returns: The value in force.
+    public func intensityInForce() -> IntensityInForce {
+        IntensityInForce(gramsPerKilowattHour: currentGramsPerKilowattHour(), isProvisional: false)
+    }
+
+    /// ``current()``, by default: a source that is never provisional is settled from the start.
+    /// - Returns: The value in force.
+    public func settledEstimate() -> IntensityEstimate? { current() }
 
     /// Accepts no keys by default.
     /// - Parameter apiKeys: Provider name to key.

@@ -31,6 +31,8 @@ public final class LiveIntensitySource: CarbonIntensitySource {
         var lookingUp = false
         var current: IntensityEstimate
         var lastLive: (estimate: IntensityEstimate, time: ContinuousClock.Instant)?
+        /// The first value in force after the first answer (or once none can come); `nil` until then.
+        var settled: IntensityEstimate?
         /// The value in force after each refresh, oldest first.
         var history: [Double] = []
         /// The latest forecast fetched, or why it could not be.
@@ -101,6 +103,7 @@ public final class LiveIntensitySource: CarbonIntensitySource {
             return state.keys
         }
         guard let keys else { return }
+        if settings.offline { state.withLock { $0.settled = $0.current } }
         for id in keys.emptyKeyProviders { emit(.warning, IntensityMessages.emptyKey(id)) }
         if !needsLookup { logSetUp(geolocationFailure: nil) }
         guard !settings.offline else { return }
@@ -114,6 +117,18 @@ public final class LiveIntensitySource: CarbonIntensitySource {
     public func current() -> IntensityEstimate { state.withLock { $0.current } }
     /// The value in force, without copying the estimate's strings (read at every window boundary).
     public func currentGramsPerKilowattHour() -> Double { state.withLock { $0.current.gramsPerKilowattHour } }
+
+    /// The value in force, provisional until the first answer (or until no answer can come).
+    public func intensityInForce() -> IntensityInForce {
+        state.withLock {
+            IntensityInForce(
+                gramsPerKilowattHour: $0.current.gramsPerKilowattHour, isProvisional: $0.settled == nil)
+        }
+    }
+
+    /// The value in force right after the first answer; the fallback once none can come (offline, no
+    /// provider for the location, the first request failed); `nil` while the first answer is awaited.
+    public func settledEstimate() -> IntensityEstimate? { state.withLock { $0.settled } }
 
     /// The provider's forecast averaged over the next `durationSeconds`, from the series the intensity
     /// thread fetched (at start and at each refresh), or ``current()`` when there is none; returns at once.
@@ -233,7 +248,12 @@ public final class LiveIntensitySource: CarbonIntensitySource {
         let (location, keys) = state.withLock { ($0.location, $0.keys) }
         guard let location, let provider = provider(keys: keys, location: location),
             provider.supports(location)
-        else { return }
+        else {
+            state.withLock { state in
+                if state.settled == nil { state.settled = state.current }
+            }
+            return
+        }
         let address = location.displayAddress
         let deadline = ContinuousClock.now + .seconds(2 * settings.requestTimeoutSeconds + 0.5)
         do {
@@ -246,6 +266,7 @@ public final class LiveIntensitySource: CarbonIntensitySource {
                 state.current = estimate
                 state.lastLive = (estimate, .now)
                 state.history.append(value)
+                if state.settled == nil { state.settled = estimate }
             }
             emit(.info, IntensityMessages.fetched(value, address: address))
         } catch {
@@ -257,6 +278,7 @@ public final class LiveIntensitySource: CarbonIntensitySource {
                     state.current = IntensityMessages.fallback(for: location)
                 }
                 state.history.append(state.current.gramsPerKilowattHour)
+                if state.settled == nil { state.settled = state.current }
                 return kept
             }
             emit(

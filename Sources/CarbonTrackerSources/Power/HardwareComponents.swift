@@ -21,8 +21,15 @@ enum HardwareComponents {
             return [nvml, ioreport, apple]
         case .cpu:
             let cpuinfo = environment["CARBONTRACKER_CPUINFO"] ?? PlatformPaths.cpuinfo
-            let rapl = RAPLComponent(environment: environment)
-            let estimate = TDPEstimateComponent(cpuinfoPath: cpuinfo, fallbackFor: [rapl, ioreport, apple])
+            let resolver = ScopeResolver(files: .system, environment: environment)
+            let scope = (try? resolver.resolve()) ?? resolver.machine()
+            let counters = RAPLComponent(environment: environment)
+            // On a shared machine the tracked work gets its share of the packages' energy.
+            let rapl: any PowerComponent =
+                scope.kind == .machine ? counters : ScopeAttributedComponent(wrapping: counters, scope: scope)
+            let estimate = cpuEstimate(
+                environment: environment, scope: scope, cpuinfo: cpuinfo,
+                fallbackFor: [rapl, ioreport, apple])
             // A Grace CPU inside a GPU module that NVML measures whole is already counted there.
             let covered = context.shared.nvml.map { nvml -> [any PowerComponent] in
                 [
@@ -32,6 +39,19 @@ enum HardwareComponents {
             }
             return (covered ?? []) + [rapl, ioreport, apple, estimate]
         }
+    }
+
+    /// The CPU estimate when no sensor can be read: the per-vCPU model of the tracked work's scope, or
+    /// Python carbontracker's half-TDP constant with `CARBONTRACKER_CPU_ESTIMATE=python`.
+    static func cpuEstimate(
+        environment: [String: String], scope: WorkScope, cpuinfo: String?,
+        fallbackFor skipped: [any PowerComponent]
+    ) -> any PowerComponent {
+        if environment["CARBONTRACKER_CPU_ESTIMATE"]?.lowercased() == "python" {
+            return TDPEstimateComponent(cpuinfoPath: cpuinfo, fallbackFor: skipped)
+        }
+        return CPUPowerModelComponent(
+            scope: scope, cpuinfoPath: cpuinfo, files: .system, fallbackFor: skipped)
     }
 }
 

@@ -99,6 +99,11 @@ public protocol PowerComponent: AnyObject, Sendable {
     /// estimate), saying how they are obtained; `nil` for measuring sources.
     /// - Returns: The sentence, e.g. "CPU power is estimated, not measured: ...".
     func provenanceNote() -> String?
+    /// Words appended to the method tag of each epoch's energy line when the figures are a share of a
+    /// shared device (`scope: job 4242, 8 of 64 CPUs, 11% of busy CPU time`); `nil` when they are whole.
+    /// Read once per finished window, on the sampling thread.
+    /// - Returns: The words, or `nil`.
+    func attributionNote() -> String?
 }
 
 extension PowerComponent {
@@ -115,4 +120,6 @@ extension PowerComponent {
     public func unavailabilityReason() -> String? { nil }
     /// No note by default.
     public func provenanceNote() -> String? { nil }
+    /// Whole devices by default.
+    public func attributionNote() -> String? { nil }
 }

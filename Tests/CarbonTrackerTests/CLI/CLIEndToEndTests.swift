@@ -190,3 +190,45 @@ import Testing
         #expect(missing.status == 1)
     }
 }
+
+/// The wrapped command's own CPU work is what the sensorless estimate charges, in a cgroup of its own
+/// where one can be made (root and a cgroup2 mount), else as this process's tree.
+@Suite struct CLIScopeTests {
+    #if os(Linux)
+        @Test func theCommandsOwnCPUTimeDrivesTheEstimate() throws {
+            let directory = try TemporaryDirectory()
+            var environment = TestTracker.isolatedEnvironment(directory)
+            environment["CARBONTRACKER_OFFLINE"] = "1"
+            environment["CARBONTRACKER_SCOPE"] = nil
+            var dynamicJoules: [Double] = []
+            let cpus = Double(ProcessInfo.processInfo.activeProcessorCount)
+            for command in ["sleep 1", "head -c 150000000 /dev/urandom > /dev/null; sleep 0.2"] {
+                let logs = try ParserTestSupport.scratchDirectory()
+                defer { ParserTestSupport.cleanUp(logs) }
+                let run = try CLIEndToEndTests.run(
+                    ["--log_dir", logs, "--components", "cpu", "--", "sh", "-c", command],
+                    environment: environment)
+                #expect(run.status == 0, "\(run.standardError)")
+                let entry = try #require(try LogParser.parseAllLogs(logDir: logs).entries.first)
+                let standard = try #require(
+                    try FileManager.default.contentsOfDirectory(atPath: logs).first {
+                        $0.hasSuffix("carbontracker.log")
+                    })
+                let log = try ParserTestSupport.read(logs + "/" + standard)
+                let expected =
+                    RealCgroup.isAvailable ? "Scope of the measured work: cgroup " : "process tree of"
+                #expect(log.contains(expected))
+                #expect(log.contains("CPU power is modelled per vCPU"))
+                let cpu = try #require(entry.components.first { $0.name == "cpu" })
+                let watts = try #require(cpu.averagePowerWatts?.first?.first)
+                let seconds = try #require(cpu.epochDurationsSeconds?.first)
+                // The energy less the idle part (0.74 W for each CPU held) is 2.76 J per CPU-second used.
+                dynamicJoules.append(watts * seconds - 0.74 * cpus * seconds)
+            }
+            // Sleeping costs (nearly) no CPU time; 150 MB of random bytes take a few tenths of a CPU-second,
+            // however long the machine makes the command wait.
+            #expect(dynamicJoules[0] < 0.3, "\(dynamicJoules)")
+            #expect(dynamicJoules[1] > 0.4, "\(dynamicJoules)")
+        }
+    #endif
+}

@@ -49,8 +49,9 @@ import Testing
         #expect(error.isEmpty)
         #expect(output.contains("CPU: estimated"))
         #expect(output.contains("  RAPL: unavailable"))
-        #expect(output.contains("  TDP estimate: used, method estimated, devices: AMD EPYC"))
+        #expect(output.contains("  CPU power model: used, method estimated, devices: AMD EPYC"))
         #expect(output.contains("CPU is estimated (exit status 1)."))
+        #expect(output.contains("\nScope\n  ") && output.contains(" CPUs ("))
     }
 
     @Test func anUnknownComponentIsAUsageError() throws {

@@ -164,7 +164,7 @@ struct AppleEnergyTests {
         environment["CARBONTRACKER_IOREPORT_LIBRARY"] = fake.library
         let tracker = try TestTracker.make(in: logs, components: "cpu", environment: environment)
         TestTracker.waitForComponents(tracker)
-        #expect(tracker.components.map(\.handlerName) == ["TDP estimate"])
+        #expect(tracker.components.map(\.handlerName) == ["CPU power model"])
         try tracker.stop()
         let files = try #require(tracker.logFiles)
         #expect(

@@ -43,7 +43,10 @@ import Testing
 
     @Test func withoutSensorsItSaysWhyTheCPUIsEstimatedAndWhatToDo() async throws {
         let directory = try TemporaryDirectory()
-        let diagnosis = try await Self.run(.init(environment: Self.bare(directory), measurementSeconds: 0.05))
+        let diagnosis = try await Self.run(
+            .init(
+                environment: Self.bare(directory, ["CARBONTRACKER_CPU_ESTIMATE": "python"]),
+                measurementSeconds: 0.05))
         #expect(diagnosis.outcomes == [.gpu: .missing, .cpu: .estimated])
         #expect(diagnosis.exitStatus == 1)
         let rapl = try source(diagnosis, .cpu, "RAPL")
@@ -77,7 +80,7 @@ import Testing
         let rapl = try source(diagnosis, .cpu, "RAPL")
         #expect(rapl.verdict == .used && rapl.method == .counter)
         #expect(rapl.devices == ["cpu:0", "dram:0", "cpu:1", "dram:1"])
-        #expect(try source(diagnosis, .cpu, "TDP estimate").verdict == .notTried)
+        #expect(try source(diagnosis, .cpu, "CPU power model").verdict == .notTried)
         #expect(diagnosis.readings.map(\.method) == ["counter", "counter", "counter", "counter"])
         #expect(diagnosis.text.contains("Every requested component is measured (exit status 0)."))
     }
@@ -165,7 +168,7 @@ import Testing
         let covered = try source(diagnosis, .cpu, "NVML module")
         #expect(covered.verdict == .used && covered.devices == ["AMD EPYC (in the GPU module figure)"])
         #expect(covered.notes.contains { $0.contains("CPU energy is counted in the GPU figures") })
-        #expect(try source(diagnosis, .cpu, "TDP estimate").verdict == .notTried)
+        #expect(try source(diagnosis, .cpu, "CPU power model").verdict == .notTried)
         #expect(try source(diagnosis, .gpu, "NVML").notes.contains { $0.contains("at module scope") })
     }
 

@@ -131,6 +131,8 @@ enum TestTracker {
             "CARBONTRACKER_NVML_LIBRARY": directory.file("no-libnvidia-ml.so.1"),
             "CARBONTRACKER_IOREPORT_LIBRARY": directory.file("no-libIOReport.dylib"),
             "CARBONTRACKER_CPUINFO": HardwareFiles.fixture("cpuinfo-epyc.txt"),
+            // Fake counters stand for the whole machine, wherever the tests run (a CI container's cgroup).
+            "CARBONTRACKER_SCOPE": "machine",
         ]
     }
 

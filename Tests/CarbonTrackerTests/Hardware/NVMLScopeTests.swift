@@ -253,7 +253,7 @@ struct NVMLScopeTests {
     @Test func withADiscreteGPUTheCPUIsMeasuredOnItsOwn() async throws {
         try await IntensityTesting.blocking {
             let (fake, tracker, logs) = try Self.trackerWithFake(FakeNVML.twoGPUs)
-            #expect(tracker.components.map(\.handlerName) == ["NVML", "TDP estimate"])
+            #expect(tracker.components.map(\.handlerName) == ["NVML", "CPU power model"])
             try tracker.stop()
             withExtendedLifetime((fake, logs)) {}
         }

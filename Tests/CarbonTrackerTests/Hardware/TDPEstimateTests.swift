@@ -131,8 +131,9 @@ import Testing
     #if os(Linux)
         @Test func trackerMarksTheEstimateInEveryLogAndReport() throws {
             let logs = try TemporaryDirectory()
-            let tracker = try TestTracker.make(
-                in: logs, components: "cpu", environment: TestTracker.isolatedEnvironment(logs), epochs: 1)
+            var environment = TestTracker.isolatedEnvironment(logs)
+            environment["CARBONTRACKER_CPU_ESTIMATE"] = "python"
+            let tracker = try TestTracker.make(in: logs, components: "cpu", environment: environment, epochs: 1)
             try tracker.epochStart()
             pause(0.2)
             try tracker.epochEnd()
@@ -167,10 +168,15 @@ import Testing
         // Built after the GPU's from the same context, the CPU list first asks whether NVML covers the CPU.
         #expect(
             HardwareComponents.candidates(for: .cpu, context: context).map(\.handlerName)
-                == ["NVML module", "RAPL", "IOReport", "powermetrics", "TDP estimate"])
+                == ["NVML module", "RAPL", "IOReport", "powermetrics", "CPU power model"])
         let cpuOnly = HardwareContext(environment: [:], devicesByPID: false)
         #expect(
             HardwareComponents.candidates(for: .cpu, context: cpuOnly).map(\.handlerName)
+                == ["RAPL", "IOReport", "powermetrics", "CPU power model"])
+        // Python's constant stays available for parity.
+        let python = HardwareContext(environment: ["CARBONTRACKER_CPU_ESTIMATE": "python"], devicesByPID: false)
+        #expect(
+            HardwareComponents.candidates(for: .cpu, context: python).map(\.handlerName)
                 == ["RAPL", "IOReport", "powermetrics", "TDP estimate"])
     }
 

@@ -159,6 +159,16 @@ import Testing
         #expect(cpu?.averageEnergyJoules == [[4.0, 1.0], [4.0, 1.0]])
     }
 
+    @Test func theScopeAndSharesAfterTheMethodAreReadPast() {
+        let text = Self.log([
+            "Epoch 1:", "Duration: 0:00:00.40", "Average power usage (W) for cpu: [10.0 2.5]",
+            "Measured energy (J) for cpu: [4.0 1.0] [method: counter, scope: job 4242, 8 of 64 CPUs, 11% of busy CPU time]",
+        ])
+        let cpu = LogParser.ComponentLog.all(from: LogParser.parseStandardLog(text)).first
+        #expect(cpu?.measuredEnergyJoules == [[4.0, 1.0]])
+        #expect(cpu?.measurementMethod == .counter)
+    }
+
     /// A component dropped mid-run has fewer power lines than there are epochs; Python raises
     /// MismatchedEpochsError, here each component keeps its own epochs.
     @Test func droppedComponentKeepsAlignedEpochs() {

@@ -82,7 +82,9 @@ package enum CPUModel {
         if !withoutFrequency.isEmpty, let name = order.first(where: { $0.contains(withoutFrequency) }) {
             return .matched(name: name, watts: watts[name]!)
         }
-        let mean = watts.isEmpty ? 0 : watts.values.reduce(0, +) / Double(watts.count)
+        // Summed in the table's order, as Python sums its dictionary, so the mean is the same to the last bit
+        // every time (a dictionary's own order changes from one instance to the next).
+        let mean = order.isEmpty ? 0 : order.reduce(0) { $0 + watts[$1]! } / Double(order.count)
         return .average(watts: mean, models: watts.count)
     }
 }
