@@ -96,7 +96,6 @@ package final class FuzzTarget {
         }
     }
 
-
     private func readLogs(_ body: [UInt8]) throws {
         let (standard, output) = Self.split(body)
         let standardPath = directory + "/run_carbontracker.log"

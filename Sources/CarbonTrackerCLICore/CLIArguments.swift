@@ -1,5 +1,5 @@
-import Foundation
 import CarbonTracker
+import Foundation
 
 /// Parses the `carbontracker` command line from one table of flags, so adding a flag is one row.
 ///
@@ -219,8 +219,11 @@ enum CLIArguments {
             switch BoundedFile.read(path, limit: BoundedFile.keyFileLimit) {
             case .success(let bytes): data = bytes
             case .failure(let failure):
-                let hint = failure.code == nil ? "; give a small JSON file such as {\"electricitymaps\": \"KEY\"}" : ""
-                throw CLIUsageError(message: "--api-keys-file: cannot read '\(path)': \(failure.reason)\(hint)")
+                let hint =
+                    failure.code == nil
+                    ? "; give a small JSON file such as {\"electricitymaps\": \"KEY\"}" : ""
+                throw CLIUsageError(
+                    message: "--api-keys-file: cannot read '\(path)': \(failure.reason)\(hint)")
             }
             return try apiKeys(
                 String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines),

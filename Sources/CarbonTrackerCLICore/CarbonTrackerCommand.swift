@@ -15,7 +15,8 @@ public enum CarbonTrackerCommand {
     public static func main(console: ConsoleOutput = .process) -> Int32 {
         let raw = RawCommandLine.fromProcess()
         return main(
-            arguments: raw.decoded, raw: raw, environment: ProcessInfo.processInfo.environment, console: console)
+            arguments: raw.decoded, raw: raw, environment: ProcessInfo.processInfo.environment,
+            console: console)
     }
 
     /// Runs the command line and returns the process exit status.
@@ -149,7 +150,8 @@ public enum CarbonTrackerCommand {
     }
 
     private static func track(
-        _ options: CLIOptions, raw: RawCommandLine?, apiKeys: [String: String]?, environment: [String: String],
+        _ options: CLIOptions, raw: RawCommandLine?, apiKeys: [String: String]?,
+        environment: [String: String],
         console: ConsoleOutput
     ) -> Int32 {
         // The command's words and PATH as bytes: what is not UTF-8 reaches the command unchanged.
@@ -157,7 +159,9 @@ public enum CarbonTrackerCommand {
         let searchPath: [UInt8]? =
             raw == nil
             ? environment["PATH"].map { Array($0.utf8) }
-            : getenv("PATH").map { Array(UnsafeBufferPointer(start: $0, count: strlen($0))).map(UInt8.init(bitPattern:)) }
+            : getenv("PATH").map {
+                Array(UnsafeBufferPointer(start: $0, count: strlen($0))).map(UInt8.init(bitPattern:))
+            }
         let executable: [UInt8]
         do {
             executable = try ChildProcess.resolve(bytes: command[0], searchPath: searchPath)

@@ -83,7 +83,9 @@ struct SignalForwarder {
                     kill(getpid(), SIGSTOP)
                     return
                 }
-                if signal == SIGPIPE && (info?.pointee.si_code ?? -1) == SI_USER && signalSender(info) == getpid() {
+                if signal == SIGPIPE && (info?.pointee.si_code ?? -1) == SI_USER
+                    && signalSender(info) == getpid()
+                {
                     return  // this process's own write to a closed pipe: that write fails with EPIPE
                 }
                 var record: (UInt8, UInt8) = (UInt8(truncatingIfNeeded: signal), fromTerminal ? 1 : 0)

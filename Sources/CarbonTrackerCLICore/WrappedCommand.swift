@@ -37,8 +37,10 @@ enum WrappedCommand {
         defer { control?.closeWriteEnd() }
         let start = { () throws(ChildProcess.LaunchError) -> ChildProcess in
             try ChildProcess(
-                path: executable, arguments: arguments, environment: nil, streams: .inherited, ownGroup: ownGroup,
-                deathSignal: parentDeathSignal, inheritedDescriptors: control.map { [$0.writeDescriptor] } ?? [],
+                path: executable, arguments: arguments, environment: nil, streams: .inherited,
+                ownGroup: ownGroup,
+                deathSignal: parentDeathSignal,
+                inheritedDescriptors: control.map { [$0.writeDescriptor] } ?? [],
                 addedVariables: control.map { [ControlChannel.variable: String($0.writeDescriptor)] } ?? [:])
         }
         let child: ChildProcess

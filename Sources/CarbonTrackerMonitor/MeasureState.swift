@@ -107,10 +107,14 @@ package struct MeasureState {
                 guard !stopRequested else { continue }
                 open.append(
                     OpenWindow(
-                        id: request.id, isEpoch: request.isEpoch, startTime: request.time, startJoules: joules(at: request.time),
+                        id: request.id, isEpoch: request.isEpoch, startTime: request.time,
+                        startJoules: joules(at: request.time),
                         sourceCount: sources.count, liveAtStart: sources.map(\.isLive)))
             case .end:
-                guard let index = open.firstIndex(where: { $0.id == request.id && $0.isEpoch == request.isEpoch })
+                guard
+                    let index = open.firstIndex(where: {
+                        $0.id == request.id && $0.isEpoch == request.isEpoch
+                    })
                 else { continue }
                 let window = open.remove(at: index)
                 let epoch = request.isEpoch ? Int(request.id) : nil

@@ -136,7 +136,8 @@ package final class MonitorCore: Sendable {
     ///   - intensity: The carbon-intensity source, already started.
     ///   - sink: Receives everything the monitor reports.
     package init(
-        settings: MonitorSettings, wake: WakeSignal, intensity: any CarbonIntensitySource, sink: any MonitorSink
+        settings: MonitorSettings, wake: WakeSignal, intensity: any CarbonIntensitySource,
+        sink: any MonitorSink
     ) {
         self.settings = settings
         self.wake = wake
@@ -185,7 +186,8 @@ package final class MonitorCore: Sendable {
             let id = state.nextID
             state.nextID = id == Int32.max ? 1 : id + 1
             state.names[name] = id
-            return enqueue(&state, WindowRequest(time: clock.now(), id: id, kind: .begin, isEpoch: false), opens: 1)
+            return enqueue(
+                &state, WindowRequest(time: clock.now(), id: id, kind: .begin, isEpoch: false), opens: 1)
         }
         notify(idle)
     }
@@ -229,7 +231,8 @@ package final class MonitorCore: Sendable {
                 throw CarbonTrackerError.invalidState(
                     "cancelWindow(\"\(name)\") was called, but no window of that name is open.")
             }
-            return enqueue(&state, WindowRequest(time: clock.now(), id: id, kind: .cancel, isEpoch: false), opens: -1)
+            return enqueue(
+                &state, WindowRequest(time: clock.now(), id: id, kind: .cancel, isEpoch: false), opens: -1)
         }
         notify(idle)
     }
@@ -512,7 +515,8 @@ package final class MonitorCore: Sendable {
             guard state.lifecycle.endReason != .failed else { return false }
             switch state.lifecycle {
             case .monitoring, .ending: state.lifecycle = .ending(.failed)
-            case .finishing(_, let byWaitingThread): state.lifecycle = .finishing(.failed, byWaitingThread: byWaitingThread)
+            case .finishing(_, let byWaitingThread):
+                state.lifecycle = .finishing(.failed, byWaitingThread: byWaitingThread)
             case .finished: state.lifecycle = .finished(.failed)
             }
             state.inEpoch = false

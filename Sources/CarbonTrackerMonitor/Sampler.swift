@@ -133,8 +133,7 @@ struct Sampler {
                 if finished.count >= MonitorCore.batchSize { core.drained.signal() }
             }
             stopped = state.stopRequested
-            if wantsProgress, time >= nextProgressWrite, let epoch = state.open.first(where: \.isEpoch)
-            {
+            if wantsProgress, time >= nextProgressWrite, let epoch = state.open.first(where: \.isEpoch) {
                 snapshot = ProgressSnapshot(state, epoch, at: time)
                 nextProgressWrite = time + interval
             }
@@ -255,7 +254,8 @@ package struct ProgressSnapshot {
     /// Seconds since the epoch began.
     package var elapsedSeconds: Double
     /// Energy so far per component, without PUE.
-    package var components: [(kind: ComponentKind, devices: [String], joules: [Double], method: MeasurementMethod)]
+    package var components:
+        [(kind: ComponentKind, devices: [String], joules: [Double], method: MeasurementMethod)]
 
     init(_ state: MeasureState, _ window: OpenWindow, at time: Double) {
         epoch = Int(window.id)

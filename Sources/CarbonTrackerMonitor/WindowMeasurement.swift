@@ -87,7 +87,8 @@ public struct ComponentEnergy: Sendable, Equatable {
     ///   - joules: Energy per device in joules, without PUE.
     ///   - averageWatts: Average power per device in watts.
     public init(
-        kind: ComponentKind, devices: [String], method: MeasurementMethod, joules: [Double], averageWatts: [Double]
+        kind: ComponentKind, devices: [String], method: MeasurementMethod, joules: [Double],
+        averageWatts: [Double]
     ) {
         self.kind = kind
         self.devices = devices

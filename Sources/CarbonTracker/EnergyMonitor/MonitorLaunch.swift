@@ -58,7 +58,8 @@ enum MonitorLaunch {
         let recorder = RunRecorder(
             log: log, intensity: intensity, powerUsageEffectiveness: pue, exporters: exporters,
             reporter: reporter,
-            description: describe(configuration, options: options, role: role, pue: pue, log: log, settings: settings))
+            description: describe(
+                configuration, options: options, role: role, pue: pue, log: log, settings: settings))
         let core = MonitorCore(
             settings: MonitorSettings(
                 updateIntervalSeconds: configuration.updateIntervalSeconds,

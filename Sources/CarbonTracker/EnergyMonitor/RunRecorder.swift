@@ -102,7 +102,8 @@ final class RunRecorder: MonitorSink {
 
     func monitoringFailed(_ error: CarbonTrackerError, ignored: Bool) {
         let message =
-            ignored ? "Ignored error: \(error.message) Continued training without monitoring..." : error.message
+            ignored
+            ? "Ignored error: \(error.message) Continued training without monitoring..." : error.message
         log.critical(message)
         log.output(message)
     }

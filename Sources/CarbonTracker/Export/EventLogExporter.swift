@@ -86,7 +86,8 @@ final class EventLogExporter: RunExporter {
             if error == 0 { return nil }
             _ = close(state.descriptor)
             state.descriptor = -1
-            return "Cannot write the event log '\(path)': \(String(cString: strerror(error))). It was stopped at "
+            return
+                "Cannot write the event log '\(path)': \(String(cString: strerror(error))). It was stopped at "
                 + "its last whole line; later events are missing from it (the standard log has its own warning "
                 + "if it fails too)."
         }

@@ -185,7 +185,9 @@ struct LogBatch {
 
     /// Marks the end of the lines one call added.
     fileprivate mutating func endRecord() {
-        if standardBytes.count > (recordEnds.standard.last ?? 0) { recordEnds.standard.append(standardBytes.count) }
+        if standardBytes.count > (recordEnds.standard.last ?? 0) {
+            recordEnds.standard.append(standardBytes.count)
+        }
         if outputBytes.count > (recordEnds.output.last ?? 0) { recordEnds.output.append(outputBytes.count) }
         if errorBytes.count > (recordEnds.error.last ?? 0) { recordEnds.error.append(errorBytes.count) }
     }

@@ -57,7 +57,9 @@ extension LogParser {
         /// - Parameters:
         ///   - standardFile: The run's standard log.
         ///   - log: That log, read with its per-epoch figures.
-        static func killedRun(standardFile: String, log: StandardLog, warnings: inout [Warning]) -> Consumption? {
+        static func killedRun(standardFile: String, log: StandardLog, warnings: inout [Warning])
+            -> Consumption?
+        {
             guard log.distributed == nil, !standardFile.isEmpty,
                 !log.epochs.isEmpty || LogParser.progress(ofStandardLog: standardFile) != nil
             else { return nil }
@@ -65,7 +67,9 @@ extension LogParser {
             let prefix = standardFile + ": "
             let messages =
                 total.warnings.isEmpty
-                ? ["No final report (its output log may have been cut short); only its finished epochs are counted."]
+                ? [
+                    "No final report (its output log may have been cut short); only its finished epochs are counted."
+                ]
                 : total.warnings.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }
             // One warning for the run, however many things its total had to say.
             warnings.append(Warning(file: standardFile, message: messages.joined(separator: " ")))

@@ -125,9 +125,12 @@ extension LogDirectory {
     /// Whether the text logs hold more of a run than its event log: the event log has no final report
     /// while the output log has one, or the standard log has more epochs.
     private static func textLogsAreMoreComplete(
-        events: LogParser.StandardLog, _ eventsOutput: LogParser.OutputLog, standard: FileRead?, output: FileRead?
+        events: LogParser.StandardLog, _ eventsOutput: LogParser.OutputLog, standard: FileRead?,
+        output: FileRead?
     ) -> Bool {
-        guard case .standard(let textLog) = standard, case .output(let textOutput) = output else { return false }
+        guard case .standard(let textLog) = standard, case .output(let textOutput) = output else {
+            return false
+        }
         if eventsOutput.actual == nil && textOutput.actual != nil { return true }
         return textLog.epochs.count > events.epochs.count
     }

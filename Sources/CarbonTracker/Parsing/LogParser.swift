@@ -109,7 +109,8 @@ public enum LogParser {
                         guard log.distributed == nil, let full = try? parseStandardLog(file: standard) else {
                             return nil
                         }
-                        return Aggregate.killedRun(standardFile: standard, log: full, warnings: &killedRunWarnings)
+                        return Aggregate.killedRun(
+                            standardFile: standard, log: full, warnings: &killedRunWarnings)
                     },
                 job: log.distributed.map { _ in
                     JobRun(standardFile: files.standard ?? "", log: log, actual: reports.actual)

@@ -44,8 +44,9 @@ package struct ReportModel {
     ///   - log: The run's standard log.
     ///   - output: Its output log, if any.
     ///   - sourceName: The log's name, for the warnings.
-    package init(standardLog log: LogParser.StandardLog, output: LogParser.OutputLog?, sourceName: String = "the log")
-    {
+    package init(
+        standardLog log: LogParser.StandardLog, output: LogParser.OutputLog?, sourceName: String = "the log"
+    ) {
         var pue = log.powerUsageEffectiveness ?? powerUsageEffectiveness
         if !(pue.isFinite && pue > 0) {
             warnings.append(

@@ -79,7 +79,8 @@ enum ReportSections {
         case .sampled: return "sampled power, integrated over time"
         case .estimated: return "estimate (TDP × utilisation), not a measurement"
         case .simulated: return "simulated hardware"
-        case .incomplete: return "incomplete: the sensor stopped answering mid-run; energy after that is missing"
+        case .incomplete:
+            return "incomplete: the sensor stopped answering mid-run; energy after that is missing"
         case nil: return "not recorded (Python carbontracker log)"
         }
     }

@@ -1,6 +1,5 @@
 @_exported import CarbonTrackerMonitor
 @_exported import CarbonTrackerSources
-
 import Foundation
 
 /// Tracks and predicts the energy use and carbon footprint of a training loop.

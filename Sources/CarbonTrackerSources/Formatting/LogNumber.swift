@@ -22,8 +22,9 @@ package enum LogNumber {
     }
 
     /// Appends ``list(_:)``'s text; `alwaysBrackets` writes `[x]` for a single value too.
-    package static func appendList(_ bytes: inout [UInt8], _ values: ArraySlice<Double>, alwaysBrackets: Bool = false)
-    {
+    package static func appendList(
+        _ bytes: inout [UInt8], _ values: ArraySlice<Double>, alwaysBrackets: Bool = false
+    ) {
         let brackets = alwaysBrackets || values.count != 1
         if brackets { bytes.append(UInt8(ascii: "[")) }
         var first = true

@@ -80,7 +80,9 @@ package struct IntensitySettings: Sendable {
     ///   - apiKeys: Provider name to key.
     ///   - location: A location given in code (`TrackerOptions.location`), or `nil`.
     ///   - environment: Where `CARBONTRACKER_*` variables are read.
-    package init(apiKeys: [String: String]?, location: IntensityLocation?, environment: [String: String]) throws {
+    package init(apiKeys: [String: String]?, location: IntensityLocation?, environment: [String: String])
+        throws
+    {
         keys = try ProviderKeys(apiKeys)
         if let location {
             configuredLocation = try location.validated(origin: "TrackerOptions.location")

@@ -21,7 +21,8 @@ package struct HardwareContext: Sendable {
 /// Chooses a power source for each requested component, in Python carbontracker's order.
 package enum ComponentSelection {
     /// The candidate sources for `kind`, best first (gpu: NVML, Apple; cpu: RAPL, Apple, TDP estimate).
-    package static func candidates(for kind: ComponentKind, context: HardwareContext) -> [any PowerComponent] {
+    package static func candidates(for kind: ComponentKind, context: HardwareContext) -> [any PowerComponent]
+    {
         HardwareComponents.candidates(for: kind, context: context)
     }
 

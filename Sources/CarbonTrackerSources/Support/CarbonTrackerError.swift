@@ -52,7 +52,9 @@ public struct CarbonTrackerError: Error, Sendable, Equatable, CustomStringConver
     /// The message, prefixed with the code.
     public var description: String { "CarbonTracker \(code): \(message)" }
 
-    package static func invalidConfiguration(_ message: String) -> Self { .init(.invalidConfiguration, message) }
+    package static func invalidConfiguration(_ message: String) -> Self {
+        .init(.invalidConfiguration, message)
+    }
     package static func invalidState(_ message: String) -> Self { .init(.invalidState, message) }
     package static func measurementFailed(_ message: String) -> Self { .init(.measurementFailed, message) }
 }

@@ -63,7 +63,8 @@ package final class ChildProcess: Sendable {
                 path: path, arguments: [executable] + arguments, environment: environment, streams: .pipes,
                 ownGroup: true, deathSignal: 0)
         } catch {
-            throw CarbonTrackerError(.componentUnavailable, "Could not start \(executable): \(error.message).")
+            throw CarbonTrackerError(
+                .componentUnavailable, "Could not start \(executable): \(error.message).")
         }
     }
 
@@ -97,13 +98,16 @@ package final class ChildProcess: Sendable {
     ) throws(LaunchError) {
         let name = String(decoding: arguments.first ?? path, as: UTF8.self)
         func failure(_ code: Int32) -> LaunchError {
-            LaunchError(message: "\(name): cannot be executed: \(String(cString: strerror(code)))", status: 126)
+            LaunchError(
+                message: "\(name): cannot be executed: \(String(cString: strerror(code)))", status: 126)
         }
         var output: (read: Int32, write: Int32) = (-1, -1)
         var error: (read: Int32, write: Int32) = (-1, -1)
         var input: Int32 = -1
         defer {
-            for descriptor in [output.write, error.write, input] where descriptor >= 0 { _ = close(descriptor) }
+            for descriptor in [output.write, error.write, input] where descriptor >= 0 {
+                _ = close(descriptor)
+            }
         }
         if case .pipes = streams {
             do {
@@ -278,7 +282,8 @@ package final class ChildProcess: Sendable {
     /// Runs the child to completion, killing it after `timeoutSeconds`, and returns what it printed.
     /// - Returns: How it ended (`nil` when it was killed for taking too long), its standard output
     ///   and its standard error.
-    package func collect(timeoutSeconds: Double) -> (termination: Termination?, output: String, error: String) {
+    package func collect(timeoutSeconds: Double) -> (termination: Termination?, output: String, error: String)
+    {
         let deadline = ContinuousClock.now + .milliseconds(Int(timeoutSeconds * 1000))
         var output: [UInt8] = []
         var error: [UInt8] = []

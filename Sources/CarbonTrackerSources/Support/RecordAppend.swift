@@ -18,7 +18,9 @@ extension FileWriting {
     ///   - recordEnds: Where records end in `bytes`, ascending, when a record spans several lines (a
     ///     log's epoch, whose lines Python's parser counts together); `nil` when each line is one.
     /// - Returns: `errno` of the failure, or 0.
-    package static func appendRecords(_ descriptor: Int32, _ bytes: [UInt8], recordEnds: [Int]? = nil) -> Int32 {
+    package static func appendRecords(_ descriptor: Int32, _ bytes: [UInt8], recordEnds: [Int]? = nil)
+        -> Int32
+    {
         let start = lseek(descriptor, 0, SEEK_END)
         let (written, error) = writeAll(descriptor, bytes)
         guard error != 0, written > 0, start >= 0 else { return error }

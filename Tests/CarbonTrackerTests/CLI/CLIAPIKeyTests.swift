@@ -2,9 +2,9 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerCLICore
 @testable import CarbonTrackerMonitor
 @testable import CarbonTrackerSources
-@testable import CarbonTrackerCLICore
 
 /// Provider keys that need not appear in `ps`: from `--api-keys-file` or `CARBONTRACKER_API_KEYS`.
 @Suite struct CLIAPIKeyTests {

@@ -1,8 +1,8 @@
+import CarbonTrackerSources
 import Foundation
 import Testing
 
 @testable import CarbonTrackerCLICore
-import CarbonTrackerSources
 
 @Suite struct CLIArgumentsTests {
     @Test func defaultsAndCommand() throws {

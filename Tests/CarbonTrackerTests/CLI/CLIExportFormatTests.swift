@@ -2,9 +2,9 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerCLICore
 @testable import CarbonTrackerMonitor
 @testable import CarbonTrackerSources
-@testable import CarbonTrackerCLICore
 
 @Suite struct CLIExportFormatTests {
     @Test func formatTrainingTypeAndEmissionsCSVAreParsed() throws {

@@ -2,9 +2,9 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerCLICore
 @testable import CarbonTrackerMonitor
 @testable import CarbonTrackerSources
-@testable import CarbonTrackerCLICore
 
 /// `carbontracker --diagnose`: its flags, and the command run in-process and as the built executable.
 @Suite struct DiagnoseCommandTests {

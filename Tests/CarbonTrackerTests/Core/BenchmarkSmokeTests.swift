@@ -2,9 +2,9 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerBenchmarks
 @testable import CarbonTrackerMonitor
 @testable import CarbonTrackerSources
-@testable import CarbonTrackerBenchmarks
 
 /// Runs the benchmark scenarios at tiny sizes so the benchmark code keeps compiling and working.
 /// The numbers are not checked against targets here: performance lives in `scripts/benchmark.py`.

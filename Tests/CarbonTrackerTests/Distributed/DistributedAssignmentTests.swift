@@ -34,7 +34,8 @@ struct DistributedAssignmentTests {
         let settings = DistributedSettings(lockDirectory: lockDirectory, takeOverGraceSeconds: grace)
         return DistributedAssignment.make(
             components: try components ?? simulated(),
-            role: DistributedRole.detect(environment: environment, settings: settings), environment: environment,
+            role: DistributedRole.detect(environment: environment, settings: settings),
+            environment: environment,
             settings: settings, devicesByPID: false)
     }
 
@@ -242,7 +243,8 @@ struct DistributedGPUTests {
         ]
         let settings = DistributedSettings(lockDirectory: locks)
         return DistributedAssignment.make(
-            components: components, role: DistributedRole.detect(environment: environment, settings: settings),
+            components: components,
+            role: DistributedRole.detect(environment: environment, settings: settings),
             environment: environment, settings: settings, devicesByPID: false)
     }
 

@@ -208,7 +208,9 @@ struct EventLogSchemaTests {
             .powerSeries(
                 PowerTimeSeries(
                     startDate: ExportTest.start, intervalSeconds: 0.5, coveredSeconds: [0.5, 0.25],
-                    components: [.init(kind: .gpu, joules: [100, 50]), .init(kind: .cpu, joules: [20, .nan])],
+                    components: [
+                        .init(kind: .gpu, joules: [100, 50]), .init(kind: .cpu, joules: [20, .nan]),
+                    ],
                     gramsPerKilowattHour: [445, 445])),
             .runEnded(ExportTest.start, interrupted: true),
         ])

@@ -2,9 +2,9 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerCLICore
 @testable import CarbonTrackerMonitor
 @testable import CarbonTrackerSources
-@testable import CarbonTrackerCLICore
 
 /// A tracker run with every output on: the event log, the Prometheus textfile, a real Pushgateway
 /// (where installed), the CodeCarbon CSV, and the model card from `--parse`. Each agrees with the

@@ -1,8 +1,8 @@
+import CarbonTrackerFuzzing
 import Foundation
 import Testing
 
 @testable import CarbonTracker
-import CarbonTrackerFuzzing
 @testable import CarbonTrackerMonitor
 @testable import CarbonTrackerSources
 

@@ -276,9 +276,12 @@ struct RAPLSourceFailureTests {
         #expect(first.components.first?.method == .incomplete)
         #expect(tracker.epochMeasurements.last?.components.first?.method == .incomplete)
         let standard = HardwareFiles.read(try #require(tracker.logFiles).standard)
-        #expect(standard.contains("Measured energy (J) for cpu: [3.0 1.0] [method: incomplete]"), "\(standard)")
+        #expect(
+            standard.contains("Measured energy (J) for cpu: [3.0 1.0] [method: incomplete]"), "\(standard)")
         let errors = HardwareFiles.read(try #require(tracker.logFiles).error)
-        #expect(errors.components(separatedBy: "stopped answering mid-run").count - 1 == 1, "named once: \(errors)")
+        #expect(
+            errors.components(separatedBy: "stopped answering mid-run").count - 1 == 1,
+            "named once: \(errors)")
         #expect(errors.contains("intel-rapl:0/energy_uj"))
     }
 }

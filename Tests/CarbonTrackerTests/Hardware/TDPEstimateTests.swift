@@ -133,7 +133,8 @@ import Testing
             let logs = try TemporaryDirectory()
             var environment = TestTracker.isolatedEnvironment(logs)
             environment["CARBONTRACKER_CPU_ESTIMATE"] = "python"
-            let tracker = try TestTracker.make(in: logs, components: "cpu", environment: environment, epochs: 1)
+            let tracker = try TestTracker.make(
+                in: logs, components: "cpu", environment: environment, epochs: 1)
             try tracker.epochStart()
             pause(0.2)
             try tracker.epochEnd()
@@ -174,7 +175,8 @@ import Testing
             HardwareComponents.candidates(for: .cpu, context: cpuOnly).map(\.handlerName)
                 == ["RAPL", "IOReport", "powermetrics", "CPU power model"])
         // Python's constant stays available for parity.
-        let python = HardwareContext(environment: ["CARBONTRACKER_CPU_ESTIMATE": "python"], devicesByPID: false)
+        let python = HardwareContext(
+            environment: ["CARBONTRACKER_CPU_ESTIMATE": "python"], devicesByPID: false)
         #expect(
             HardwareComponents.candidates(for: .cpu, context: python).map(\.handlerName)
                 == ["RAPL", "IOReport", "powermetrics", "TDP estimate"])

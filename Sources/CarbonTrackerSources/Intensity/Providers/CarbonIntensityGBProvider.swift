@@ -3,7 +3,8 @@ import Foundation
 /// The Carbon Intensity API for Great Britain (no key): regional by outward postcode, national
 /// otherwise or when the regional request fails; half-hourly forecasts up to 48 hours ahead.
 package struct CarbonIntensityGBProvider: IntensityProvider {
-    package init(endpoint: ServiceEndpoint, fetcher: JSONFetcher, note: @escaping @Sendable (String) -> Void) {
+    package init(endpoint: ServiceEndpoint, fetcher: JSONFetcher, note: @escaping @Sendable (String) -> Void)
+    {
         self.endpoint = endpoint
         self.fetcher = fetcher
         self.note = note
@@ -51,7 +52,8 @@ package struct CarbonIntensityGBProvider: IntensityProvider {
 
     package func supports(_ location: IntensityLocation) -> Bool { location.effectiveCountryCode == "GB" }
 
-    package func latest(at location: IntensityLocation, deadline: ContinuousClock.Instant) throws(IntensityFetchError)
+    package func latest(at location: IntensityLocation, deadline: ContinuousClock.Instant)
+        throws(IntensityFetchError)
         -> Double
     {
         let periods = try periods(location: location, deadline: deadline, window: nil)

@@ -32,7 +32,8 @@ package struct ElectricityMapsProvider: IntensityProvider {
 
     package func supports(_ location: IntensityLocation) -> Bool { !queries(for: location).isEmpty }
 
-    package func latest(at location: IntensityLocation, deadline: ContinuousClock.Instant) throws(IntensityFetchError)
+    package func latest(at location: IntensityLocation, deadline: ContinuousClock.Instant)
+        throws(IntensityFetchError)
         -> Double
     {
         let document = try firstAnswer(Latest.self, path: "latest", location: location, deadline: deadline)

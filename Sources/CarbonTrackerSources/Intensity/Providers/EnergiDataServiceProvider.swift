@@ -32,7 +32,8 @@ package struct EnergiDataServiceProvider: IntensityProvider {
 
     package func supports(_ location: IntensityLocation) -> Bool { location.effectiveCountryCode == "DK" }
 
-    package func latest(at location: IntensityLocation, deadline: ContinuousClock.Instant) throws(IntensityFetchError)
+    package func latest(at location: IntensityLocation, deadline: ContinuousClock.Instant)
+        throws(IntensityFetchError)
         -> Double
     {
         let areas = Self.areas(for: location)

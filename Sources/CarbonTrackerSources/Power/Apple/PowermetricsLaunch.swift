@@ -37,7 +37,9 @@ package struct PowermetricsLaunch: Sendable {
         self.overridden = override != nil
         self.viaSudo = override == nil && geteuid() != 0
         self.intervalMilliseconds =
-            environment["CARBONTRACKER_POWERMETRICS_INTERVAL_MS"].flatMap { Int($0) }.map { min(max(10, $0), 60_000) }
+            environment["CARBONTRACKER_POWERMETRICS_INTERVAL_MS"].flatMap { Int($0) }.map {
+                min(max(10, $0), 60_000)
+            }
             ?? 500
         self.environment = environment
     }

@@ -16,7 +16,9 @@ package struct NVMLDeviceSelection: Sendable {
     let devicesByPID: Bool
     let processFamily: @Sendable () -> Set<Int32>
 
-    package init(visibleText: String?, devicesByPID: Bool, processFamily: @escaping @Sendable () -> Set<Int32>) {
+    package init(
+        visibleText: String?, devicesByPID: Bool, processFamily: @escaping @Sendable () -> Set<Int32>
+    ) {
         self.visibleText = visibleText
         self.visible = VisibleDevices.parse(visibleText)
         self.devicesByPID = devicesByPID
@@ -25,7 +27,9 @@ package struct NVMLDeviceSelection: Sendable {
 
     /// The GPUs to measure with their names, in order.
     /// - Throws: ``CarbonTrackerError`` with code `.componentUnavailable` when NVML fails or none is selected.
-    package func select(_ nvml: NVMLLibrary, notes: inout [String]) throws -> [(handle: cnvml_device, name: String)] {
+    package func select(_ nvml: NVMLLibrary, notes: inout [String]) throws -> [(
+        handle: cnvml_device, name: String
+    )] {
         let handles = try allHandles(nvml)
         let chosen = try chosenIndices(handles, nvml, &notes)
         guard !chosen.isEmpty else { throw noneSelected(count: handles.count) }

@@ -30,7 +30,9 @@ public enum NVMLPowerScope: String, Sendable, Equatable {
     /// energy counter and module power cover the Grace CPU and memory too (GH200, GB200). A C2C GPU
     /// without module-scope power (GB10) and every other GPU are measured at GPU scope.
     /// - Returns: The scope and whether the GPU has a C2C link.
-    package static func detect(_ nvml: NVMLLibrary, _ device: cnvml_device) -> (scope: NVMLPowerScope, c2c: Bool) {
+    package static func detect(_ nvml: NVMLLibrary, _ device: cnvml_device) -> (
+        scope: NVMLPowerScope, c2c: Bool
+    ) {
         let (status, c2c) = nvml.c2cEnabled(device)
         guard status == .success, c2c else { return (.gpu, false) }
         let (moduleStatus, _) = nvml.powerFieldMilliwatts(
@@ -75,7 +77,9 @@ package enum NVMLPowerSource: Equatable, Sendable {
     ///
     /// At module scope the averaged field keeps the module's scope before `nvmlDeviceGetPowerUsage`,
     /// whose scope on a superchip NVML does not document.
-    package static func candidates(scope: NVMLPowerScope, preference: NVMLMethodPreference) -> [NVMLPowerSource] {
+    package static func candidates(scope: NVMLPowerScope, preference: NVMLMethodPreference)
+        -> [NVMLPowerSource]
+    {
         var sources: [NVMLPowerSource] = [.energyCounter, .instantPower(scope)]
         if scope == .module { sources.append(.averagePower(scope)) }
         sources.append(.powerUsage)

@@ -42,7 +42,8 @@ package struct SysfsReader: Sendable {
         case .failure(let failure):
             switch failure.kind {
             case .system(let code): return .failure(SysfsReadError(path: path, code: code))
-            case .notRegular: return .failure(SysfsReadError(path: path, code: EINVAL, detail: failure.reason))
+            case .notRegular:
+                return .failure(SysfsReadError(path: path, code: EINVAL, detail: failure.reason))
             case .tooLarge: return .failure(SysfsReadError(path: path, code: EFBIG, detail: failure.reason))
             }
         }

@@ -38,7 +38,8 @@ package enum CPUModel {
 
     /// The model name, and why the file could not be read when it could not (a FIFO, a device, a file
     /// larger than ``BoundedFile/cpuinfoLimit``, a missing file).
-    static func detectReportingFailure(cpuinfoPath: String?) -> (name: String?, failure: BoundedFile.Failure?) {
+    static func detectReportingFailure(cpuinfoPath: String?) -> (name: String?, failure: BoundedFile.Failure?)
+    {
         if let name = systemModelName() { return (name, nil) }
         guard let cpuinfoPath else { return (nil, nil) }
         switch BoundedFile.readText(cpuinfoPath, limit: BoundedFile.cpuinfoLimit) {
