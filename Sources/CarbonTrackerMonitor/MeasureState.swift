@@ -31,7 +31,8 @@ struct MeasuredSource {
     let name: String
     /// Index of the first device in the flat arrays.
     let firstSlot: Int
-    /// False once the source was dropped (permission lost): its energy stays where it was.
+    /// False once the source was dropped mid-run (permission lost, device gone): its energy stays where it
+    /// was, and the windows that were open then report it with the method `incomplete`.
     var isLive = true
 
     var slots: Range<Int> { firstSlot..<(firstSlot + devices.count) }
@@ -204,7 +205,8 @@ package struct MeasureState {
             }
             var component = ComponentEnergy(
                 kind: source.component.kind, devices: source.devices,
-                method: source.component.measurementMethod(), joules: joules, averageWatts: watts)
+                method: source.isLive ? source.component.measurementMethod() : .incomplete, joules: joules,
+                    averageWatts: watts)
             component.attribution = source.component.attributionNote()
             components.append(component)
         }

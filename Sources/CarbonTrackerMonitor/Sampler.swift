@@ -266,7 +266,7 @@ package struct ProgressSnapshot {
             return (
                 source.component.kind, source.devices,
                 source.slots.map { max(0, now[$0] - window.startJoules[$0]) },
-                source.component.measurementMethod()
+                source.isLive ? source.component.measurementMethod() : .incomplete
             )
         }
     }

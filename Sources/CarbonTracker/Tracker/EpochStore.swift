@@ -122,14 +122,21 @@ struct EpochStore: Sendable {
             powerUsageEffectiveness: powerUsageEffectiveness)
     }
 
-    /// Per-component energy over all epochs, for the components the last epoch measured.
+    /// Per-component energy over all epochs: the components the last epoch measured, then any that
+    /// stopped being measured before it (a device lost mid-run), whose energy is kept and marked
+    /// `incomplete` rather than left out.
     func componentTotals() -> [ComponentEnergy] {
-        lastComponents.compactMap { last in
-            guard let total = totals.last(where: { $0.component.kind == last.kind }) else { return nil }
+        func energy(_ kind: ComponentKind, _ method: MeasurementMethod) -> ComponentEnergy? {
+            guard let total = totals.last(where: { $0.component.kind == kind }) else { return nil }
             return ComponentEnergy(
-                kind: last.kind, devices: total.component.devices, method: last.method, joules: total.joules,
+                kind: kind, devices: total.component.devices, method: method, joules: total.joules,
                 averageWatts: total.joules.map { totalSeconds > 0 ? $0 / totalSeconds : 0 })
         }
+        var result = lastComponents.compactMap { energy($0.kind, $0.method) }
+        for total in totals where !result.contains(where: { $0.kind == total.component.kind }) {
+            if let lost = energy(total.component.kind, .incomplete) { result.append(lost) }
+        }
+        return result
     }
 
     private func segment(of index: Int) -> Segment {

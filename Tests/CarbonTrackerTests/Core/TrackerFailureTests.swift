@@ -66,6 +66,30 @@ import Testing
         #expect(tracker.components.map(\.kind) == [.gpu])
     }
 
+    /// A device that disappears mid-epoch (a GPU off the bus): named once, its energy up to then kept,
+    /// and the epoch that was running marked `incomplete` in the log and the report, never a silent zero.
+    @Test func aSourceThatDiesMidEpochKeepsItsEnergyAndIsMarkedIncomplete() throws {
+        let directory = CoreTest.temporaryDirectory()
+        let lost = ScriptedComponent(
+            kind: .gpu, watts: 100, failure: CarbonTrackerError(.componentUnavailable, "GPU 0 fell off the bus."),
+            failAfterReads: 5)
+        let cpu = ScriptedComponent(kind: .cpu, watts: 10)
+        let tracker = try CarbonTracker(
+            epochs: 2, updateInterval: 0.01, logDir: directory, options: CoreTest.options(components: [lost, cpu]))
+        try CoreTest.train(tracker, epochs: 2, seconds: 0.2)
+        let files = try #require(tracker.logFiles)
+        let errors = CoreTest.read(files.error)
+        #expect(errors.components(separatedBy: "GPU 0 fell off the bus.").count - 1 == 1, "named once")
+        let first = try #require(tracker.epochMeasurements.first)
+        let gpu = try #require(first.components.first { $0.kind == .gpu })
+        #expect(gpu.method == .incomplete)
+        #expect(gpu.joules.reduce(0, +) > 1, "the energy before the loss is kept: \(gpu.joules)")
+        #expect(first.components.first { $0.kind == .cpu }?.method == .sampled)
+        let standard = CoreTest.read(files.standard)
+        #expect(standard.contains("for gpu: ") && standard.contains("[method: incomplete]"))
+        #expect(tracker.actualConsumption?.components.first { $0.kind == .gpu }?.method == .incomplete)
+    }
+
     @Test func requestedComponentWithoutSourceIsAnError() throws {
         let directory = CoreTest.temporaryDirectory()
         do {
