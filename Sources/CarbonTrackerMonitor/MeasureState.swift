@@ -31,11 +31,14 @@ struct MeasuredSource {
     let name: String
     /// Index of the first device in the flat arrays.
     let firstSlot: Int
+    /// The component's kind and device count, read once, so per-reading loops copy no source.
+    let kind: ComponentKind
+    let deviceCount: Int
     /// False once the source was dropped mid-run (permission lost, device gone): its energy stays where it
     /// was, and the windows that were open then report it with the method `incomplete`.
     var isLive = true
 
-    var slots: Range<Int> { firstSlot..<(firstSlot + devices.count) }
+    var slots: Range<Int> { firstSlot..<(firstSlot + deviceCount) }
 }
 
 /// A window that has begun and not ended.
@@ -91,7 +94,8 @@ package struct MeasureState {
         let devices = component.devices()
         sources.append(
             MeasuredSource(
-                component: component, devices: devices, name: component.handlerName, firstSlot: curves.count))
+                component: component, devices: devices, name: component.handlerName, firstSlot: curves.count,
+                kind: component.kind, deviceCount: devices.count))
         curves.append(contentsOf: repeatElement(DeviceEnergyCurve(), count: devices.count))
     }
 

@@ -20,6 +20,8 @@ package struct PowerSeriesRecorder: Sendable {
 
     private var storage: [Double] = []
     private var totals: [Double] = []
+    /// Scratch space for one reading's totals per kind, reused so a reading allocates nothing.
+    private var kindTotals: [Double] = []
     private var origin: Double?
     private var lastTime = 0.0
     private(set) var width: Double
@@ -45,20 +47,27 @@ package struct PowerSeriesRecorder: Sendable {
         if storage.isEmpty {
             storage = [Double](repeating: 0, count: capacity * Self.stride)
             totals = [Double](repeating: 0, count: Self.kinds.count)
+            kindTotals = totals
             measuredKinds = [Bool](repeating: false, count: Self.kinds.count)
         }
         let start = origin == nil ? time : lastTime
         let end = max(time, start)
         if origin == nil { origin = time }
         while end > origin! + Double(capacity) * width { mergePairs() }
-        for kindIndex in Self.kinds.indices {
-            var total = 0.0
-            for source in sources where source.component.kind == Self.kinds[kindIndex] {
-                measuredKinds[kindIndex] = true
-                for slot in source.slots { total += curves[slot].latest?.joules ?? 0 }
+        // Fields are read in place (no source is copied): this runs at every reading, also on the thread
+        // that closes a window.
+        for kindIndex in Self.kinds.indices { kindTotals[kindIndex] = 0 }
+        for index in sources.indices {
+            guard let kindIndex = Self.kinds.firstIndex(of: sources[index].kind) else { continue }
+            measuredKinds[kindIndex] = true
+            let first = sources[index].firstSlot
+            for slot in first..<(first + sources[index].deviceCount) {
+                kindTotals[kindIndex] += curves[slot].latest?.joules ?? 0
             }
-            add(max(0, total - totals[kindIndex]), channel: kindIndex, from: start, to: end)
-            totals[kindIndex] = total
+        }
+        for kindIndex in Self.kinds.indices {
+            add(max(0, kindTotals[kindIndex] - totals[kindIndex]), channel: kindIndex, from: start, to: end)
+            totals[kindIndex] = kindTotals[kindIndex]
         }
         if end > start {
             add(gramsPerKilowattHour * (end - start), channel: Self.kinds.count, from: start, to: end)

@@ -11,7 +11,7 @@ enum MonitorLaunch {
         try options.validate()
         let pue = try options.powerUsageEffectiveness()
         // A scope that names no cgroup is a configuration error, found before anything starts.
-        _ = try options.workScope()
+        try options.validateScope()
         let intensity = try IntensitySourceFactory.make(apiKeys: configuration.apiKeys, options: options)
         let wake = WakeSignal()
         let log = try TrackerLog(

@@ -21,4 +21,20 @@ extension TrackerOptions {
         }
         return try WorkScope.resolve(environment: environment)
     }
+
+    /// Checks the scope and CPU-estimate settings before anything starts, cheaply: only a scope that
+    /// names a cgroup is looked up now (the automatic scope is resolved when a hardware source needs it).
+    /// - Throws: ``CarbonTrackerError`` with code `.invalidConfiguration`, as ``workScope()``.
+    func validateScope() throws {
+        let request = (hardwareEnvironment["CARBONTRACKER_SCOPE"] ?? "").trimmingCharacters(in: .whitespaces)
+        if ["", "auto", "machine", "process"].contains(request.lowercased()) {
+            let estimate = hardwareEnvironment["CARBONTRACKER_CPU_ESTIMATE"] ?? ""
+            guard ["", "model", "python"].contains(estimate.lowercased()) else {
+                _ = try workScope()
+                return
+            }
+            return
+        }
+        _ = try workScope()
+    }
 }

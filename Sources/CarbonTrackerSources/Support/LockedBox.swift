@@ -12,8 +12,12 @@ import Foundation
 /// not a box, an `NSLock` and its separately allocated mutex: the sampling thread takes several locks
 /// per sample just after waking with cold caches, where every extra object costs a cache miss.
 /// `Synchronization.Mutex` would do, but it needs macOS 15 and the package supports macOS 13.
+///
+/// `withLock` is inlinable so that the monitor and the tracker, in other targets, get it specialised
+/// for their state as code in this target does (a generic call across a module boundary costs a
+/// witness-table call and retains per lock).
 package final class LockedBox<Value>: @unchecked Sendable {
-    private let storage: LockStorage<Value>
+    @usableFromInline let storage: LockStorage<Value>
 
     /// Creates a box holding `value`.
     package init(_ value: Value) { storage = LockStorage.make(value) }
@@ -21,21 +25,21 @@ package final class LockedBox<Value>: @unchecked Sendable {
     /// Runs `body` with exclusive access to the value.
     /// - Parameter body: Reads or mutates the value; must not call back into this box.
     /// - Returns: What `body` returns.
-    @inline(__always)
+    @inlinable @inline(__always)
     package func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
         try storage.withLock(body)
     }
 }
 
 /// The value followed by its mutex, in one allocation.
-private final class LockStorage<Value>: ManagedBuffer<Value, pthread_mutex_t> {
+@usableFromInline final class LockStorage<Value>: ManagedBuffer<Value, pthread_mutex_t> {
     static func make(_ value: Value) -> LockStorage<Value> {
         let buffer = create(minimumCapacity: 1) { _ in value }
         buffer.withUnsafeMutablePointerToElements { _ = pthread_mutex_init($0, nil) }
         return unsafeDowncast(buffer, to: LockStorage<Value>.self)
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
         try withUnsafeMutablePointers { value, mutex in
             pthread_mutex_lock(mutex)

@@ -13,17 +13,20 @@ import Foundation
 /// several times per sample. On Linux the clock is `CLOCK_BOOTTIME`, which, like Swift's
 /// `ContinuousClock`, keeps counting while the machine is suspended.
 package struct MonotonicTime: Sendable {
-    package init() {
-    }
+    @usableFromInline let origin: Double
 
-    private let origin = Self.seconds()
+    /// Starts the clock at this instant.
+    package init() { origin = Self.seconds() }
 
-    /// Seconds since this value was created.
+    /// Seconds since this value was created. Inlinable: it is read at every window boundary, from
+    /// other targets.
+    @inlinable
     package func now() -> Double {
         Self.seconds() - origin
     }
 
-    private static func seconds() -> Double {
+    @inlinable
+    static func seconds() -> Double {
         var time = timespec()
         #if os(Linux)
             clock_gettime(CLOCK_BOOTTIME, &time)

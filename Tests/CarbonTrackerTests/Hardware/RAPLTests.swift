@@ -265,6 +265,9 @@ struct RAPLSourceFailureTests {
         pause(0.15)
         try tracker.epochEnd()
         try tracker.epochStart()
+        // Epoch 1 ends on the sampling thread's next reading: the counter moves only once it was taken,
+        // however loaded the machine.
+        #expect(CoreTest.eventually(within: 10) { tracker.epochMeasurements.count == 1 })
         try tree.set("intel-rapl:0/intel-rapl:0:2", 6_250_000)  // +0.25 J
         pause(0.15)
         try tracker.epochEnd()

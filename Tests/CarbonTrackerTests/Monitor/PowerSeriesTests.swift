@@ -19,8 +19,8 @@ import Testing
             let gpu = try SimulatedComponent(kind: .gpu, deviceName: "G", watts: 200, utilization: 1)
             let cpu = try SimulatedComponent(kind: .cpu, deviceName: "C", watts: 100, utilization: 1)
             sources = [
-                MeasuredSource(component: gpu, devices: ["G"], name: "sim", firstSlot: 0),
-                MeasuredSource(component: cpu, devices: ["C"], name: "sim", firstSlot: 1),
+                MeasuredSource(component: gpu, devices: ["G"], name: "sim", firstSlot: 0, kind: .gpu, deviceCount: 1),
+                MeasuredSource(component: cpu, devices: ["C"], name: "sim", firstSlot: 1, kind: .cpu, deviceCount: 1),
             ]
         }
 
