@@ -244,9 +244,12 @@ enum ReportTimeline {
     /// The region profile as an icicle chart (each row a depth, widths in proportion to energy) and a table.
     static func regions(_ profile: RegionProfile) -> String {
         guard !profile.roots.isEmpty else { return "" }
-        let rootTotal = profile.roots.reduce(0) { $0 + max(0, $1.totalJoules) }
-        let whole = max(rootTotal, profile.runJoules ?? 0)
-        guard whole > 0 else { return "" }
+        // Logs from outside can hold any number: a region whose energy is not a finite, non-negative
+        // number of joules gets no width, so every coordinate stays finite.
+        func drawn(_ joules: Double) -> Double { joules.isFinite ? max(0, joules) : 0 }
+        let rootTotal = profile.roots.reduce(0) { $0 + drawn($1.totalJoules) }
+        let whole = max(rootTotal, drawn(profile.runJoules ?? 0))
+        guard whole > 0, whole.isFinite else { return "" }
         let rows = profile.flattened.map(\.depth).max().map { $0 + 1 } ?? 1
         let rowHeight = 26.0
         let chartHeight = 40 + Double(rows) * rowHeight + 8
@@ -259,7 +262,7 @@ enum ReportTimeline {
         let colors = ["#3F51B5", "#0072B2", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#D55E00"]
         var colorIndex = 0
         func draw(_ node: RegionProfile.Node, x: Double, depth: Int) {
-            let nodeWidth = max(0, node.totalJoules) / whole * plotWidth
+            let nodeWidth = drawn(node.totalJoules) / whole * plotWidth
             let y = 32 + Double(depth) * rowHeight
             svg +=
                 "<g class=\"region\"><rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(nodeWidth))\" height=\"\(f(rowHeight - 2))\" "
@@ -275,13 +278,13 @@ enum ReportTimeline {
             var childX = x
             for child in node.children {
                 draw(child, x: childX, depth: depth + 1)
-                childX += max(0, child.totalJoules) / whole * plotWidth
+                childX += drawn(child.totalJoules) / whole * plotWidth
             }
         }
         var rootX = 16.0
         for root in profile.roots {
             draw(root, x: rootX, depth: 0)
-            rootX += max(0, root.totalJoules) / whole * plotWidth
+            rootX += drawn(root.totalJoules) / whole * plotWidth
         }
         svg += "</svg>"
         var html = "<h2>Regions</h2>\n" + svg + "\n"
