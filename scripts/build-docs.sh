@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the DocC catalogue of the CarbonTracker library with the toolchain's own docc (no plugin
 # package): builds the package, extracts the public symbol graph of the CarbonTracker module, and
-# converts Sources/CarbonTracker/CarbonTracker.docc into .build/docs/CarbonTracker.doccarchive.
+# converts Sources/CarbonTracker/CarbonTracker.docc into .build/documentation/CarbonTracker.doccarchive.
 # Warnings are errors, so a broken symbol link (``Name`` that names no symbol), a missing article
 # or a missing image fails the script.
 #
@@ -18,8 +18,8 @@ REEXPORTED_MODULES="CarbonTrackerSources,CarbonTrackerMonitor"
 MODULE=CarbonTracker
 CATALOGUE=Sources/CarbonTracker/CarbonTracker.docc
 BUNDLE_IDENTIFIER=org.carbontracker.swift.CarbonTracker
-OUTPUT=.build/docs/CarbonTracker.doccarchive
-SYMBOL_GRAPHS=.build/docs/symbol-graphs
+OUTPUT=.build/documentation/CarbonTracker.doccarchive
+SYMBOL_GRAPHS=.build/documentation/symbol-graphs
 
 toolchain_bin=$(dirname "$(readlink -f "$(command -v swift)")")
 docc="$toolchain_bin/docc"

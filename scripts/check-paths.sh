@@ -4,7 +4,7 @@
 #
 # Usage: scripts/check-paths.sh            (from anywhere; it works in the repository root)
 # A path is a run of letters, digits and `_ . / + -` after one of those four folder names, not preceded
-# by a letter, digit, `.`, `/` or `-` (so `.build/docs/...` and URLs are not taken for repository paths).
+# by a letter, digit, `.`, `/` or `-` (so `.build/...` paths and URLs are not taken for repository paths).
 # Globs and interpolations end the path where they start (`Sources/*/include` names nothing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
