@@ -59,11 +59,4 @@ enum WrappedCommand {
     static func hasControllingTerminal() -> Bool {
         [STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO].contains { isatty($0) == 1 && tcgetpgrp($0) >= 0 }
     }
-
-    /// The shell convention for a `waitpid` status: the exit code, or 128 + the signal number.
-    static func exitCode(fromWaitStatus status: Int32) -> Int32 {
-        let signal = status & 0x7f
-        if signal == 0 { return (status >> 8) & 0xff }
-        return 128 + signal
-    }
 }

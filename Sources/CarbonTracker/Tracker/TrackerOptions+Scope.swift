@@ -26,13 +26,12 @@ extension TrackerOptions {
     /// names a cgroup is looked up now (the automatic scope is resolved when a hardware source needs it).
     /// - Throws: ``CarbonTrackerError`` with code `.invalidConfiguration`, as ``workScope()``.
     func validateScope() throws {
-        let request = (hardwareEnvironment["CARBONTRACKER_SCOPE"] ?? "").trimmingCharacters(in: .whitespaces)
-        if ["", "auto", "machine", "process"].contains(request.lowercased()) {
-            let estimate = hardwareEnvironment["CARBONTRACKER_CPU_ESTIMATE"] ?? ""
-            guard ["", "model", "python"].contains(estimate.lowercased()) else {
-                _ = try workScope()
-                return
-            }
+        let environment = hardwareEnvironment
+        let request = (environment["CARBONTRACKER_SCOPE"] ?? "").trimmingCharacters(in: .whitespaces)
+            .lowercased()
+        let estimate = (environment["CARBONTRACKER_CPU_ESTIMATE"] ?? "").lowercased()
+        if ["", "auto", "machine", "process"].contains(request) && ["", "model", "python"].contains(estimate)
+        {
             return
         }
         _ = try workScope()

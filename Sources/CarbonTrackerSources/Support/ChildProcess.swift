@@ -258,6 +258,13 @@ package final class ChildProcess: Sendable {
             self.signal = signal
         }
 
+        /// Decodes a `waitpid` status: the exit status, or the signal that ended the child (the core-dump
+        /// flag is ignored).
+        package init(waitStatus status: Int32) {
+            let signal = status & 0x7f
+            self = signal == 0 ? Termination(exitStatus: (status >> 8) & 0xff) : Termination(signal: signal)
+        }
+
         /// Whether it exited with status 0.
         package var succeeded: Bool { exitStatus == 0 }
         /// "exit status 1", "signal 9" or "unknown".
@@ -275,8 +282,7 @@ package final class ChildProcess: Sendable {
         while waitpid(pid, &status, 0) < 0 {
             if errno != EINTR { return Termination() }
         }
-        let signal = status & 0x7f
-        return signal == 0 ? Termination(exitStatus: (status >> 8) & 0xff) : Termination(signal: signal)
+        return Termination(waitStatus: status)
     }
 
     /// Runs the child to completion, killing it after `timeoutSeconds`, and returns what it printed.

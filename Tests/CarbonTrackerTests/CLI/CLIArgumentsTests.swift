@@ -77,10 +77,10 @@ import Testing
     }
 
     @Test func waitStatusesFollowTheShellConvention() {
-        #expect(WrappedCommand.exitCode(fromWaitStatus: 0) == 0)
-        #expect(WrappedCommand.exitCode(fromWaitStatus: 3 << 8) == 3)
-        #expect(WrappedCommand.exitCode(fromWaitStatus: 15) == 143)
-        #expect(WrappedCommand.exitCode(fromWaitStatus: 9 | 0x80) == 137, "core dump flag ignored")
+        #expect(ChildProcess.Termination(waitStatus: 0).shellStatus == 0)
+        #expect(ChildProcess.Termination(waitStatus: 3 << 8).shellStatus == 3)
+        #expect(ChildProcess.Termination(waitStatus: 15).shellStatus == 143)
+        #expect(ChildProcess.Termination(waitStatus: 9 | 0x80).shellStatus == 137, "core dump flag ignored")
     }
 
     @Test func commandsResolveThroughPathWithoutAShell() throws {

@@ -64,15 +64,7 @@ public final class CPUPowerModelComponent: PowerComponent {
     /// - Parameter diagnostics: Receives the lines.
     /// - Throws: Never; the signature is the protocol's.
     public func start(diagnostics: any DiagnosticsReporter) throws {
-        for source in skipped {
-            guard let reason = source.unavailabilityReason() else { continue }
-            let line = "\(source.handlerName) could not measure the CPU: \(reason)"
-            if (source as? any ActionableUnavailability)?.unavailabilityIsActionable == true {
-                diagnostics.warning(line)
-            } else {
-                diagnostics.debug(line)
-            }
-        }
+        SkippedCPUSources.report(skipped, to: diagnostics)
         if !detected { diagnostics.warning("Failed to detect CPU. Falling back to generic CPU handler.") }
         let first = cpuTime.cpuSeconds()
         state.withLock { $0 = (first, 0, 0) }

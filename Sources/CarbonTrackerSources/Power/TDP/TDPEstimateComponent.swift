@@ -63,16 +63,7 @@ public final class TDPEstimateComponent: PowerComponent {
     /// - Parameter diagnostics: Receives the reasons (warnings when the user can fix them).
     /// - Throws: Never; the signature is the protocol's.
     public func start(diagnostics: any DiagnosticsReporter) throws {
-        for source in skipped {
-            guard let reason = source.unavailabilityReason() else { continue }
-            let line = "\(source.handlerName) could not measure the CPU: \(reason)"
-            // Unreadable counters are worth the user's attention; absent hardware is expected.
-            if (source as? any ActionableUnavailability)?.unavailabilityIsActionable == true {
-                diagnostics.warning(line)
-            } else {
-                diagnostics.debug(line)
-            }
-        }
+        SkippedCPUSources.report(skipped, to: diagnostics)
         if let readFailure, readFailure.code != ENOENT {
             diagnostics.warning(
                 "\(readFailure.path) (CARBONTRACKER_CPUINFO) was not read: \(readFailure.reason). Point "
