@@ -35,6 +35,11 @@ public struct WindowMeasurement: Sendable, Equatable {
     public var provisionalKilowattHours = 0.0
     /// The part of ``co2eqGrams`` that comes from ``provisionalKilowattHours``, at the provisional value.
     public var provisionalGrams = 0.0
+    /// Low and high bounds of ``energyKilowattHours`` (with the PUE factor), from how each component
+    /// was measured; the bounds equal the value when nothing widens them.
+    public var energyKilowattHoursRange: ClosedRange<Double>
+    /// Low and high bounds of ``co2eqGrams``: the energy range combined with the intensity's.
+    public var co2eqGramsRange: ClosedRange<Double>
 
     /// Creates a measurement.
     /// - Parameters:
@@ -60,6 +65,8 @@ public struct WindowMeasurement: Sendable, Equatable {
         self.co2eqGrams = co2eqGrams
         self.gramsPerKilowattHour = gramsPerKilowattHour
         self.isApproximate = isApproximate
+        self.energyKilowattHoursRange = energyKilowattHours...energyKilowattHours
+        self.co2eqGramsRange = co2eqGrams...co2eqGrams
     }
 }
 
@@ -78,6 +85,9 @@ public struct ComponentEnergy: Sendable, Equatable {
     /// The scope and shares when the figures are the tracked work's share of shared devices
     /// (`scope: job 4242, 8 of 64 CPUs, 11% of busy CPU time`); `nil` for whole devices.
     public var attribution: String? = nil
+    /// Low and high bounds of the component's energy over all its devices, in joules, without the PUE
+    /// factor; both equal the sum of ``joules`` when nothing widens them.
+    public var joulesRange: ClosedRange<Double>
 
     /// Creates a component's share.
     /// - Parameters:
@@ -95,5 +105,7 @@ public struct ComponentEnergy: Sendable, Equatable {
         self.method = method
         self.joules = joules
         self.averageWatts = averageWatts
+        let total = joules.reduce(0, +)
+        self.joulesRange = total...total
     }
 }

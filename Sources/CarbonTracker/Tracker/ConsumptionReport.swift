@@ -17,6 +17,16 @@ public struct EpochMeasurement: Sendable, Equatable {
     public var co2eqGrams: Double
     /// The PUE factor this epoch's energy is multiplied by.
     public var powerUsageEffectiveness: Double = CarbonTracker.defaultPowerUsageEffectiveness
+    /// Low and high bounds of ``co2eqGrams``: the energy range combined with the intensity's.
+    public var co2eqGramsRange: ClosedRange<Double>
+
+    /// Low and high bounds of ``energyKilowattHours``, with the PUE factor: the sum of the components'
+    /// ``ComponentEnergy/joulesRange``.
+    public var energyKilowattHoursRange: ClosedRange<Double> {
+        let low = components.reduce(0) { $0 + $1.joulesRange.lowerBound }
+        let high = components.reduce(0) { $0 + $1.joulesRange.upperBound }
+        return (low * powerUsageEffectiveness / 3_600_000)...(high * powerUsageEffectiveness / 3_600_000)
+    }
 
     /// All components' energy in kilowatt-hours, with the PUE factor.
     public var energyKilowattHours: Double {
@@ -52,6 +62,30 @@ public struct ConsumptionReport: Sendable, Equatable {
     public var components: [ComponentEnergy]
     /// Measured epoch durations in seconds.
     public var epochDurationsSeconds: [Double]
+    /// Low and high bounds of ``energyKilowattHours`` (measured, or extrapolated for a prediction).
+    public var energyKilowattHoursRange: ClosedRange<Double>
+    /// Low and high bounds of ``co2eqGrams``: the energy range combined with the intensity's.
+    public var co2eqGramsRange: ClosedRange<Double>
+
+    /// Creates a report; a range left out is the value alone.
+    init(
+        kind: Kind, epochs: Int, durationSeconds: Double, energyKilowattHours: Double, co2eqGrams: Double,
+        gramsPerKilowattHour: Double, equivalents: [Equivalent], components: [ComponentEnergy],
+        epochDurationsSeconds: [Double], energyKilowattHoursRange: ClosedRange<Double>? = nil,
+        co2eqGramsRange: ClosedRange<Double>? = nil
+    ) {
+        self.kind = kind
+        self.epochs = epochs
+        self.durationSeconds = durationSeconds
+        self.energyKilowattHours = energyKilowattHours
+        self.co2eqGrams = co2eqGrams
+        self.gramsPerKilowattHour = gramsPerKilowattHour
+        self.equivalents = equivalents
+        self.components = components
+        self.epochDurationsSeconds = epochDurationsSeconds
+        self.energyKilowattHoursRange = energyKilowattHoursRange ?? energyKilowattHours...energyKilowattHours
+        self.co2eqGramsRange = co2eqGramsRange ?? co2eqGrams...co2eqGrams
+    }
 
     /// An amount in an everyday unit.
     public struct Equivalent: Sendable, Equatable {

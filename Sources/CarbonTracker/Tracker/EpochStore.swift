@@ -119,7 +119,8 @@ struct EpochStore: Sendable {
         return EpochMeasurement(
             epoch: index + 1, durationSeconds: duration, components: components,
             co2eqGrams: co2eqGrams[index],
-            powerUsageEffectiveness: powerUsageEffectiveness)
+            powerUsageEffectiveness: powerUsageEffectiveness,
+            co2eqGramsRange: co2eqGrams[index]...co2eqGrams[index])
     }
 
     /// Per-component energy over all epochs: the components the last epoch measured, then any that
