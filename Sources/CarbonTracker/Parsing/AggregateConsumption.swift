@@ -20,6 +20,14 @@ extension LogParser {
         public var runsCounted: Int
         /// The distributed jobs among the runs, each counted once in the totals; earliest start first.
         public var jobs: [JobTotal] = []
+        /// Low and high bounds of the total energy in kilowatt-hours; `nil` when no counted run gave a
+        /// range (each run without one counts as its value alone, see ``runsWithoutRange``).
+        public var energyKilowattHoursRange: ClosedRange<Double>? = nil
+        /// Low and high bounds of the total CO2-equivalent in grams; `nil` as for the energy range.
+        public var co2eqGramsRange: ClosedRange<Double>? = nil
+        /// Counted runs whose logs gave no range (Python logs, older logs); their values enter the
+        /// bounds unwidened.
+        public var runsWithoutRange = 0
         /// Files skipped or partly read, and runs whose figures could not be added.
         public var warnings: [Warning]
 

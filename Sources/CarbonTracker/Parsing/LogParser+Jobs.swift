@@ -41,6 +41,11 @@ extension LogParser {
         public var co2eqGrams: Double
         /// Everyday equivalents of the CO2eq, when the runs' reports gave them.
         public var equivalents: [ConsumptionReport.Equivalent]
+        /// Low and high bounds of the energy in kilowatt-hours, with the PUE factor; `nil` when the log
+        /// gives none (Python logs, logs from before ranges).
+        public var energyKilowattHoursRange: ClosedRange<Double>? = nil
+        /// Low and high bounds of the grams of CO2-equivalent; `nil` when the log gives none.
+        public var co2eqGramsRange: ClosedRange<Double>? = nil
         /// What could not be counted exactly, one sentence each.
         public var warnings: [String]
 

@@ -69,6 +69,11 @@ extension LogParser {
         public var components: [EpochComponent] = []
         /// When the epoch began, to the millisecond; only event logs record it.
         public var startDate: Date? = nil
+        /// Low and high bounds of the energy in kilowatt-hours, with the PUE factor; `nil` when the log
+        /// gives none (Python logs, logs from before ranges).
+        public var energyKilowattHoursRange: ClosedRange<Double>? = nil
+        /// Low and high bounds of the grams of CO2-equivalent; `nil` when the log gives none.
+        public var co2eqGramsRange: ClosedRange<Double>? = nil
 
         /// Creates an epoch.
         /// - Parameters:
