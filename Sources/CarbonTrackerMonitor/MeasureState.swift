@@ -37,6 +37,10 @@ struct MeasuredSource {
     /// False once the source was dropped mid-run (permission lost, device gone): its energy stays where it
     /// was, and the windows that were open then report it with the method `incomplete`.
     var isLive = true
+    /// The source's counter step (joules) and update period (seconds), from its error model as last read:
+    /// the uncertainty of a reading at a window's ends.
+    var counterResolutionJoules = 0.0
+    var counterUpdateSeconds = 0.0
 
     var slots: Range<Int> { firstSlot..<(firstSlot + deviceCount) }
 }
@@ -60,6 +64,13 @@ struct OpenWindow {
     /// when the intensity settles.
     var provisionalJoules = 0.0
     var provisionalGramsJoules = 0.0
+    /// Each measured slot's Σ Δt² and counter uncertainty at the start, for the energy's bounds.
+    var startTerms: [SlotStart] = []
+    /// Σ joules × the intensity's low and high bounds so far, without PUE, and their provisional parts.
+    var gramsLowJoules = 0.0
+    var gramsHighJoules = 0.0
+    var provisionalGramsLowJoules = 0.0
+    var provisionalGramsHighJoules = 0.0
 }
 
 /// A window that ended with a measurement, waiting for the sampling thread to log and report it.
@@ -84,6 +95,7 @@ package struct MeasureState {
     /// Scratch space for one source's readings, reused so a sample allocates nothing.
     var readings: [DeviceReading] = []
     var gramsPerKilowattHour = IntensityEstimate.worldAverage.gramsPerKilowattHour
+    var gramsPerKilowattHourRange = IntensityEstimate.worldAverage.gramsPerKilowattHourRange
     /// Whether `gramsPerKilowattHour` stands in until the intensity source's first answer.
     var intensityIsProvisional = false
     var stopRequested = false
@@ -92,10 +104,11 @@ package struct MeasureState {
     /// Adds a source's devices to the flat arrays.
     mutating func add(_ component: any PowerComponent) {
         let devices = component.devices()
-        sources.append(
-            MeasuredSource(
-                component: component, devices: devices, name: component.handlerName, firstSlot: curves.count,
-                kind: component.kind, deviceCount: devices.count))
+        var source = MeasuredSource(
+            component: component, devices: devices, name: component.handlerName, firstSlot: curves.count,
+            kind: component.kind, deviceCount: devices.count)
+        source.readErrorModel()
+        sources.append(source)
         curves.append(contentsOf: repeatElement(DeviceEnergyCurve(), count: devices.count))
     }
 
@@ -114,7 +127,8 @@ package struct MeasureState {
                     OpenWindow(
                         id: request.id, isEpoch: request.isEpoch, startTime: request.time,
                         startJoules: joules(at: request.time),
-                        sourceCount: sources.count, liveAtStart: sources.map(\.isLive)))
+                        sourceCount: sources.count, liveAtStart: sources.map(\.isLive),
+                        startTerms: startTerms(at: request.time)))
             case .end:
                 guard
                     let index = open.firstIndex(where: {
@@ -123,12 +137,10 @@ package struct MeasureState {
                 else { continue }
                 let window = open.remove(at: index)
                 let epoch = request.isEpoch ? Int(request.id) : nil
-                finished.append(
-                    FinishedWindow(
-                        measurement: measure(
-                            window, name: epoch.map { "epoch \($0)" } ?? "window \(request.id)",
-                            at: request.time, configuration: configuration),
-                        epoch: epoch))
+                let measurement = measure(
+                    window, name: epoch.map { "epoch \($0)" } ?? "window \(request.id)",
+                    at: request.time, configuration: configuration)
+                finished.append(FinishedWindow(measurement: measurement, epoch: epoch))
             case .cancel:
                 open.removeAll { $0.id == request.id && $0.isEpoch == request.isEpoch }
             case .stop:
@@ -143,15 +155,23 @@ package struct MeasureState {
     /// by the layer above, from their ``WindowMeasurement/provisionalKilowattHours``).
     mutating func setIntensity(_ value: IntensityInForce) {
         if intensityIsProvisional && !value.isProvisional {
+            let range = value.gramsPerKilowattHourRange
             for index in open.indices {
                 let window = open[index]
                 open[index].gramsJoules +=
                     window.provisionalJoules * value.gramsPerKilowattHour - window.provisionalGramsJoules
+                open[index].gramsLowJoules +=
+                    window.provisionalJoules * range.lowerBound - window.provisionalGramsLowJoules
+                open[index].gramsHighJoules +=
+                    window.provisionalJoules * range.upperBound - window.provisionalGramsHighJoules
                 open[index].provisionalJoules = 0
                 open[index].provisionalGramsJoules = 0
+                open[index].provisionalGramsLowJoules = 0
+                open[index].provisionalGramsHighJoules = 0
             }
         }
         gramsPerKilowattHour = value.gramsPerKilowattHour
+        gramsPerKilowattHourRange = value.gramsPerKilowattHourRange
         intensityIsProvisional = value.isProvisional
     }
 
@@ -165,9 +185,13 @@ package struct MeasureState {
             }
             let added = used - open[index].accountedJoules
             open[index].gramsJoules += added * gramsPerKilowattHour
+            open[index].gramsLowJoules += added * gramsPerKilowattHourRange.lowerBound
+            open[index].gramsHighJoules += added * gramsPerKilowattHourRange.upperBound
             if intensityIsProvisional {
                 open[index].provisionalJoules += added
                 open[index].provisionalGramsJoules += added * gramsPerKilowattHour
+                open[index].provisionalGramsLowJoules += added * gramsPerKilowattHourRange.lowerBound
+                open[index].provisionalGramsHighJoules += added * gramsPerKilowattHourRange.upperBound
             }
             open[index].accountedJoules = used
         }
@@ -181,13 +205,15 @@ package struct MeasureState {
         return measure(open.remove(at: index), name: name, at: time, configuration: configuration)
     }
 
-    private func measure(_ window: OpenWindow, name: String, at end: Double, configuration: WindowAccounting)
-        -> WindowMeasurement
-    {
+    private mutating func measure(
+        _ window: OpenWindow, name: String, at end: Double, configuration: WindowAccounting
+    ) -> WindowMeasurement {
         let endJoules = joules(at: end)
         let used = Self.total(endJoules, minus: window.startJoules)
         let added = used - window.accountedJoules
         let gramsJoules = window.gramsJoules + added * gramsPerKilowattHour
+        let gramsLowJoules = window.gramsLowJoules + added * gramsPerKilowattHourRange.lowerBound
+        let gramsHighJoules = window.gramsHighJoules + added * gramsPerKilowattHourRange.upperBound
         let provisionalJoules = window.provisionalJoules + (intensityIsProvisional ? added : 0)
         let provisionalGramsJoules =
             window.provisionalGramsJoules + (intensityIsProvisional ? added * gramsPerKilowattHour : 0)
@@ -195,8 +221,10 @@ package struct MeasureState {
         var components: [ComponentEnergy] = []
         components.reserveCapacity(window.sourceCount)
         var total = 0.0
-        for (index, source) in sources.prefix(window.sourceCount).enumerated() where window.liveAtStart[index]
-        {
+        var totalLow = 0.0
+        var totalHigh = 0.0
+        for index in 0..<window.sourceCount where window.liveAtStart[index] {
+            let source = sources[index]
             var joules: [Double] = []
             var watts: [Double] = []
             joules.reserveCapacity(source.devices.count)
@@ -207,15 +235,22 @@ package struct MeasureState {
                 watts.append(duration > 0 ? value / duration : 0)
                 total += value
             }
+            let method = source.isLive ? source.component.measurementMethod() : .incomplete
+            let model = source.component.errorModel()
+            sources[index].readErrorModel(model)
             var component = ComponentEnergy(
-                kind: source.component.kind, devices: source.devices,
-                method: source.isLive ? source.component.measurementMethod() : .incomplete, joules: joules,
-                    averageWatts: watts)
+                kind: source.component.kind, devices: source.devices, method: method, joules: joules,
+                averageWatts: watts)
+            component.joulesRange = joulesRange(
+                of: sources[index], joules: joules, window: window, end: end, method: method, model: model)
+            totalLow += component.joulesRange.lowerBound
+            totalHigh += component.joulesRange.upperBound
             component.attribution = source.component.attributionNote()
             components.append(component)
         }
-        let kilowattHours = total * configuration.powerUsageEffectiveness / 3_600_000
-        let grams = max(0, gramsJoules) / 3_600_000 * configuration.powerUsageEffectiveness
+        let pue = configuration.powerUsageEffectiveness
+        let kilowattHours = total * pue / 3_600_000
+        let grams = max(0, gramsJoules) / 3_600_000 * pue
         var measurement = WindowMeasurement(
             name: name, startDate: configuration.wallDate(window.startTime),
             endDate: configuration.wallDate(end),
@@ -223,11 +258,27 @@ package struct MeasureState {
             co2eqGrams: grams,
             gramsPerKilowattHour: used > 0 ? gramsJoules / used : gramsPerKilowattHour,
             isApproximate: duration < configuration.updatePeriodSeconds)
+        // Energy-weighted bounds of the intensity over the window, applied to the energy's bounds.
+        let intensityLow = used > 0 ? max(0, gramsLowJoules) / used : gramsPerKilowattHourRange.lowerBound
+        let intensityHigh = used > 0 ? max(0, gramsHighJoules) / used : gramsPerKilowattHourRange.upperBound
+        measurement.energyKilowattHoursRange = Self.bounds(
+            totalLow * pue / 3_600_000, totalHigh * pue / 3_600_000, around: kilowattHours)
+        measurement.co2eqGramsRange = Self.bounds(
+            totalLow * intensityLow * pue / 3_600_000, totalHigh * intensityHigh * pue / 3_600_000,
+            around: grams)
         if provisionalJoules > 0 {
-            measurement.provisionalKilowattHours =
-                provisionalJoules * configuration.powerUsageEffectiveness / 3_600_000
-            measurement.provisionalGrams =
-                max(0, provisionalGramsJoules) / 3_600_000 * configuration.powerUsageEffectiveness
+            measurement.provisionalKilowattHours = provisionalJoules * pue / 3_600_000
+            measurement.provisionalGrams = max(0, provisionalGramsJoules) / 3_600_000 * pue
+            let provisionalLow =
+                window.provisionalGramsLowJoules
+                + (intensityIsProvisional ? added * gramsPerKilowattHourRange.lowerBound : 0)
+            let provisionalHigh =
+                window.provisionalGramsHighJoules
+                + (intensityIsProvisional ? added * gramsPerKilowattHourRange.upperBound : 0)
+            measurement.provisionalGramsRange = Self.bounds(
+                used > 0 ? totalLow / used * max(0, provisionalLow) * pue / 3_600_000 : 0,
+                used > 0 ? totalHigh / used * max(0, provisionalHigh) * pue / 3_600_000 : 0,
+                around: measurement.provisionalGrams)
         }
         return measurement
     }

@@ -40,6 +40,9 @@ public struct WindowMeasurement: Sendable, Equatable {
     public var energyKilowattHoursRange: ClosedRange<Double>
     /// Low and high bounds of ``co2eqGrams``: the energy range combined with the intensity's.
     public var co2eqGramsRange: ClosedRange<Double>
+    /// The part of ``co2eqGramsRange``'s bounds that comes from ``provisionalKilowattHours``, at the
+    /// provisional value's bounds: the tracker charges it again at the settled value's.
+    package var provisionalGramsRange: ClosedRange<Double> = 0...0
 
     /// Creates a measurement.
     /// - Parameters:

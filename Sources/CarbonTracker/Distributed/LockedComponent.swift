@@ -25,6 +25,7 @@ final class LockedComponent: PowerComponent {
     func isAvailable() -> Bool { base.isAvailable() }
     func start(diagnostics: any DiagnosticsReporter) throws { try base.start(diagnostics: diagnostics) }
     func measurementMethod() -> MeasurementMethod { base.measurementMethod() }
+    func errorModel() -> PowerErrorModel { base.errorModel() }
     func read() throws -> [DeviceReading] { try base.read() }
     var maximumReadInterval: Double? { base.maximumReadInterval }
     func unavailabilityReason() -> String? { base.unavailabilityReason() }

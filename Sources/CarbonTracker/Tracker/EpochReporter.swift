@@ -90,7 +90,10 @@ final class EpochReporter: Sendable {
         guard let settled = run.intensity.settledEstimate() else {
             return results.withLock { $0.store.provisionalKilowattHours }
         }
-        results.withLock { $0.store.settle(gramsPerKilowattHour: settled.gramsPerKilowattHour) }
+        results.withLock {
+            $0.store.settle(
+                gramsPerKilowattHour: settled.gramsPerKilowattHour, range: settled.gramsPerKilowattHourRange)
+        }
         return 0
     }
 
@@ -104,18 +107,31 @@ final class EpochReporter: Sendable {
                 store.durationsSeconds, store.totalGrams
             )
         }
+        let (perEpochRanges, measuredCO2Range) = results.withLock { results in
+            let store = results.store
+            return (
+                (0..<store.count).map { store.kilowattHoursRange($0, powerUsageEffectiveness: pue) },
+                store.totalGramsRange
+            )
+        }
         guard !durations.isEmpty else { return }
         let epochs = configuration.epochs
         let energy = Predictor.predict(totalEpochs: epochs, measured: perEpochKilowattHours)
         let duration = Predictor.predict(totalEpochs: epochs, measured: durations)
         let measuredEnergy = perEpochKilowattHours.reduce(0, +)
         let remainingSeconds = max(0, duration - durations.reduce(0, +))
-        let forecast = run.intensity.forecast(durationSeconds: remainingSeconds).gramsPerKilowattHour
+        let forecastEstimate = run.intensity.forecast(durationSeconds: remainingSeconds)
+        let forecast = forecastEstimate.gramsPerKilowattHour
         let co2 = measuredCO2 + max(0, energy - measuredEnergy) * forecast
         let components = results.withLock { $0.store.componentTotals() }
-        let report = makeReport(
+        let ranges = Self.predictedRanges(
+            epochs: epochs, perEpoch: perEpochKilowattHours, perEpochRanges: perEpochRanges,
+            measuredCO2Range: measuredCO2Range, forecast: forecastEstimate.gramsPerKilowattHourRange)
+        var report = makeReport(
             run, kind: .predicted, epochs: epochs, duration: duration, energy: energy, co2: co2,
             components: components, durations: durations)
+        report.energyKilowattHoursRange = ranges.energy
+        report.co2eqGramsRange = Self.containing(ranges.co2, co2)
         results.withLock { $0.predicted = report }
         run.emit([.prediction(report)])
         run.log.write { batch in
@@ -146,13 +162,18 @@ final class EpochReporter: Sendable {
                 store.durationsSeconds
             )
         }
+        let (energyRange, co2Range) = results.withLock {
+            ($0.store.totalKilowattHoursRange(powerUsageEffectiveness: pue), $0.store.totalGramsRange)
+        }
         let energy = joules * pue / 3_600_000
         let summary = run.intensity.summary()
         let average = energy > 0 ? co2 / energy : run.intensity.current().gramsPerKilowattHour
         let values = summary.intensities.map { LogNumber.python(($0 * 100).rounded() / 100) }
-        let report = makeReport(
+        var report = makeReport(
             run, kind: .actual, epochs: count, duration: seconds, energy: energy, co2: co2,
             components: components, durations: durations)
+        report.energyKilowattHoursRange = Self.containing(energyRange, energy)
+        report.co2eqGramsRange = Self.containing(co2Range, co2)
         results.withLock { $0.actual = report }
         run.emit([.actual(report)])
         let averageLine =

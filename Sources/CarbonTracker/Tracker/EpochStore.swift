@@ -1,7 +1,8 @@
 /// Every finished epoch's figures in a compact form: one contiguous array per field, so that memory
 /// per epoch is a few dozen bytes however long the run (not an array of structs holding arrays).
 ///
-/// Per epoch it keeps the duration, the CO2eq, one energy per device and one method per component;
+/// Per epoch it keeps the duration, the CO2eq and its bounds, one energy per device, one method and the
+/// energy's bounds per component;
 /// the component layout is kept once per stretch of epochs that share it. Running per-device totals
 /// make the final report independent of the number of epochs.
 struct EpochStore: Sendable {
@@ -23,15 +24,28 @@ struct EpochStore: Sendable {
     private(set) var co2eqGrams: [Double] = []
     private var joules: [Double] = []
     private var methods: [UInt8] = []
+    /// Each component's energy bounds per epoch, in joules without PUE (parallel to `methods`).
+    private var joulesLow: [Double] = []
+    private var joulesHigh: [Double] = []
+    /// Each epoch's CO2eq bounds, with PUE.
+    private var co2eqGramsLow: [Double] = []
+    private var co2eqGramsHigh: [Double] = []
     private var segments: [Segment] = []
     /// Per component kind: the devices and the summed joules, over the epochs that measured them.
-    private var totals: [(component: Component, joules: [Double])] = []
+    private var totals: [(component: Component, joules: [Double], low: Double, high: Double)] = []
     private var lastComponents: [(kind: ComponentKind, method: MeasurementMethod)] = []
     private(set) var totalSeconds = 0.0
     private(set) var totalGrams = 0.0
     private(set) var totalJoules = 0.0
+    /// The bounds of ``totalJoules`` (without PUE) and of ``totalGrams`` (with PUE).
+    private(set) var totalJoulesRange = 0.0...0.0
+    private(set) var totalGramsRange = 0.0...0.0
     /// Epochs with energy charged at a provisional intensity: few (those before the first answer).
-    private var provisional: [(index: Int, kilowattHours: Double, grams: Double)] = []
+    private var provisional:
+        [(
+            index: Int, kilowattHours: Double, grams: Double, gramsRange: ClosedRange<Double>,
+            energyFactors: ClosedRange<Double>
+        )] = []
     /// Energy, with PUE, still charged at a provisional intensity.
     var provisionalKilowattHours: Double { provisional.reduce(0) { $0 + $1.kilowattHours } }
 
@@ -49,38 +63,90 @@ struct EpochStore: Sendable {
         }
         durationsSeconds.append(epoch.durationSeconds)
         if epoch.provisionalKilowattHours > 0 {
-            provisional.append((co2eqGrams.count, epoch.provisionalKilowattHours, epoch.provisionalGrams))
+            let energy = epoch.energyKilowattHours
+            let low = epoch.energyKilowattHoursRange.lowerBound
+            let high = epoch.energyKilowattHoursRange.upperBound
+            let factors = energy > 0 ? (low / energy)...(high / energy) : 1...1
+            provisional.append(
+                (
+                    co2eqGrams.count, epoch.provisionalKilowattHours, epoch.provisionalGrams,
+                    epoch.provisionalGramsRange, factors
+                ))
         }
         co2eqGrams.append(epoch.co2eqGrams)
+        co2eqGramsLow.append(epoch.co2eqGramsRange.lowerBound)
+        co2eqGramsHigh.append(epoch.co2eqGramsRange.upperBound)
         totalSeconds += epoch.durationSeconds
         totalGrams += epoch.co2eqGrams
+        totalGramsRange = Self.add(totalGramsRange, epoch.co2eqGramsRange)
         lastComponents.removeAll(keepingCapacity: true)
         for energy in epoch.components {
             joules.append(contentsOf: energy.joules)
             methods.append(UInt8(MeasurementMethod.allCases.firstIndex(of: energy.method)!))
+            joulesLow.append(energy.joulesRange.lowerBound)
+            joulesHigh.append(energy.joulesRange.upperBound)
             lastComponents.append((energy.kind, energy.method))
             var sum = 0.0
             for value in energy.joules { sum += value }
             totalJoules += sum
+            totalJoulesRange = Self.add(totalJoulesRange, energy.joulesRange)
             if let index = totals.firstIndex(where: {
                 $0.component.kind == energy.kind && $0.component.devices == energy.devices
             }) {
                 for device in energy.joules.indices { totals[index].joules[device] += energy.joules[device] }
+                totals[index].low += energy.joulesRange.lowerBound
+                totals[index].high += energy.joulesRange.upperBound
             } else {
-                totals.append((Component(kind: energy.kind, devices: energy.devices), energy.joules))
+                totals.append(
+                    (
+                        Component(kind: energy.kind, devices: energy.devices), energy.joules,
+                        energy.joulesRange.lowerBound, energy.joulesRange.upperBound
+                    ))
             }
         }
     }
 
-    /// Charges the energy used before the intensity settled at `gramsPerKilowattHour` instead of the
-    /// provisional value it was charged at.
-    mutating func settle(gramsPerKilowattHour: Double) {
+    /// Charges the energy used before the intensity settled at `gramsPerKilowattHour` (and its bounds at
+    /// `range`) instead of the provisional value it was charged at.
+    mutating func settle(gramsPerKilowattHour: Double, range: ClosedRange<Double>? = nil) {
+        let range = range ?? gramsPerKilowattHour...gramsPerKilowattHour
         for part in provisional {
             let change = part.kilowattHours * gramsPerKilowattHour - part.grams
             co2eqGrams[part.index] += change
             totalGrams += change
+            let lowChange =
+                part.kilowattHours * part.energyFactors.lowerBound * range.lowerBound
+                - part.gramsRange.lowerBound
+            let highChange =
+                part.kilowattHours * part.energyFactors.upperBound * range.upperBound
+                - part.gramsRange.upperBound
+            co2eqGramsLow[part.index] = max(
+                0, min(co2eqGramsLow[part.index] + lowChange, co2eqGrams[part.index]))
+            co2eqGramsHigh[part.index] = max(co2eqGramsHigh[part.index] + highChange, co2eqGrams[part.index])
+        }
+        if !provisional.isEmpty {
+            totalGramsRange = co2eqGramsLow.reduce(0, +)...co2eqGramsHigh.reduce(0, +)
         }
         provisional.removeAll()
+    }
+
+    /// The bounds of ``totalJoules`` with the PUE factor, in kilowatt-hours.
+    func totalKilowattHoursRange(powerUsageEffectiveness: Double) -> ClosedRange<Double> {
+        let scale = powerUsageEffectiveness / 3_600_000
+        return (totalJoulesRange.lowerBound * scale)...(totalJoulesRange.upperBound * scale)
+    }
+
+    /// Epoch `index`'s (0-based) energy bounds in kilowatt-hours with the PUE factor.
+    func kilowattHoursRange(_ index: Int, powerUsageEffectiveness: Double) -> ClosedRange<Double> {
+        let segment = self.segment(of: index)
+        let start = segment.firstMethod + (index - segment.firstEpoch) * segment.components.count
+        let range = start..<(start + segment.components.count)
+        let scale = powerUsageEffectiveness / 3_600_000
+        return (joulesLow[range].reduce(0, +) * scale)...(joulesHigh[range].reduce(0, +) * scale)
+    }
+
+    private static func add(_ a: ClosedRange<Double>, _ b: ClosedRange<Double>) -> ClosedRange<Double> {
+        (a.lowerBound + b.lowerBound)...(a.upperBound + b.upperBound)
     }
 
     /// Whether `components` are those of the current segment (same kinds and devices, in order).
@@ -111,16 +177,18 @@ struct EpochStore: Sendable {
             let values = Array(joules[joule..<(joule + component.devices.count)])
             joule += component.devices.count
             defer { method += 1 }
-            return ComponentEnergy(
+            var energy = ComponentEnergy(
                 kind: component.kind, devices: component.devices,
                 method: MeasurementMethod.allCases[Int(methods[method])], joules: values,
                 averageWatts: values.map { duration > 0 ? $0 / duration : 0 })
+            energy.joulesRange = joulesLow[method]...joulesHigh[method]
+            return energy
         }
         return EpochMeasurement(
             epoch: index + 1, durationSeconds: duration, components: components,
             co2eqGrams: co2eqGrams[index],
             powerUsageEffectiveness: powerUsageEffectiveness,
-            co2eqGramsRange: co2eqGrams[index]...co2eqGrams[index])
+            co2eqGramsRange: co2eqGramsLow[index]...co2eqGramsHigh[index])
     }
 
     /// Per-component energy over all epochs: the components the last epoch measured, then any that
@@ -129,9 +197,11 @@ struct EpochStore: Sendable {
     func componentTotals() -> [ComponentEnergy] {
         func energy(_ kind: ComponentKind, _ method: MeasurementMethod) -> ComponentEnergy? {
             guard let total = totals.last(where: { $0.component.kind == kind }) else { return nil }
-            return ComponentEnergy(
+            var energy = ComponentEnergy(
                 kind: kind, devices: total.component.devices, method: method, joules: total.joules,
                 averageWatts: total.joules.map { totalSeconds > 0 ? $0 / totalSeconds : 0 })
+            energy.joulesRange = total.low...max(total.low, total.high)
+            return energy
         }
         var result = lastComponents.compactMap { energy($0.kind, $0.method) }
         for total in totals where !result.contains(where: { $0.kind == total.component.kind }) {

@@ -14,6 +14,11 @@ public struct IntensityEstimate: Sendable, Equatable {
     public var isPrediction: Bool
     /// Where the value came from ("Energi Data Service", "country average (Ember 2023)", ...).
     public var source: String
+    /// Whether the provider flags the value as its own estimate rather than grid data (widens its range).
+    public var isEstimated = false
+
+    /// Low and high bounds of ``gramsPerKilowattHour``, by where it came from (``IntensityUncertainty``).
+    public var gramsPerKilowattHourRange: ClosedRange<Double> { IntensityUncertainty.range(of: self) }
 
     /// Creates an estimate.
     /// - Parameters:
@@ -54,14 +59,32 @@ public struct IntensityInForce: Sendable, Equatable {
     /// Whether the value is a placeholder while the source waits for its first answer (location lookup
     /// or provider request still in flight).
     public var isProvisional: Bool
+    /// Low and high bounds of the value, in gCO2eq/kWh.
+    public var gramsPerKilowattHourRange: ClosedRange<Double>
 
     /// Creates a value in force.
     /// - Parameters:
     ///   - gramsPerKilowattHour: The intensity in gCO2eq/kWh.
     ///   - isProvisional: Whether it stands in until the source's first answer.
-    public init(gramsPerKilowattHour: Double, isProvisional: Bool) {
+    ///   - gramsPerKilowattHourRange: Its bounds; the value alone when left out.
+    public init(
+        gramsPerKilowattHour: Double, isProvisional: Bool,
+        gramsPerKilowattHourRange: ClosedRange<Double>? = nil
+    ) {
         self.gramsPerKilowattHour = gramsPerKilowattHour
         self.isProvisional = isProvisional
+        self.gramsPerKilowattHourRange =
+            gramsPerKilowattHourRange ?? gramsPerKilowattHour...gramsPerKilowattHour
+    }
+
+    /// The value in force from an estimate, with the estimate's bounds.
+    /// - Parameters:
+    ///   - estimate: The value and its provenance.
+    ///   - isProvisional: Whether it stands in until the source's first answer.
+    public init(_ estimate: IntensityEstimate, isProvisional: Bool) {
+        self.init(
+            gramsPerKilowattHour: estimate.gramsPerKilowattHour, isProvisional: isProvisional,
+            gramsPerKilowattHourRange: estimate.gramsPerKilowattHourRange)
     }
 }
 
@@ -136,7 +159,7 @@ extension CarbonIntensitySource {
     /// ``currentGramsPerKilowattHour()``, never provisional, by default.
     /// - Returns: The value in force.
     public func intensityInForce() -> IntensityInForce {
-        IntensityInForce(gramsPerKilowattHour: currentGramsPerKilowattHour(), isProvisional: false)
+        IntensityInForce(current(), isProvisional: false)
     }
 
     /// ``current()``, by default: a source that is never provisional is settled from the start.

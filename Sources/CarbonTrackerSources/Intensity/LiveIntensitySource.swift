@@ -120,10 +120,7 @@ public final class LiveIntensitySource: CarbonIntensitySource {
 
     /// The value in force, provisional until the first answer (or until no answer can come).
     public func intensityInForce() -> IntensityInForce {
-        state.withLock {
-            IntensityInForce(
-                gramsPerKilowattHour: $0.current.gramsPerKilowattHour, isProvisional: $0.settled == nil)
-        }
+        state.withLock { IntensityInForce($0.current, isProvisional: $0.settled == nil) }
     }
 
     /// The value in force right after the first answer; the fallback once none can come (offline, no

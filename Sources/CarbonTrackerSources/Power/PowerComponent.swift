@@ -104,6 +104,11 @@ public protocol PowerComponent: AnyObject, Sendable {
     /// Read once per finished window, on the sampling thread.
     /// - Returns: The words, or `nil`.
     func attributionNote() -> String?
+    /// What is known about the error of the figures (counter step and update period, an estimate's
+    /// band, an attribution's spread), for their low and high bounds. Read at each window's ends, on
+    /// the sampling thread.
+    /// - Returns: The model in force; it follows ``measurementMethod()`` when a source degrades.
+    func errorModel() -> PowerErrorModel
 }
 
 extension PowerComponent {
@@ -122,4 +127,7 @@ extension PowerComponent {
     public func provenanceNote() -> String? { nil }
     /// Whole devices by default.
     public func attributionNote() -> String? { nil }
+    /// The model ``measurementMethod()`` implies (``PowerErrorModel/default(for:)``).
+    /// - Returns: The model.
+    public func errorModel() -> PowerErrorModel { .default(for: measurementMethod()) }
 }

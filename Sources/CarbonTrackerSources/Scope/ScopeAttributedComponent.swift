@@ -76,6 +76,11 @@ package final class ScopeAttributedComponent: PowerComponent, ActionableUnavaila
         var fits: [IdleFit] = []
         var scopeBusyTotal = 0.0
         var packageBusyTotal = 0.0
+        /// The energy charged so far, and what the share by CPU time alone and the share by CPUs held
+        /// alone would have charged: the attribution's spread.
+        var chargedJoules = 0.0
+        var byTimeJoules = 0.0
+        var byHeldJoules = 0.0
     }
 
     /// Wraps `inner` for `scope`.
@@ -177,8 +182,12 @@ package final class ScopeAttributedComponent: PowerComponent, ActionableUnavaila
                 let held = state.heldCPUs[package] ?? 0
                 let scopeOnPackage = heldTotal > 0 ? scopeBusy * held / heldTotal : 0
                 let busyShare = busyNow > 0 ? min(1, scopeOnPackage / busyNow) : 0
-                state.attributed[index] +=
-                    idle * held / Double(max(1, cpus.count)) + (used - idle) * busyShare
+                let heldShare = held / Double(max(1, cpus.count))
+                let charged = idle * heldShare + (used - idle) * busyShare
+                state.attributed[index] += charged
+                state.chargedJoules += charged
+                state.byTimeJoules += used * (busyNow > 0 ? busyShare : heldShare)
+                state.byHeldJoules += used * heldShare
                 if countedPackages.insert(package).inserted {
                     state.scopeBusyTotal += min(scopeOnPackage, busyNow)
                     state.packageBusyTotal += busyNow
@@ -187,6 +196,20 @@ package final class ScopeAttributedComponent: PowerComponent, ActionableUnavaila
             }
             return out
         }
+    }
+
+    /// The wrapped counter's model, with the spread between charging all the energy by the share of busy
+    /// CPU time and charging it all by the share of CPUs held, over the run so far.
+    /// - Returns: The model.
+    package func errorModel() -> PowerErrorModel {
+        var model = inner.errorModel()
+        model.attributionFactors = state.withLock { state in
+            guard state.chargedJoules > 0 else { return 1...1 }
+            let low = min(state.byTimeJoules, state.byHeldJoules, state.chargedJoules) / state.chargedJoules
+            let high = max(state.byTimeJoules, state.byHeldJoules, state.chargedJoules) / state.chargedJoules
+            return low...high
+        }
+        return model
     }
 
     /// Each device's idle power as estimated so far, in watts (`nil` before two readings).

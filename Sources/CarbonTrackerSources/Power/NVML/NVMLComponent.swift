@@ -91,6 +91,13 @@ public final class NVMLComponent: PowerComponent {
     /// Why no GPU can be measured, or `nil`.
     public func unavailabilityReason() -> String? { availabilityError()?.message }
 
+    /// NVML's energy counter (``PowerErrorModel/nvmlCounter``) while every GPU is read from it, else power
+    /// samples (``PowerErrorModel/sampled``).
+    /// - Returns: The model.
+    public func errorModel() -> PowerErrorModel {
+        measurementMethod() == .counter ? .nvmlCounter : .sampled
+    }
+
     /// `.counter` while every GPU is read from its energy counter, else `.sampled`.
     public func measurementMethod() -> MeasurementMethod {
         state.withLock { $0.devices.contains { $0.source.method == .sampled } ? .sampled : .counter }

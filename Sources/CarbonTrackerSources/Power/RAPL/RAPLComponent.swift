@@ -97,6 +97,10 @@ public final class RAPLComponent: PowerComponent, ActionableUnavailability {
         unavailabilityReason() != nil && state.withLock { (try? zones(&$0).get()) != nil }
     }
 
+    /// RAPL's counter step and update period (``PowerErrorModel/rapl``).
+    /// - Returns: The model.
+    public func errorModel() -> PowerErrorModel { .rapl }
+
     /// `.counter`, or `.incomplete` once a counter that was read stopped answering mid-run.
     public func measurementMethod() -> MeasurementMethod {
         state.withLock { state in state.counters.contains(where: \.failed) ? .incomplete : .counter }

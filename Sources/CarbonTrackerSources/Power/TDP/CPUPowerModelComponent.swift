@@ -57,6 +57,9 @@ public final class CPUPowerModelComponent: PowerComponent {
     public func isAvailable() -> Bool { true }
     /// Always `.estimated`.
     public func measurementMethod() -> MeasurementMethod { .estimated }
+    /// The per-vCPU model's band (``PowerErrorModel/perCPUModel``).
+    /// - Returns: The model.
+    public func errorModel() -> PowerErrorModel { .perCPUModel }
     /// Nothing to release.
     public func shutdown() {}
 

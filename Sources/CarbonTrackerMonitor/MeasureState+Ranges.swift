@@ -1,0 +1,94 @@
+import CarbonTrackerSources
+
+/// One measured slot's terms at a window's start, for the energy's bounds.
+struct SlotStart {
+    /// The curve's Σ Δt² of power-sample intervals at the start, in s².
+    var squaredSeconds: Double
+    /// How far a counter reading at the start can be off, in joules: one step plus one update
+    /// period at the power seen around it.
+    var counterJoules: Double
+}
+
+extension MeasuredSource {
+    /// Keeps the counter terms of the source's error model for the next window's start.
+    mutating func readErrorModel(_ model: PowerErrorModel? = nil) {
+        let model = model ?? component.errorModel()
+        counterResolutionJoules = model.counterResolutionJoules
+        counterUpdateSeconds = model.counterUpdatePeriodSeconds
+    }
+}
+
+/// The low and high bounds of a window's energy, from how each component was measured.
+///
+/// Per device slot, the terms add up as follows: the power-sample term (k·σ·√ΣΔt², the samples'
+/// independent errors adding in quadrature) plus the counter terms at both ends (one step and one update
+/// period at the power seen around each end), plus, for a source that stopped, the time after its last
+/// reading at the highest power it drew (high bound only). Slots and components add linearly, since
+/// their errors share causes (the same load drives CPU and GPU). An estimate's band and an attribution's
+/// spread multiply the component's bounds. PUE multiplies both bounds and has no range of its own.
+extension MeasureState {
+    /// Every slot's terms at `time` (a reading at or after it has entered the curves).
+    func startTerms(at time: Double) -> [SlotStart] {
+        var terms: [SlotStart] = []
+        terms.reserveCapacity(curves.count)
+        for source in sources {
+            for slot in source.slots {
+                terms.append(
+                    SlotStart(
+                        squaredSeconds: curves[slot].point(at: time).squaredSeconds,
+                        counterJoules: Self.counterJoules(source, curves[slot])))
+            }
+        }
+        return terms
+    }
+
+    /// The bounds of one component's energy over `window`, ending at `end`, in joules without PUE.
+    func joulesRange(
+        of source: MeasuredSource, joules: [Double], window: OpenWindow, end: Double,
+        method: MeasurementMethod,
+        model: PowerErrorModel
+    ) -> ClosedRange<Double> {
+        var low = 0.0
+        var high = 0.0
+        for (offset, slot) in source.slots.enumerated() {
+            let curve = curves[slot]
+            let value = joules[offset]
+            var halfWidth = 0.0
+            if slot < window.startTerms.count {
+                let start = window.startTerms[slot]
+                let squaredSeconds = max(0, curve.point(at: end).squaredSeconds - start.squaredSeconds)
+                halfWidth +=
+                    curve.variation.coverageFactor * curve.variation.sampleDeviationWatts
+                    * squaredSeconds.squareRoot()
+                if model.counterUpdatePeriodSeconds > 0 || model.counterResolutionJoules > 0 {
+                    halfWidth += start.counterJoules + Self.counterJoules(source, curve)
+                }
+            }
+            var missing = 0.0
+            if method == .incomplete {
+                let unmeasured = max(0, end - max(window.startTime, curve.lastAdvanceTime))
+                missing = unmeasured * curve.variation.maximumWatts
+            }
+            low += max(0, value - halfWidth)
+            high += value + halfWidth + missing
+        }
+        let band = model.estimateRelativeError
+        low *= (1 - band) * model.attributionFactors.lowerBound
+        high *= (1 + band) * model.attributionFactors.upperBound
+        let total = joules.reduce(0, +)
+        return Self.bounds(low, high, around: total)
+    }
+
+    /// How far a counter reading can be off: one step, plus one update period at the power seen around it.
+    static func counterJoules(_ source: MeasuredSource, _ curve: DeviceEnergyCurve) -> Double {
+        source.counterResolutionJoules + source.counterUpdateSeconds * curve.variation.wattsAround
+    }
+
+    /// `low...high`, widened to contain `value` and kept finite and non-negative.
+    static func bounds(_ low: Double, _ high: Double, around value: Double) -> ClosedRange<Double> {
+        guard value.isFinite else { return value.isNaN ? 0...0 : value...value }
+        let lower = low.isFinite ? max(0, min(low, value)) : max(0, min(0, value))
+        let upper = high.isFinite ? max(high, value, lower) : max(value, lower)
+        return lower...upper
+    }
+}
