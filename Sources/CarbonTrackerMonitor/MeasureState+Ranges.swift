@@ -61,7 +61,14 @@ extension MeasureState {
                     curve.variation.coverageFactor * curve.variation.sampleDeviationWatts
                     * squaredSeconds.squareRoot()
                 if model.counterUpdatePeriodSeconds > 0 || model.counterResolutionJoules > 0 {
-                    halfWidth += start.counterJoules + Self.counterJoules(source, curve)
+                    // The window's own average power stands in where no interval was seen yet (a window that
+                    // opens at the first reading).
+                    let duration = end - window.startTime
+                    let average =
+                        source.counterResolutionJoules + source.counterUpdateSeconds
+                        * (duration > 0 ? value / duration : 0)
+                    halfWidth +=
+                        max(start.counterJoules, average) + max(Self.counterJoules(source, curve), average)
                 }
             }
             var missing = 0.0
