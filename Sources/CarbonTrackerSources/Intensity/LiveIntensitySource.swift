@@ -254,10 +254,12 @@ public final class LiveIntensitySource: CarbonIntensitySource {
         let address = location.displayAddress
         let deadline = ContinuousClock.now + .seconds(2 * settings.requestTimeoutSeconds + 0.5)
         do {
-            let value = try provider.latest(at: location, deadline: deadline)
-            let estimate = IntensityEstimate(
+            let reading = try provider.latestReading(at: location, deadline: deadline)
+            let value = reading.gramsPerKilowattHour
+            var estimate = IntensityEstimate(
                 gramsPerKilowattHour: value, address: address, countryCode: location.effectiveCountryCode,
                 isFetched: true, isLocalized: true, source: provider.id.displayName)
+            estimate.isEstimated = reading.isEstimated
             state.withLock { state in
                 guard state.phase == .running else { return }
                 state.current = estimate

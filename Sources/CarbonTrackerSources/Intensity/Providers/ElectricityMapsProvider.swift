@@ -20,6 +20,7 @@ package struct ElectricityMapsProvider: IntensityProvider {
 
     private struct Latest: Decodable {
         var carbonIntensity: Double?
+        var isEstimated: Bool?
     }
 
     private struct Forecast: Decodable {
@@ -36,8 +37,18 @@ package struct ElectricityMapsProvider: IntensityProvider {
         throws(IntensityFetchError)
         -> Double
     {
+        try latestReading(at: location, deadline: deadline).gramsPerKilowattHour
+    }
+
+    /// The latest value with the service's `isEstimated` flag.
+    /// - Throws: ``IntensityFetchError`` when the service gave no usable value before `deadline`.
+    package func latestReading(at location: IntensityLocation, deadline: ContinuousClock.Instant)
+        throws(IntensityFetchError) -> LatestIntensity
+    {
         let document = try firstAnswer(Latest.self, path: "latest", location: location, deadline: deadline)
-        return try plausible(document.carbonIntensity, from: id.displayName)
+        return LatestIntensity(
+            gramsPerKilowattHour: try plausible(document.carbonIntensity, from: id.displayName),
+            isEstimated: document.isEstimated ?? false)
     }
 
     package func forecast(

@@ -43,6 +43,11 @@ package protocol IntensityProvider: Sendable {
     /// - Throws: ``IntensityFetchError`` when the service gave no usable value before `deadline`.
     func latest(at location: IntensityLocation, deadline: ContinuousClock.Instant) throws(IntensityFetchError)
         -> Double
+    /// The intensity in force now with the provider's own estimated flag (default: ``latest(at:deadline:)``,
+    /// never estimated).
+    /// - Throws: As ``latest(at:deadline:)``.
+    func latestReading(at location: IntensityLocation, deadline: ContinuousClock.Instant)
+        throws(IntensityFetchError) -> LatestIntensity
     /// The service's forecast covering `[from, from + seconds]` (possibly only partly).
     /// - Throws: ``IntensityFetchError`` when the service gave no usable forecast before `deadline`.
     func forecast(
@@ -51,7 +56,25 @@ package protocol IntensityProvider: Sendable {
         throws(IntensityFetchError) -> [ForecastPoint]
 }
 
+/// A provider's latest value and whether the provider flags it as its own estimate.
+package struct LatestIntensity: Sendable, Equatable {
+    /// The intensity in gCO2eq/kWh.
+    package var gramsPerKilowattHour: Double
+    /// Whether the provider says the value is estimated rather than from grid data (Electricity Maps'
+    /// `isEstimated`).
+    package var isEstimated: Bool
+}
+
 extension IntensityProvider {
+    /// ``latest(at:deadline:)`` with the provider's estimated flag; providers without one say `false`.
+    /// - Throws: As ``latest(at:deadline:)``.
+    package func latestReading(at location: IntensityLocation, deadline: ContinuousClock.Instant)
+        throws(IntensityFetchError) -> LatestIntensity
+    {
+        LatestIntensity(
+            gramsPerKilowattHour: try latest(at: location, deadline: deadline), isEstimated: false)
+    }
+
     /// Rejects values no electricity grid produces, so a broken answer cannot skew the totals.
     func plausible(_ value: Double?, from service: String) throws(IntensityFetchError) -> Double {
         guard let value else { throw IntensityFetchError("\(service) returned no carbon intensity value.") }
