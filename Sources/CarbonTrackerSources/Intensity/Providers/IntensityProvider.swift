@@ -43,17 +43,18 @@ package protocol IntensityProvider: Sendable {
     /// - Throws: ``IntensityFetchError`` when the service gave no usable value before `deadline`.
     func latest(at location: IntensityLocation, deadline: ContinuousClock.Instant) throws(IntensityFetchError)
         -> Double
-    /// The intensity in force now with the provider's own estimated flag (default: ``latest(at:deadline:)``,
-    /// never estimated).
-    /// - Throws: As ``latest(at:deadline:)``.
-    func latestReading(at location: IntensityLocation, deadline: ContinuousClock.Instant)
-        throws(IntensityFetchError) -> LatestIntensity
     /// The service's forecast covering `[from, from + seconds]` (possibly only partly).
     /// - Throws: ``IntensityFetchError`` when the service gave no usable forecast before `deadline`.
     func forecast(
         at location: IntensityLocation, from: Date, seconds: Double, deadline: ContinuousClock.Instant
     )
         throws(IntensityFetchError) -> [ForecastPoint]
+    // Last, so the requirements before it keep their places for code built before it was added.
+    /// The intensity in force now with the provider's own estimated flag (default: ``latest(at:deadline:)``,
+    /// never estimated).
+    /// - Throws: As ``latest(at:deadline:)``.
+    func latestReading(at location: IntensityLocation, deadline: ContinuousClock.Instant)
+        throws(IntensityFetchError) -> LatestIntensity
 }
 
 /// A provider's latest value and whether the provider flags it as its own estimate.
