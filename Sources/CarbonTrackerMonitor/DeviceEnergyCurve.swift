@@ -45,6 +45,7 @@ struct DeviceEnergyCurve: Sendable {
                 variation.addDifference(watts - lastWatts)
             }
             lastWatts = watts
+            variation.addSample(watts)
         case .unavailable:
             // Keep the last known rate rather than inventing a zero.
             if let lastWatts {
@@ -103,6 +104,15 @@ struct SampleVariation: Sendable {
     private(set) var previousWatts = 0.0
     /// The highest average power of any interval, in watts.
     private(set) var maximumWatts = 0.0
+    /// The lowest and highest power sample, in watts (`+∞` and `-∞` before the first).
+    private(set) var lowestSampleWatts = Double.infinity
+    private(set) var highestSampleWatts = -Double.infinity
+
+    mutating func addSample(_ watts: Double) {
+        guard watts.isFinite else { return }
+        lowestSampleWatts = min(lowestSampleWatts, watts)
+        highestSampleWatts = max(highestSampleWatts, watts)
+    }
 
     mutating func addDifference(_ difference: Double) {
         guard difference.isFinite else { return }

@@ -21,7 +21,8 @@ extension MeasuredSource {
 /// The low and high bounds of a window's energy, from how each component was measured.
 ///
 /// Per device slot, the terms add up as follows: the power-sample term (k·σ·√ΣΔt², the samples'
-/// independent errors adding in quadrature) plus the counter terms at both ends (one step and one update
+/// independent errors adding in quadrature, kept between the lowest and the highest sample times the
+/// window's duration) plus the counter terms at both ends (one step and one update
 /// period at the power seen around each end), plus, for a source that stopped, the time after its last
 /// reading at the highest power it drew (high bound only). Slots and components add linearly, since
 /// their errors share causes (the same load drives CPU and GPU). An estimate's band and an attribution's
@@ -50,6 +51,7 @@ extension MeasureState {
     ) -> ClosedRange<Double> {
         var low = 0.0
         var high = 0.0
+        let duration = end - window.startTime
         for (offset, slot) in source.slots.enumerated() {
             let curve = curves[slot]
             let value = joules[offset]
@@ -63,7 +65,6 @@ extension MeasureState {
                 if model.counterUpdatePeriodSeconds > 0 || model.counterResolutionJoules > 0 {
                     // The window's own average power stands in where no interval was seen yet (a window that
                     // opens at the first reading).
-                    let duration = end - window.startTime
                     let average =
                         source.counterResolutionJoules + source.counterUpdateSeconds
                         * (duration > 0 ? value / duration : 0)
@@ -71,13 +72,21 @@ extension MeasureState {
                         max(start.counterJoules, average) + max(Self.counterJoules(source, curve), average)
                 }
             }
+            // Power between samples is bounded by the power the samples have shown: the window used no less
+            // than the lowest sample and no more than the highest, over its duration.
+            var floor = 0.0
+            var ceiling = Double.infinity
+            if curve.variation.differenceCount > 0 && duration > 0 {
+                floor = max(0, curve.variation.lowestSampleWatts) * duration
+                ceiling = curve.variation.highestSampleWatts * duration
+            }
             var missing = 0.0
             if method == .incomplete {
                 let unmeasured = max(0, end - max(window.startTime, curve.lastAdvanceTime))
                 missing = unmeasured * curve.variation.maximumWatts
             }
-            low += max(0, value - halfWidth)
-            high += value + halfWidth + missing
+            low += max(0, min(value, max(value - halfWidth, floor)))
+            high += max(value, min(value + halfWidth, ceiling)) + missing
         }
         let band = model.estimateRelativeError
         low *= (1 - band) * model.attributionFactors.lowerBound

@@ -34,6 +34,18 @@ import Testing
         }
     }
 
+    @Test func sampledPowerIsBoundedByThePowerSeenAroundIt() {
+        // Samples alternating 100 W and 300 W over 4 s: the statistical term alone would reach past
+        // 0…1 200 J; the bounds stay within the lowest and highest sample times the duration.
+        let window = Self.window(method: .sampled, model: .sampled, seconds: 4) { _, second in
+            .watts(second % 2 == 0 ? 100 : 300)
+        }
+        let range = window.components[0].joulesRange
+        #expect(window.components[0].joules[0] == 800)
+        #expect(abs(range.lowerBound - 400) < 1e-9)
+        #expect(abs(range.upperBound - 1_200) < 1e-9)
+    }
+
     @Test func estimatesCarryTheirCitedBand() {
         let tdp = Self.window(method: .estimated, model: .thermalDesignPower)
         let range = tdp.components[0].joulesRange
