@@ -197,6 +197,15 @@ import Testing
             let idle = try #require(first.idleWattsEstimates.first ?? nil)
             #expect(idle > 25 && idle <= 40.5, "idle estimate \(idle) W")
             #expect(first.attributionNote()?.hasPrefix("scope: job 0, 2 of 4 CPUs, ") == true)
+            // The range spans charging all of the job's energy by its busy-time share and all by its CPUs
+            // held (half the package here, while its busy share moves between 0 and 1): the two differ.
+            let spread = first.errorModel().attributionFactors
+            #expect(
+                spread.contains(1) && spread.upperBound - spread.lowerBound > 0.05,
+                "attribution factors \(spread)")
+            #expect(
+                first.errorModel().counterUpdatePeriodSeconds
+                    == PowerErrorModel.rapl.counterUpdatePeriodSeconds)
         }
     }
 #endif
