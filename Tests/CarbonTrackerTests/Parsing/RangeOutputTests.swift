@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CarbonTracker
+@testable import CarbonTrackerCLICore
 @testable import CarbonTrackerMonitor
 @testable import CarbonTrackerSources
 
@@ -197,12 +198,47 @@ enum RangeLogs {
             }
             return "\(line[..<colon.upperBound])\(bounds(parts[0])) kWh, CO2eq range: \(bounds(parts[1])) g"
         }
-        try ParserTestSupport.write(lines.joined(separator: "\n"), to: path)
+        // A new file renamed over the old: the tracker closes its logs just after `stop()` returns, and
+        // its closing truncation must not reach the rewritten text.
+        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
         return count
     }
 }
 
 @Suite struct RangeDirectoryTests {
+    /// A tracked run's text logs (no event log) in `directory`, its range lines widened by 10% each way.
+    static func widenedRun(in directory: String) throws -> LogPaths {
+        let tracker = try CarbonTracker(
+            epochs: 2, updateInterval: 0.05, logDir: directory, simCPU: "Sim Xeon 2.20GHz", simCPUTDP: 100,
+            simGPU: "Sim A100", simGPUWatts: 300,
+            options: TrackerOptions(console: .silent, environment: CoreTest.offline, eventLog: false))
+        try CoreTest.train(tracker, epochs: 2, seconds: 0.06)
+        try tracker.stop()
+        let paths = try #require(tracker.logFiles)
+        try RangeLogs.widen(paths.standard, spread: 0.1)
+        try RangeLogs.widen(paths.output, spread: 0.1)
+        return paths
+    }
+
+    @Test func parseTextPrintsTheSentenceWithItsBounds() throws {
+        let directory = try ParserTestSupport.scratchDirectory()
+        defer { ParserTestSupport.cleanUp(directory) }
+        _ = try Self.widenedRun(in: directory)
+        let console = CapturedConsole()
+        #expect(
+            CarbonTrackerCommand.main(
+                arguments: ["--parse", directory, "--format", "text"], environment: [:],
+                console: console.console)
+                == 0)
+        let aggregate = try LogParser.aggregateConsumption(logDir: directory)
+        let energy = try #require(aggregate.energyKilowattHoursRange)
+        #expect(console.printed == aggregate.sentence + "\n")
+        #expect(
+            console.printed.contains(" kWh (\(RangeText.bounds(energy))) of electricity contributing to "))
+        #expect(console.printed.contains(" kg ("))
+        #expect(aggregate.runsWithoutRange == 0)
+    }
+
     @Test func aTrackedRunsRangesReachTheParserJSONAndModelCard() throws {
         let directory = try ParserTestSupport.scratchDirectory()
         defer { ParserTestSupport.cleanUp(directory) }
@@ -344,5 +380,65 @@ struct RangePythonInteropTests {
         #expect(abs(energy.lowerBound - value * 0.6) < 1e-11 && abs(energy.upperBound - value * 1.4) < 1e-11)
         #expect(entry.windows.first?.energyKilowattHoursRange != nil)
         #expect(entry.standardLog.epochs.allSatisfy { $0.co2eqGramsRange != nil })
+    }
+}
+
+/// The model card stays what YAML readers and the Hub read, and the CodeCarbon CSV keeps CodeCarbon's header,
+/// when the logs carry ranges.
+@Suite(
+    .enabled(
+        if: ExportTest.python(with: ["codecarbon", "yaml"]) != nil,
+        "skipped: set CARBONTRACKER_PYTHON to a Python with codecarbon and PyYAML"
+    ))
+struct RangeExportInteropTests {
+    @Test func theModelCardsRangeCommentsLeaveItsYAMLUnchanged() throws {
+        let python = try #require(ExportTest.python(with: ["yaml"]))
+        let directory = try ParserTestSupport.scratchDirectory()
+        defer { ParserTestSupport.cleanUp(directory) }
+        _ = try RangeDirectoryTests.widenedRun(in: directory)
+        let parse = try LogParser.parseAllLogs(logDir: directory)
+        let card = LogExport.modelCard(parse, trainingType: "fine-tuning")
+        #expect(card.contains("  # emissions range: "))
+        let path = directory + "/card.yaml"
+        try ParserTestSupport.write(card, to: path)
+        let output = try ExportTest.runPython(
+            python,
+            """
+            import json, sys, yaml
+            print(json.dumps(yaml.safe_load(open(sys.argv[1], encoding="utf-8"))))
+            """, [path])
+        let object = try #require(JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+        let block = try #require(object["co2_eq_emissions"] as? [String: Any])
+        let hubKeys: Set = ["emissions", "source", "training_type", "geographical_location", "hardware_used"]
+        #expect(
+            Set(block.keys).isSubset(of: hubKeys) && block.keys.contains("training_type"), "\(block.keys)")
+        #expect(block["emissions"] as? Double == LogParser.Aggregate(parse).co2eqGrams)
+    }
+
+    @Test func theCSVHeaderIsTheOneCodeCarbonWrites() throws {
+        let python = try #require(ExportTest.python(with: ["codecarbon"]))
+        let directory = try ParserTestSupport.scratchDirectory()
+        defer { ParserTestSupport.cleanUp(directory) }
+        _ = try RangeDirectoryTests.widenedRun(in: directory)
+        let ours = LogExport.codeCarbonCSV(try LogParser.parseAllLogs(logDir: directory))
+        let written = directory + "/codecarbon"
+        try FileManager.default.createDirectory(atPath: written, withIntermediateDirectories: true)
+        // CodeCarbon writes a row of its own into an empty directory: its first line is its header.
+        let output = try ExportTest.runPython(
+            python,
+            """
+            import dataclasses, os, sys
+            from codecarbon.output_methods.emissions_data import EmissionsData
+            from codecarbon.output_methods.file import FileOutput
+            numeric = (float, int, "float", "int")
+            values = {f.name: (0 if f.type in numeric else "x") for f in dataclasses.fields(EmissionsData)}
+            FileOutput("emissions.csv", sys.argv[1]).out(EmissionsData(**values), None)
+            print("HEADER " + open(os.path.join(sys.argv[1], "emissions.csv")).readline(), end="")
+            """, [written])
+        let line = output.split(separator: "\n").first { $0.hasPrefix("HEADER ") }
+        let header = try #require(line.map { String($0.dropFirst("HEADER ".count)) })
+        #expect(header.hasPrefix("timestamp,project_name,run_id,"))
+        #expect(ours.hasPrefix(header + "\n"), "no range column: CodeCarbon's exact header")
+        #expect(!ours.contains("_low") && !ours.contains("_high"))
     }
 }
