@@ -6,8 +6,9 @@ import Foundation
 /// Python carbontracker's parser matches none of these lines: they hold no `Duration:`, `Energy:`,
 /// `CO2eq:` or `Average power usage`, and in the output log each starts with its own timestamp, which
 /// ends the report block above it for Python's expressions. The standard log writes the bounds in
-/// shortest round-trip form, so that ``LogParser`` reads back the exact values; the output log and
-/// the console write them with the report's decimal precision.
+/// plain decimals, kilowatt-hours to 10⁻¹⁵ (3.6 µJ) and grams to 10⁻¹², far below any measurement's
+/// resolution, formatted by ``appendFixed(_:_:scale:decimals:)`` without allocating (one line per
+/// epoch); the output log and the console write them with the report's decimal precision.
 enum RangeLine {
     /// `Energy range: `, the start of an epoch's line in the standard log and of a report's line in
     /// the output log.
@@ -38,18 +39,48 @@ enum RangeLine {
         }
     }
 
-    /// `a–b kWh, CO2eq range: c–d g` with every bound in shortest round-trip form.
+    /// `a–b kWh, CO2eq range: c–d g`.
     private static func appendBounds(
         _ kilowattHours: ClosedRange<Double>, _ grams: ClosedRange<Double>, _ bytes: inout [UInt8]
     ) {
-        bytes.append(contentsOf: kilowattHours.lowerBound.description.utf8)
+        appendFixed(&bytes, kilowattHours.lowerBound, scale: 1e15, decimals: 15)
         append(dash, &bytes)
-        bytes.append(contentsOf: kilowattHours.upperBound.description.utf8)
+        appendFixed(&bytes, kilowattHours.upperBound, scale: 1e15, decimals: 15)
         append(middle, &bytes)
-        bytes.append(contentsOf: grams.lowerBound.description.utf8)
+        appendFixed(&bytes, grams.lowerBound, scale: 1e12, decimals: 12)
         append(dash, &bytes)
-        bytes.append(contentsOf: grams.upperBound.description.utf8)
+        appendFixed(&bytes, grams.upperBound, scale: 1e12, decimals: 12)
         bytes.append(contentsOf: [0x20, UInt8(ascii: "g")])
+    }
+
+    /// Appends `value` rounded to `1 / scale` in plain decimal notation without trailing zeros
+    /// (`0.000012345678901`, `4.5`, `0.0`), as Python's `float()` and `LogValue.number` read
+    /// it; a value that is negative, not finite, or whose scaled digits exceed 2⁵³ is written in
+    /// shortest round-trip form instead.
+    /// - Parameters:
+    ///   - scale: `10^decimals`, at most 10¹⁵.
+    ///   - decimals: The number of decimals `scale` stands for.
+    static func appendFixed(_ bytes: inout [UInt8], _ value: Double, scale: Double, decimals: Int) {
+        let scaled = (value * scale).rounded()
+        guard value >= 0, scaled < 9_007_199_254_740_992 else {
+            bytes.append(contentsOf: value.description.utf8)
+            return
+        }
+        let digits = UInt64(scaled)
+        let unit = UInt64(scale)
+        LogTime.appendDigits(&bytes, Int(digits / unit), width: 1)
+        bytes.append(UInt8(ascii: "."))
+        var fraction = digits % unit
+        guard fraction > 0 else {
+            bytes.append(UInt8(ascii: "0"))
+            return
+        }
+        var width = decimals
+        while fraction % 10 == 0 {
+            fraction /= 10
+            width -= 1
+        }
+        LogTime.appendDigits(&bytes, Int(fraction), width: width)
     }
 
     private static func append(_ text: StaticString, _ bytes: inout [UInt8]) {

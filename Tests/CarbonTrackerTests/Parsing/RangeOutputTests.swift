@@ -42,20 +42,24 @@ import Testing
         WindowLine.append(window, to: &batch)
         RangeLine.appendWindow(window, to: &batch)
         let text = String(decoding: batch.standardBytes, as: UTF8.self)
-        let range = epoch.energyKilowattHoursRange
-        #expect(
-            text.contains(
-                " - Energy range: \(range.lowerBound)\u{2013}\(range.upperBound) kWh, CO2eq range: "))
+        #expect(text.contains(" - Energy range: 0.000"), "kilowatt-hours in plain decimals: \(text)")
         #expect(text.contains(" - Energy range of window eval: a, Energy range: b : "))
 
         let log = LogParser.parseStandardLog(text)
         #expect(log.warnings == [])
+        // Read back as written: kilowatt-hours to 10⁻¹⁵, grams to 10⁻¹².
+        func written(_ range: ClosedRange<Double>, _ scale: Double) -> ClosedRange<Double> {
+            LogNumber.rounded(range.lowerBound, scale)...LogNumber.rounded(range.upperBound, scale)
+        }
         let parsed = try #require(log.epochs.first)
-        #expect(parsed.energyKilowattHoursRange == epoch.energyKilowattHoursRange)
-        #expect(parsed.co2eqGramsRange == epoch.co2eqGramsRange)
+        #expect(parsed.energyKilowattHoursRange == written(epoch.energyKilowattHoursRange, 1e15))
+        #expect(parsed.co2eqGramsRange == written(epoch.co2eqGramsRange, 1e12))
         let parsedWindow = try #require(log.windows.first)
-        #expect(parsedWindow.energyKilowattHoursRange == window.energyKilowattHoursRange)
-        #expect(parsedWindow.co2eqGramsRange == window.co2eqGramsRange)
+        #expect(parsedWindow.energyKilowattHoursRange == written(window.energyKilowattHoursRange, 1e15))
+        #expect(parsedWindow.co2eqGramsRange == written(window.co2eqGramsRange, 1e12))
+        let low = try #require(parsed.energyKilowattHoursRange?.lowerBound)
+        #expect(
+            abs(low / epoch.energyKilowattHoursRange.lowerBound - 1) < 1e-9, "ten significant digits kept")
     }
 
     @Test func aWindowRangeLineOnlyFillsTheWindowItNames() {
@@ -162,6 +166,25 @@ import Testing
             "\(mixed.sentence)")
         #expect(
             mixed.sentence.contains("1.1000000000000001 kg (0.60\u{2013}1.60) of CO2eq"), "\(mixed.sentence)")
+    }
+
+    @Test func logBoundsArePlainDecimalsWrittenWithoutAllocating() {
+        func fixed(_ value: Double, _ scale: Double = 1e15, _ decimals: Int = 15) -> String {
+            var bytes: [UInt8] = []
+            RangeLine.appendFixed(&bytes, value, scale: scale, decimals: decimals)
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        #expect(fixed(1.2345678901234567e-05) == "0.000012345678901")
+        #expect(fixed(4.5) == "4.5")
+        #expect(fixed(0) == "0.0")
+        #expect(fixed(3.0000000000000004e-16) == "0.0")
+        #expect(fixed(12.000000000002, 1e12, 12) == "12.000000000002")
+        // Beyond 2^53 digits, or not a usable number: shortest round-trip form, which readers take too.
+        #expect(fixed(10_000) == "10000.0")
+        #expect(fixed(.nan) == "nan" && fixed(-1) == "-1.0" && fixed(.infinity) == "inf")
+        for value in [1.2345678901234567e-05, 4.5, 0.1, 8.99] {
+            #expect(LogValue.number(fixed(value)) == LogNumber.rounded(value, 1e15))
+        }
     }
 
     @Test func theBoundsShowTheWidthOfTheRange() {
