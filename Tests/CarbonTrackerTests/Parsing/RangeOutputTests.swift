@@ -260,6 +260,16 @@ enum RangeLogs {
             console.printed.contains(" kWh (\(RangeText.bounds(energy))) of electricity contributing to "))
         #expect(console.printed.contains(" kg ("))
         #expect(aggregate.runsWithoutRange == 0)
+        #expect(console.warnings.isEmpty)
+
+        try ParserTestSupport.copyPythonLogs(to: directory)
+        let mixed = CapturedConsole()
+        #expect(
+            CarbonTrackerCommand.main(
+                arguments: ["--parse", directory], environment: [:], console: mixed.console) == 0)
+        let runs = try LogParser.aggregateConsumption(logDir: directory).runsWithoutRange
+        #expect(runs > 0)
+        #expect(mixed.warnings.contains("WARNING - \(runs) run(s) logged no range"), "\(mixed.warnings)")
     }
 
     @Test func aTrackedRunsRangesReachTheParserJSONAndModelCard() throws {
