@@ -243,6 +243,35 @@ enum RangeLogs {
         return paths
     }
 
+    @Test func aRunReadFromItsEventLogTakesTheBoundsItLacksFromItsTextLogs() throws {
+        let directory = try ParserTestSupport.scratchDirectory()
+        defer { ParserTestSupport.cleanUp(directory) }
+        let tracker = try CarbonTracker(
+            epochs: 2, epochsBeforePred: 1, updateInterval: 0.05, logDir: directory,
+            simCPU: "Sim Xeon 2.20GHz",
+            simCPUTDP: 100, simGPU: "Sim A100", simGPUWatts: 300,
+            options: TrackerOptions(console: .silent, environment: CoreTest.offline))
+        _ = try tracker.monitor.measure("eval") { Thread.sleep(forTimeInterval: 0.03) }
+        try CoreTest.train(tracker, epochs: 2, seconds: 0.06)
+        try tracker.stop()
+        let paths = try #require(tracker.logFiles)
+        #expect(try RangeLogs.widen(paths.standard, spread: 0.2) == 3)
+        #expect(try RangeLogs.widen(paths.output, spread: 0.2) == 2)
+        let entry = try #require(try LogParser.parseAllLogs(logDir: directory).entries.first)
+        #expect(entry.eventLogFile != nil, "read from the event log")
+        for report in [entry.actual, entry.predicted] {
+            let energy = try #require(report?.energyKilowattHoursRange)
+            let value = try #require(report?.energyKilowattHours)
+            #expect(
+                abs(energy.lowerBound - value * 0.8) < 1e-11 && abs(energy.upperBound - value * 1.2) < 1e-11)
+        }
+        #expect(entry.standardLog.epochs.count == 2)
+        #expect(entry.standardLog.epochs.allSatisfy { $0.energyKilowattHoursRange != nil })
+        #expect(entry.windows.first?.co2eqGramsRange != nil)
+        let aggregate = try LogParser.aggregateConsumption(logDir: directory)
+        #expect(aggregate.runsWithoutRange == 0 && aggregate.energyKilowattHoursRange != nil)
+    }
+
     @Test func parseTextPrintsTheSentenceWithItsBounds() throws {
         let directory = try ParserTestSupport.scratchDirectory()
         defer { ParserTestSupport.cleanUp(directory) }
