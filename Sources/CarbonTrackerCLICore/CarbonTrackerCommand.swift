@@ -107,6 +107,12 @@ public enum CarbonTrackerCommand {
                 for warning in aggregate.warnings {
                     console.standardError("CarbonTracker: WARNING - \(warning)\n")
                 }
+                if aggregate.energyKilowattHoursRange != nil && aggregate.runsWithoutRange > 0 {
+                    console.standardError(
+                        "CarbonTracker: WARNING - \(aggregate.runsWithoutRange) run(s) logged no range (Python "
+                            + "logs, or logs from before ranges); their figures enter the bounds unwidened.\n"
+                    )
+                }
                 // One line per distributed job, then Python's sentence for the whole directory.
                 let jobLines = aggregate.jobs.map { $0.summaryLine + "\n" }.joined()
                 console.standardOutput(jobLines + aggregate.sentence + "\n")

@@ -110,7 +110,10 @@ final class RunRecorder: MonitorSink {
 
     func windowsFinished(_ windows: ArraySlice<FinishedWindow>) {
         log.write { batch in
-            for window in windows { WindowLine.append(window.measurement, to: &batch) }
+            for window in windows {
+                WindowLine.append(window.measurement, to: &batch)
+                RangeLine.appendWindow(window.measurement, to: &batch)
+            }
         }
         emit(windows.map { .window($0.measurement) })
     }

@@ -32,10 +32,13 @@ public enum LogExport {
                 json.field("runs", aggregate.runsCounted)
                 json.field("energy_kwh", aggregate.energyKilowattHours)
                 json.field("co2eq_grams", aggregate.co2eqGrams)
+                bounds(aggregate.energyKilowattHoursRange, aggregate.co2eqGramsRange, &json)
+                json.field("runs_without_range", aggregate.runsWithoutRange)
                 json.equivalents(
                     aggregate.equivalentUnits.map {
                         .init(unit: $0, amount: aggregate.equivalents[$0] ?? .nan)
                     })
+                json.array("jobs", aggregate.jobs) { json, job in self.job(job, &json) }
             }
             json.array("warnings", aggregate.warnings) { json, warning in
                 json.object { json in
@@ -65,6 +68,8 @@ public enum LogExport {
             json.field("duration_seconds", figures.durationSeconds)
             json.field("energy_kwh", figures.energyKilowattHours)
             json.field("co2eq_grams", figures.co2eqGrams)
+            let range = runBounds(entry)
+            bounds(range.energy, range.co2, &json)
             json.field("pue", figures.powerUsageEffectiveness)
             json.field("location", figures.location)
             json.field("country_code", figures.countryCode)
@@ -92,6 +97,7 @@ public enum LogExport {
             json.field("duration_seconds", report.durationSeconds)
             json.field("energy_kwh", report.energyKilowattHours)
             json.field("co2eq_grams", report.co2eqGrams)
+            bounds(report.energyKilowattHoursRange, report.co2eqGramsRange, &json)
         }
     }
 
@@ -120,7 +126,9 @@ public enum LogExport {
     ///   hardware_used: "1 x NVIDIA A100-SXM4-40GB, 1 x AMD EPYC 7763 64-Core Processor"
     /// ```
     ///
-    /// `emissions` is the directory's total CO2eq in grams (as ``LogParser/aggregateConsumption(logDir:)``).
+    /// `emissions` is the directory's total CO2eq in grams (as ``LogParser/aggregateConsumption(logDir:)``);
+    /// when the logs give bounds, comment lines after it state them and the energy with its bounds
+    /// (`# emissions range: 65.1–75.3 g`), as comments, which the Hub's metadata schema does not read.
     /// `training_type` is written when given (carbontracker cannot know it; a comment says so otherwise);
     /// `geographical_location` and `hardware_used` when the logs name them (device models, most per run).
     /// - Parameters:
@@ -144,10 +152,9 @@ public enum LogExport {
             }
             for (device, count) in perRun { counts[device] = max(counts[device] ?? 0, count) }
         }
-        var lines = [
-            "co2_eq_emissions:", "  emissions: \(plainDecimal(aggregate.co2eqGrams))",
-            "  source: \"carbontracker\"",
-        ]
+        var lines = ["co2_eq_emissions:", "  emissions: \(plainDecimal(aggregate.co2eqGrams))"]
+        lines += rangeComments(aggregate)
+        lines.append("  source: \"carbontracker\"")
         if let trainingType {
             lines.append("  training_type: \(yamlString(trainingType))")
         } else {

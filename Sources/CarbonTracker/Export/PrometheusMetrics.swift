@@ -46,12 +46,35 @@ struct PrometheusMetrics {
     static let predicted = Family(
         name: "carbontracker_predicted_energy_joules", type: "gauge",
         help: "Predicted energy of the whole training, in joules, with the PUE factor.")
+    /// The bounds are gauges with a `bound` label ("low", "high"): a range is one quantity's limits,
+    /// not two quantities, and each bound may move either way as the range model refines it.
+    static let energyRange = Family(
+        name: "carbontracker_energy_range_joules", type: "gauge",
+        help:
+            "Low and high bounds of each component's energy during monitored epochs, all its devices together, in joules, without the PUE factor."
+    )
+    static let co2eqRange = Family(
+        name: "carbontracker_co2eq_range_grams", type: "gauge",
+        help:
+            "Low and high bounds of the CO2-equivalent emitted during monitored epochs, in grams, with the PUE factor."
+    )
+    static let predictedRange = Family(
+        name: "carbontracker_predicted_energy_range_joules", type: "gauge",
+        help:
+            "Low and high bounds of the predicted energy of the whole training, in joules, with the PUE factor."
+    )
 
     private struct EnergySeries {
         var component: String
         var device: String
         var method: String
         var joules: Double
+    }
+
+    private struct RangeSeries {
+        var component: String
+        var lowJoules: Double
+        var highJoules: Double
     }
 
     private struct PowerSeries {
@@ -78,6 +101,9 @@ struct PrometheusMetrics {
     private var epochCount = 0
     private var intensityValue: (provider: String, gramsPerKilowattHour: Double)?
     private var predictedJoules: Double?
+    private var energyRanges: [RangeSeries] = []
+    private var co2eqGramsRange = (low: 0.0, high: 0.0)
+    private var predictedJoulesRange: ClosedRange<Double>?
 
     /// Creates empty metrics.
     /// - Parameter includesRunLabel: Whether every series carries `run="<run id>"` (a textfile: several
@@ -103,7 +129,12 @@ struct PrometheusMetrics {
         case .epoch(_, let measurement):
             epochCount += 1
             co2eqGrams += measurement.co2eqGrams
-            for component in measurement.components { addEnergy(component) }
+            co2eqGramsRange.low += measurement.co2eqGramsRange.lowerBound
+            co2eqGramsRange.high += measurement.co2eqGramsRange.upperBound
+            for component in measurement.components {
+                addEnergy(component)
+                addRange(component)
+            }
             setPower(measurement.components)
             return true
         case .window(let measurement):
@@ -111,6 +142,8 @@ struct PrometheusMetrics {
             return true
         case .prediction(let report):
             predictedJoules = report.energyKilowattHours * 3_600_000
+            let range = report.energyKilowattHoursRange
+            predictedJoulesRange = (range.lowerBound * 3_600_000)...(range.upperBound * 3_600_000)
             return true
         case .actual, .runEnded, .powerSeries:
             return false
@@ -138,6 +171,19 @@ struct PrometheusMetrics {
         }
         for (index, joules) in zip(indices, component.joules) where joules.isFinite {
             energySeries[index].joules += joules
+        }
+    }
+
+    private mutating func addRange(_ component: ComponentEnergy) {
+        let kind = component.kind.rawValue
+        let range = component.joulesRange
+        guard range.lowerBound.isFinite, range.upperBound.isFinite else { return }
+        if let index = energyRanges.firstIndex(where: { $0.component == kind }) {
+            energyRanges[index].lowJoules += range.lowerBound
+            energyRanges[index].highJoules += range.upperBound
+        } else {
+            energyRanges.append(
+                RangeSeries(component: kind, lowJoules: range.lowerBound, highJoules: range.upperBound))
         }
     }
 
@@ -192,8 +238,22 @@ struct PrometheusMetrics {
                     series.joules, &bytes)
             }
         }
+        if !energyRanges.isEmpty {
+            Self.describe(Self.energyRange, &bytes)
+            for series in energyRanges {
+                sample(
+                    Self.energyRange, ["component": series.component, "bound": "low"], series.lowJoules,
+                    &bytes)
+                sample(
+                    Self.energyRange, ["component": series.component, "bound": "high"], series.highJoules,
+                    &bytes)
+            }
+        }
         Self.describe(Self.co2eq, &bytes)
         sample(Self.co2eq, [:], co2eqGrams, &bytes)
+        Self.describe(Self.co2eqRange, &bytes)
+        sample(Self.co2eqRange, ["bound": "low"], co2eqGramsRange.low, &bytes)
+        sample(Self.co2eqRange, ["bound": "high"], co2eqGramsRange.high, &bytes)
         if !powerSeries.isEmpty {
             Self.describe(Self.power, &bytes)
             for series in powerSeries {
@@ -213,6 +273,11 @@ struct PrometheusMetrics {
         if let predictedJoules {
             Self.describe(Self.predicted, &bytes)
             sample(Self.predicted, [:], predictedJoules, &bytes)
+        }
+        if let predictedJoulesRange {
+            Self.describe(Self.predictedRange, &bytes)
+            sample(Self.predictedRange, ["bound": "low"], predictedJoulesRange.lowerBound, &bytes)
+            sample(Self.predictedRange, ["bound": "high"], predictedJoulesRange.upperBound, &bytes)
         }
     }
 

@@ -56,7 +56,7 @@ struct RunLabel: Sendable, Equatable {
 
     /// Label names the exporters set themselves, or the Pushgateway's grouping key holds.
     static let reservedNames: Set<String> = [
-        "component", "device", "method", "provider", "run", "job", "instance",
+        "component", "device", "method", "provider", "bound", "run", "job", "instance",
     ]
 }
 

@@ -130,6 +130,7 @@ extension LogParser {
             // among a few is cheaper than hashing it; the dictionary keeps odd logs with many fast.
             var totals: [Double] = []
             var positions: [String: Int] = [:]
+            var bounds = RangeSum()
             for (outputFile, consumption) in runs {
                 guard let consumption else { continue }
                 // Python adds whatever the report says, so one NaN, infinite or negative figure turns
@@ -146,13 +147,16 @@ extension LogParser {
                 runsCounted += 1
                 energyKilowattHours += energy
                 var leftOut: [String] = []
+                var co2: Double?
                 if let problem = Self.problem(consumption.co2eqGrams)
                     ?? Self.overflow(co2eqGrams, consumption.co2eqGrams)
                 {
                     leftOut.append("the CO2eq figure \(problem)")
                 } else {
                     co2eqGrams += consumption.co2eqGrams
+                    co2 = consumption.co2eqGrams
                 }
+                bounds.add(consumption, energyKilowattHours: energy, co2eqGrams: co2)
                 for equivalent in consumption.equivalents {
                     let known =
                         equivalentUnits.count <= 4
@@ -181,14 +185,24 @@ extension LogParser {
                 }
             }
             equivalents = Dictionary(uniqueKeysWithValues: zip(equivalentUnits, totals))
+            energyKilowattHoursRange = bounds.energy
+            co2eqGramsRange = bounds.co2
+            runsWithoutRange = bounds.runsWithoutRange
         }
 
-        /// The sentence Python's `print_aggregate` prints.
+        /// The sentence Python's `print_aggregate` prints, with the bounds of the energy and of the CO2eq
+        /// in parentheses after each when a run gave them ("… 4.4900000000000000 kWh (4.10–4.90) of
+        /// electricity contributing to 1.9000000000000000 kg (1.70–2.10) of CO2eq. …").
         public var sentence: String {
+            let energyBounds = energyKilowattHoursRange.map { " (\(RangeText.bounds($0)))" } ?? ""
+            let co2Bounds =
+                co2eqGramsRange.map {
+                    " (\(RangeText.bounds(($0.lowerBound / 1000)...($0.upperBound / 1000))))"
+                } ?? ""
             var text =
                 "The training of models in this work is estimated to use "
-                + "\(Self.fixed16(energyKilowattHours)) kWh of electricity contributing to "
-                + "\(Self.fixed16(co2eqGrams / 1000)) kg of CO2eq. "
+                + "\(Self.fixed16(energyKilowattHours)) kWh\(energyBounds) of electricity contributing to "
+                + "\(Self.fixed16(co2eqGrams / 1000)) kg\(co2Bounds) of CO2eq. "
             let parts = equivalentUnits.compactMap { unit in
                 equivalents[unit].map { "\(Self.fixed16($0)) \(unit)" }
             }

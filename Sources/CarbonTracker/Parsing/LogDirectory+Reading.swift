@@ -58,15 +58,20 @@ extension LogDirectory {
         for run in complete {
             if let events = run.events {
                 let file = pairing.files[events]
-                if case .events(var standardLog, let outputLog, hasRun: true) = reads[events],
+                if case .events(var standardLog, var outputLog, hasRun: true) = reads[events],
                     !Self.textLogsAreMoreComplete(
                         events: standardLog, outputLog, standard: run.standard.map { reads[$0] },
                         output: run.output.map { reads[$0] })
                 {
                     // Who the run was in a distributed job is in the text log's "Distributed" lines.
-                    if let text = run.standard, case .standard(let textLog) = reads[text] {
-                        standardLog.distributed = textLog.distributed
+                    var textLog: LogParser.StandardLog?
+                    if let text = run.standard, case .standard(let read) = reads[text] {
+                        standardLog.distributed = read.distributed
+                        textLog = read
                     }
+                    var textOutput: LogParser.OutputLog?
+                    if let output = run.output, case .output(let read) = reads[output] { textOutput = read }
+                    Self.fillRanges(&standardLog, &outputLog, text: textLog, textOutput: textOutput)
                     let files = RunFiles(
                         standard: run.standard.map { pairing.files[$0].path },
                         output: run.output.map { pairing.files[$0].path }, events: file.path)

@@ -50,11 +50,16 @@ extension LogParser {
         public var warnings: [String]
 
         /// The line `carbontracker --parse` prints for the job:
-        /// "Job 4711 (slurm): 2 nodes × 4 ranks, 0:00:03, 0.000531234567 kWh, 0.236399282315 g CO2eq".
+        /// "Job 4711 (slurm): 2 nodes × 4 ranks, 0:00:03, 0.000531234567 kWh, 0.236399282315 g CO2eq",
+        /// with the bounds in parentheses after each figure when the logs gave them
+        /// ("0.000531234567 kWh (0.000522–0.000541)").
         public var summaryLine: String {
             let time = durationSeconds.map { TimeString.format(seconds: $0) } ?? "unknown duration"
+            let energyBounds = energyKilowattHoursRange.map { " (\(RangeText.bounds($0)))" } ?? ""
+            let co2Bounds = co2eqGramsRange.map { " (\(RangeText.bounds($0)))" } ?? ""
             return "Job \(jobID) (\(jobSource)): \(shape), \(time), "
-                + "\(String(format: "%.12f", energyKilowattHours)) kWh, \(String(format: "%.12f", co2eqGrams)) g CO2eq"
+                + "\(String(format: "%.12f", energyKilowattHours)) kWh\(energyBounds), "
+                + "\(String(format: "%.12f", co2eqGrams)) g\(co2Bounds) CO2eq"
         }
 
         /// "2 nodes × 4 ranks" (processes when ranks are unknown).
@@ -161,6 +166,7 @@ extension LogParser.JobTotal {
         var unknownIntensityKilowattHours = 0.0
         var warnings: [String] = []
         var hasEquivalents = false
+        var bounds = JobBounds()
         for run in runs {
             var pue = run.log.powerUsageEffectiveness ?? powerUsageEffectiveness
             if !(pue.isFinite && pue > 0) { pue = powerUsageEffectiveness }
@@ -179,15 +185,18 @@ extension LogParser.JobTotal {
                 joulesByComponent[name] = component
                 runJoules += joules
             }
+            var runBounds = JobBounds.Run()
             for epoch in run.log.epochs {
                 guard let duration = epoch.durationSeconds else { continue }
                 guard LogValue.usable(duration) else {
                     leftOut += 1
                     continue
                 }
+                let before = runJoules
                 for component in epoch.components {
                     add(component.name, component.energyJoules(durationSeconds: duration))
                 }
+                runBounds.add(epoch, joules: runJoules - before)
             }
             let lastFinished = run.log.epochs.last?.number ?? 0
             if run.actual == nil, let progress = LogParser.progress(ofStandardLog: run.standardFile),
@@ -230,14 +239,17 @@ extension LogParser.JobTotal {
                 (co2 + runKilowattHours * intensity).isFinite
             {
                 co2 += runKilowattHours * intensity
+                bounds.add(runBounds, joules: runJoules, powerUsageEffectiveness: pue, intensity: intensity)
             } else {
                 unknownIntensityKilowattHours += runKilowattHours
+                bounds.add(runBounds, joules: runJoules, powerUsageEffectiveness: pue, intensity: nil)
             }
         }
         if unknownIntensityKilowattHours > 0 {
             // A killed rank never logged its intensity: use the average of its job's other ranks.
             let known = energy - unknownIntensityKilowattHours
             if known > 0 {
+                bounds.chargeUnknownIntensity(at: co2 / known)
                 co2 += unknownIntensityKilowattHours * co2 / known
             } else {
                 warnings.append("No run of this job logged a carbon intensity; its CO2eq is left at 0 g.")
@@ -253,7 +265,7 @@ extension LogParser.JobTotal {
             duration = max(0, to - from)
         }
         let infos = runs.compactMap(\.log.distributed)
-        return LogParser.JobTotal(
+        var total = LogParser.JobTotal(
             jobID: first?.jobID ?? "", jobSource: first?.jobSource ?? "",
             launchers: Array(Set(infos.map(\.launcher))).sorted(),
             steps: Array(Set(infos.map(\.step))).sorted(), nodes: Array(Set(infos.map(\.nodeName))).sorted(),
@@ -269,6 +281,9 @@ extension LogParser.JobTotal {
                 ? ReferenceData.equivalents(forGrams: co2).map { .init(unit: $0.unit, amount: $0.amount) }
                 : [],
             warnings: warnings)
+        total.energyKilowattHoursRange = bounds.energy(around: energy)
+        total.co2eqGramsRange = bounds.co2(around: co2)
+        return total
     }
 
     /// Earliest start first, then by job id: the order jobs are listed in.
@@ -278,9 +293,12 @@ extension LogParser.JobTotal {
 
     /// This total as a report, for adding to a directory's aggregate.
     var consumption: LogParser.Consumption {
-        LogParser.Consumption(
+        var consumption = LogParser.Consumption(
             epochs: nil, durationSeconds: durationSeconds, energyKilowattHours: energyKilowattHours,
             co2eqGrams: co2eqGrams, equivalents: equivalents)
+        consumption.energyKilowattHoursRange = energyKilowattHoursRange
+        consumption.co2eqGramsRange = co2eqGramsRange
+        return consumption
     }
 }
 

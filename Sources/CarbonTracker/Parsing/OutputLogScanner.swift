@@ -28,8 +28,12 @@ package struct OutputLogScanner {
         let (stamp, message) = LogValue.splitTimestamp(line)
         var text = message
         if stamp != nil {
-            closeBlock()
+            let closed = closeBlock()
             text = text.after("CarbonTracker: ") ?? text
+            if let rest = text.after(RangeLine.prefix) {
+                if let closed { readRange(rest, isActual: closed) }
+                return
+            }
         }
         let trimmed = text.trimmed
         if let heading = heading(trimmed) {
@@ -100,22 +104,44 @@ package struct OutputLogScanner {
         return Block(isActual: isActual, epochs: epochs, line: lineNumber)
     }
 
-    private mutating func closeBlock() {
-        guard let current = block else { return }
+    /// Ends the open report, if any.
+    /// - Returns: Whether the report kept was the actual one (`true`) or the prediction (`false`);
+    ///   `nil` when none was open or it was not kept.
+    @discardableResult
+    private mutating func closeBlock() -> Bool? {
+        guard let current = block else { return nil }
         block = nil
         let kind = current.isActual ? "actual" : "predicted"
         guard let energy = current.energy, let co2eq = current.co2eq else {
             warnAboutLine(
                 "The \(kind) consumption report at line \(current.line) is incomplete; it is ignored.")
-            return
+            return nil
         }
         let consumption = LogParser.Consumption(
             epochs: current.epochs, durationSeconds: current.durationSeconds, energyKilowattHours: energy,
             co2eqGrams: co2eq, equivalents: current.equivalents)
         if current.isActual {
-            if output.actual == nil { output.actual = consumption }
-        } else if output.predicted == nil {
+            guard output.actual == nil else { return nil }
+            output.actual = consumption
+        } else {
+            guard output.predicted == nil else { return nil }
             output.predicted = consumption
+        }
+        return current.isActual
+    }
+
+    /// The range line that follows a report (`Energy range: a–b kWh, CO2eq range: c–d g`).
+    private mutating func readRange(_ text: LogBytes, isActual: Bool) {
+        guard let bounds = RangeLogLine.bounds(text) else {
+            warnAboutLine("Line \(lineNumber): cannot read the energy range \(text.excerpt); it is left out.")
+            return
+        }
+        if isActual {
+            output.actual?.energyKilowattHoursRange = bounds.energyKilowattHours
+            output.actual?.co2eqGramsRange = bounds.co2eqGrams
+        } else {
+            output.predicted?.energyKilowattHoursRange = bounds.energyKilowattHours
+            output.predicted?.co2eqGramsRange = bounds.co2eqGrams
         }
     }
 

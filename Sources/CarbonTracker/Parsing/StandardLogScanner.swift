@@ -123,7 +123,13 @@ package struct StandardLogScanner {
         guard let first = message.first else { return }
         switch first {
         case UInt8(ascii: "E"):
-            if let rest = message.after(Prefix.epoch) { startEpoch(rest) }
+            if let rest = message.after(Prefix.epoch) {
+                startEpoch(rest)
+            } else if let rest = message.after(RangeLine.prefix) {
+                readEpochRange(rest)
+            } else if keepsFigures, let rest = message.after(RangeLine.windowPrefix) {
+                readWindowRange(rest)
+            }
         case UInt8(ascii: "D"):
             if let rest = message.after(Prefix.duration) {
                 readDuration(rest)
@@ -274,6 +280,31 @@ package struct StandardLogScanner {
         guard keepsEnergy else { return }
         log.epochs[last].components[index].measuredEnergyJoules = joules
         log.epochs[last].components[index].measurementMethod = method
+    }
+
+    /// The bounds of the epoch whose lines came just before.
+    private mutating func readEpochRange(_ text: LogBytes) {
+        guard keepsEnergy, !log.epochs.isEmpty else { return }
+        guard let bounds = RangeLogLine.bounds(text) else {
+            warnAboutLine("Line \(lineNumber): cannot read the energy range \(text.excerpt); it is left out.")
+            return
+        }
+        let last = log.epochs.count - 1
+        log.epochs[last].energyKilowattHoursRange = bounds.energyKilowattHours
+        log.epochs[last].co2eqGramsRange = bounds.co2eqGrams
+    }
+
+    /// The bounds of the window line just before, when it has the name this line gives.
+    private mutating func readWindowRange(_ text: LogBytes) {
+        guard let (name, bounds) = RangeLogLine.window(text) else {
+            warnAboutLine("Line \(lineNumber): cannot read the window's energy range; it is left out.")
+            return
+        }
+        guard let last = log.windows.indices.last, log.windows[last].name == name,
+            log.windows[last].energyKilowattHoursRange == nil
+        else { return }
+        log.windows[last].energyKilowattHoursRange = bounds.energyKilowattHours
+        log.windows[last].co2eqGramsRange = bounds.co2eqGrams
     }
 
     /// "Distributed run: ...", "Distributed measure: ...", "Distributed leave: ...", "Distributed take-over: ...".

@@ -37,7 +37,10 @@ final class EpochReporter: Sendable {
     private func record(_ epochs: ArraySlice<FinishedWindow>, _ run: RunRecorder) {
         guard !epochs.isEmpty else { return }
         run.log.write { batch in
-            for epoch in epochs { Self.appendLines(epoch.measurement, number: epoch.epoch ?? 0, to: &batch) }
+            for epoch in epochs {
+                Self.appendLines(epoch.measurement, number: epoch.epoch ?? 0, to: &batch)
+                RangeLine.appendEpoch(epoch.measurement, to: &batch)
+            }
         }
         results.withLock { results in
             for epoch in epochs { results.store.append(epoch.measurement) }
@@ -139,6 +142,7 @@ final class EpochReporter: Sendable {
                 report.text(
                     heading: "Predicted consumption for \(epochs) epoch(s):",
                     decimalPrecision: configuration.decimalPrecision))
+            batch.output(report.rangeText(decimalPrecision: configuration.decimalPrecision))
             Self.appendProvenance(run, to: &batch)
         }
     }
@@ -187,6 +191,7 @@ final class EpochReporter: Sendable {
             let heading =
                 configuration.predicts ? "Actual consumption for \(count) epoch(s):" : "Actual consumption:"
             batch.output(report.text(heading: heading, decimalPrecision: configuration.decimalPrecision))
+            batch.output(report.rangeText(decimalPrecision: configuration.decimalPrecision))
             Self.appendProvenance(run, to: &batch)
             if unsettled > 0 {
                 let fallback = run.intensity.current()

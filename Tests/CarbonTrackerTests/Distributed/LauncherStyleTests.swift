@@ -122,6 +122,7 @@ struct LauncherStyleTests {
         let lines = run.standardOutput.split(separator: "\n").map(String.init)
         #expect(lines == [job.summaryLine, aggregate.sentence])
         #expect(lines[0].hasPrefix("Job r9 (torchrun): 1 node × 2 ranks, 0:00:0"))
-        #expect(lines[0].hasSuffix(" g CO2eq") && lines[0].contains(" kWh, "))
+        // Each figure with its bounds after it: "… kWh (low–high), … g (low–high) CO2eq".
+        #expect(lines[0].hasSuffix(") CO2eq") && lines[0].contains(" kWh (") && lines[0].contains(" g ("))
     }
 }

@@ -19,9 +19,19 @@ import Testing
             carbontracker_energy_joules_total{component="gpu",device="Sim A100",method="simulated",\(run)} 1488.0
             carbontracker_energy_joules_total{component="cpu",device="cpu:0",method="counter",\(run)} 240.0
             carbontracker_energy_joules_total{component="cpu",device="dram:0",method="counter",\(run)} 63.0
+            # HELP carbontracker_energy_range_joules \(PrometheusMetrics.energyRange.help)
+            # TYPE carbontracker_energy_range_joules gauge
+            carbontracker_energy_range_joules{component="gpu",bound="low",\(run)} 1488.0
+            carbontracker_energy_range_joules{component="gpu",bound="high",\(run)} 1488.0
+            carbontracker_energy_range_joules{component="cpu",bound="low",\(run)} 303.0
+            carbontracker_energy_range_joules{component="cpu",bound="high",\(run)} 303.0
             # HELP carbontracker_co2eq_grams_total \(PrometheusMetrics.co2eq.help)
             # TYPE carbontracker_co2eq_grams_total counter
             carbontracker_co2eq_grams_total{\(run)} \(co2)
+            # HELP carbontracker_co2eq_range_grams \(PrometheusMetrics.co2eqRange.help)
+            # TYPE carbontracker_co2eq_range_grams gauge
+            carbontracker_co2eq_range_grams{bound="low",\(run)} \(co2)
+            carbontracker_co2eq_range_grams{bound="high",\(run)} \(co2)
             # HELP carbontracker_power_watts \(PrometheusMetrics.power.help)
             # TYPE carbontracker_power_watts gauge
             carbontracker_power_watts{component="gpu",device="Sim A100",\(run)} 248.0
@@ -36,6 +46,10 @@ import Testing
             # HELP carbontracker_predicted_energy_joules \(PrometheusMetrics.predicted.help)
             # TYPE carbontracker_predicted_energy_joules gauge
             carbontracker_predicted_energy_joules{\(run)} \(ExportTest.report(.predicted, epochs: 3).energyKilowattHours * 3_600_000)
+            # HELP carbontracker_predicted_energy_range_joules \(PrometheusMetrics.predictedRange.help)
+            # TYPE carbontracker_predicted_energy_range_joules gauge
+            carbontracker_predicted_energy_range_joules{bound="low",\(run)} \(ExportTest.report(.predicted, epochs: 3).energyKilowattHours * 3_600_000)
+            carbontracker_predicted_energy_range_joules{bound="high",\(run)} \(ExportTest.report(.predicted, epochs: 3).energyKilowattHours * 3_600_000)
 
             """
         #expect(text == expected)
@@ -66,6 +80,34 @@ import Testing
         #expect(text.contains(#"{provider="a\nb",rank="0"} NaN"#))
         #expect(!text.contains("bad-name") && !text.contains("reserved") && !text.contains("__meta"))
         #expect(!text.contains("run="), "the Pushgateway's grouping key holds the run")
+    }
+
+    @Test func boundsAreGaugesThatAddUpEpochs() {
+        var metrics = PrometheusMetrics(includesRunLabel: false)
+        var description = ExportTest.description()
+        description.components = []
+        metrics.apply(.runStarted(description))
+        var measurement = ExportTest.measurement("epoch 1", offset: 0, seconds: 2)
+        measurement.components[0].joulesRange = 400...600
+        measurement.co2eqGramsRange = 0.1...0.3
+        metrics.apply(.epoch(number: 1, measurement))
+        metrics.apply(.epoch(number: 2, measurement))
+        metrics.apply(.prediction(RangeOutputTests.report(.predicted, epochs: 3)))
+        let text = metrics.exposition()
+        #expect(text.contains("# TYPE carbontracker_energy_range_joules gauge\n"))
+        #expect(text.contains(#"carbontracker_energy_range_joules{component="gpu",bound="low"} 800.0"#))
+        #expect(text.contains(#"carbontracker_energy_range_joules{component="gpu",bound="high"} 1200.0"#))
+        #expect(text.contains(#"carbontracker_co2eq_range_grams{bound="low"} 0.2"#))
+        #expect(text.contains(#"carbontracker_co2eq_range_grams{bound="high"} 0.6"#))
+        let predicted = RangeOutputTests.report(.predicted, epochs: 3).energyKilowattHoursRange
+        #expect(
+            text.contains(
+                #"carbontracker_predicted_energy_range_joules{bound="low"} "#
+                    + "\(predicted.lowerBound * 3_600_000)\n"))
+        #expect(
+            text.contains(
+                #"carbontracker_predicted_energy_range_joules{bound="high"} "#
+                    + "\(predicted.upperBound * 3_600_000)\n"))
     }
 
     @Test func aWindowUpdatesPowerButNoCounter() {
