@@ -56,15 +56,19 @@ extension HTMLReport {
             if FileManager.default.fileExists(atPath: outputPath) {
                 output = try? LogParser.parseOutputLog(file: outputPath)
                 warnings +=
-                    output?.warnings ?? ["'\(outputPath)' cannot be read; totals are computed from the epochs."]
+                    output?.warnings ?? [
+                        "'\(outputPath)' cannot be read; totals are computed from the epochs."
+                    ]
             } else {
-                warnings.append("No output log next to the standard log; totals are computed from the epochs.")
+                warnings.append(
+                    "No output log next to the standard log; totals are computed from the epochs.")
             }
             let eventsPath = stem + LogDirectory.eventsSuffix
             if FileManager.default.fileExists(atPath: eventsPath) {
                 eventLog = readEvents(eventsPath)
                 if eventLog == nil {
-                    warnings.append("'\(eventsPath)' cannot be read; power over time and regions are left out.")
+                    warnings.append(
+                        "'\(eventsPath)' cannot be read; power over time and regions are left out.")
                 }
             }
         }

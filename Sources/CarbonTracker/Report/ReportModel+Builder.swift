@@ -68,7 +68,9 @@ extension ReportModel {
             totals = next
             kept += 1
             for (index, figure) in figures.enumerated() {
-                if let method = figure?.measurementMethod { methods[index] = max(methods[index] ?? method, method) }
+                if let method = figure?.measurementMethod {
+                    methods[index] = max(methods[index] ?? method, method)
+                }
             }
             let energy = Self.usable(epoch.energyKilowattHoursRange)
             let co2 = Self.usable(epoch.co2eqGramsRange)
@@ -143,13 +145,16 @@ extension ReportModel {
                     pueFactor: pue, durationSeconds: seconds, kilowattHours: totals.kilowattHours,
                     totalsFromActualReport: false,
                     equivalents: grams.map { grams in
-                        ReferenceData.equivalents(forGrams: grams).map { .init(unit: $0.unit, amount: $0.amount) }
+                        ReferenceData.equivalents(forGrams: grams).map {
+                            .init(unit: $0.unit, amount: $0.amount)
+                        }
                     } ?? [])
                 model.co2eqGrams = grams
                 if kept > 0 {
                     model.kilowattHoursRange = energyRange
                     model.co2eqGramsRange =
-                        co2Range ?? energyRange.flatMap { range in
+                        co2Range
+                        ?? energyRange.flatMap { range in
                             intensity.map { (range.lowerBound * $0)...(range.upperBound * $0) }
                         }
                 }
@@ -207,7 +212,9 @@ extension ReportModel {
         /// Adds one epoch's figures.
         /// - Returns: `false`, leaving the sums in an unspecified state, when a figure is not usable
         ///   or a sum would overflow; the caller then keeps its earlier copy.
-        mutating func add(duration: Double, joules epochJoules: [Double?], kilowattHours epochKilowattHours: Double)
+        mutating func add(
+            duration: Double, joules epochJoules: [Double?], kilowattHours epochKilowattHours: Double
+        )
             -> Bool
         {
             func add(_ value: Double, to sum: inout Double) -> Bool {

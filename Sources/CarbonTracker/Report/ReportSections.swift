@@ -16,7 +16,9 @@ enum ReportSections {
             "Duration of \(model.epochCount) epoch(s)")
         html += kpi(
             ReportFormat.energy(kilowattHours: model.kilowattHours), "Energy (incl. PUE)",
-            range: ReportModel.spread(model.kilowattHoursRange).map { rangeText($0, ReportFormat.energy(kilowattHours:)) })
+            range: ReportModel.spread(model.kilowattHoursRange).map {
+                rangeText($0, ReportFormat.energy(kilowattHours:))
+            })
         html += kpi(
             model.co2eqGrams.map { ReportFormat.mass(grams: $0) } ?? "n/a", "CO2-equivalent",
             range: ReportModel.spread(model.co2eqGramsRange).map { rangeText($0, ReportFormat.mass(grams:)) })
@@ -100,7 +102,8 @@ enum ReportSections {
         func perEpoch(_ bin: EpochBins.Bin, _ value: Double) -> Double { value / Double(max(bin.epochs, 1)) }
 
         let powerSeries = names.indices.map { index in
-            SVGChart.Series(name: names[index], color: colors[index], values: bins.map { $0.meanWatts(index) })
+            SVGChart.Series(
+                name: names[index], color: colors[index], values: bins.map { $0.meanWatts(index) })
         }
         let powerBands =
             binned
@@ -118,14 +121,17 @@ enum ReportSections {
         }
         let hasEnergyRanges = energyRanges.contains { ReportModel.spread($0) != nil }
         var maxKilowattHours = bins.map { $0.epochJoulesMaximum * toKilowattHours }.max() ?? 0
-        if hasEnergyRanges { maxKilowattHours = max(maxKilowattHours, energyRanges.compactMap(\.?.upperBound).max() ?? 0) }
+        if hasEnergyRanges {
+            maxKilowattHours = max(maxKilowattHours, energyRanges.compactMap(\.?.upperBound).max() ?? 0)
+        }
         let energyUnit = ReportFormat.unit(
             for: maxKilowattHours, units: [(1, "kWh"), (1e-3, "Wh"), (1e-6, "mWh")])
         let energySeries = names.indices.map { index in
             SVGChart.Series(
                 name: names[index], color: colors[index],
                 values: bins.map { bin in
-                    bin.hasJoules[index] ? perEpoch(bin, bin.joules[index]) * toKilowattHours / energyUnit.factor : nil
+                    bin.hasJoules[index]
+                        ? perEpoch(bin, bin.joules[index]) * toKilowattHours / energyUnit.factor : nil
                 })
         }
         var energyBands: [SVGChart.Band] = []
@@ -145,12 +151,14 @@ enum ReportSections {
         }
 
         let (cumulative, cumulativeRanges) = cumulativeCO2(model)
-        let maxGrams = max(cumulative.last.flatMap { $0 } ?? 0, cumulativeRanges.last.flatMap { $0?.upperBound } ?? 0)
+        let maxGrams = max(
+            cumulative.last.flatMap { $0 } ?? 0, cumulativeRanges.last.flatMap { $0?.upperBound } ?? 0)
         let massUnit = ReportFormat.unit(
             for: maxGrams, units: [(1e6, "t"), (1e3, "kg"), (1, "g"), (1e-3, "mg")])
         let co2Series = [
             SVGChart.Series(
-                name: "Cumulative CO2eq", color: "#D55E00", values: cumulative.map { $0.map { $0 / massUnit.factor } })
+                name: "Cumulative CO2eq", color: "#D55E00",
+                values: cumulative.map { $0.map { $0 / massUnit.factor } })
         ]
         let co2Bands =
             cumulativeRanges.contains { ReportModel.spread($0) != nil }
@@ -163,7 +171,8 @@ enum ReportSections {
 
         var html = "<h2>Charts</h2>\n"
         var power = SVGChart(
-            title: "Average power per epoch", yLabel: "W", categories: numbers, series: powerSeries, style: .lines)
+            title: "Average power per epoch", yLabel: "W", categories: numbers, series: powerSeries,
+            style: .lines)
         power.categoryEnds = ends
         power.bands = powerBands
         html += power.render() + "\n"
@@ -209,9 +218,9 @@ enum ReportSections {
                 if bin.co2RangedEpochs == bin.epochs {
                     range = (sum.lowerBound + bin.co2LowGrams)...(sum.upperBound + bin.co2HighGrams)
                 } else if bin.rangedEpochs == bin.epochs {
-                    range =
-                        (sum.lowerBound + bin.energyLowKilowattHours * intensity)...(sum.upperBound
-                        + bin.energyHighKilowattHours * intensity)
+                    let low = sum.lowerBound + bin.energyLowKilowattHours * intensity
+                    let high = sum.upperBound + bin.energyHighKilowattHours * intensity
+                    range = low...high
                 } else {
                     range = nil
                 }
@@ -245,7 +254,8 @@ enum ReportSections {
             }
             html += "<td class=\"num\">\(ReportFormat.energy(kilowattHours: epoch.kilowattHours))"
             if let range = ReportModel.spread(epoch.energyKilowattHoursRange) {
-                html += " <span class=\"range\">(\(rangeText(range, ReportFormat.energy(kilowattHours:))))</span>"
+                html +=
+                    " <span class=\"range\">(\(rangeText(range, ReportFormat.energy(kilowattHours:))))</span>"
             }
             html += "</td>"
             html += "<td class=\"num\">\(epoch.co2eqGrams.map { ReportFormat.mass(grams: $0) } ?? "n/a")</td>"
@@ -256,10 +266,12 @@ enum ReportSections {
             html += "<tr class=\"total\"><th>All \(model.epochCount)</th>"
             html += "<th class=\"num\">\(e(ReportFormat.duration(seconds: model.durationSeconds)))</th>"
             for component in model.components {
-                html += "<th class=\"num\">\(component.averageWatts.map { ReportFormat.number($0) + " W" } ?? "–")</th>"
+                html +=
+                    "<th class=\"num\">\(component.averageWatts.map { ReportFormat.number($0) + " W" } ?? "–")</th>"
             }
             html += "<th class=\"num\">\(ReportFormat.energy(kilowattHours: model.kilowattHours))</th>"
-            html += "<th class=\"num\">\(model.co2eqGrams.map { ReportFormat.mass(grams: $0) } ?? "n/a")</th><th></th></tr>\n"
+            html +=
+                "<th class=\"num\">\(model.co2eqGrams.map { ReportFormat.mass(grams: $0) } ?? "n/a")</th><th></th></tr>\n"
         }
         return html + "</table>\n"
     }

@@ -39,6 +39,8 @@ struct SVGChart {
     var title: String
     var yLabel: String
     var xLabel = "Epoch"
+    /// What one category is, in tooltips ("epoch 3", "epochs 3–4").
+    var categoryNoun = "epoch"
     /// The first epoch of each category.
     var categories: [Int]
     /// The last epoch of each category, when categories are bins of several epochs.
@@ -122,9 +124,9 @@ struct SVGChart {
     /// "epoch 3", or "epochs 3–4" for a bin.
     private func categoryName(_ index: Int) -> String {
         guard let ends = categoryEnds, ends[index] != categories[index] else {
-            return "epoch \(categories[index])"
+            return "\(categoryNoun) \(categories[index])"
         }
-        return "epochs \(categories[index])–\(ends[index])"
+        return "\(categoryNoun)s \(categories[index])–\(ends[index])"
     }
 
     /// Each band as an area from its low to its high values, one polygon per stretch without gaps.
@@ -163,7 +165,8 @@ struct SVGChart {
                 svg += "<line class=\"band \(item.kind.rawValue)\" x1=\(q(x(index))) y1=\(q(y(low))) "
                 svg += "x2=\(q(x(index))) y2=\(q(y(high))) stroke=\"\(item.color)\">"
                 svg += "<title>\(ReportFormat.escape(item.name)), \(categoryName(index)): "
-                svg += "\(ReportFormat.number(low))–\(ReportFormat.number(high)) \(ReportFormat.escape(yLabel))"
+                svg +=
+                    "\(ReportFormat.number(low))–\(ReportFormat.number(high)) \(ReportFormat.escape(yLabel))"
                 svg += "</title></line>\n"
             }
         }
