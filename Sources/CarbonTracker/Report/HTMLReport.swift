@@ -72,6 +72,11 @@ public struct HTMLReport: Sendable {
     /// - Throws: ``CarbonTrackerError`` with code `.invalidConfiguration` for a `.pdf` path and
     ///   `.logWriteFailed` when the file cannot be written.
     public func write(toFile path: String) throws {
+        try Self.write(render(), toFile: path)
+    }
+
+    /// Writes a rendered page, refusing a `.pdf` path.
+    static func write(_ html: String, toFile path: String) throws {
         if path.lowercased().hasSuffix(".pdf") {
             throw CarbonTrackerError(
                 .invalidConfiguration,
@@ -79,11 +84,27 @@ public struct HTMLReport: Sendable {
             )
         }
         do {
-            try Data(render().utf8).write(to: URL(fileURLWithPath: path))
+            try Data(html.utf8).write(to: URL(fileURLWithPath: path))
         } catch {
             throw CarbonTrackerError(
                 .logWriteFailed, "Cannot write the report to '\(path)': \(error.localizedDescription).")
         }
+    }
+
+    /// The page's opening up to `<body>`, with its inline style.
+    static func head(title: String) -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(ReportFormat.escape(title))</title>
+        <style>\(style)</style>
+        </head>
+        <body>
+
+        """
     }
 
     /// The report as one HTML document.
@@ -93,20 +114,9 @@ public struct HTMLReport: Sendable {
             summarised ?? ReportModel(standardLog: standardLog, output: outputLog, sourceName: sourceName)
         // The logs are public and may have changed since `warnings` was made.
         let warnings = self.warnings + model.warnings.filter { !self.warnings.contains($0) }
-        var html = """
-            <!DOCTYPE html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>Carbon report – \(ReportFormat.escape((sourceName as NSString).lastPathComponent))</title>
-            <style>\(Self.style)</style>
-            </head>
-            <body>
-            <h1>Carbon emissions report</h1>
-            <p class="subtitle">\(ReportFormat.escape(subtitle))</p>
-
-            """
+        var html = Self.head(title: "Carbon report – \((sourceName as NSString).lastPathComponent)")
+        html += "<h1>Carbon emissions report</h1>\n"
+        html += "<p class=\"subtitle\">\(ReportFormat.escape(subtitle))</p>\n"
         html += ReportSections.summary(model, log: standardLog, output: outputLog)
         html += ReportSections.components(model)
         html += ReportSections.charts(model)
