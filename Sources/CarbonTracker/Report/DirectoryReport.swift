@@ -11,7 +11,7 @@ import Foundation
 /// Totals are ``LogParser/aggregateConsumption(logDir:)``'s, so each distributed job counts once,
 /// as `carbontracker --parse` counts it. The page is inline HTML and SVG like ``HTMLReport``'s.
 /// Cost: the directory is read twice without per-epoch figures (once for the totals, once for the
-/// runs); charts bin their points beyond ``ReportModel/maximumPoints`` entries, the tables list at
+/// runs); charts bin their points beyond 600 runs and jobs, the tables list at
 /// most ``maximumRows`` runs and the first ``maximumJobCharts`` jobs get a chart of their own.
 public struct DirectoryReport: Sendable {
     /// One run of the directory, as its reports give it.
