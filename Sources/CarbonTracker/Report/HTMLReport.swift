@@ -123,7 +123,7 @@ public struct HTMLReport: Sendable {
         if let eventLog, let series = eventLog.powerSeries {
             html += ReportTimeline.section(series, log: eventLog)
         }
-        html += ReportTimeline.regions((eventLog ?? standardLog).regionProfile())
+        html += ReportTimeline.regions(profileLog(model).regionProfile())
         html += ReportSections.epochTable(model)
         if !warnings.isEmpty {
             html += "<h2>Warnings</h2>\n<ul class=\"warnings\">\n"
@@ -131,6 +131,21 @@ public struct HTMLReport: Sendable {
             html += "</ul>\n"
         }
         return html + "</body>\n</html>\n"
+    }
+
+    /// The log whose windows make the region profile: the event log's, else the standard log's. Read
+    /// from files, its epochs were summarised; without a power series, the run's energy for the
+    /// regions' shares is then the one the model added up, as one epoch.
+    private func profileLog(_ model: ReportModel) -> LogParser.StandardLog {
+        var log = eventLog ?? standardLog
+        guard summarised != nil, log.powerSeries == nil, !log.windows.isEmpty else { return log }
+        log.epochs = []
+        if let joules = model.measuredJoules {
+            var run = LogParser.Epoch(number: 1, durationSeconds: model.durationSeconds)
+            run.components = [.init(name: "run", averagePowerWatts: [], measuredEnergyJoules: [joules])]
+            log.epochs = [run]
+        }
+        return log
     }
 
     private var subtitle: String {

@@ -14,6 +14,7 @@ extension ReportModel {
         private var tailStart = 0
         private var bins = EpochBins(capacity: ReportModel.maximumPoints)
         private var kept = 0
+        private var measuredJoules: Double?
         private var leftOut: [Int] = []
         private var leftOutCount = 0
         /// Sums of the kept epochs' bounds; `nil` once an epoch has none.
@@ -67,6 +68,9 @@ extension ReportModel {
             }
             totals = next
             kept += 1
+            for case let measured? in figures.map({ $0?.measuredEnergyJoules }) {
+                measuredJoules = (measuredJoules ?? 0) + measured.reduce(0, +)
+            }
             for (index, figure) in figures.enumerated() {
                 if let method = figure?.measurementMethod {
                     methods[index] = max(methods[index] ?? method, method)
@@ -162,6 +166,7 @@ extension ReportModel {
             model.gramsPerKilowattHour = intensity
             model.warnings = warnings
             model.epochCount = kept
+            model.measuredJoules = measuredJoules
             model.bins = bins
             model.epochs = (head + tail[tailStart...] + tail[..<tailStart]).map { row in
                 var row = row

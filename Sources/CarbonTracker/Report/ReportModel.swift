@@ -48,6 +48,9 @@ package struct ReportModel {
     package var durationSeconds: Double
     package var kilowattHours: Double
     package var co2eqGrams: Double?
+    /// The energy the epochs' provenance lines measured, in joules without PUE; `nil` when no epoch
+    /// has one (Python logs). The region profile's share of the run when there is no power series.
+    var measuredJoules: Double?
     /// Bounds of the total energy (incl. PUE) and CO2eq, when the logs give them.
     package var kilowattHoursRange: ClosedRange<Double>?
     package var co2eqGramsRange: ClosedRange<Double>?

@@ -174,3 +174,33 @@ import Testing
         }
     #endif
 }
+
+extension ReportScaleTests {
+    /// A text log's windows (no event log beside it): the streamed report's region shares are the
+    /// whole-log parse's, though its epochs were not kept.
+    @Test(.enabled(if: CLIEndToEndTests.binary != nil, "build the carbontracker product first"))
+    func regionSharesOfATextLogSurviveTheStreamedRead() throws {
+        let logs = try ParserTestSupport.scratchDirectory()
+        defer { ParserTestSupport.cleanUp(logs) }
+        let marks = """
+            for i in 1 2 3; do echo epoch_start; echo "begin step"; sleep 0.05; echo "end step"; \
+            echo epoch_end; done >&"$CARBONTRACKER_CONTROL_FD"
+            """
+        let run = try CLIEndToEndTests.run(
+            ["--log_dir", logs, "--epochs", "3", "--update-interval", "0.02"] + CLIControlTests.simulated
+                + ["sh", "-c", marks])
+        #expect(run.status == 0, "\(run.standardError)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: logs)
+        for name in names where name.hasSuffix(LogDirectory.eventsSuffix) {
+            try FileManager.default.removeItem(atPath: logs + "/" + name)
+        }
+        let standard = try #require(names.first { $0.hasSuffix(LogDirectory.standardSuffix) })
+        let whole = try LogParser.parseStandardLog(file: logs + "/" + standard)
+        #expect(whole.epochs.count == 3 && whole.windows.count == 3)
+        let profile = whole.regionProfile()
+        let share = try #require(profile.roots.first?.shareOfRun)
+        #expect(share > 0 && share <= 1)
+        let html = try HTMLReport(standardLogFile: logs + "/" + standard).render()
+        #expect(html.contains(ReportTimeline.regions(profile)), "the same regions, shares included")
+    }
+}
