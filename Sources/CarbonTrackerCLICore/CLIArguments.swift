@@ -56,8 +56,9 @@ enum CLIArguments {
             help: "Append the tracked run to a CodeCarbon-compatible CSV.",
             value: .text { $0.emissionsCSV = $1 }),
         Flag(
-            names: ["--report"], placeholder: "LOGFILE",
-            help: "Write an HTML report of the run in LOGFILE (a ..._carbontracker.log) and exit.",
+            names: ["--report"], placeholder: "LOGFILE|DIR",
+            help: "Write an HTML report of the run in LOGFILE (a ..._carbontracker.log), or of every run and "
+                + "job in the log directory DIR, and exit.",
             value: .text { $0.reportLogFile = $1 }),
         Flag(
             names: ["--output"], placeholder: "PATH",
@@ -339,6 +340,7 @@ enum CLIArguments {
             "  carbontracker --diagnose",
             "  carbontracker --profile ./logs",
             "  carbontracker --report ./logs/1234.5_2026-01-01T000000Z_carbontracker.log --output report.html",
+            "  carbontracker --report ./logs --output logs.html",
         ]
         return lines.joined(separator: "\n") + "\n"
     }
@@ -346,5 +348,5 @@ enum CLIArguments {
     /// The one-line usage.
     static let usage =
         "usage: carbontracker [options] [--] COMMAND [ARGS...] | --parse DIR [--format FORMAT] "
-        + "| --report LOGFILE [--output PATH] | --profile LOG|DIR | --diagnose"
+        + "| --report LOGFILE|DIR [--output PATH] | --profile LOG|DIR | --diagnose"
 }

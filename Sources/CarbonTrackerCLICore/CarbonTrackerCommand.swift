@@ -145,9 +145,22 @@ public enum CarbonTrackerCommand {
                 console: console)
         }
         do {
-            let report = try HTMLReport(standardLogFile: logFile)
-            for warning in report.warnings { console.standardError("carbontracker: warning: \(warning)\n") }
-            try report.write(toFile: output)
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: logFile, isDirectory: &isDirectory),
+                isDirectory.boolValue
+            {
+                let report = try DirectoryReport(logDirectory: logFile)
+                for warning in report.warnings {
+                    console.standardError("carbontracker: warning: \(warning)\n")
+                }
+                try report.write(toFile: output)
+            } else {
+                let report = try HTMLReport(standardLogFile: logFile)
+                for warning in report.warnings {
+                    console.standardError("carbontracker: warning: \(warning)\n")
+                }
+                try report.write(toFile: output)
+            }
             console.standardOutput("Report generated: \(output)\n")
             return 0
         } catch {

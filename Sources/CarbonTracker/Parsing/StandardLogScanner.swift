@@ -390,3 +390,15 @@ package struct StandardLogScanner {
         }
     }
 }
+
+extension StandardLogScanner {
+    /// Hands every epoch read so far but the last (which later lines may still complete) to `body`,
+    /// in log order, and forgets them: a reader that summarises epochs as they come keeps the memory
+    /// of a log of any length flat.
+    /// - Parameter body: Called once per finished epoch.
+    package mutating func takeFinishedEpochs(_ body: (LogParser.Epoch) -> Void) {
+        guard log.epochs.count > 1 else { return }
+        for epoch in log.epochs.dropLast() { body(epoch) }
+        log.epochs.removeFirst(log.epochs.count - 1)
+    }
+}

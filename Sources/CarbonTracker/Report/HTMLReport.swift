@@ -9,12 +9,21 @@ import Foundation
 ///
 /// The page has inline CSS and inline SVG charts only: no script, font or image is fetched, so it
 /// opens offline and can be printed to PDF from any browser. It reads logs of this package and of
-/// Python carbontracker. Cost: linear in the number of epochs (about 1 KB of HTML per epoch).
+/// Python carbontracker. A run of any length gives a page of bounded size: charts bin their points
+/// (at most a few hundred per chart, with the smallest and largest value of each bin), the epoch table
+/// shows the first and last epochs and the totals. Read from a file, the logs are streamed: memory
+/// does not grow with the number of epochs.
 public struct HTMLReport: Sendable {
-    /// The parsed standard log.
-    public var standardLog: LogParser.StandardLog
+    /// The parsed standard log. A report read from a file keeps the log's header, intensity and
+    /// windows here but not its epochs: those were summarised as they were read, so a run of any
+    /// length fits in memory.
+    public var standardLog: LogParser.StandardLog {
+        didSet { summarised = nil }
+    }
     /// The parsed output log of the same run, when found.
-    public var outputLog: LogParser.OutputLog?
+    public var outputLog: LogParser.OutputLog? {
+        didSet { summarised = nil }
+    }
     /// The standard log's path, shown in the report.
     public var sourceName: String
     /// What could not be read, one sentence each.
@@ -22,6 +31,8 @@ public struct HTMLReport: Sendable {
     /// The run as its event log records it, when there is one next to the standard log: the power over
     /// time and the windows' times for the region profile come from it.
     public var eventLog: LogParser.StandardLog?
+    /// The figures of a report read from files, whose epochs were summarised as they were read.
+    private var summarised: ReportModel?
 
     /// Reads a run's standard log and, next to it, its output log.
     /// - Parameter standardLogFile: Path of a `..._carbontracker.log` (an `_output.log` path is
@@ -34,44 +45,13 @@ public struct HTMLReport: Sendable {
             standardPath =
                 String(standardPath.dropLast(LogDirectory.outputSuffix.count)) + LogDirectory.standardSuffix
         }
-        let log = try LogParser.parseStandardLog(file: standardPath)
-        guard log.version != nil || !log.epochs.isEmpty || !log.components.isEmpty else {
-            throw CarbonTrackerError(
-                .logParseFailed,
-                "'\(standardPath)' is not a carbontracker log (no version, component or epoch line). "
-                    + "Pass a ..._carbontracker.log file.")
-        }
-        var warnings = log.warnings
-        var output: LogParser.OutputLog?
-        if standardPath.hasSuffix(LogDirectory.standardSuffix) {
-            let outputPath =
-                String(standardPath.dropLast(LogDirectory.standardSuffix.count)) + LogDirectory.outputSuffix
-            if FileManager.default.fileExists(atPath: outputPath) {
-                output = try? LogParser.parseOutputLog(file: outputPath)
-                warnings +=
-                    output?.warnings ?? [
-                        "'\(outputPath)' cannot be read; totals are computed from the epochs."
-                    ]
-            } else {
-                warnings.append(
-                    "No output log next to the standard log; totals are computed from the epochs.")
-            }
-        }
-        self.init(standardLog: log, outputLog: output, sourceName: standardPath)
-        self.warnings = warnings + self.warnings
-        if standardPath.hasSuffix(LogDirectory.standardSuffix) {
-            let eventsPath =
-                String(standardPath.dropLast(LogDirectory.standardSuffix.count)) + LogDirectory.eventsSuffix
-            if FileManager.default.fileExists(atPath: eventsPath) {
-                var scanner = EventLogScanner()
-                if let end = try? LogFileReader.forEachLine(path: eventsPath, { scanner.consume($0) }) {
-                    eventLog = scanner.finish(end).0
-                } else {
-                    self.warnings.append(
-                        "'\(eventsPath)' cannot be read; power over time and regions are left out.")
-                }
-            }
-        }
+        let files = try Self.read(standardPath: standardPath)
+        standardLog = files.standardLog
+        outputLog = files.outputLog
+        sourceName = standardPath
+        warnings = files.warnings
+        eventLog = files.eventLog
+        summarised = files.model
     }
 
     /// Creates a report from parsed logs; ``warnings`` lists the figures left out of its totals.
@@ -92,6 +72,11 @@ public struct HTMLReport: Sendable {
     /// - Throws: ``CarbonTrackerError`` with code `.invalidConfiguration` for a `.pdf` path and
     ///   `.logWriteFailed` when the file cannot be written.
     public func write(toFile path: String) throws {
+        try Self.write(render(), toFile: path)
+    }
+
+    /// Writes a rendered page, refusing a `.pdf` path.
+    static func write(_ html: String, toFile path: String) throws {
         if path.lowercased().hasSuffix(".pdf") {
             throw CarbonTrackerError(
                 .invalidConfiguration,
@@ -99,40 +84,46 @@ public struct HTMLReport: Sendable {
             )
         }
         do {
-            try Data(render().utf8).write(to: URL(fileURLWithPath: path))
+            try Data(html.utf8).write(to: URL(fileURLWithPath: path))
         } catch {
             throw CarbonTrackerError(
                 .logWriteFailed, "Cannot write the report to '\(path)': \(error.localizedDescription).")
         }
     }
 
+    /// The page's opening up to `<body>`, with its inline style.
+    static func head(title: String) -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(ReportFormat.escape(title))</title>
+        <style>\(style)</style>
+        </head>
+        <body>
+
+        """
+    }
+
     /// The report as one HTML document.
     /// - Returns: A complete HTML page.
     public func render() -> String {
-        let model = ReportModel(standardLog: standardLog, output: outputLog, sourceName: sourceName)
+        let model =
+            summarised ?? ReportModel(standardLog: standardLog, output: outputLog, sourceName: sourceName)
         // The logs are public and may have changed since `warnings` was made.
         let warnings = self.warnings + model.warnings.filter { !self.warnings.contains($0) }
-        var html = """
-            <!DOCTYPE html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>Carbon report – \(ReportFormat.escape((sourceName as NSString).lastPathComponent))</title>
-            <style>\(Self.style)</style>
-            </head>
-            <body>
-            <h1>Carbon emissions report</h1>
-            <p class="subtitle">\(ReportFormat.escape(subtitle))</p>
-
-            """
+        var html = Self.head(title: "Carbon report – \((sourceName as NSString).lastPathComponent)")
+        html += "<h1>Carbon emissions report</h1>\n"
+        html += "<p class=\"subtitle\">\(ReportFormat.escape(subtitle))</p>\n"
         html += ReportSections.summary(model, log: standardLog, output: outputLog)
         html += ReportSections.components(model)
         html += ReportSections.charts(model)
         if let eventLog, let series = eventLog.powerSeries {
             html += ReportTimeline.section(series, log: eventLog)
         }
-        html += ReportTimeline.regions((eventLog ?? standardLog).regionProfile())
+        html += ReportTimeline.regions(profileLog(model).regionProfile())
         html += ReportSections.epochTable(model)
         if !warnings.isEmpty {
             html += "<h2>Warnings</h2>\n<ul class=\"warnings\">\n"
@@ -140,6 +131,21 @@ public struct HTMLReport: Sendable {
             html += "</ul>\n"
         }
         return html + "</body>\n</html>\n"
+    }
+
+    /// The log whose windows make the region profile: the event log's, else the standard log's. Read
+    /// from files, its epochs were summarised; without a power series, the run's energy for the
+    /// regions' shares is then the one the model added up, as one epoch.
+    private func profileLog(_ model: ReportModel) -> LogParser.StandardLog {
+        var log = eventLog ?? standardLog
+        guard summarised != nil, log.powerSeries == nil, !log.windows.isEmpty else { return log }
+        log.epochs = []
+        if let joules = model.measuredJoules {
+            var run = LogParser.Epoch(number: 1, durationSeconds: model.durationSeconds)
+            run.components = [.init(name: "run", averagePowerWatts: [], measuredEnergyJoules: [joules])]
+            log.epochs = [run]
+        }
+        return log
     }
 
     private var subtitle: String {
@@ -172,5 +178,7 @@ public struct HTMLReport: Sendable {
         svg .axis{stroke:#546E7A;stroke-width:1}svg .line{fill:none;stroke-width:2.5}
         .note{color:#546E7A;font-size:.85rem}.warnings li{color:#8D3B00}
         svg .label{font-size:11px;fill:#fff}svg .area{stroke:none}
+        svg line.band{stroke-width:1.5}svg polygon.band{stroke:none}.kpi .range{font-size:.85rem;color:#1A237E}\
+        .range{color:#546E7A;font-size:.8rem}tr.omitted td{text-align:center;color:#546E7A}tr.total th{text-align:right}
         """
 }

@@ -1,9 +1,11 @@
 import Foundation
 
-/// A small inline SVG chart over epochs: lines with markers, or stacked bars.
+/// A small inline SVG chart over epochs: lines with markers, or stacked bars, with optional bands
+/// (bounds of a range, or the smallest and largest epoch of each bin).
 ///
 /// No script and no external resource: hovering a point shows its value through SVG `<title>`.
-/// Cost: a few elements per epoch and series; markers are left out beyond 60 epochs.
+/// Cost: a few elements per category and series; markers are left out beyond 60 categories. A
+/// category is one epoch, or a bin of neighbouring epochs (``categoryEnds``).
 struct SVGChart {
     enum Style {
         case lines
@@ -17,10 +19,33 @@ struct SVGChart {
         var values: [Double?]
     }
 
+    /// Bounds drawn around the data: an area behind lines, a whisker over each bar.
+    struct Band {
+        enum Kind: String {
+            /// The bounds of a range the log gives (low to high).
+            case range
+            /// The smallest and largest epoch of a bin.
+            case envelope
+        }
+
+        var name: String
+        var color: String
+        var kind: Kind
+        /// One value per category; `nil` in either leaves a gap.
+        var low: [Double?]
+        var high: [Double?]
+    }
+
     var title: String
     var yLabel: String
     var xLabel = "Epoch"
+    /// What one category is, in tooltips ("epoch 3", "epochs 3–4").
+    var categoryNoun = "epoch"
+    /// The first epoch of each category.
     var categories: [Int]
+    /// The last epoch of each category, when categories are bins of several epochs.
+    var categoryEnds: [Int]? = nil
+    var bands: [Band] = []
     var series: [Series]
     var style: Style
 
@@ -86,10 +111,66 @@ struct SVGChart {
             + "\(ReportFormat.escape(yLabel))</text>\n"
 
         switch style {
-        case .lines: svg += lines(x: x, y: y)
-        case .stackedBars: svg += bars(x: x, y: y, band: band)
+        case .lines:
+            svg += areas(x: x, y: y)
+            svg += lines(x: x, y: y)
+        case .stackedBars:
+            svg += bars(x: x, y: y, band: band)
+            svg += whiskers(x: x, y: y)
         }
         return svg + "</svg>"
+    }
+
+    /// "epoch 3", or "epochs 3–4" for a bin.
+    private func categoryName(_ index: Int) -> String {
+        guard let ends = categoryEnds, ends[index] != categories[index] else {
+            return "\(categoryNoun) \(categories[index])"
+        }
+        return "\(categoryNoun)s \(categories[index])–\(ends[index])"
+    }
+
+    /// Each band as an area from its low to its high values, one polygon per stretch without gaps.
+    private func areas(x: (Int) -> Double, y: (Double) -> Double) -> String {
+        var svg = ""
+        for item in bands {
+            var stretch: [Int] = []
+            func flush() {
+                defer { stretch = [] }
+                guard !stretch.isEmpty else { return }
+                var points = stretch.map { "\(fmt(x($0))),\(fmt(y(item.high[$0]!)))" }
+                points += stretch.reversed().map { "\(fmt(x($0))),\(fmt(y(item.low[$0]!)))" }
+                svg += "<polygon class=\"band \(item.kind.rawValue)\" fill=\"\(item.color)\" "
+                svg += "fill-opacity=\"0.25\" points=\"\(points.joined(separator: " "))\">"
+                svg += "<title>\(ReportFormat.escape(item.name))</title></polygon>\n"
+            }
+            for index in categories.indices {
+                if let low = item.low[index], let high = item.high[index], low.isFinite, high.isFinite {
+                    stretch.append(index)
+                } else {
+                    flush()
+                }
+            }
+            flush()
+        }
+        return svg
+    }
+
+    /// Each band as a vertical line from its low to its high value over each bar.
+    private func whiskers(x: (Int) -> Double, y: (Double) -> Double) -> String {
+        var svg = ""
+        for item in bands {
+            for index in categories.indices {
+                guard let low = item.low[index], let high = item.high[index], low.isFinite, high.isFinite
+                else { continue }
+                svg += "<line class=\"band \(item.kind.rawValue)\" x1=\(q(x(index))) y1=\(q(y(low))) "
+                svg += "x2=\(q(x(index))) y2=\(q(y(high))) stroke=\"\(item.color)\">"
+                svg += "<title>\(ReportFormat.escape(item.name)), \(categoryName(index)): "
+                svg +=
+                    "\(ReportFormat.number(low))–\(ReportFormat.number(high)) \(ReportFormat.escape(yLabel))"
+                svg += "</title></line>\n"
+            }
+        }
+        return svg
     }
 
     private func lines(x: (Int) -> Double, y: (Double) -> Double) -> String {
@@ -111,7 +192,7 @@ struct SVGChart {
                 guard let value, value.isFinite, markers || item.values.count == 1 else { continue }
                 svg +=
                     "<circle cx=\(q(x(index))) cy=\(q(y(value))) r=\"4\" fill=\"\(item.color)\">"
-                    + "<title>\(ReportFormat.escape(item.name)), epoch \(categories[index]): "
+                    + "<title>\(ReportFormat.escape(item.name)), \(categoryName(index)): "
                     + "\(ReportFormat.number(value)) \(ReportFormat.escape(yLabel))</title></circle>\n"
             }
         }
@@ -129,7 +210,7 @@ struct SVGChart {
                 svg +=
                     "<rect x=\(q(x(index) - barWidth / 2)) y=\(q(top)) width=\(q(barWidth)) "
                     + "height=\(q(y(base) - top)) fill=\"\(item.color)\"><title>\(ReportFormat.escape(item.name)), "
-                    + "epoch \(categories[index]): \(ReportFormat.number(value)) \(ReportFormat.escape(yLabel))</title></rect>\n"
+                    + "\(categoryName(index)): \(ReportFormat.number(value)) \(ReportFormat.escape(yLabel))</title></rect>\n"
                 base = Self.cappedSum(base, value)
             }
         }
@@ -141,6 +222,13 @@ struct SVGChart {
         var offset = left
         for item in series {
             svg += "<rect x=\(q(offset)) y=\"32\" width=\"12\" height=\"12\" fill=\"\(item.color)\"/>\n"
+            svg +=
+                "<text class=\"legend\" x=\(q(offset + 16)) y=\"42\">\(ReportFormat.escape(item.name))</text>\n"
+            offset += 28 + Double(item.name.count) * 7
+        }
+        for item in bands {
+            svg +=
+                "<rect x=\(q(offset)) y=\"32\" width=\"12\" height=\"12\" fill=\"\(item.color)\" fill-opacity=\"0.35\"/>\n"
             svg +=
                 "<text class=\"legend\" x=\(q(offset + 16)) y=\"42\">\(ReportFormat.escape(item.name))</text>\n"
             offset += 28 + Double(item.name.count) * 7
@@ -163,6 +251,9 @@ struct SVGChart {
                 }
                 maximum = max(maximum, total)
             }
+        }
+        for item in bands {
+            for value in item.high { if let value, value.isFinite { maximum = max(maximum, value) } }
         }
         return maximum
     }
