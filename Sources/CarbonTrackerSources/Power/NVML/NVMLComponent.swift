@@ -21,8 +21,8 @@ import Foundation
 /// the component unavailable. A read costs one driver call per GPU.
 ///
 /// On a GPU that other work shares (NVML lists processes outside the tracked scope on it), the scope
-/// is charged its share by the per-process SM utilisation NVML reports (``GPUShareLedger``), queried at
-/// most every 5 seconds on the sampling thread; the log says so once per GPU.
+/// is charged its share by the per-process SM utilisation NVML reports, queried at most every 5 seconds
+/// on the sampling thread; the log says so once per GPU.
 public final class NVMLComponent: PowerComponent {
     /// Always `.gpu`.
     public let kind = ComponentKind.gpu
