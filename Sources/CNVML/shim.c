@@ -25,6 +25,7 @@ enum {
     FN_GRAPHICS_PROCESSES,
     FN_FIELD_VALUES,
     FN_C2C_MODE,
+    FN_PROCESS_UTILIZATION,
     FN_TOTAL
 };
 
@@ -48,6 +49,7 @@ static const char *const candidates[FN_TOTAL][3] = {
                                "nvmlDeviceGetGraphicsRunningProcesses"},
     [FN_FIELD_VALUES] = {"nvmlDeviceGetFieldValues", NULL, NULL},
     [FN_C2C_MODE] = {"nvmlDeviceGetC2cModeInfoV", NULL, NULL},
+    [FN_PROCESS_UTILIZATION] = {"nvmlDeviceGetProcessUtilization", NULL, NULL},
 };
 
 struct cnvml_library {
@@ -111,6 +113,19 @@ typedef struct {
 } field_value;
 
 typedef int (*fn_field_values)(cnvml_device, int, field_value *);
+/* nvmlProcessUtilizationSample_t as nvml.h declares it. */
+typedef struct {
+    unsigned int pid;
+    unsigned long long time_stamp;
+    unsigned int sm_util;
+    unsigned int mem_util;
+    unsigned int enc_util;
+    unsigned int dec_util;
+} process_utilization_sample;
+
+typedef int (*fn_process_utilization)(cnvml_device, process_utilization_sample *, unsigned int *,
+                                      unsigned long long);
+
 /* nvmlC2cModeInfo_v1_t holds one unsigned int; the buffer is larger in case a driver writes more. */
 typedef int (*fn_c2c_mode)(cnvml_device, unsigned int *);
 
@@ -308,6 +323,46 @@ int cnvml_running_pids(const cnvml_library *library, cnvml_device device, cnvml_
     return CNVML_ERROR_INSUFFICIENT_SIZE;
 }
 
+int cnvml_process_utilization(const cnvml_library *library, cnvml_device device,
+                              unsigned long long since_microseconds, cnvml_process_sample *samples,
+                              unsigned int capacity, unsigned int *count) {
+    fn_process_utilization function = (fn_process_utilization)library->functions[FN_PROCESS_UTILIZATION];
+    if (function == NULL) return CNVML_ERROR_FUNCTION_NOT_FOUND;
+    *count = 0;
+    /* A first call without a buffer asks how many samples there are; the count may grow before the
+       second call, so the buffer has room to spare and a short buffer is retried. */
+    unsigned int slots = 0;
+    int status = function(device, NULL, &slots, since_microseconds);
+    if (status != CNVML_SUCCESS && status != CNVML_ERROR_INSUFFICIENT_SIZE) return status;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        slots += 32;
+        process_utilization_sample *buffer = calloc(slots, sizeof(process_utilization_sample));
+        if (buffer == NULL) return CNVML_ERROR_UNKNOWN;
+        unsigned int found = slots;
+        status = function(device, buffer, &found, since_microseconds);
+        if (status == CNVML_ERROR_INSUFFICIENT_SIZE) {
+            free(buffer);
+            slots = found;
+            continue;
+        }
+        if (status == CNVML_SUCCESS) {
+            if (found > slots) found = slots;
+            unsigned int written = 0;
+            for (unsigned int index = 0; index < found && written < capacity; index++) {
+                if (buffer[index].pid == 0) continue;
+                samples[written].pid = buffer[index].pid;
+                samples[written].timestamp_microseconds = buffer[index].time_stamp;
+                samples[written].sm_percent = buffer[index].sm_util;
+                written++;
+            }
+            *count = written;
+        }
+        free(buffer);
+        return status;
+    }
+    return CNVML_ERROR_INSUFFICIENT_SIZE;
+}
+
 #else
 
 /* NVML exists only for Linux (and Windows); elsewhere the target compiles to stubs. */
@@ -414,6 +469,18 @@ int cnvml_running_pids(const cnvml_library *library, cnvml_device device, cnvml_
     (void)device;
     (void)kind;
     (void)pids;
+    (void)capacity;
+    (void)count;
+    return CNVML_ERROR_LIBRARY_NOT_FOUND;
+}
+
+int cnvml_process_utilization(const cnvml_library *library, cnvml_device device,
+                              unsigned long long since_microseconds, cnvml_process_sample *samples,
+                              unsigned int capacity, unsigned int *count) {
+    (void)library;
+    (void)device;
+    (void)since_microseconds;
+    (void)samples;
     (void)capacity;
     (void)count;
     return CNVML_ERROR_LIBRARY_NOT_FOUND;

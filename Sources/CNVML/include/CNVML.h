@@ -103,6 +103,24 @@ int cnvml_c2c_enabled(const cnvml_library *library, cnvml_device device, int *en
 int cnvml_running_pids(const cnvml_library *library, cnvml_device device, cnvml_process_kind kind,
                        unsigned int *pids, unsigned int capacity, unsigned int *count);
 
+/* One process's streaming-multiprocessor utilisation sample, from nvmlDeviceGetProcessUtilization. */
+typedef struct {
+    unsigned int pid;
+    /* When the sample was taken, in microseconds (NVML's CPU timestamp). */
+    unsigned long long timestamp_microseconds;
+    /* Percent of the sampling period during which the process had work on the SMs. */
+    unsigned int sm_percent;
+} cnvml_process_sample;
+
+/*
+ * The per-process utilisation samples of `device` taken after `since_microseconds` (0: all that the
+ * driver keeps), through nvmlDeviceGetProcessUtilization. Writes at most `capacity` samples and sets
+ * `count` to the number written. NVML answers CNVML_ERROR_NOT_FOUND when no sample is newer.
+ */
+int cnvml_process_utilization(const cnvml_library *library, cnvml_device device,
+                              unsigned long long since_microseconds, cnvml_process_sample *samples,
+                              unsigned int capacity, unsigned int *count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -19,6 +19,10 @@ import Foundation
 /// `average`) forces a sampled source for validation runs. The library is loaded at run time
 /// (`libnvidia-ml.so.1`, or `CARBONTRACKER_NVML_LIBRARY`), so machines without a driver just report
 /// the component unavailable. A read costs one driver call per GPU.
+///
+/// On a GPU that other work shares (NVML lists processes outside the tracked scope on it), the scope
+/// is charged its share by the per-process SM utilisation NVML reports, queried at most every 5 seconds
+/// on the sampling thread; the log says so once per GPU.
 public final class NVMLComponent: PowerComponent {
     /// Always `.gpu`.
     public let kind = ComponentKind.gpu
@@ -47,11 +51,15 @@ public final class NVMLComponent: PowerComponent {
         var devices: [Device] = []
         var started = false
         var diagnostics: any DiagnosticsReporter = SilentDiagnostics()
+        var shares: GPUShareLedger?
     }
 
     private let libraryPath: String
     private let methodText: String?
     private let selection: NVMLDeviceSelection
+    private let scope: WorkScope?
+    private let shareRefreshSeconds: Double
+    private let clock = MonotonicTime()
     private let state = LockedBox(State())
 
     /// Creates the component from environment variables, as the tracker does.
@@ -60,22 +68,30 @@ public final class NVMLComponent: PowerComponent {
     ///     `CARBONTRACKER_NVML_METHOD` (`counter`, the default, uses the best source; `instant` skips the
     ///     energy counter; `average` uses averaged power only).
     ///   - devicesByPID: Measure only GPUs running this process or its descendants.
+    ///   - scope: The tracked work, charged its share of GPUs that other processes use too; `nil` resolves
+    ///     it from `CARBONTRACKER_SCOPE` as the CPU sources do.
     public convenience init(
-        environment: [String: String] = ProcessInfo.processInfo.environment, devicesByPID: Bool = false
+        environment: [String: String] = ProcessInfo.processInfo.environment, devicesByPID: Bool = false,
+        scope: WorkScope? = nil
     ) {
+        let resolver = ScopeResolver(files: .system, environment: environment)
         self.init(
             libraryPath: environment["CARBONTRACKER_NVML_LIBRARY"] ?? "libnvidia-ml.so.1",
             visibleDevices: environment["CUDA_VISIBLE_DEVICES"], devicesByPID: devicesByPID,
             processFamily: { ProcessTree.currentFamily() },
-            method: environment[NVMLMethodPreference.variable])
+            method: environment[NVMLMethodPreference.variable],
+            scope: scope ?? (try? resolver.resolve()) ?? resolver.machine())
     }
 
     init(
         libraryPath: String, visibleDevices: String?, devicesByPID: Bool,
-        processFamily: @escaping @Sendable () -> Set<Int32>, method: String? = nil
+        processFamily: @escaping @Sendable () -> Set<Int32>, method: String? = nil, scope: WorkScope? = nil,
+        shareRefreshSeconds: Double = 5
     ) {
         self.libraryPath = libraryPath
         self.methodText = method
+        self.scope = scope
+        self.shareRefreshSeconds = shareRefreshSeconds
         self.selection = NVMLDeviceSelection(
             visibleText: visibleDevices, devicesByPID: devicesByPID, processFamily: processFamily)
     }
@@ -140,6 +156,7 @@ public final class NVMLComponent: PowerComponent {
                             + "the best source each GPU has is used.")
                 }
                 state.devices = try probe(selected, nvml, preference, diagnostics)
+                state.shares = shareLedger(state.devices.map(\.name), diagnostics)
                 state.started = true
             } catch {
                 _ = nvml.shutdown()
@@ -167,6 +184,12 @@ public final class NVMLComponent: PowerComponent {
             readings.removeAll(keepingCapacity: true)
             for index in state.devices.indices {
                 readings.append(try read(&state.devices[index], nvml, state.diagnostics))
+            }
+            guard state.shares != nil else { return }
+            state.shares?.refresh(
+                nvml, state.devices.map(\.handle), now: clock.now(), diagnostics: state.diagnostics)
+            for index in readings.indices {
+                readings[index] = state.shares?.charge(readings[index], device: index) ?? readings[index]
             }
         }
     }
@@ -201,7 +224,30 @@ public final class NVMLComponent: PowerComponent {
                 "GPU power of \(averaged.joined(separator: ", ")) is sampled from one-second averages, so "
                     + "peaks shorter than a second are smoothed.")
         }
+        let shares = state.withLock { $0.shares }
+        if let shares, let fraction = shares.chargedFraction {
+            notes.append(
+                "GPU energy of \(shares.splitDevices.joined(separator: ", ")) is shared with processes outside "
+                    + "\(shares.scope.label) and split by NVML's per-process SM utilisation: "
+                    + "\(Int((fraction * 100).rounded()))% is charged to it.")
+        }
         return notes.isEmpty ? nil : notes.joined(separator: " ")
+    }
+
+    /// `scope: job 4242, 62% of GPU utilisation` once a GPU is split with work outside the scope.
+    public func attributionNote() -> String? { state.withLock { $0.shares?.attributionNote } }
+
+    /// The ledger that splits shared GPUs, or `nil` when the scope is the whole machine or its PIDs cannot
+    /// be matched to NVML's.
+    private func shareLedger(_ names: [String], _ diagnostics: any DiagnosticsReporter) -> GPUShareLedger? {
+        guard let scope, scope.kind != .machine else { return nil }
+        guard WorkScope.sharesHostPIDNamespace() else {
+            diagnostics.info(
+                "NVML reports host PIDs, which this PID namespace cannot match to \(scope.label): GPUs are "
+                    + "counted whole even if other work shares them.")
+            return nil
+        }
+        return GPUShareLedger(scope: scope, deviceNames: names, refreshSeconds: shareRefreshSeconds)
     }
 
     // MARK: Reading

@@ -158,6 +158,23 @@ package final class NVMLLibrary {
         return (NVMLStatus(rawValue: CNVML_ERROR_INSUFFICIENT_SIZE), [])
     }
 
+    /// Per-process SM utilisation samples of `device` taken after `since` (microseconds; 0: all kept),
+    /// through `nvmlDeviceGetProcessUtilization`. NVML answers "Not Found" when no sample is newer.
+    func processUtilization(_ device: cnvml_device, since: UInt64) -> (NVMLStatus, [GPUProcessSample]) {
+        var samples = [cnvml_process_sample](repeating: cnvml_process_sample(), count: 512)
+        var count: UInt32 = 0
+        let status = NVMLStatus(
+            rawValue: cnvml_process_utilization(
+                handle, device, since, &samples, UInt32(samples.count), &count))
+        guard status == .success else { return (status, []) }
+        let found = samples.prefix(Int(count)).map {
+            GPUProcessSample(
+                pid: Int32(bitPattern: $0.pid), timestampMicroseconds: $0.timestamp_microseconds,
+                smPercent: Double($0.sm_percent))
+        }
+        return (status, found)
+    }
+
     private func string(_ call: (UnsafeMutablePointer<CChar>, UInt32) -> Int32) -> (NVMLStatus, String) {
         var buffer = [CChar](repeating: 0, count: Int(CNVML_STRING_CAPACITY))
         let status = NVMLStatus(

@@ -10,7 +10,9 @@
  * Settings (key=value, one per line): init_status, count, fields_status (nvmlDeviceGetFieldValues'
  * own status); per device N: dN.name, dN.uuid, dN.energy_mj, dN.energy_rate_mw (the counter then
  * advances at that power on the monotonic clock, alike in every process), dN.energy_status, dN.power_mw,
- * dN.power_status, dN.compute_pids, dN.graphics_pids (comma-separated); the power fields
+ * dN.power_status, dN.compute_pids, dN.graphics_pids (comma-separated); dN.process_sm, the per-process
+ * SM utilisation nvmlDeviceGetProcessUtilization reports ("pid:percent,pid:percent", each sample stamped
+ * now; absent: "Not Found", no sample), with dN.process_sm_status to fail the query; the power fields
  * dN.instant_mw / dN.average_mw (GPU scope) and dN.module_instant_mw / dN.module_average_mw (module
  * scope), each answering "Not Supported" unless set, with dN.<field>_status to fail it and
  * dN.field_type (nvmlValueType_t, default 1: unsigned int) for the value's type; dN.c2c (0 or 1;
@@ -379,6 +381,50 @@ int nvmlDeviceGetC2cModeInfoV(fake_device device, unsigned int *info) {
     snprintf(key, sizeof key, "d%d.c2c", index);
     if (!setting(key, value, sizeof value)) return 3;
     *info = (unsigned)strtoul(value, NULL, 10);
+    return 0;
+}
+#endif
+
+#ifndef OMIT_nvmlDeviceGetProcessUtilization
+/* nvmlProcessUtilizationSample_t as nvml.h declares it. */
+typedef struct {
+    unsigned int pid;
+    unsigned long long timeStamp;
+    unsigned int smUtil;
+    unsigned int memUtil;
+    unsigned int encUtil;
+    unsigned int decUtil;
+} fake_process_sample;
+
+int nvmlDeviceGetProcessUtilization(fake_device device, fake_process_sample *samples, unsigned *count,
+                                    unsigned long long lastSeen) {
+    record("nvmlDeviceGetProcessUtilization");
+    int index = index_of(device);
+    if (index < 0 || count == NULL) return 2;
+    int status = (int)device_number((unsigned)index, "process_sm_status", 0);
+    if (status != 0) return status;
+    char key[64], value[1024];
+    snprintf(key, sizeof key, "d%d.process_sm", index);
+    if (!setting(key, value, sizeof value)) return 6;
+    unsigned long long now = (unsigned long long)(monotonic_seconds() * 1e6);
+    if (now <= lastSeen) return 6;
+    fake_process_sample parsed[64];
+    unsigned found = 0;
+    for (char *token = strtok(value, ","); token != NULL && found < 64; token = strtok(NULL, ",")) {
+        char *colon = strchr(token, ':');
+        if (colon == NULL) continue;
+        memset(&parsed[found], 0, sizeof parsed[found]);
+        parsed[found].pid = (unsigned)strtoul(token, NULL, 10);
+        parsed[found].smUtil = (unsigned)strtoul(colon + 1, NULL, 10);
+        parsed[found].timeStamp = now;
+        found++;
+    }
+    if (samples == NULL || *count < found) {
+        *count = found;
+        return 7;
+    }
+    memcpy(samples, parsed, found * sizeof(fake_process_sample));
+    *count = found;
     return 0;
 }
 #endif
