@@ -45,9 +45,15 @@ import Testing
         for svg in svgs {
             #expect(XMLParser(data: Data(svg.utf8)).parse(), "each chart is well-formed SVG")
         }
-        #expect(HTMLReportTests.count("<rect x=", in: svgs[0]) == 3 + 1, "a bar per entry plus the legend")
+        #expect(HTMLReportTests.count("</title></rect>", in: svgs[0]) == 3, "a bar per entry")
+        let spread = report.entries.contains { entry in
+            entry.energyRange.map { $0.upperBound > $0.lowerBound } ?? false
+        }
+        #expect(
+            HTMLReportTests.count("fill-opacity=\"0.35\"/>", in: svgs[0]) == (spread ? 1 : 0),
+            "the range band's legend entry only where an entry's energy has a spread")
         #expect(svgs[2].contains("Job 77: energy per rank"))
-        #expect(HTMLReportTests.count("<rect x=", in: svgs[2]) == 2 + 1)
+        #expect(HTMLReportTests.count("</title></rect>", in: svgs[2]) == 2, "a bar per rank")
         #expect(HTMLReportTests.count("<tr><td class=\"num\">", in: html) == 4, "a row per run")
         #expect(report.warnings.isEmpty, "\(report.warnings)")
 
