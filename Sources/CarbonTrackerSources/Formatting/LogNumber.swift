@@ -1,3 +1,5 @@
+import Foundation
+
 /// Numbers in the standard log, written so Python's parser and `float()` read them.
 ///
 /// Formatted by code we own (Swift's shortest round-trip `description`, which matches Python's `repr`
@@ -52,4 +54,31 @@ package enum LogNumber {
     package static func appendInteger(_ bytes: inout [UInt8], _ value: Int) {
         LogTime.appendDigits(&bytes, value, width: 1)
     }
+
+    /// `value` rounded to `digits` significant digits (1 to 15), whose shortest round-trip text then
+    /// has at most that many: `significant(0.028426293447687608, 9)` is `0.0284262934`. Zero and
+    /// non-finite values are returned as they are.
+    package static func significant(_ value: Double, _ digits: Int) -> Double {
+        guard value.isFinite, value != 0 else { return value }
+        let magnitude = abs(value)
+        // The decimal exponent of the leading digit, from the binary one (log10(2) ≈ 0.30103), corrected
+        // by one comparison: no log10 call per number.
+        var exponent = Int((Double(magnitude.exponent) * 0.30103).rounded(.down))
+        if magnitude >= powerOfTen(exponent + 1) { exponent += 1 }
+        if magnitude < powerOfTen(exponent) { exponent -= 1 }
+        let scale = digits - 1 - exponent
+        // Dividing by an exact power of ten rounds once; multiplying by an inexact 10^-n would not.
+        let rounded =
+            scale >= 0
+            ? (value * powerOfTen(scale)).rounded() / powerOfTen(scale)
+            : (value / powerOfTen(-scale)).rounded() * powerOfTen(-scale)
+        return rounded.isFinite ? rounded : value
+    }
+
+    /// 10^`exponent` as the nearest double (exact for 0...22), from a table for -32...32, else `pow`.
+    static func powerOfTen(_ exponent: Int) -> Double {
+        abs(exponent) <= 32 ? powersOfTen[exponent + 32] : pow(10, Double(exponent))
+    }
+
+    private static let powersOfTen: [Double] = (-32...32).map { Double("1e\($0)") ?? .nan }
 }
