@@ -80,16 +80,16 @@ struct EventLogEncoder {
             date(series.startDate, &json)
             json.field("interval_s", series.intervalSeconds)
             json.key("covered_s")
-            json.numbers(series.coveredSeconds, perUnit: 1e6)
+            json.numbers(series.coveredSeconds, fractionDigits: 6)
             json.array("components", series.components) { json, component in
                 json.object { json in
                     json.field("component", component.kind.rawValue)
                     json.key("energy_j")
-                    json.numbers(component.joules, perUnit: 1e6)
+                    json.numbers(component.joules, fractionDigits: 6)
                 }
             }
             json.key("intensity_g_per_kwh")
-            json.numbers(series.gramsPerKilowattHour, perUnit: 1e6)
+            json.numbers(series.gramsPerKilowattHour, fractionDigits: 6)
         case .runEnded(let end, let interrupted):
             header("run_ended", end, &json)
             json.field("interrupted", interrupted)
@@ -117,13 +117,13 @@ struct EventLogEncoder {
         json.field("pue", run.powerUsageEffectiveness)
         json.object("configuration") { json in
             for name in run.configuration.keys.sorted() {
-                json.key(name)
+                json.key(escaping: name)
                 json.string(run.configuration[name] ?? "")
             }
         }
         json.object("labels") { json in
             for label in run.labels {
-                json.key(label.name)
+                json.key(escaping: label.name)
                 json.string(label.value)
             }
         }
@@ -141,9 +141,10 @@ struct EventLogEncoder {
     /// epoch line can give their energy by position.
     private func matchesDeclared(_ components: [ComponentEnergy]) -> Bool {
         guard components.count == declared.count else { return false }
-        for (component, info) in zip(components, declared)
-        where component.kind != info.kind || component.devices != info.devices
-            || component.joules.count != info.devices.count
+        for index in components.indices
+        where components[index].kind != declared[index].kind
+            || components[index].devices != declared[index].devices
+            || components[index].joules.count != declared[index].devices.count
         {
             return false
         }
@@ -164,25 +165,27 @@ struct EventLogEncoder {
         json.key("event")
         json.rawValue { $0.append(contentsOf: #""epoch""#.utf8) }
         json.field("epoch", number)
-        json.field("t", LogNumber.rounded(measurement.startDate.timeIntervalSince(runStart), 1e3))
-        json.field("s", LogNumber.rounded(measurement.durationSeconds, 1e9))
+        json.field("t", measurement.startDate.timeIntervalSince(runStart), fractionDigits: 3)
+        json.field("s", measurement.durationSeconds, fractionDigits: 9)
         json.key("j")
         json.beginArray()
-        for component in measurement.components {
-            if component.joules.count == 1 {
-                json.number(LogNumber.rounded(component.joules[0], 1e6))
+        // By index: a `for component in` loop would copy (retain and release) each component.
+        let components = measurement.components
+        for index in components.indices {
+            if components[index].joules.count == 1 {
+                json.number(components[index].joules[0], fractionDigits: 6)
             } else {
-                json.numbers(component.joules, perUnit: 1e6)
+                json.numbers(components[index].joules, fractionDigits: 6)
             }
         }
         json.endArray()
-        json.field("co2_g", LogNumber.significant(measurement.co2eqGrams, Self.significantDigits))
+        json.field("co2_g", measurement.co2eqGrams, significantDigits: Self.significantDigits)
         ranges(measurement.energyKilowattHoursRange, measurement.co2eqGramsRange, &json)
         if measurement.isApproximate { json.field("approx", true) }
-        if zip(measurement.components, declared).contains(where: { $0.method != $1.method }) {
+        if components.indices.contains(where: { components[$0].method != declared[$0].method }) {
             json.key("methods")
             json.beginArray()
-            for component in measurement.components { json.string(component.method.rawValue) }
+            for index in components.indices { json.string(components[index].method.rawValue) }
             json.endArray()
         }
         json.endObject()
@@ -210,10 +213,10 @@ struct EventLogEncoder {
         _ energy: ClosedRange<Double>, _ co2: ClosedRange<Double>, _ json: inout JSONWriter
     ) {
         let digits = Self.significantDigits
-        json.field("energy_kwh_low", LogNumber.significant(energy.lowerBound, digits))
-        json.field("energy_kwh_high", LogNumber.significant(energy.upperBound, digits))
-        json.field("co2eq_grams_low", LogNumber.significant(co2.lowerBound, digits))
-        json.field("co2eq_grams_high", LogNumber.significant(co2.upperBound, digits))
+        json.field("energy_kwh_low", energy.lowerBound, significantDigits: digits)
+        json.field("energy_kwh_high", energy.upperBound, significantDigits: digits)
+        json.field("co2eq_grams_low", co2.lowerBound, significantDigits: digits)
+        json.field("co2eq_grams_high", co2.upperBound, significantDigits: digits)
     }
 
     private mutating func measured(_ measurement: WindowMeasurement, _ json: inout JSONWriter) {
@@ -253,9 +256,9 @@ struct EventLogEncoder {
                 json.field("devices", strings: component.devices)
                 if rounded {
                     json.key("energy_joules")
-                    json.numbers(component.joules, perUnit: 1e6)
+                    json.numbers(component.joules, fractionDigits: 6)
                     json.key("average_power_watts")
-                    json.numbers(component.averageWatts, perUnit: 1e6)
+                    json.numbers(component.averageWatts, fractionDigits: 6)
                 } else {
                     json.field("energy_joules", numbers: component.joules)
                     json.field("average_power_watts", numbers: component.averageWatts)

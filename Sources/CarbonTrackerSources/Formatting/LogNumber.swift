@@ -40,7 +40,7 @@ package enum LogNumber {
 
     /// Appends `value` rounded to micro-units, in Python's `repr` form.
     static func appendRounded(_ bytes: inout [UInt8], _ value: Double) {
-        bytes.append(contentsOf: rounded(value, 1e6).description.utf8)
+        DecimalText.append(&bytes, value, fractionDigits: 6)
     }
 
     /// `value` rounded to `1 / perUnit` (micro-units for 1e6), as the standard log rounds energies;
@@ -60,12 +60,7 @@ package enum LogNumber {
     /// non-finite values are returned as they are.
     package static func significant(_ value: Double, _ digits: Int) -> Double {
         guard value.isFinite, value != 0 else { return value }
-        let magnitude = abs(value)
-        // The decimal exponent of the leading digit, from the binary one (log10(2) ≈ 0.30103), corrected
-        // by one comparison: no log10 call per number.
-        var exponent = Int((Double(magnitude.exponent) * 0.30103).rounded(.down))
-        if magnitude >= powerOfTen(exponent + 1) { exponent += 1 }
-        if magnitude < powerOfTen(exponent) { exponent -= 1 }
+        let exponent = decimalExponent(abs(value))
         let scale = digits - 1 - exponent
         // Dividing by an exact power of ten rounds once; multiplying by an inexact 10^-n would not.
         let rounded =
@@ -75,8 +70,18 @@ package enum LogNumber {
         return rounded.isFinite ? rounded : value
     }
 
+    /// The decimal exponent of `magnitude`'s leading digit (−2 for 0.0284), for a finite `magnitude > 0`:
+    /// estimated from the binary exponent (log10(2) ≈ 0.30103) and corrected by comparisons, so that no
+    /// `log10` is called per number.
+    package static func decimalExponent(_ magnitude: Double) -> Int {
+        var exponent = Int((Double(magnitude.exponent) * 0.30103).rounded(.down))
+        if magnitude >= powerOfTen(exponent + 1) { exponent += 1 }
+        if magnitude < powerOfTen(exponent) { exponent -= 1 }
+        return exponent
+    }
+
     /// 10^`exponent` as the nearest double (exact for 0...22), from a table for -32...32, else `pow`.
-    static func powerOfTen(_ exponent: Int) -> Double {
+    package static func powerOfTen(_ exponent: Int) -> Double {
         abs(exponent) <= 32 ? powersOfTen[exponent + 32] : pow(10, Double(exponent))
     }
 

@@ -12,7 +12,7 @@ import Testing
         json.beginObject()
         json.key("text")
         json.string(tricky)
-        json.key(tricky)
+        json.key(escaping: tricky)
         json.integer(-3)
         json.key("values")
         json.numbers([1.5, .nan, .infinity, -.infinity, 1e-5, 1e21, -0.0, 248])
