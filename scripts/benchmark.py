@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
 """Runs the CarbonTracker benchmarks beside Python carbontracker 2.4.7 and writes BENCHMARKS.md.
 
-Usage: python3 scripts/benchmark.py [--quick] [--output BENCHMARKS.md]
+Usage: python3 scripts/benchmark.py [--quick] [--only epochs] [--output BENCHMARKS.md]
 
 Builds the Swift benchmark executable in release mode, installs carbontracker==2.4.7 from PyPI into a
 throw-away venv (kept in ~/.cache/carbontracker-bench between runs), generates the parser's log files
 (the same files for both tools), runs every scenario for both on this machine in this run, and prints
 and writes one table with Python/Swift ratios. --quick uses tiny sizes (a smoke run, not for reporting).
+--only epochs runs the end-to-end epoch rows alone (Python and Swift, each size --rounds times, the
+median CPU of each) and prints their table without writing BENCHMARKS.md.
+
+The headline row is whole-process CPU per extra epoch with the default outputs (the standard, output
+and event logs) beside Python carbontracker's in the same run; the target is at least 30x less.
 """
 import argparse
 import datetime
+import statistics
 import json
 import os
 import platform
@@ -71,6 +77,52 @@ def timed(command, log_dir, unit="epochs"):
     return result
 
 
+# Per extra epoch, whole-process CPU with the default outputs: Python / Swift at least this.
+EPOCH_CPU_TARGET = 30
+
+
+def per_extra_epoch(runs, low, high):
+    """(CPU µs, max-RSS bytes) per extra epoch between two sizes, from {size: result}."""
+    a, b = runs[low], runs[high]
+    return ((b["cpu_s"] - a["cpu_s"]) / (high - low) * 1e6,
+            (b["max_rss_mib"] - a["max_rss_mib"]) * 1048576 / (high - low))
+
+
+def median_timed(command, log_dir, rounds):
+    """`timed` `rounds` times; the run of median CPU (a shared machine's load hits single runs)."""
+    runs = sorted((timed(command, f"{log_dir}-{index}") for index in range(rounds)), key=lambda r: r["cpu_s"])
+    median = dict(runs[len(runs) // 2])
+    median["cpu_s_rounds"] = [r["cpu_s"] for r in runs]
+    return median
+
+
+def epochs_only(swift, python, work, sizes, rounds):
+    """The end-to-end epoch rows alone: Python at the two smaller sizes, Swift (default outputs, and the
+    three Python-format logs alone) at the two larger, interleaved round by round."""
+    small, middle, large = sizes
+    runs = {"python": {}, "swift+events": {}, "swift": {}}
+    for size in (small, middle):
+        runs["python"][size] = median_timed(python + ["epochs", "--size", str(size)],
+                                            os.path.join(work, f"py-{size}"), rounds)
+    for size in (middle, large):
+        runs["swift+events"][size] = median_timed(swift + ["epochs", "--size", str(size)],
+                                                  os.path.join(work, f"swift-events-{size}"), rounds)
+        runs["swift"][size] = median_timed(swift + ["epochs", "--size", str(size), "--event-log", "0"],
+                                           os.path.join(work, f"swift-{size}"), rounds)
+    py_cpu, _ = per_extra_epoch(runs["python"], small, middle)
+    ev_cpu, ev_mem = per_extra_epoch(runs["swift+events"], middle, large)
+    sw_cpu, _ = per_extra_epoch(runs["swift"], middle, large)
+    print("| scenario | Python | Swift | Python / Swift | target |")
+    print("|---|---:|---:|---:|---|")
+    print(f"| E. CPU per extra epoch, default outputs (µs; Python {small:,}→{middle:,}, Swift {middle:,}→{large:,}) "
+          f"| {py_cpu:.4g} | {ev_cpu:.4g} | {divide(py_cpu, ev_cpu):.4g}× | ≥ {EPOCH_CPU_TARGET}× |")
+    print(f"| E. the same, Swift writing the three Python-format logs only (µs) | {py_cpu:.4g} | {sw_cpu:.4g} "
+          f"| {divide(py_cpu, sw_cpu):.4g}× | |")
+    print(f"| E. max RSS growth per extra epoch, default outputs (bytes) | | {ev_mem:.4g} | | ≤ 128 B |")
+    print(json.dumps({f"{tool}/{size}": value for tool, by_size in runs.items() for size, value in by_size.items()},
+                     indent=1, sort_keys=True))
+
+
 def python_env():
     python = os.path.join(VENV, "bin", "python")
     check = [python, "-c", "import importlib.metadata as m, sys; sys.exit(m.version('carbontracker') != '2.4.7')"]
@@ -124,6 +176,10 @@ def main():
     arguments = argparse.ArgumentParser()
     arguments.add_argument("--quick", action="store_true")
     arguments.add_argument("--output", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    arguments.add_argument("--only", choices=["epochs"],
+                           help="run only the end-to-end epoch rows and print them (BENCHMARKS.md is not written)")
+    arguments.add_argument("--rounds", type=int, default=3,
+                           help="with --only epochs: runs per size, the median CPU counts (default 3)")
     options = arguments.parse_args()
     sizes = dict(epochs=10000, seconds=20, samples=1000000, startups=20, files=10000,
                  e2e=(2000, 20000, 200000), windows=(10000, 100000))
@@ -135,6 +191,10 @@ def main():
     swift = [os.path.join(ROOT, ".build", "release", "CarbonTrackerBenchmarks")]
     python = [python_env(), os.path.join(ROOT, "Benchmarks", "python", "bench.py")]
     work = tempfile.mkdtemp(prefix="carbontracker-bench-")
+    if options.only == "epochs":
+        epochs_only(swift, python, work, sizes["e2e"], options.rounds)
+        shutil.rmtree(work, ignore_errors=True)
+        return
     logs = os.path.join(work, "parser-logs")
     generate_logs(logs, sizes["files"] // 2)  # a standard and an output log per run
 

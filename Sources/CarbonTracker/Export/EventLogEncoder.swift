@@ -161,35 +161,62 @@ struct EventLogEncoder {
     private mutating func appendEpoch(
         _ number: Int, _ measurement: WindowMeasurement, since runStart: Date, _ json: inout JSONWriter
     ) {
-        json.beginObject()
-        json.key("event")
-        json.rawValue { $0.append(contentsOf: #""epoch""#.utf8) }
-        json.field("epoch", number)
-        json.field("t", measurement.startDate.timeIntervalSince(runStart), fractionDigits: 3)
-        json.field("s", measurement.durationSeconds, fractionDigits: 9)
-        json.key("j")
-        json.beginArray()
-        // By index: a `for component in` loop would copy (retain and release) each component.
         let components = measurement.components
-        for index in components.indices {
-            if components[index].joules.count == 1 {
-                json.number(components[index].joules[0], fractionDigits: 6)
-            } else {
-                json.numbers(components[index].joules, fractionDigits: 6)
+        var devices = 0
+        for index in components.indices { devices &+= components[index].joules.count }
+        // Every number at its longest, every name and bracket: an upper bound of the line's length.
+        let capacity = 400 + (devices + 8) * (DecimalText.maximumLength + 1) + components.count * 16
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+            var line = LineCursor(buffer.baseAddress!)
+            line.text("{\"event\":\"epoch\",\"epoch\":")
+            line.integer(number)
+            line.text(",\"t\":")
+            line.number(measurement.startDate.timeIntervalSince(runStart), fractionDigits: 3)
+            line.text(",\"s\":")
+            line.number(measurement.durationSeconds, fractionDigits: 9)
+            line.text(",\"j\":[")
+            // By index: a `for component in` loop would copy (retain and release) each component.
+            for index in components.indices {
+                if index > 0 { line.byte(UInt8(ascii: ",")) }
+                let joules = components[index].joules
+                if joules.count == 1 {
+                    line.number(joules[0], fractionDigits: 6)
+                } else {
+                    line.byte(UInt8(ascii: "["))
+                    for device in joules.indices {
+                        if device > 0 { line.byte(UInt8(ascii: ",")) }
+                        line.number(joules[device], fractionDigits: 6)
+                    }
+                    line.byte(UInt8(ascii: "]"))
+                }
             }
+            let digits = Self.significantDigits
+            line.text("],\"co2_g\":")
+            line.number(measurement.co2eqGrams, significantDigits: digits)
+            line.text(",\"energy_kwh_low\":")
+            line.number(measurement.energyKilowattHoursRange.lowerBound, significantDigits: digits)
+            line.text(",\"energy_kwh_high\":")
+            line.number(measurement.energyKilowattHoursRange.upperBound, significantDigits: digits)
+            line.text(",\"co2eq_grams_low\":")
+            line.number(measurement.co2eqGramsRange.lowerBound, significantDigits: digits)
+            line.text(",\"co2eq_grams_high\":")
+            line.number(measurement.co2eqGramsRange.upperBound, significantDigits: digits)
+            if measurement.isApproximate { line.text(",\"approx\":true") }
+            if components.indices.contains(where: { components[$0].method != declared[$0].method }) {
+                line.text(",\"methods\":[")
+                for index in components.indices {
+                    if index > 0 { line.byte(UInt8(ascii: ",")) }
+                    // Method names are fixed ASCII words: no escaping needed.
+                    line.byte(UInt8(ascii: "\""))
+                    for byte in components[index].method.rawValue.utf8 { line.byte(byte) }
+                    line.byte(UInt8(ascii: "\""))
+                }
+                line.byte(UInt8(ascii: "]"))
+            }
+            line.text("}\n")
+            json.appendLine(
+                UnsafeBufferPointer(start: buffer.baseAddress, count: line.count(from: buffer.baseAddress!)))
         }
-        json.endArray()
-        json.field("co2_g", measurement.co2eqGrams, significantDigits: Self.significantDigits)
-        ranges(measurement.energyKilowattHoursRange, measurement.co2eqGramsRange, &json)
-        if measurement.isApproximate { json.field("approx", true) }
-        if components.indices.contains(where: { components[$0].method != declared[$0].method }) {
-            json.key("methods")
-            json.beginArray()
-            for index in components.indices { json.string(components[index].method.rawValue) }
-            json.endArray()
-        }
-        json.endObject()
-        json.newline()
     }
 
     private mutating func header(_ event: StaticString, _ instant: Date, _ json: inout JSONWriter) {
@@ -278,5 +305,61 @@ extension JSONWriter {
                 json.field("amount", equivalent.amount)
             }
         }
+    }
+}
+
+/// Writes an epoch line into memory sized for it beforehand (``EventLogEncoder``): plain stores, no
+/// capacity check per byte, one copy into the batch at the end.
+private struct LineCursor {
+    private var next: UnsafeMutablePointer<UInt8>
+
+    init(_ start: UnsafeMutablePointer<UInt8>) { next = start }
+
+    /// The bytes written since `start`.
+    func count(from start: UnsafeMutablePointer<UInt8>) -> Int { start.distance(to: next) }
+
+    mutating func byte(_ value: UInt8) {
+        next.pointee = value
+        next += 1
+    }
+
+    /// Fixed ASCII text that needs no escaping.
+    mutating func text(_ value: StaticString) {
+        next.update(from: value.utf8Start, count: value.utf8CodeUnitCount)
+        next += value.utf8CodeUnitCount
+    }
+
+    mutating func integer(_ value: Int) {
+        if value >= 0 && value < 1_000_000_000_000 {
+            // Digits last first, then copied in order.
+            var rest = value
+            var digits = SIMD16<UInt8>()
+            var count = 0
+            repeat {
+                digits[count] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+                count &+= 1
+            } while rest > 0
+            while count > 0 {
+                count &-= 1
+                byte(digits[count])
+            }
+            return
+        }
+        var text: [UInt8] = []
+        LogNumber.appendInteger(&text, value)
+        for value in text { byte(value) }
+    }
+
+    /// A number, `null` when it is not finite.
+    mutating func number(_ value: Double, fractionDigits: Int) {
+        guard value.isFinite else { return text("null") }
+        next += DecimalText.write(next, value, fractionDigits: fractionDigits)
+    }
+
+    /// A number, `null` when it is not finite.
+    mutating func number(_ value: Double, significantDigits: Int) {
+        guard value.isFinite else { return text("null") }
+        next += DecimalText.write(next, value, significantDigits: significantDigits)
     }
 }

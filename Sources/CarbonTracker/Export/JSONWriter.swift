@@ -61,6 +61,12 @@ struct JSONWriter {
         needsComma = true
     }
 
+    /// Appends a whole JSON Lines record, newline included, written elsewhere.
+    mutating func appendLine(_ line: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: line)
+        needsComma = false
+    }
+
     /// Ends a JSON Lines record.
     mutating func newline() {
         bytes.append(0x0A)

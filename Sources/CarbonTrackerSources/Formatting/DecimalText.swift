@@ -14,6 +14,9 @@
 /// more, magnitudes from 1e15) go through `description`, so the text is the same in every case.
 /// Cost: a few dozen instructions and no allocation.
 package enum DecimalText {
+    /// The most bytes one number takes (`-1.23456789012345e-100`, or positional text below 1e15).
+    package static let maximumLength = 32
+
     /// Appends `value` rounded to `fractionDigits` decimals (0 to 9), as `description` writes the rounded
     /// value (``LogNumber/rounded(_:_:)`` with `perUnit` 10^`fractionDigits`).
     /// - Parameters:
@@ -21,14 +24,7 @@ package enum DecimalText {
     ///   - value: Any double; NaN and infinities are written as `description` writes them.
     ///   - fractionDigits: Decimals kept, 0 to 9.
     package static func append(_ bytes: inout [UInt8], _ value: Double, fractionDigits: Int) {
-        let scale = exactPowerOfTen(fractionDigits)
-        let units = (value * scale).rounded()
-        guard abs(units) < 1e15 else {
-            bytes.append(contentsOf: LogNumber.rounded(value, scale).description.utf8)
-            return
-        }
-        appendDecimal(
-            &bytes, negative: units.sign == .minus, mantissa: UInt64(abs(units)), exponent: -fractionDigits)
+        appendViaStack(&bytes) { write($0, value, fractionDigits: fractionDigits) }
     }
 
     /// Appends `value` rounded to `digits` significant digits (1 to 15), as `description` writes
@@ -38,10 +34,33 @@ package enum DecimalText {
     ///   - value: Any double; zero, NaN and infinities are written as `description` writes them.
     ///   - digits: Significant digits kept, 1 to 15.
     package static func append(_ bytes: inout [UInt8], _ value: Double, significantDigits digits: Int) {
+        appendViaStack(&bytes) { write($0, value, significantDigits: digits) }
+    }
+
+    /// Writes ``append(_:_:fractionDigits:)``'s text at `out`, which has room for ``maximumLength`` bytes.
+    /// - Returns: The number of bytes written.
+    package static func write(_ out: UnsafeMutablePointer<UInt8>, _ value: Double, fractionDigits: Int) -> Int
+    {
+        let scale = exactPowerOfTen(fractionDigits)
+        let units = (value * scale).rounded()
+        guard abs(units) < 1e15 else {
+            return writeText(out, LogNumber.rounded(value, scale).description)
+        }
+        return writeDecimal(
+            out, negative: units.sign == .minus, mantissa: UInt64(abs(units)), exponent: -fractionDigits)
+    }
+
+    /// Writes ``append(_:_:significantDigits:)``'s text at `out`, which has room for ``maximumLength``
+    /// bytes.
+    /// - Returns: The number of bytes written.
+    package static func write(
+        _ out: UnsafeMutablePointer<UInt8>, _ value: Double, significantDigits digits: Int
+    )
+        -> Int
+    {
         let magnitude = abs(value)
         guard magnitude.isFinite, magnitude > 0, magnitude < 1e15, magnitude >= 1e-300 else {
-            bytes.append(contentsOf: LogNumber.significant(value, digits).description.utf8)
-            return
+            return writeText(out, LogNumber.significant(value, digits).description)
         }
         let exponent = LogNumber.decimalExponent(magnitude)
         let scale = digits - 1 - exponent
@@ -51,10 +70,30 @@ package enum DecimalText {
             ? (magnitude * LogNumber.powerOfTen(scale)).rounded()
             : (magnitude / LogNumber.powerOfTen(-scale)).rounded()
         guard scale <= 22, units < 1e15 else {
-            bytes.append(contentsOf: LogNumber.significant(value, digits).description.utf8)
-            return
+            return writeText(out, LogNumber.significant(value, digits).description)
         }
-        appendDecimal(&bytes, negative: value < 0, mantissa: UInt64(units), exponent: -scale)
+        return writeDecimal(out, negative: value < 0, mantissa: UInt64(units), exponent: -scale)
+    }
+
+    /// Writes into a stack buffer, then appends it with one copy.
+    @inline(__always)
+    private static func appendViaStack(
+        _ bytes: inout [UInt8], _ write: (UnsafeMutablePointer<UInt8>) -> Int
+    ) {
+        var storage: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &storage) { raw in
+            let out = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            bytes.append(contentsOf: UnsafeBufferPointer(start: out, count: write(out)))
+        }
+    }
+
+    private static func writeText(_ out: UnsafeMutablePointer<UInt8>, _ text: String) -> Int {
+        var count = 0
+        for byte in text.utf8.prefix(maximumLength) {
+            out[count] = byte
+            count += 1
+        }
+        return count
     }
 
     /// 10^`exponent` for 0...9, exactly.
@@ -73,99 +112,117 @@ package enum DecimalText {
         }
     }
 
-    /// Appends `mantissa` × 10^`exponent` (fewer than 16 significant digits, below 1e15) as
+    /// Writes `mantissa` × 10^`exponent` (fewer than 16 significant digits, below 1e15) as
     /// `Double.description` writes the double nearest to it: positional from 1e-4 up (`0.0001`,
     /// `248.0`), exponential below (`2.7e-05`), `-0.0` for a negative zero.
-    static func appendDecimal(_ bytes: inout [UInt8], negative: Bool, mantissa: UInt64, exponent: Int) {
+    /// - Returns: The number of bytes written.
+    static func writeDecimal(
+        _ out: UnsafeMutablePointer<UInt8>, negative: Bool, mantissa: UInt64, exponent: Int
+    )
+        -> Int
+    {
         var mantissa = mantissa
         var exponent = exponent
+        var index = 0
+        if negative {
+            out[0] = UInt8(ascii: "-")
+            index = 1
+        }
         if mantissa == 0 {
-            if negative { bytes.append(UInt8(ascii: "-")) }
-            bytes.append(UInt8(ascii: "0"))
-            bytes.append(UInt8(ascii: "."))
-            bytes.append(UInt8(ascii: "0"))
-            return
+            out[index] = UInt8(ascii: "0")
+            out[index &+ 1] = UInt8(ascii: ".")
+            out[index &+ 2] = UInt8(ascii: "0")
+            return index &+ 3
         }
         while mantissa % 10 == 0 {
             mantissa /= 10
-            exponent += 1
+            exponent &+= 1
         }
-        // The digits, last first (fewer than 16: the value is below 1e15).
-        var reversed = SIMD16<UInt8>()
-        var count = 0
-        repeat {
-            reversed[count] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: mantissa % 10)
-            mantissa /= 10
+        var count = 1
+        var limit: UInt64 = 10
+        while count < 16 && mantissa >= limit {
+            limit &*= 10
             count &+= 1
-        } while mantissa > 0
+        }
         // The decimal point sits after `point` digits (before the first when 0, further left when
-        // negative); below 1e-4 the text is exponential, as Swift and Python write it.
+        // negative); below 1e-4 the text is exponential, as Swift and Python write it. Each layout
+        // puts the digits straight into their places, last first.
         let point = count &+ exponent
         let power = 1 &- point
-        let scientific = power > 4
-        var length = negative ? 1 : 0
-        if scientific {
-            length &+= count &+ (count > 1 ? 1 : 0) &+ 2 &+ (power >= 100 ? 3 : 2)
-        } else if point <= 0 {
-            length &+= 2 &- point &+ count
-        } else if point >= count {
-            length &+= point &+ 2
-        } else {
-            length &+= count &+ 1
-        }
-        let start = bytes.count
-        // Zeros first: the padding zeros of `0.000123` and `1200.0` are then already in place.
-        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: length))
-        bytes.withUnsafeMutableBufferPointer { buffer in
-            var index = start
-            if negative {
-                buffer[index] = UInt8(ascii: "-")
-                index &+= 1
+        if power > 4 {
+            // d.ddde-XX
+            var position = index &+ count  // the last digit, after the point
+            var rest = mantissa
+            while position > index &+ 1 {
+                out[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+                position &-= 1
             }
-            if scientific {
-                buffer[index] = reversed[count &- 1]
-                index &+= 1
-                if count > 1 {
-                    buffer[index] = UInt8(ascii: ".")
-                    index &+= 1
-                    for digit in stride(from: count &- 2, through: 0, by: -1) {
-                        buffer[index] = reversed[digit]
-                        index &+= 1
-                    }
-                }
-                buffer[index] = UInt8(ascii: "e")
-                buffer[index &+ 1] = UInt8(ascii: "-")
-                index &+= 2
-                if power >= 100 {
-                    buffer[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: power / 100)
-                    index &+= 1
-                }
-                buffer[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: power / 10 % 10)
-                buffer[index &+ 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: power % 10)
-            } else if point <= 0 {
-                buffer[index &+ 1] = UInt8(ascii: ".")
-                index &+= 2 &- point
-                for digit in stride(from: count &- 1, through: 0, by: -1) {
-                    buffer[index] = reversed[digit]
-                    index &+= 1
-                }
+            out[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest)
+            if count > 1 {
+                out[index &+ 1] = UInt8(ascii: ".")
+                index &+= count &+ 1
             } else {
-                for position in 0..<min(point, count) {
-                    buffer[index] = reversed[count &- 1 &- position]
-                    index &+= 1
-                }
-                if point >= count {
-                    index &+= point &- count
-                    buffer[index] = UInt8(ascii: ".")
-                } else {
-                    buffer[index] = UInt8(ascii: ".")
-                    index &+= 1
-                    for position in point..<count {
-                        buffer[index] = reversed[count &- 1 &- position]
-                        index &+= 1
-                    }
-                }
+                index &+= 1
             }
+            out[index] = UInt8(ascii: "e")
+            out[index &+ 1] = UInt8(ascii: "-")
+            index &+= 2
+            if power >= 100 {
+                out[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: power / 100)
+                index &+= 1
+            }
+            out[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: power / 10 % 10)
+            out[index &+ 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: power % 10)
+            return index &+ 2
+        }
+        if point <= 0 {
+            // 0.000ddd
+            out[index] = UInt8(ascii: "0")
+            out[index &+ 1] = UInt8(ascii: ".")
+            index &+= 2
+            for _ in 0..<(0 &- point) {
+                out[index] = UInt8(ascii: "0")
+                index &+= 1
+            }
+            writeDigits(out + index, mantissa, count)
+            return index &+ count
+        }
+        if point >= count {
+            // ddd000.0
+            writeDigits(out + index, mantissa, count)
+            index &+= count
+            for _ in 0..<(point &- count) {
+                out[index] = UInt8(ascii: "0")
+                index &+= 1
+            }
+            out[index] = UInt8(ascii: ".")
+            out[index &+ 1] = UInt8(ascii: "0")
+            return index &+ 2
+        }
+        // ddd.ddd
+        let fraction = count &- point
+        var rest = mantissa
+        var position = index &+ count  // the last digit, one place right for the point
+        for _ in 0..<fraction {
+            out[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+            rest /= 10
+            position &-= 1
+        }
+        out[position] = UInt8(ascii: ".")
+        writeDigits(out + index, rest, point)
+        return index &+ count &+ 1
+    }
+
+    /// Writes the `count` decimal digits of `value` (leading zeros included) at `out`.
+    @inline(__always)
+    private static func writeDigits(_ out: UnsafeMutablePointer<UInt8>, _ value: UInt64, _ count: Int) {
+        var rest = value
+        var position = count &- 1
+        while position >= 0 {
+            out[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+            rest /= 10
+            position &-= 1
         }
     }
 }

@@ -71,19 +71,86 @@ package enum LogNumber {
     }
 
     /// The decimal exponent of `magnitude`'s leading digit (−2 for 0.0284), for a finite `magnitude > 0`:
-    /// estimated from the binary exponent (log10(2) ≈ 0.30103) and corrected by comparisons, so that no
+    /// estimated from the binary exponent and corrected by comparisons, so that no
     /// `log10` is called per number.
     package static func decimalExponent(_ magnitude: Double) -> Int {
-        var exponent = Int((Double(magnitude.exponent) * 0.30103).rounded(.down))
+        // ⌊e × log10(2)⌋ in integers (78913 / 2^18 ≈ 0.30103, exact for |e| < 1700).
+        var exponent = (Int(magnitude.exponent) &* 78913) >> 18
         if magnitude >= powerOfTen(exponent + 1) { exponent += 1 }
         if magnitude < powerOfTen(exponent) { exponent -= 1 }
         return exponent
     }
 
-    /// 10^`exponent` as the nearest double (exact for 0...22), from a table for -32...32, else `pow`.
+    /// 10^`exponent` as the nearest double (exact for 0...22): a constant for -32...32 (a table the
+    /// compiler builds, with no lazy global to check per call), else `pow`.
     package static func powerOfTen(_ exponent: Int) -> Double {
-        abs(exponent) <= 32 ? powersOfTen[exponent + 32] : pow(10, Double(exponent))
+        switch exponent {
+        case -32: 1e-32
+        case -31: 1e-31
+        case -30: 1e-30
+        case -29: 1e-29
+        case -28: 1e-28
+        case -27: 1e-27
+        case -26: 1e-26
+        case -25: 1e-25
+        case -24: 1e-24
+        case -23: 1e-23
+        case -22: 1e-22
+        case -21: 1e-21
+        case -20: 1e-20
+        case -19: 1e-19
+        case -18: 1e-18
+        case -17: 1e-17
+        case -16: 1e-16
+        case -15: 1e-15
+        case -14: 1e-14
+        case -13: 1e-13
+        case -12: 1e-12
+        case -11: 1e-11
+        case -10: 1e-10
+        case -9: 1e-9
+        case -8: 1e-8
+        case -7: 1e-7
+        case -6: 1e-6
+        case -5: 1e-5
+        case -4: 1e-4
+        case -3: 1e-3
+        case -2: 1e-2
+        case -1: 1e-1
+        case 0: 1e0
+        case 1: 1e1
+        case 2: 1e2
+        case 3: 1e3
+        case 4: 1e4
+        case 5: 1e5
+        case 6: 1e6
+        case 7: 1e7
+        case 8: 1e8
+        case 9: 1e9
+        case 10: 1e10
+        case 11: 1e11
+        case 12: 1e12
+        case 13: 1e13
+        case 14: 1e14
+        case 15: 1e15
+        case 16: 1e16
+        case 17: 1e17
+        case 18: 1e18
+        case 19: 1e19
+        case 20: 1e20
+        case 21: 1e21
+        case 22: 1e22
+        case 23: 1e23
+        case 24: 1e24
+        case 25: 1e25
+        case 26: 1e26
+        case 27: 1e27
+        case 28: 1e28
+        case 29: 1e29
+        case 30: 1e30
+        case 31: 1e31
+        case 32: 1e32
+        default: pow(10, Double(exponent))
+        }
     }
-
-    private static let powersOfTen: [Double] = (-32...32).map { Double("1e\($0)") ?? .nan }
 }
