@@ -23,6 +23,7 @@ package enum DecimalText {
     ///   - bytes: Where to append.
     ///   - value: Any double; NaN and infinities are written as `description` writes them.
     ///   - fractionDigits: Decimals kept, 0 to 9.
+    @inlinable
     package static func append(_ bytes: inout [UInt8], _ value: Double, fractionDigits: Int) {
         appendViaStack(&bytes) { write($0, value, fractionDigits: fractionDigits) }
     }
@@ -33,6 +34,7 @@ package enum DecimalText {
     ///   - bytes: Where to append.
     ///   - value: Any double; zero, NaN and infinities are written as `description` writes them.
     ///   - digits: Significant digits kept, 1 to 15.
+    @inlinable
     package static func append(_ bytes: inout [UInt8], _ value: Double, significantDigits digits: Int) {
         appendViaStack(&bytes) { write($0, value, significantDigits: digits) }
     }
@@ -76,8 +78,8 @@ package enum DecimalText {
     }
 
     /// Writes into a stack buffer, then appends it with one copy.
-    @inline(__always)
-    private static func appendViaStack(
+    @inlinable
+    static func appendViaStack(
         _ bytes: inout [UInt8], _ write: (UnsafeMutablePointer<UInt8>) -> Int
     ) {
         var storage: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)

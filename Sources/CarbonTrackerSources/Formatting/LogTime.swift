@@ -121,6 +121,19 @@ package struct LinePrefix {
     private var second = Int.min
     private var bytes: [UInt8] = []
 
+    /// Appends the prefix for `date` to `target` in place (no copy of the cached bytes to return).
+    /// - Parameters:
+    ///   - target: The line's buffer.
+    ///   - date: The line's instant.
+    package mutating func append(to target: inout [UInt8], for date: Date) {
+        let whole = Int(date.timeIntervalSince1970.rounded(.down))
+        if whole != second {
+            second = whole
+            bytes = LogTime.lineBytes(date) + Array(" - ".utf8)
+        }
+        target.append(contentsOf: bytes)
+    }
+
     /// The prefix for `date`; recomputed only when the second changes.
     package mutating func bytes(for date: Date) -> [UInt8] {
         let whole = Int(date.timeIntervalSince1970.rounded(.down))

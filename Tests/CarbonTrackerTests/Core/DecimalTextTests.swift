@@ -17,7 +17,8 @@ import Testing
         var generator = SystemRandomNumberGenerator()
         var values: [Double] = [
             0, -0.0, 1, 10, 248, 0.5, 0.1, 0.0001, 0.00001, 0.000_099_999_5, 1e-4, 123_456_789.012_345,
-            999_999.999_999_5, 0.000_000_4, 0.000_000_5, -0.000_000_4, 1e15, 9.99e14, 1e16, 1.5e300, .leastNonzeroMagnitude,
+            999_999.999_999_5, 0.000_000_4, 0.000_000_5, -0.000_000_4, 1e15, 9.99e14, 1e16, 1.5e300,
+            .leastNonzeroMagnitude,
             .nan, .infinity, -.infinity, 445, 444.999_999_999_999_7, 3_599.123_456_789, 2.7e-05,
         ]
         for _ in 0..<4000 {
@@ -56,5 +57,15 @@ import Testing
         #expect(LogNumber.list([248, 50.5]) == "[248.0 50.5]")
         #expect(LogNumber.list([0.000_012_3]) == "1.2e-05")
         #expect(LogNumber.list([119.628_326_699_967_15]) == "119.628327")
+    }
+}
+
+@Suite struct ASCIITextTests {
+    @Test func staticNamesAreTheRawValues() {
+        for kind in ComponentKind.allCases { #expect(kind.logName.description == kind.rawValue) }
+        for method in MeasurementMethod.allCases { #expect(method.logName.description == method.rawValue) }
+        var bytes = Array("a".utf8)
+        bytes.append(ascii: "bc")
+        #expect(bytes == Array("abc".utf8))
     }
 }
