@@ -140,12 +140,7 @@ package enum DecimalText {
             mantissa /= 10
             exponent &+= 1
         }
-        var count = 1
-        var limit: UInt64 = 10
-        while count < 16 && mantissa >= limit {
-            limit &*= 10
-            count &+= 1
-        }
+        let count = digitCount(UInt(mantissa))
         // The decimal point sits after `point` digits (before the first when 0, further left when
         // negative); below 1e-4 the text is exponential, as Swift and Python write it. Each layout
         // puts the digits straight into their places, last first.
@@ -216,15 +211,37 @@ package enum DecimalText {
         return index &+ count &+ 1
     }
 
-    /// Writes the `count` decimal digits of `value` (leading zeros included) at `out`.
+    /// The number of decimal digits of `value` (1 for 0).
+    @inline(__always)
+    package static func digitCount(_ value: UInt) -> Int {
+        var count = 1
+        var limit: UInt = 10
+        while count < 20 && value >= limit {
+            limit &*= 10
+            count &+= 1
+        }
+        return count
+    }
+
+    /// Writes the `count` decimal digits of `value` (leading zeros included) at `out`, two at a time
+    /// from a table of the pairs 00 to 99 (half the divisions).
     @inline(__always)
     private static func writeDigits(_ out: UnsafeMutablePointer<UInt8>, _ value: UInt64, _ count: Int) {
+        let pairs = digitPairs.utf8Start
         var rest = value
-        var position = count &- 1
-        while position >= 0 {
-            out[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
-            rest /= 10
-            position &-= 1
+        var position = count
+        while position >= 2 {
+            let pair = Int(truncatingIfNeeded: rest % 100) &* 2
+            rest /= 100
+            position &-= 2
+            out[position] = pairs[pair]
+            out[position &+ 1] = pairs[pair &+ 1]
         }
+        if position == 1 { out[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10) }
+    }
+
+    /// "00" to "99" one after another, in static memory.
+    private static var digitPairs: StaticString {
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
     }
 }
