@@ -48,8 +48,9 @@ def scenario(command):
 
 def timed(command, log_dir, unit="epochs"):
     """Runs a scenario as a whole process under /usr/bin/time and checks the work was done: every epoch
-    (or window) in the standard log, and for epochs the final report in the output log. A run that lost
-    data raises, so it can never be reported as fast."""
+    (or window) in the standard log, for epochs the final report in the output log and, where the run
+    writes one, every epoch in the event log. A run that lost data raises, so it can never be reported as
+    fast."""
     os.makedirs(log_dir, exist_ok=True)
     time_file = os.path.join(log_dir, "..", os.path.basename(log_dir) + ".time")
     result = scenario(["/usr/bin/time", "-f", "%U %S %M", "-o", time_file] + command + ["--dir", log_dir])
@@ -61,15 +62,23 @@ def timed(command, log_dir, unit="epochs"):
     marker = " - Epoch " if unit == "epochs" else " - Window "
     found = 0
     report = False
+    event_epochs = None
     for name in os.listdir(log_dir):
         path = os.path.join(log_dir, name)
-        if name.endswith("_carbontracker.log"):
+        if name.endswith("_carbontracker_events.jsonl") and unit == "epochs":
+            with open(path, errors="replace") as f:
+                event_epochs = sum(1 for line in f if line.startswith('{"event":"epoch"'))
+        elif name.endswith("_carbontracker.log"):
             with open(path, errors="replace") as f:
                 found += sum(1 for line in f if marker in line)
         elif name.endswith("_carbontracker_output.log"):
             with open(path, errors="replace") as f:
                 report = report or any("Actual consumption" in line for line in f)
     result[unit + "_in_log"] = found
+    if event_epochs is not None:
+        result["epochs_in_event_log"] = event_epochs
+        if event_epochs != expected:
+            raise SystemExit(f"FAILED, data lost: {command} wrote {event_epochs} of {expected} epochs to its event log")
     if found != expected or (unit == "epochs" and not report):
         raise SystemExit(f"FAILED, data lost: {command} logged {found} of {expected} {unit}"
                          + ("" if report or unit != "epochs" else ", no final report"))
