@@ -116,20 +116,26 @@ package struct LinePrefix {
     package init() {
     }
 
-    private var second = Int.min
-    private var bytes: [UInt8] = []
+    @usableFromInline var second = Int.min
+    @usableFromInline var bytes: [UInt8] = []
 
     /// Appends the prefix for `date` to `target` in place (no copy of the cached bytes to return).
+    /// Inlinable: it runs for every log line, and a call across the module boundary would copy through
+    /// an unspecialised append.
     /// - Parameters:
     ///   - target: The line's buffer.
     ///   - date: The line's instant.
+    @inlinable
     package mutating func append(to target: inout [UInt8], for date: Date) {
         let whole = Int(date.timeIntervalSince1970.rounded(.down))
-        if whole != second {
-            second = whole
-            bytes = LogTime.lineBytes(date) + Array(" - ".utf8)
-        }
-        target.append(contentsOf: bytes)
+        if whole != second { refresh(whole, date) }
+        bytes.withUnsafeBufferPointer { target.append(contentsOf: $0) }
+    }
+
+    @usableFromInline
+    mutating func refresh(_ whole: Int, _ date: Date) {
+        second = whole
+        bytes = LogTime.lineBytes(date) + Array(" - ".utf8)
     }
 
     /// The prefix for `date`; recomputed only when the second changes.
