@@ -7,7 +7,7 @@ extension LogPaths {
 }
 
 /// Writes a run's events as JSON Lines beside its logs: one object per line, schema
-/// `carbontracker.events/1` (`docs/events.schema.json`).
+/// `carbontracker.events/2` (`docs/events.schema.json`).
 ///
 /// ```swift
 /// let exporter = try EventLogExporter(path: paths.events, diagnostics: log)

@@ -13,7 +13,8 @@ import Foundation
 /// Commas are placed by the writer: a value, object or array written after another in the same
 /// container gets one. Strings are escaped as RFC 8259 requires (quote, backslash and control
 /// characters); numbers use Swift's shortest round-trip form, and NaN or infinity, which JSON cannot
-/// hold, become `null`. Cost: appends to one array; a number makes one small `String`.
+/// hold, become `null`; a number already rounded to a few decimals or significant digits is written by
+/// ``DecimalText`` without Swift's general shortest-digits search. Cost: appends to one array.
 struct JSONWriter {
     /// The text so far, UTF-8.
     var bytes: [UInt8] = []
@@ -60,6 +61,12 @@ struct JSONWriter {
         needsComma = true
     }
 
+    /// Appends a whole JSON Lines record, newline included, written elsewhere.
+    mutating func appendLine(_ line: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: line)
+        needsComma = false
+    }
+
     /// Ends a JSON Lines record.
     mutating func newline() {
         bytes.append(0x0A)
@@ -78,8 +85,9 @@ struct JSONWriter {
         needsComma = false
     }
 
-    /// Writes a member name that may need escaping.
-    mutating func key(_ name: String) {
+    /// Writes a member name that may need escaping (a label's, a setting's). Its own label keeps a
+    /// literal from choosing it over ``key(_:)-(StaticString)``, which copies the name without a scan.
+    mutating func key(escaping name: String) {
         string(name)
         bytes.append(UInt8(ascii: ":"))
         needsComma = false
@@ -110,6 +118,30 @@ struct JSONWriter {
         needsComma = true
     }
 
+    /// Writes `value` rounded to `fractionDigits` decimals (0 to 9) as ``number(_:)-(Double)`` writes the
+    /// rounded value, without the general shortest-digits search; NaN and infinities become `null`.
+    mutating func number(_ value: Double, fractionDigits: Int) {
+        separate()
+        if value.isFinite {
+            DecimalText.append(&bytes, value, fractionDigits: fractionDigits)
+        } else {
+            bytes.append(contentsOf: Self.nullText)
+        }
+        needsComma = true
+    }
+
+    /// Writes `value` rounded to `significantDigits` (1 to 15) as ``number(_:)-(Double)`` writes the
+    /// rounded value; NaN and infinities become `null`.
+    mutating func number(_ value: Double, significantDigits: Int) {
+        separate()
+        if value.isFinite {
+            DecimalText.append(&bytes, value, significantDigits: significantDigits)
+        } else {
+            bytes.append(contentsOf: Self.nullText)
+        }
+        needsComma = true
+    }
+
     /// Writes a number, or `null`.
     mutating func number(_ value: Double?) {
         if let value { number(value) } else { null() }
@@ -118,7 +150,7 @@ struct JSONWriter {
     /// Writes an integer.
     mutating func integer(_ value: Int) {
         separate()
-        bytes.append(contentsOf: String(value).utf8)
+        LogNumber.appendInteger(&bytes, value)
         needsComma = true
     }
 
@@ -143,10 +175,10 @@ struct JSONWriter {
         endArray()
     }
 
-    /// Writes `values` each rounded to `1 / perUnit` (see ``LogNumber/rounded(_:_:)``).
-    mutating func numbers(_ values: [Double], perUnit: Double) {
+    /// Writes `values` each rounded to `fractionDigits` decimals (0 to 9).
+    mutating func numbers(_ values: [Double], fractionDigits: Int) {
         beginArray()
-        for value in values { number(LogNumber.rounded(value, perUnit)) }
+        for value in values { number(value, fractionDigits: fractionDigits) }
         endArray()
     }
 
@@ -203,6 +235,18 @@ struct JSONWriter {
     mutating func field(_ name: StaticString, _ value: Bool) {
         key(name)
         bool(value)
+    }
+
+    /// Writes `"name":number` with the number rounded to `fractionDigits` decimals (0 to 9).
+    mutating func field(_ name: StaticString, _ value: Double, fractionDigits: Int) {
+        key(name)
+        number(value, fractionDigits: fractionDigits)
+    }
+
+    /// Writes `"name":number` with the number rounded to `significantDigits` (1 to 15).
+    mutating func field(_ name: StaticString, _ value: Double, significantDigits: Int) {
+        key(name)
+        number(value, significantDigits: significantDigits)
     }
 
     /// Writes `"name":[...]` of strings.

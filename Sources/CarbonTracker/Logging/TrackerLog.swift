@@ -211,14 +211,14 @@ struct LogBatch {
 
     /// Appends a standard-log line whose message `build` writes as bytes (no intermediate String).
     mutating func standard(_ build: (inout [UInt8]) -> Void) {
-        standardBytes.append(contentsOf: prefix.bytes(for: now))
+        prefix.append(to: &standardBytes, for: now)
         build(&standardBytes)
         standardBytes.append(UInt8(ascii: "\n"))
     }
 
     /// Appends an output-log line ("CarbonTracker: " + message), also for standard output when verbose.
     mutating func output(_ message: String, toConsole: Bool = true) {
-        outputBytes.append(contentsOf: prefix.bytes(for: now))
+        prefix.append(to: &outputBytes, for: now)
         outputBytes.append(contentsOf: "CarbonTracker: ".utf8)
         outputBytes.append(contentsOf: message.utf8)
         outputBytes.append(UInt8(ascii: "\n"))

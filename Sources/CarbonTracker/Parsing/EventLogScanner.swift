@@ -9,11 +9,14 @@ import Foundation
 /// let (log, output) = scanner.finish(end)
 /// ```
 ///
-/// Event logs hold exact figures where the text logs round them: each epoch's energy per device
-/// and its duration to the nanosecond, the actual report's duration and epoch count, and the country
-/// code. A line that is not a JSON object of schema `carbontracker.events/1` is skipped with a
-/// warning; a partial last line (the process was killed while writing) is ignored with one. Windows
-/// go to ``LogParser/StandardLog/windows``, as the standard log's window lines do. Cost: one
+/// Reads both formats: `carbontracker.events/1`, where every line names its schema and run, and
+/// `carbontracker.events/2`, where the `run_started` line does and the lines after it are compact
+/// (epoch lines give their energy by position in `run_started`'s components). Event logs hold exact
+/// figures where the text logs round them: each epoch's energy per device and its duration to the
+/// nanosecond, the energy and CO2 bounds, the actual report's duration and epoch count, and the
+/// country code. A line that is not an event of either schema is skipped with a warning; a partial
+/// last line (the process was killed while writing) is ignored with one. Windows go to
+/// ``LogParser/StandardLog/windows``, as the standard log's window lines do. Cost: one
 /// `JSONSerialization` pass per line.
 struct EventLogScanner {
     private(set) var log = LogParser.StandardLog()
@@ -25,6 +28,14 @@ struct EventLogScanner {
     /// not grow a list per line).
     private var skippedCount = 0
     private var firstSkipped: [Int] = []
+    /// The schema of the last line that named one: a version 2 line without a schema follows it.
+    private var schema: EventLogSchema.Version?
+    /// Version 2: the run's start, from which epoch lines count, and its components in order.
+    private var runStart: Date?
+    private var declared: [(name: String, devices: [String], method: MeasurementMethod?)] = []
+    /// The first and latest instants the events give, turned into text once at the end.
+    private var firstInstant: Date?
+    private var lastInstant: Date?
 
     /// Creates a scanner.
     init() {}
@@ -36,17 +47,13 @@ struct EventLogScanner {
         guard !line.trimmed.isEmpty else { return }
         guard
             let object = try? JSONSerialization.jsonObject(with: Data(line.bytes)) as? [String: Any],
-            object["schema"] as? String == EventLogSchema.name, let event = object["event"] as? String
+            accepts(object), let event = object["event"] as? String
         else {
             skippedCount += 1
             if firstSkipped.count < 5 { firstSkipped.append(lineNumber) }
             return
         }
-        if let time = (object["time"] as? String).flatMap(UTCTime.parse) {
-            let stamp = LogTime.line(time)
-            if log.firstTimestamp == nil { log.firstTimestamp = stamp }
-            log.lastTimestamp = stamp
-        }
+        if let time = (object["time"] as? String).flatMap(UTCTime.parse) { saw(time) }
         switch event {
         case "run_started": runStarted(object)
         case "intensity": intensity(object)
@@ -74,10 +81,12 @@ struct EventLogScanner {
     mutating func finish(_ end: LogFileReader.Outcome = .init()) -> (
         LogParser.StandardLog, LogParser.OutputLog
     ) {
+        log.firstTimestamp = firstInstant.map(LogTime.line)
+        log.lastTimestamp = lastInstant.map(LogTime.line)
         if skippedCount > 0 {
             let shown = firstSkipped.map(String.init).joined(separator: ", ")
             log.warnings.append(
-                "\(skippedCount) line(s) are not carbontracker.events/1 JSON objects and were skipped "
+                "\(skippedCount) line(s) are not carbontracker.events/1 or /2 JSON objects and were skipped "
                     + "(line \(shown)\(skippedCount > 5 ? ", ..." : ""))."
             )
         }
@@ -86,15 +95,36 @@ struct EventLogScanner {
         return (log, output)
     }
 
+    /// Whether `object` is an event: it names a schema this scanner reads, or follows a version 2
+    /// `run_started` line.
+    private mutating func accepts(_ object: [String: Any]) -> Bool {
+        guard let name = object["schema"] else { return schema == .compact }
+        guard let version = (name as? String).flatMap(EventLogSchema.Version.init(name:)) else {
+            return false
+        }
+        schema = version
+        return true
+    }
+
+    private mutating func saw(_ instant: Date) {
+        if firstInstant == nil { firstInstant = instant }
+        lastInstant = instant
+    }
+
     private mutating func runStarted(_ object: [String: Any]) {
         hasRun = true
         log.version = object["version"] as? String
         log.powerUsageEffectiveness = object["pue"] as? Double
+        runStart = (object["start"] as? String).flatMap(UTCTime.parse)
         let components = object["components"] as? [[String: Any]] ?? []
-        log.components = components.compactMap { component in
+        declared = components.compactMap { component in
             guard let name = component["component"] as? String else { return nil }
-            return LogParser.ComponentDevices(name: name, devices: component["devices"] as? [String] ?? [])
+            return (
+                name, component["devices"] as? [String] ?? [],
+                (component["method"] as? String).flatMap(MeasurementMethod.init(rawValue:))
+            )
         }
+        log.components = declared.map { LogParser.ComponentDevices(name: $0.name, devices: $0.devices) }
         if let location = object["location"] as? String {
             log.intensity = log.intensity ?? LogParser.Intensity()
             log.intensity?.location = location
@@ -112,28 +142,80 @@ struct EventLogScanner {
     }
 
     private mutating func epoch(_ object: [String: Any]) {
-        var epoch = LogParser.Epoch(
-            number: object["epoch"] as? Int ?? log.epochs.count + 1,
-            durationSeconds: object["duration_seconds"] as? Double)
-        epoch.startDate = (object["start"] as? String).flatMap(UTCTime.parse)
-        for component in object["components"] as? [[String: Any]] ?? [] {
-            guard let name = component["component"] as? String else { continue }
-            let joules = Self.numbers(component["energy_joules"])
-            // Epoch events leave the average power out (it is the energy over the duration); older
-            // event logs have it.
-            let watts =
-                component["average_power_watts"] != nil
-                ? Self.numbers(component["average_power_watts"])
-                : joules.map { joule in
-                    epoch.durationSeconds.map { $0 > 0 ? joule / $0 : 0 } ?? .nan
-                }
+        let number = object["epoch"] as? Int ?? log.epochs.count + 1
+        var epoch: LogParser.Epoch
+        if let joules = object["j"] as? [Any] {
+            epoch = compactEpoch(number, joules, object)
+        } else {
+            epoch = LogParser.Epoch(number: number, durationSeconds: object["duration_seconds"] as? Double)
+            epoch.startDate = (object["start"] as? String).flatMap(UTCTime.parse)
+            epoch.components = Self.epochComponents(object["components"], epoch.durationSeconds)
+        }
+        epoch.energyKilowattHoursRange = Self.range(object, "energy_kwh_low", "energy_kwh_high")
+        epoch.co2eqGramsRange = Self.range(object, "co2eq_grams_low", "co2eq_grams_high")
+        log.epochs.append(epoch)
+    }
+
+    /// A version 2 epoch line: `t` after the run's start, `s` long, `j` by position in `run_started`'s
+    /// components, `methods` where they differ from the declared ones.
+    private mutating func compactEpoch(_ number: Int, _ joules: [Any], _ object: [String: Any])
+        -> LogParser.Epoch
+    {
+        let duration = object["s"] as? Double
+        var epoch = LogParser.Epoch(number: number, durationSeconds: duration)
+        if let runStart, let offset = object["t"] as? Double {
+            let start = runStart.addingTimeInterval(offset)
+            epoch.startDate = start
+            saw(start.addingTimeInterval(duration ?? 0))
+        }
+        let methods = object["methods"] as? [Any]
+        for (index, component) in declared.enumerated() where index < joules.count {
+            // One device's energy is a number, several devices' an array.
+            let energy =
+                joules[index] is [Any] ? Self.numbers(joules[index]) : [(joules[index] as? Double) ?? .nan]
+            let method =
+                (methods.flatMap { index < $0.count ? $0[index] as? String : nil })
+                .flatMap(MeasurementMethod.init(rawValue:)) ?? component.method
             epoch.components.append(
                 LogParser.EpochComponent(
-                    name: name, averagePowerWatts: watts, measuredEnergyJoules: joules,
-                    measurementMethod: (component["method"] as? String).flatMap(
-                        MeasurementMethod.init(rawValue:))))
+                    name: component.name, averagePowerWatts: Self.compactWatts(energy, duration),
+                    measuredEnergyJoules: energy, measurementMethod: method))
         }
-        log.epochs.append(epoch)
+        return epoch
+    }
+
+    private static func epochComponents(_ value: Any?, _ duration: Double?) -> [LogParser.EpochComponent] {
+        (value as? [[String: Any]] ?? []).compactMap { component in
+            guard let name = component["component"] as? String else { return nil }
+            let joules = numbers(component["energy_joules"])
+            // Older epoch events have the average power; it is the energy over the duration.
+            let watts =
+                component["average_power_watts"] != nil
+                ? numbers(component["average_power_watts"]) : Self.watts(joules, duration)
+            return LogParser.EpochComponent(
+                name: name, averagePowerWatts: watts, measuredEnergyJoules: joules,
+                measurementMethod: (component["method"] as? String).flatMap(MeasurementMethod.init(rawValue:))
+            )
+        }
+    }
+
+    /// The average power from a compact epoch's energy and duration, to the 6 significant digits that
+    /// their rounding (a microjoule, a nanosecond) leaves exact: a steady 50 W reads as 50, not 49.9999967.
+    private static func compactWatts(_ joules: [Double], _ duration: Double?) -> [Double] {
+        watts(joules, duration).map { LogNumber.significant($0, 6) }
+    }
+
+    private static func watts(_ joules: [Double], _ duration: Double?) -> [Double] {
+        joules.map { joule in duration.map { $0 > 0 ? joule / $0 : 0 } ?? .nan }
+    }
+
+    /// `low...high` from two members, `nil` where either is missing or they are not ordered.
+    private static func range(_ object: [String: Any], _ low: String, _ high: String) -> ClosedRange<Double>?
+    {
+        guard let low = object[low] as? Double, let high = object[high] as? Double, low <= high else {
+            return nil
+        }
+        return low...high
     }
 
     private mutating func window(_ object: [String: Any]) {
@@ -145,13 +227,15 @@ struct EventLogScanner {
                 name: kind, energyJoules: Self.numbers(component["energy_joules"]),
                 method: component["method"] as? String ?? "")
         }
-        log.windows.append(
-            LogParser.Window(
-                name: name, durationSeconds: object["duration_seconds"] as? Double ?? .nan,
-                components: components, co2eqGrams: object["co2eq_grams"] as? Double,
-                isApproximate: object["approximate"] as? Bool ?? false,
-                startDate: (object["start"] as? String).flatMap(UTCTime.parse),
-                endDate: (object["end"] as? String).flatMap(UTCTime.parse)))
+        var window = LogParser.Window(
+            name: name, durationSeconds: object["duration_seconds"] as? Double ?? .nan,
+            components: components, co2eqGrams: object["co2eq_grams"] as? Double,
+            isApproximate: object["approximate"] as? Bool ?? false,
+            startDate: (object["start"] as? String).flatMap(UTCTime.parse),
+            endDate: (object["end"] as? String).flatMap(UTCTime.parse))
+        window.energyKilowattHoursRange = Self.range(object, "energy_kwh_low", "energy_kwh_high")
+        window.co2eqGramsRange = Self.range(object, "co2eq_grams_low", "co2eq_grams_high")
+        log.windows.append(window)
     }
 
     private static func powerSeries(_ object: [String: Any]) -> PowerTimeSeries? {
@@ -185,9 +269,12 @@ struct EventLogScanner {
             }
             return .init(unit: unit, amount: amount)
         }
-        return LogParser.Consumption(
+        var consumption = LogParser.Consumption(
             epochs: object["epochs"] as? Int, durationSeconds: object["duration_seconds"] as? Double,
             energyKilowattHours: energy, co2eqGrams: co2, equivalents: equivalents)
+        consumption.energyKilowattHoursRange = range(object, "energy_kwh_low", "energy_kwh_high")
+        consumption.co2eqGramsRange = range(object, "co2eq_grams_low", "co2eq_grams_high")
+        return consumption
     }
 
     /// A JSON array of numbers; `null` (a non-finite value when written) reads as NaN.

@@ -49,34 +49,37 @@ final class EpochReporter: Sendable {
     }
 
     /// Python's lines for one epoch, then our provenance lines (which Python's parser does not match).
+    /// Written for every epoch, so fixed text is copied from static memory and the components are read
+    /// in place (a `for component in` loop would copy, retain and release each).
     private static func appendLines(_ epoch: WindowMeasurement, number: Int, to batch: inout LogBatch) {
         batch.standard { bytes in
-            bytes.append(contentsOf: "Epoch ".utf8)
+            bytes.append(ascii: "Epoch ")
             LogNumber.appendInteger(&bytes, number)
             bytes.append(UInt8(ascii: ":"))
         }
         batch.standard { bytes in
-            bytes.append(contentsOf: "Duration: ".utf8)
+            bytes.append(ascii: "Duration: ")
             TimeString.append(&bytes, seconds: epoch.durationSeconds, withHundredths: true)
         }
-        for component in epoch.components {
+        let components = epoch.components
+        for index in components.indices {
             batch.standard { bytes in
-                bytes.append(contentsOf: "Average power usage (W) for ".utf8)
-                bytes.append(contentsOf: component.kind.rawValue.utf8)
-                bytes.append(contentsOf: ": ".utf8)
-                LogNumber.appendList(&bytes, component.averageWatts[...])
+                bytes.append(ascii: "Average power usage (W) for ")
+                bytes.append(ascii: components[index].kind.logName)
+                bytes.append(ascii: ": ")
+                LogNumber.appendList(&bytes, components[index].averageWatts[...])
             }
         }
-        for component in epoch.components {
+        for index in components.indices {
             batch.standard { bytes in
-                bytes.append(contentsOf: "Measured energy (J) for ".utf8)
-                bytes.append(contentsOf: component.kind.rawValue.utf8)
-                bytes.append(contentsOf: ": ".utf8)
-                LogNumber.appendList(&bytes, component.joules[...])
-                bytes.append(contentsOf: " [method: ".utf8)
-                bytes.append(contentsOf: component.method.rawValue.utf8)
-                if let attribution = component.attribution {
-                    bytes.append(contentsOf: ", ".utf8)
+                bytes.append(ascii: "Measured energy (J) for ")
+                bytes.append(ascii: components[index].kind.logName)
+                bytes.append(ascii: ": ")
+                LogNumber.appendList(&bytes, components[index].joules[...])
+                bytes.append(ascii: " [method: ")
+                bytes.append(ascii: components[index].method.logName)
+                if let attribution = components[index].attribution {
+                    bytes.append(ascii: ", ")
                     bytes.append(contentsOf: attribution.utf8)
                 }
                 bytes.append(UInt8(ascii: "]"))

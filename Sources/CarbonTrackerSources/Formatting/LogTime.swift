@@ -65,26 +65,24 @@ package enum LogTime {
         return min(max(Int32(((date.timeIntervalSince1970 - seconds) * 1000).rounded(.down)), 0), 999)
     }
 
-    /// Appends `value` in decimal, zero-padded to `width` digits.
+    /// Appends `value` in decimal, zero-padded to `width` digits (up to 20).
     package static func appendDigits(_ bytes: inout [UInt8], _ value: Int, width: Int) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        let magnitude = value.magnitude
-        var count = 1
-        var probe = magnitude
-        while probe >= 10 {
-            probe /= 10
-            count += 1
+        // Digits last first into a stack buffer, then one copy: a `[UInt8]` append per digit checks
+        // capacity and uniqueness each time, and this runs for several numbers of every epoch.
+        var storage: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &storage) { raw in
+            let out = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            let total = max(min(width, 20), DecimalText.digitCount(value.magnitude))
+            var rest = value.magnitude
+            var index = total &- 1
+            while index >= 0 {
+                out[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+                index &-= 1
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(start: out, count: total))
         }
-        let start = bytes.count
-        let total = max(width, count)
-        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: total))
-        var rest = magnitude
-        var index = start + total - 1
-        repeat {
-            bytes[index] = UInt8(ascii: "0") + UInt8(rest % 10)
-            rest /= 10
-            index -= 1
-        } while rest > 0
     }
 
     /// Appends `YYYY-MM-DD` of `t`.
@@ -118,8 +116,27 @@ package struct LinePrefix {
     package init() {
     }
 
-    private var second = Int.min
-    private var bytes: [UInt8] = []
+    @usableFromInline var second = Int.min
+    @usableFromInline var bytes: [UInt8] = []
+
+    /// Appends the prefix for `date` to `target` in place (no copy of the cached bytes to return).
+    /// Inlinable: it runs for every log line, and a call across the module boundary would copy through
+    /// an unspecialised append.
+    /// - Parameters:
+    ///   - target: The line's buffer.
+    ///   - date: The line's instant.
+    @inlinable
+    package mutating func append(to target: inout [UInt8], for date: Date) {
+        let whole = Int(date.timeIntervalSince1970.rounded(.down))
+        if whole != second { refresh(whole, date) }
+        bytes.withUnsafeBufferPointer { target.append(contentsOf: $0) }
+    }
+
+    @usableFromInline
+    mutating func refresh(_ whole: Int, _ date: Date) {
+        second = whole
+        bytes = LogTime.lineBytes(date) + Array(" - ".utf8)
+    }
 
     /// The prefix for `date`; recomputed only when the second changes.
     package mutating func bytes(for date: Date) -> [UInt8] {

@@ -38,6 +38,13 @@ package enum TimeString {
             units = 0
         }
         let (hours, minutesLeft) = divmod60(minutes)
+        if hours < 1e9 {
+            // The usual case, once per epoch: every part fits an Int; one copy from the stack.
+            appendClock(
+                &bytes, hours: Int(hours), minutes: Int(minutesLeft), units: Int(units),
+                withHundredths: withHundredths)
+            return
+        }
         appendWhole(&bytes, hours, width: 1)
         bytes.append(UInt8(ascii: ":"))
         appendWhole(&bytes, minutesLeft, width: 2)
@@ -49,6 +56,42 @@ package enum TimeString {
             appendWhole(&bytes, units - whole * 100, width: 2)
         } else {
             appendWhole(&bytes, units, width: 2)
+        }
+    }
+
+    /// Appends `H:MM:SS` or `H:MM:SS.ss` (`units` in hundredths then) for `hours` below 10^9.
+    private static func appendClock(
+        _ bytes: inout [UInt8], hours: Int, minutes: Int, units: Int, withHundredths: Bool
+    ) {
+        var storage: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &storage) { raw in
+            let out = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            let hourDigits = DecimalText.digitCount(UInt(hours))
+            var rest = hours
+            for index in stride(from: hourDigits &- 1, through: 0, by: -1) {
+                out[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            }
+            var index = hourDigits
+            func two(_ value: Int) {
+                out[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / 10)
+                out[index &+ 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
+                index &+= 2
+            }
+            out[index] = UInt8(ascii: ":")
+            index &+= 1
+            two(minutes)
+            out[index] = UInt8(ascii: ":")
+            index &+= 1
+            if withHundredths {
+                two(units / 100)
+                out[index] = UInt8(ascii: ".")
+                index &+= 1
+                two(units % 100)
+            } else {
+                two(units)
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(start: out, count: index))
         }
     }
 

@@ -12,7 +12,7 @@ import Testing
         json.beginObject()
         json.key("text")
         json.string(tricky)
-        json.key(tricky)
+        json.key(escaping: tricky)
         json.integer(-3)
         json.key("values")
         json.numbers([1.5, .nan, .infinity, -.infinity, 1e-5, 1e21, -0.0, 248])
@@ -88,12 +88,15 @@ import Testing
         let lines = text.split(separator: "\n")
         #expect(lines.count == 9)
         var events: [String] = []
-        for line in lines {
+        for (index, line) in lines.enumerated() {
             let object = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-            #expect(object["schema"] as? String == "carbontracker.events/1")
-            #expect(object["run"] as? String == "run-a_4242.17_2026-09-21T120000Z")
-            #expect((object["time"] as? String).flatMap(UTCTime.parse) != nil)
-            events.append(try #require(object["event"] as? String))
+            // The schema and the run id are stated once, by the first line.
+            #expect(object["schema"] as? String == (index == 0 ? "carbontracker.events/2" : nil))
+            #expect(object["run"] as? String == (index == 0 ? "run-a_4242.17_2026-09-21T120000Z" : nil))
+            let event = try #require(object["event"] as? String)
+            // Epoch lines give their instants relative to the run's start instead.
+            #expect(((object["time"] as? String).flatMap(UTCTime.parse) != nil) == (event != "epoch"))
+            events.append(event)
         }
         #expect(
             events == [
@@ -102,24 +105,45 @@ import Testing
             ])
         let first = try #require(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
         #expect(first["time"] as? String == "2026-09-21T14:13:20.250Z")
+        #expect(first["start"] as? String == "2026-09-21T14:13:20.250Z")
         #expect(first["pue"] as? Double == 1.58)
         #expect((first["configuration"] as? [String: String])?["epochs"] == "3")
         let components = try #require(first["components"] as? [[String: Any]])
         #expect(components.map { $0["method"] as? String } == ["simulated", "counter"])
         #expect(components[1]["devices"] as? [String] == ["cpu:0", "dram:0"])
 
-        let epoch = try #require(JSONSerialization.jsonObject(with: Data(lines[2].utf8)) as? [String: Any])
-        #expect(epoch["epoch"] as? Int == 1)
-        #expect(epoch["duration_seconds"] as? Double == 2)
-        #expect(epoch["start"] as? String == "2026-09-21T14:13:20.250Z")
-        #expect(epoch["end"] as? String == "2026-09-21T14:13:22.250Z")
-        let energy = try #require(epoch["components"] as? [[String: Any]])
-        #expect(energy[0]["energy_joules"] as? [Double] == [496])
-        #expect(energy[1]["energy_joules"] as? [Double] == [80, 21])
-        #expect(energy[1]["method"] as? String == "counter")
+        // Epoch 2: from 2 s after the start, 2 s long; a GPU of one device, a CPU of two (package, DRAM).
+        let epoch = try #require(JSONSerialization.jsonObject(with: Data(lines[4].utf8)) as? [String: Any])
+        #expect(epoch["epoch"] as? Int == 2)
+        #expect(epoch["t"] as? Double == 2)
+        #expect(epoch["s"] as? Double == 2)
+        let joules = try #require(epoch["j"] as? [Any])
+        #expect(joules.count == 2)
+        #expect(joules[0] as? Double == 496)
+        #expect(joules[1] as? [Double] == [80, 21])
+        let kilowattHours = (248 + 40 + 10.5) * 2 * 1.58 / 3_600_000
+        #expect(
+            approximatelyEqual(try #require(epoch["co2_g"] as? Double), kilowattHours * 445, tolerance: 5e-6))
+        for name in ["energy_kwh_low", "energy_kwh_high"] {
+            #expect(
+                approximatelyEqual(try #require(epoch[name] as? Double), kilowattHours, tolerance: 5e-6),
+                "\(name)")
+        }
+        for name in ["co2eq_grams_low", "co2eq_grams_high"] {
+            #expect(
+                approximatelyEqual(try #require(epoch[name] as? Double), kilowattHours * 445, tolerance: 5e-6)
+            )
+        }
+        #expect(epoch["methods"] == nil && epoch["approx"] == nil, "as declared, and not approximate")
+        #expect(
+            lines[4].utf8.count + 1 <= 250,
+            "an epoch line of a two-component run: \(lines[4].utf8.count) bytes")
 
         let window = try #require(JSONSerialization.jsonObject(with: Data(lines[5].utf8)) as? [String: Any])
         #expect(window["name"] as? String == "eval \"quoted\"\n")
+        #expect(window["energy_kwh_low"] is Double && window["co2eq_grams_high"] is Double)
+        let actual = try #require(JSONSerialization.jsonObject(with: Data(lines[7].utf8)) as? [String: Any])
+        #expect(actual["energy_kwh_high"] is Double && actual["co2eq_grams_low"] is Double)
         let ended = try #require(JSONSerialization.jsonObject(with: Data(lines[8].utf8)) as? [String: Any])
         #expect(ended["epochs"] as? Int == 3)
         #expect(ended["interrupted"] as? Bool == false)
@@ -134,7 +158,7 @@ import Testing
         // Half a line, as a write cut short leaves: the reader skips that one line and keeps the rest.
         let handle = try #require(FileHandle(forWritingAtPath: path))
         handle.seekToEndOfFile()
-        handle.write(Data(#"{"schema":"carbontracker.events/1","event":"ep"#.utf8))
+        handle.write(Data(#"{"event":"epoch","epoch":2,"t":2,"#.utf8))
         try handle.close()
         exporter.record([ExportTest.epoch(2)])  // appends directly after the half line: only that line breaks
         exporter.finish()

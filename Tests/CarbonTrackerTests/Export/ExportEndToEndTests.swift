@@ -69,12 +69,16 @@ import Testing
         #expect(events.last?["event"] as? String == "run_ended")
         let epochs = events.filter { $0["event"] as? String == "epoch" }
         #expect(epochs.compactMap { $0["epoch"] as? Int } == [1, 2, 3])
+        // Compact epoch lines give each component's energy in run_started's order: a number for one
+        // device, a list for several.
+        let declared = try #require(events.first?["components"] as? [[String: Any]])
+        let names = try declared.map { try #require($0["component"] as? String) }
         var totalJoules = 0.0
         for (event, logged) in zip(epochs, measured) {
-            let components = try #require(event["components"] as? [[String: Any]])
-            for component in components {
-                let name = try #require(component["component"] as? String)
-                let joules = try #require(component["energy_joules"] as? [Double])
+            let energy = try #require(event["j"] as? [Any])
+            #expect(energy.count == names.count)
+            for (name, value) in zip(names, energy) {
+                let joules = try #require((value as? [Double]) ?? (value as? Double).map { [$0] })
                 let fromLog = try #require(logged[name])
                 #expect(joules.count == fromLog.count)
                 for (value, expected) in zip(joules, fromLog) { #expect(abs(value - expected) <= 5e-7) }
