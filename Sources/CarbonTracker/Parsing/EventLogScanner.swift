@@ -17,9 +17,14 @@ import Foundation
 /// country code. A line that is not an event of either schema is skipped with a warning; a partial
 /// last line (the process was killed while writing) is ignored with one. Windows go to
 /// ``LogParser/StandardLog/windows``, as the standard log's window lines do. Cost: one
-/// `JSONSerialization` pass per line.
+/// `JSONSerialization` pass per line. A scanner that does not keep figures (``init(keepsFigures:)``)
+/// keeps only the latest epoch, so an aggregate's memory does not grow with the run's length.
 struct EventLogScanner {
     private(set) var log = LogParser.StandardLog()
+    /// Whether every epoch is kept; otherwise only the latest.
+    private let keepsFigures: Bool
+    /// The epochs read, kept or not: an epoch line without a number is numbered by its position.
+    private var epochCount = 0
     private(set) var output = LogParser.OutputLog()
     /// Whether a `run_started` line was read: without one, the file does not describe a run.
     private(set) var hasRun = false
@@ -38,12 +43,39 @@ struct EventLogScanner {
     private var lastInstant: Date?
 
     /// Creates a scanner.
-    init() {}
+    /// - Parameter keepsFigures: `false` to keep only the latest epoch, for an aggregate that needs the
+    ///   reports and not each epoch.
+    init(keepsFigures: Bool = true) { self.keepsFigures = keepsFigures }
+
+    /// The latest epoch line passed over undecoded (``isPlainEpochLine(_:)``), decoded once a line of
+    /// another kind or the end of the file shows it was the latest.
+    private var heldEpochLine: [UInt8] = []
+    private var holdsEpochLine = false
 
     /// Reads one line.
     /// - Parameter line: A complete line, without its newline.
     mutating func consume(_ line: LogBytes) {
         lineNumber += 1
+        if !keepsFigures, schema == .compact, !log.epochs.isEmpty, Self.isPlainEpochLine(line) {
+            // The line held before is not the latest: it counts, and nothing else of it is kept.
+            if holdsEpochLine { epochCount += 1 }
+            heldEpochLine.removeAll(keepingCapacity: true)
+            heldEpochLine.append(contentsOf: line.bytes)
+            holdsEpochLine = true
+            return
+        }
+        decodeHeldEpochLine()
+        handle(line)
+    }
+
+    private mutating func decodeHeldEpochLine() {
+        guard holdsEpochLine else { return }
+        holdsEpochLine = false
+        let held = heldEpochLine
+        held.withUnsafeBufferPointer { handle(LogBytes($0)) }
+    }
+
+    private mutating func handle(_ line: LogBytes) {
         guard !line.trimmed.isEmpty else { return }
         guard
             let object = try? JSONSerialization.jsonObject(with: Data(line.bytes)) as? [String: Any],
@@ -81,6 +113,7 @@ struct EventLogScanner {
     mutating func finish(_ end: LogFileReader.Outcome = .init()) -> (
         LogParser.StandardLog, LogParser.OutputLog
     ) {
+        decodeHeldEpochLine()
         log.firstTimestamp = firstInstant.map(LogTime.line)
         log.lastTimestamp = lastInstant.map(LogTime.line)
         if skippedCount > 0 {
@@ -142,7 +175,8 @@ struct EventLogScanner {
     }
 
     private mutating func epoch(_ object: [String: Any]) {
-        let number = object["epoch"] as? Int ?? log.epochs.count + 1
+        epochCount += 1
+        let number = object["epoch"] as? Int ?? epochCount
         var epoch: LogParser.Epoch
         if let joules = object["j"] as? [Any] {
             epoch = compactEpoch(number, joules, object)
@@ -153,7 +187,11 @@ struct EventLogScanner {
         }
         epoch.energyKilowattHoursRange = Self.range(object, "energy_kwh_low", "energy_kwh_high")
         epoch.co2eqGramsRange = Self.range(object, "co2eq_grams_low", "co2eq_grams_high")
-        log.epochs.append(epoch)
+        if keepsFigures || log.epochs.isEmpty {
+            log.epochs.append(epoch)
+        } else {
+            log.epochs[log.epochs.count - 1] = epoch
+        }
     }
 
     /// A version 2 epoch line: `t` after the run's start, `s` long, `j` by position in `run_started`'s

@@ -24,7 +24,8 @@ extension LogDirectory {
     /// A run with an event log that describes it is read from the event log (exact figures); its text
     /// logs are then not needed, and their absence is no warning.
     /// - Parameters:
-    ///   - keepsFigures: `false` to read only what an aggregate needs (``StandardLogScanner``).
+    ///   - keepsFigures: `false` to read only what an aggregate needs (``StandardLogScanner``,
+    ///     ``EventLogScanner``): a run's latest epoch, except for the ranks of a distributed job.
     ///   - makeRun: Keeps what the caller needs of a run read: its logs and what they say.
     /// - Returns: The runs read, ordered by standard-log path, and the warnings in the order of
     ///   ``LogParser/DirectoryParse/warnings``: the listing's ordered by file, then each run's.
@@ -58,7 +59,15 @@ extension LogDirectory {
         for run in complete {
             if let events = run.events {
                 let file = pairing.files[events]
-                if case .events(var standardLog, var outputLog, hasRun: true) = reads[events],
+                var eventsRead = reads[events]
+                if !keepsFigures, let text = run.standard, case .standard(let read) = reads[text],
+                    read.distributed != nil
+                {
+                    // A rank of a distributed job: its job's total is rebuilt from every epoch, so its
+                    // event log is read again with them (only job runs cost this second read).
+                    eventsRead = self.read(file, buffer: LogFileReader.Buffer(), keepsFigures: true)
+                }
+                if case .events(var standardLog, var outputLog, hasRun: true) = eventsRead,
                     !Self.textLogsAreMoreComplete(
                         events: standardLog, outputLog, standard: run.standard.map { reads[$0] },
                         output: run.output.map { reads[$0] })
@@ -81,14 +90,14 @@ extension LogDirectory {
                     }
                     continue
                 }
-                if case .events(_, _, hasRun: true) = reads[events] {
+                if case .events(_, _, hasRun: true) = eventsRead {
                     // Cut short (a full disk stopped it) while the text logs went on to the end.
                     runWarnings.append(
                         .init(
                             file: file.path,
                             message: "Ends before the run did (the disk may have been full); the text logs, "
                                 + "which are complete, are read instead."))
-                } else if let message = Self.unusableEventLog(reads[events]) {
+                } else if let message = Self.unusableEventLog(eventsRead) {
                     runWarnings.append(.init(file: file.path, message: message))
                 }
             }
@@ -181,7 +190,7 @@ extension LogDirectory {
         if let problem = log.problem { return .unusable(problem) }
         do {
             if file.isEvents {
-                var scanner = EventLogScanner()
+                var scanner = EventLogScanner(keepsFigures: keepsFigures)
                 let end = try log.forEachLine(path: file.path, buffer: buffer) { scanner.consume($0) }
                 let (standardLog, outputLog) = scanner.finish(end)
                 return .events(standardLog, outputLog, hasRun: scanner.hasRun)

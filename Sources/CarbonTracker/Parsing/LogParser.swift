@@ -94,6 +94,21 @@ public enum LogParser {
     /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory is missing or
     ///   cannot be listed.
     public static func aggregateConsumption(logDir: String) throws -> Aggregate {
+        try aggregate(logDir: logDir) { _, _, _ in () }.aggregate
+    }
+
+    /// Adds up every run in a directory as ``aggregateConsumption(logDir:)`` does, and keeps what
+    /// `keep` takes of each run from the same read, so a caller needing both reads the directory once.
+    /// - Parameters:
+    ///   - logDir: The directory the tracker wrote to.
+    ///   - keep: What to keep of a run: its files, its log (read without per-epoch figures, except
+    ///     for a distributed job's ranks) and its reports.
+    /// - Returns: The totals, and what `keep` returned for each run, ordered by standard-log path.
+    /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory is missing or
+    ///   cannot be listed.
+    static func aggregate<Kept>(
+        logDir: String, keeping keep: (LogDirectory.RunFiles, StandardLog, OutputLog) -> Kept
+    ) throws -> (aggregate: Aggregate, kept: [Kept]) {
         // Reads only what the totals and the warnings need, without each run's per-epoch figures.
         // A distributed run's log keeps its epochs (the scanner sees its run line), for its job's total.
         var killedRunWarnings: [Warning] = []
@@ -114,10 +129,14 @@ public enum LogParser {
                     },
                 job: log.distributed.map { _ in
                     JobRun(standardFile: files.standard ?? "", log: log, actual: reports.actual)
-                }
+                },
+                kept: keep(files, log, reports)
             )
         }
-        return Aggregate(combining: runs, warnings: warnings + killedRunWarnings)
+        let aggregate = Aggregate(
+            combining: runs.map { ($0.outputFile, $0.consumption, $0.job) },
+            warnings: warnings + killedRunWarnings)
+        return (aggregate, runs.map(\.kept))
     }
 
     /// The sentence Python's `print_aggregate` prints for a directory.

@@ -56,8 +56,8 @@ public struct DirectoryReport: Sendable {
     /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory is missing,
     ///   cannot be listed or holds no run.
     public init(logDirectory: String) throws {
-        let aggregate = try LogParser.aggregateConsumption(logDir: logDirectory)
-        let (runs, _) = try LogDirectory(logDirectory).readRuns(keepsFigures: false) { files, log, reports in
+        // One read of the directory gives the totals and the rows.
+        let (aggregate, runs) = try LogParser.aggregate(logDir: logDirectory) { files, log, reports in
             let consumption = LogParser.Entry.aggregatedConsumption(
                 actual: reports.actual, predicted: reports.predicted, earlyStop: log.earlyStop)
             var rank = ""
