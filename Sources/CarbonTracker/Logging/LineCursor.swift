@@ -32,20 +32,10 @@ struct LineCursor {
     }
 
     mutating func integer(_ value: Int) {
-        if value >= 0 && value < 1_000_000_000_000 {
-            // Digits last first, then copied in order.
-            var rest = value
-            var digits = SIMD16<UInt8>()
-            var count = 0
-            repeat {
-                digits[count] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
-                rest /= 10
-                count &+= 1
-            } while rest > 0
-            while count > 0 {
-                count &-= 1
-                byte(digits[count])
-            }
+        if value >= 0 {
+            let count = DecimalText.digitCount(UInt(value))
+            DecimalText.writeDigits(next, UInt64(value), count)
+            next += count
             return
         }
         var text: [UInt8] = []

@@ -92,7 +92,7 @@ enum RangeLine {
     static func writeFixed(_ out: UnsafeMutablePointer<UInt8>, _ value: Double, scale: Double, decimals: Int)
         -> Int
     {
-        let scaled = (value * scale).rounded()
+        let scaled = DecimalText.roundedHalfAway(value * scale)
         guard value >= 0, scaled < 9_007_199_254_740_992 else {
             var count = 0
             for byte in value.description.utf8.prefix(DecimalText.maximumLength) {
@@ -123,13 +123,7 @@ enum RangeLine {
     /// - Returns: The number of digits written.
     private static func writeDigits(_ out: UnsafeMutablePointer<UInt8>, _ value: UInt64, width: Int) -> Int {
         let count = max(DecimalText.digitCount(UInt(value)), width)
-        var rest = value
-        var position = count
-        while position > 0 {
-            position &-= 1
-            out[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
-            rest /= 10
-        }
+        DecimalText.writeDigits(out, value, count)
         return count
     }
 
