@@ -13,18 +13,21 @@ struct LineCursor {
     /// The bytes written since `start`.
     func count(from start: UnsafeMutablePointer<UInt8>) -> Int { start.distance(to: next) }
 
+    @inline(__always)
     mutating func byte(_ value: UInt8) {
         next.pointee = value
         next += 1
     }
 
     /// Fixed ASCII text that needs no escaping.
+    @inline(__always)
     mutating func text(_ value: StaticString) {
         next.update(from: value.utf8Start, count: value.utf8CodeUnitCount)
         next += value.utf8CodeUnitCount
     }
 
     /// Bytes copied as they are.
+    @inline(__always)
     mutating func bytes(_ value: UnsafeBufferPointer<UInt8>) {
         guard let base = value.baseAddress else { return }
         next.update(from: base, count: value.count)
@@ -90,8 +93,10 @@ struct StandardLines {
     let prefix: UnsafeBufferPointer<UInt8>
 
     /// Starts a line with its timestamp.
+    @inline(__always)
     mutating func begin() { cursor.bytes(prefix) }
 
     /// Ends a line.
+    @inline(__always)
     mutating func end() { cursor.byte(UInt8(ascii: "\n")) }
 }
