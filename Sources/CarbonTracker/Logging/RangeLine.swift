@@ -22,10 +22,28 @@ enum RangeLine {
 
     /// Appends the epoch's range line to the standard log, after its energy lines.
     static func appendEpoch(_ epoch: WindowMeasurement, to batch: inout LogBatch) {
-        batch.standard { bytes in
-            append(prefix, &bytes)
-            appendBounds(epoch.energyKilowattHoursRange, epoch.co2eqGramsRange, &bytes)
-        }
+        batch.standardLines(count: 1, maximumBytes: maximumLength) { lines in writeEpoch(epoch, to: &lines) }
+    }
+
+    /// The most bytes of an epoch's range line after its timestamp, newline included: the fixed text
+    /// and four numbers of at most ``DecimalText/maximumLength`` bytes.
+    static let maximumLength = 64 + 4 * DecimalText.maximumLength
+
+    /// Writes the epoch's range line, timestamp and newline included, in memory sized for it.
+    static func writeEpoch(_ epoch: WindowMeasurement, to lines: inout StandardLines) {
+        lines.begin()
+        lines.cursor.text(prefix)
+        let kilowattHours = epoch.energyKilowattHoursRange
+        let grams = epoch.co2eqGramsRange
+        lines.cursor.fixed(kilowattHours.lowerBound, scale: 1e15, decimals: 15)
+        lines.cursor.text(dash)
+        lines.cursor.fixed(kilowattHours.upperBound, scale: 1e15, decimals: 15)
+        lines.cursor.text(middle)
+        lines.cursor.fixed(grams.lowerBound, scale: 1e12, decimals: 12)
+        lines.cursor.text(dash)
+        lines.cursor.fixed(grams.upperBound, scale: 1e12, decimals: 12)
+        lines.cursor.text(" g")
+        lines.end()
     }
 
     /// Appends the window's range line to the standard log, after its window line; the name is
@@ -61,26 +79,52 @@ enum RangeLine {
     ///   - scale: `10^decimals`, at most 10¹⁵.
     ///   - decimals: The number of decimals `scale` stands for.
     static func appendFixed(_ bytes: inout [UInt8], _ value: Double, scale: Double, decimals: Int) {
-        let scaled = (value * scale).rounded()
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: DecimalText.maximumLength) { buffer in
+            let count = writeFixed(buffer.baseAddress!, value, scale: scale, decimals: decimals)
+            bytes.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress, count: count))
+        }
+    }
+
+    /// Writes ``appendFixed(_:_:scale:decimals:)``'s text at `out`, which has room for
+    /// ``DecimalText/maximumLength`` bytes (2⁵³ / 10¹² has 4 whole digits, and a shortest round-trip
+    /// form at most 24 bytes).
+    /// - Returns: The number of bytes written.
+    static func writeFixed(_ out: UnsafeMutablePointer<UInt8>, _ value: Double, scale: Double, decimals: Int)
+        -> Int
+    {
+        let scaled = DecimalText.roundedHalfAway(value * scale)
         guard value >= 0, scaled < 9_007_199_254_740_992 else {
-            bytes.append(contentsOf: value.description.utf8)
-            return
+            var count = 0
+            for byte in value.description.utf8.prefix(DecimalText.maximumLength) {
+                out[count] = byte
+                count &+= 1
+            }
+            return count
         }
         let digits = UInt64(scaled)
         let unit = UInt64(scale)
-        LogTime.appendDigits(&bytes, Int(digits / unit), width: 1)
-        bytes.append(UInt8(ascii: "."))
+        var count = writeDigits(out, digits / unit, width: 1)
+        out[count] = UInt8(ascii: ".")
+        count &+= 1
         var fraction = digits % unit
         guard fraction > 0 else {
-            bytes.append(UInt8(ascii: "0"))
-            return
+            out[count] = UInt8(ascii: "0")
+            return count &+ 1
         }
         var width = decimals
         while fraction % 10 == 0 {
             fraction /= 10
             width -= 1
         }
-        LogTime.appendDigits(&bytes, Int(fraction), width: width)
+        return count &+ writeDigits(out + count, fraction, width: width)
+    }
+
+    /// Writes `value` in decimal, zero-padded to `width` digits.
+    /// - Returns: The number of digits written.
+    private static func writeDigits(_ out: UnsafeMutablePointer<UInt8>, _ value: UInt64, width: Int) -> Int {
+        let count = max(DecimalText.digitCount(UInt(value)), width)
+        DecimalText.writeDigits(out, value, count)
+        return count
     }
 
     private static func append(_ text: StaticString, _ bytes: inout [UInt8]) {

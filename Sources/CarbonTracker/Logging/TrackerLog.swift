@@ -162,6 +162,8 @@ struct LogBatch {
     fileprivate(set) var consoleError: [UInt8] = []
     fileprivate var verbose = 1
     private var prefix = LinePrefix()
+    /// Where ``standardLines(count:maximumBytes:_:)`` writes before its one copy, kept between calls.
+    private var scratch: [UInt8] = []
     private var now = Date(timeIntervalSince1970: 0)
     /// Whether any line was added since the last flush: checked after every sample, so it is a flag
     /// stored inline rather than five array counts (five more cache lines on a cold wake-up).
@@ -214,6 +216,37 @@ struct LogBatch {
         prefix.append(to: &standardBytes, for: now)
         build(&standardBytes)
         standardBytes.append(UInt8(ascii: "\n"))
+    }
+
+    /// Appends standard-log lines that `write` puts in place (the per-epoch lines): each line
+    /// ``StandardLines/begin()``s with the timestamp and ``StandardLines/end()``s with a newline, into a
+    /// reused buffer, then all of them are appended with one copy.
+    /// - Parameters:
+    ///   - lines: How many lines `write` writes at most.
+    ///   - maximumBytes: The most bytes `write` writes after the timestamps, newlines included.
+    ///   - write: Writes the lines; it must stay within `maximumBytes`.
+    mutating func standardLines(count lines: Int, maximumBytes: Int, _ write: (inout StandardLines) -> Void) {
+        let prefixBytes = prefix.bytes(for: now)
+        let reserved = maximumBytes &+ lines &* prefixBytes.count
+        // Taken out of `self` while it is written, so that appending to `standardBytes` is no overlapping access.
+        var scratch: [UInt8] = []
+        swap(&scratch, &self.scratch)
+        if scratch.count < reserved {
+            scratch = [UInt8](repeating: 0, count: max(reserved, 2 * scratch.count))
+        }
+        let written = prefixBytes.withUnsafeBufferPointer { prefixBuffer in
+            scratch.withUnsafeMutableBufferPointer { buffer in
+                let start = buffer.baseAddress!
+                var lines = StandardLines(cursor: LineCursor(start), prefix: prefixBuffer)
+                write(&lines)
+                return lines.cursor.count(from: start)
+            }
+        }
+        precondition(written <= reserved, "standard-log lines longer than their reserved space")
+        scratch.withUnsafeBufferPointer {
+            standardBytes.append(contentsOf: UnsafeBufferPointer(rebasing: $0[..<written]))
+        }
+        swap(&scratch, &self.scratch)
     }
 
     /// Appends an output-log line ("CarbonTracker: " + message), also for standard output when verbose.

@@ -38,8 +38,12 @@ final class EpochReporter: Sendable {
         guard !epochs.isEmpty else { return }
         run.log.write { batch in
             for epoch in epochs {
-                Self.appendLines(epoch.measurement, number: epoch.epoch ?? 0, to: &batch)
-                RangeLine.appendEpoch(epoch.measurement, to: &batch)
+                let measurement = epoch.measurement
+                let (lines, maximumBytes) = Self.size(of: measurement)
+                batch.standardLines(count: lines + 1, maximumBytes: maximumBytes + RangeLine.maximumLength) {
+                    Self.writeLines(measurement, number: epoch.epoch ?? 0, to: &$0)
+                    RangeLine.writeEpoch(measurement, to: &$0)
+                }
             }
         }
         results.withLock { results in
@@ -48,42 +52,61 @@ final class EpochReporter: Sendable {
         run.emit(epochs.map { .epoch(number: $0.epoch ?? 0, $0.measurement) })
     }
 
-    /// Python's lines for one epoch, then our provenance lines (which Python's parser does not match).
-    /// Written for every epoch, so fixed text is copied from static memory and the components are read
+    /// The number of lines ``writeLines(_:number:to:)`` writes for `epoch`, and at most how many bytes
+    /// after their timestamps: every fixed text at its longest (64 bytes a line covers each), every
+    /// number at ``DecimalText/maximumLength`` and a separator.
+    private static func size(of epoch: WindowMeasurement) -> (lines: Int, bytes: Int) {
+        let components = epoch.components
+        let lines = 2 &+ 2 &* components.count
+        var numbers = 1
+        var attributions = 0
+        for index in components.indices {
+            numbers &+= components[index].averageWatts.count &+ components[index].joules.count
+            attributions &+= components[index].attribution?.utf8.count ?? 0
+        }
+        let bytes =
+            lines &* 64 &+ numbers &* (DecimalText.maximumLength &+ 1) &+ TimeString.maximumLength
+            &+ attributions
+        return (lines, bytes)
+    }
+
+    /// Python's lines for one epoch, then our provenance lines (which Python's parser does not match),
+    /// written in place ahead of one copy: they are written for every epoch. The components are read
     /// in place (a `for component in` loop would copy, retain and release each).
-    private static func appendLines(_ epoch: WindowMeasurement, number: Int, to batch: inout LogBatch) {
-        batch.standard { bytes in
-            bytes.append(ascii: "Epoch ")
-            LogNumber.appendInteger(&bytes, number)
-            bytes.append(UInt8(ascii: ":"))
-        }
-        batch.standard { bytes in
-            bytes.append(ascii: "Duration: ")
-            TimeString.append(&bytes, seconds: epoch.durationSeconds, withHundredths: true)
-        }
+    private static func writeLines(_ epoch: WindowMeasurement, number: Int, to lines: inout StandardLines) {
+        lines.begin()
+        lines.cursor.text("Epoch ")
+        lines.cursor.integer(number)
+        lines.cursor.byte(UInt8(ascii: ":"))
+        lines.end()
+        lines.begin()
+        lines.cursor.text("Duration: ")
+        lines.cursor.time(epoch.durationSeconds, withHundredths: true)
+        lines.end()
         let components = epoch.components
         for index in components.indices {
-            batch.standard { bytes in
-                bytes.append(ascii: "Average power usage (W) for ")
-                bytes.append(ascii: components[index].kind.logName)
-                bytes.append(ascii: ": ")
-                LogNumber.appendList(&bytes, components[index].averageWatts[...])
-            }
+            lines.begin()
+            lines.cursor.text("Average power usage (W) for ")
+            lines.cursor.text(components[index].kind.logName)
+            lines.cursor.text(": ")
+            lines.cursor.logList(components[index].averageWatts)
+            lines.end()
         }
         for index in components.indices {
-            batch.standard { bytes in
-                bytes.append(ascii: "Measured energy (J) for ")
-                bytes.append(ascii: components[index].kind.logName)
-                bytes.append(ascii: ": ")
-                LogNumber.appendList(&bytes, components[index].joules[...])
-                bytes.append(ascii: " [method: ")
-                bytes.append(ascii: components[index].method.logName)
-                if let attribution = components[index].attribution {
-                    bytes.append(ascii: ", ")
-                    bytes.append(contentsOf: attribution.utf8)
-                }
-                bytes.append(UInt8(ascii: "]"))
+            lines.begin()
+            lines.cursor.text("Measured energy (J) for ")
+            lines.cursor.text(components[index].kind.logName)
+            lines.cursor.text(": ")
+            lines.cursor.logList(components[index].joules)
+            lines.cursor.text(" [method: ")
+            lines.cursor.text(components[index].method.logName)
+            if let attribution = components[index].attribution {
+                lines.cursor.text(", ")
+                var attribution = attribution
+                attribution.withUTF8 { lines.cursor.bytes($0) }
             }
+            lines.cursor.byte(UInt8(ascii: "]"))
+            lines.end()
         }
     }
 

@@ -44,7 +44,7 @@ package enum DecimalText {
     package static func write(_ out: UnsafeMutablePointer<UInt8>, _ value: Double, fractionDigits: Int) -> Int
     {
         let scale = exactPowerOfTen(fractionDigits)
-        let units = (value * scale).rounded()
+        let units = roundedHalfAway(value * scale)
         guard abs(units) < 1e15 else {
             return writeText(out, LogNumber.rounded(value, scale).description)
         }
@@ -69,8 +69,8 @@ package enum DecimalText {
         // As LogNumber.significant: multiply by an exact power of ten, or divide by one.
         let units =
             scale >= 0
-            ? (magnitude * LogNumber.powerOfTen(scale)).rounded()
-            : (magnitude / LogNumber.powerOfTen(-scale)).rounded()
+            ? roundedHalfAway(magnitude * LogNumber.powerOfTen(scale))
+            : roundedHalfAway(magnitude / LogNumber.powerOfTen(-scale))
         guard scale <= 22, units < 1e15 else {
             return writeText(out, LogNumber.significant(value, digits).description)
         }
@@ -148,16 +148,11 @@ package enum DecimalText {
         let power = 1 &- point
         if power > 4 {
             // d.ddde-XX
-            var position = index &+ count  // the last digit, after the point
-            var rest = mantissa
-            while position > index &+ 1 {
-                out[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
-                rest /= 10
-                position &-= 1
-            }
-            out[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest)
+            let unit = powerOfTenUInt(count &- 1)
+            out[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: mantissa / unit)
             if count > 1 {
                 out[index &+ 1] = UInt8(ascii: ".")
+                writeDigits(out + (index &+ 2), mantissa % unit, count &- 1)
                 index &+= count &+ 1
             } else {
                 index &+= 1
@@ -197,36 +192,71 @@ package enum DecimalText {
             out[index &+ 1] = UInt8(ascii: "0")
             return index &+ 2
         }
-        // ddd.ddd
+        // ddd.ddd: the whole part and the fraction, each two digits at a time.
         let fraction = count &- point
-        var rest = mantissa
-        var position = index &+ count  // the last digit, one place right for the point
-        for _ in 0..<fraction {
-            out[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
-            rest /= 10
-            position &-= 1
-        }
-        out[position] = UInt8(ascii: ".")
-        writeDigits(out + index, rest, point)
+        let unit = powerOfTenUInt(fraction)
+        writeDigits(out + index, mantissa / unit, point)
+        out[index &+ point] = UInt8(ascii: ".")
+        writeDigits(out + (index &+ point &+ 1), mantissa % unit, fraction)
         return index &+ count &+ 1
     }
 
-    /// The number of decimal digits of `value` (1 for 0).
+    /// 10^`exponent` for 0...19 as an integer: a constant from a table the compiler builds.
+    @inline(__always)
+    package static func powerOfTenUInt(_ exponent: Int) -> UInt64 {
+        switch exponent {
+        case 0: 1
+        case 1: 10
+        case 2: 100
+        case 3: 1_000
+        case 4: 10_000
+        case 5: 100_000
+        case 6: 1_000_000
+        case 7: 10_000_000
+        case 8: 100_000_000
+        case 9: 1_000_000_000
+        case 10: 10_000_000_000
+        case 11: 100_000_000_000
+        case 12: 1_000_000_000_000
+        case 13: 10_000_000_000_000
+        case 14: 100_000_000_000_000
+        case 15: 1_000_000_000_000_000
+        case 16: 10_000_000_000_000_000
+        case 17: 100_000_000_000_000_000
+        case 18: 1_000_000_000_000_000_000
+        default: 10_000_000_000_000_000_000
+        }
+    }
+
+    /// `value.rounded()` (to nearest, halves away from zero) without a call into the C library: below
+    /// 2^52 the fraction `value − trunc(value)` is exact, so comparing it with ½ rounds exactly; from
+    /// 2^52 a double is whole already.
+    /// - Parameter value: Any double.
+    /// - Returns: The same as `value.rounded()`.
+    @inline(__always)
+    package static func roundedHalfAway(_ value: Double) -> Double {
+        guard abs(value) < 4_503_599_627_370_496 else { return value.isNaN ? value : value.rounded() }
+        let whole = Double(Int64(value))
+        let fraction = value - whole
+        if fraction >= 0.5 { return whole + 1 }
+        if fraction <= -0.5 { return whole - 1 }
+        // Keeps the sign of a zero result (-0.3 rounds to -0.0, as `rounded()` does).
+        return whole == 0 ? (value.sign == .minus ? -0.0 : 0.0) : whole
+    }
+
+    /// The number of decimal digits of `value` (1 for 0): ⌊log10⌋ estimated from the bit length
+    /// (1233 / 4096 ≈ log10 2), corrected by one comparison, instead of a loop over the digits.
     @inline(__always)
     package static func digitCount(_ value: UInt) -> Int {
-        var count = 1
-        var limit: UInt = 10
-        while count < 20 && value >= limit {
-            limit &*= 10
-            count &+= 1
-        }
-        return count
+        let bits = UInt.bitWidth &- (value | 1).leadingZeroBitCount
+        let estimate = (bits &* 1233) >> 12
+        return UInt64(value | 1) < powerOfTenUInt(estimate) ? estimate : estimate &+ 1
     }
 
     /// Writes the `count` decimal digits of `value` (leading zeros included) at `out`, two at a time
     /// from a table of the pairs 00 to 99 (half the divisions).
     @inline(__always)
-    private static func writeDigits(_ out: UnsafeMutablePointer<UInt8>, _ value: UInt64, _ count: Int) {
+    package static func writeDigits(_ out: UnsafeMutablePointer<UInt8>, _ value: UInt64, _ count: Int) {
         let pairs = digitPairs.utf8Start
         var rest = value
         var position = count

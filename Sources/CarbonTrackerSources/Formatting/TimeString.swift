@@ -21,6 +21,10 @@ package enum TimeString {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// The most bytes ``write(_:seconds:withHundredths:)`` writes: a sign, hours as `%.0f` writes the
+    /// largest double's (at most 309 digits), then `:MM:SS.ss`.
+    package static let maximumLength = 320
+
     /// Appends ``format(seconds:withHundredths:)``'s text to `bytes`.
     package static func append(_ bytes: inout [UInt8], seconds: Double, withHundredths: Bool) {
         guard seconds.isFinite else {
@@ -28,26 +32,22 @@ package enum TimeString {
             return
         }
         if seconds < 0 { bytes.append(UInt8(ascii: "-")) }
-        let magnitude = abs(seconds)
-        var (minutes, secs) = divmod60(magnitude)
-        // Seconds as a whole number of the last unit shown (hundredths or seconds), rounded as Python.
-        var units = withHundredths ? hundredths(secs) : secs.rounded(.toNearestOrEven)
-        let unitsPerMinute: Double = withHundredths ? 6000 : 60
-        if units >= unitsPerMinute {
-            minutes += 1
-            units = 0
-        }
-        let (hours, minutesLeft) = divmod60(minutes)
+        let (hours, minutes, units) = clock(abs(seconds), withHundredths: withHundredths)
         if hours < 1e9 {
             // The usual case, once per epoch: every part fits an Int; one copy from the stack.
-            appendClock(
-                &bytes, hours: Int(hours), minutes: Int(minutesLeft), units: Int(units),
-                withHundredths: withHundredths)
+            var storage: (UInt64, UInt64, UInt64) = (0, 0, 0)
+            withUnsafeMutableBytes(of: &storage) { raw in
+                let out = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                let count = writeClock(
+                    out, hours: Int(hours), minutes: Int(minutes), units: Int(units),
+                    withHundredths: withHundredths)
+                bytes.append(contentsOf: UnsafeBufferPointer(start: out, count: count))
+            }
             return
         }
         appendWhole(&bytes, hours, width: 1)
         bytes.append(UInt8(ascii: ":"))
-        appendWhole(&bytes, minutesLeft, width: 2)
+        appendWhole(&bytes, minutes, width: 2)
         bytes.append(UInt8(ascii: ":"))
         if withHundredths {
             let whole = (units / 100).rounded(.down)
@@ -59,40 +59,82 @@ package enum TimeString {
         }
     }
 
-    /// Appends `H:MM:SS` or `H:MM:SS.ss` (`units` in hundredths then) for `hours` below 10^9.
-    private static func appendClock(
-        _ bytes: inout [UInt8], hours: Int, minutes: Int, units: Int, withHundredths: Bool
-    ) {
-        var storage: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &storage) { raw in
-            let out = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            let hourDigits = DecimalText.digitCount(UInt(hours))
-            var rest = hours
-            for index in stride(from: hourDigits &- 1, through: 0, by: -1) {
-                out[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
-                rest /= 10
+    /// Writes ``format(seconds:withHundredths:)``'s text at `out`, which has room for
+    /// ``maximumLength`` bytes: straight into place in the usual case (hours below 10^9), else through
+    /// ``append(_:seconds:withHundredths:)``.
+    /// - Parameters:
+    ///   - out: Where to write.
+    ///   - seconds: The duration in seconds.
+    ///   - withHundredths: Whether to keep two decimals of seconds.
+    /// - Returns: The number of bytes written.
+    package static func write(_ out: UnsafeMutablePointer<UInt8>, seconds: Double, withHundredths: Bool)
+        -> Int
+    {
+        if seconds.isFinite {
+            let (hours, minutes, units) = clock(abs(seconds), withHundredths: withHundredths)
+            if hours < 1e9 {
+                let sign = seconds < 0 ? 1 : 0
+                if sign == 1 { out.pointee = UInt8(ascii: "-") }
+                return sign
+                    &+ writeClock(
+                        out + sign, hours: Int(hours), minutes: Int(minutes), units: Int(units),
+                        withHundredths: withHundredths)
             }
-            var index = hourDigits
-            func two(_ value: Int) {
-                out[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / 10)
-                out[index &+ 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
-                index &+= 2
-            }
-            out[index] = UInt8(ascii: ":")
-            index &+= 1
-            two(minutes)
-            out[index] = UInt8(ascii: ":")
-            index &+= 1
-            if withHundredths {
-                two(units / 100)
-                out[index] = UInt8(ascii: ".")
-                index &+= 1
-                two(units % 100)
-            } else {
-                two(units)
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(start: out, count: index))
         }
+        var bytes: [UInt8] = []
+        append(&bytes, seconds: seconds, withHundredths: withHundredths)
+        let count = min(bytes.count, maximumLength)
+        bytes.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: count) }
+        return count
+    }
+
+    /// Hours, minutes and the last unit shown (hundredths or seconds) of a finite `magnitude >= 0`,
+    /// rounded as Python rounds them.
+    private static func clock(_ magnitude: Double, withHundredths: Bool) -> (
+        hours: Double, minutes: Double, units: Double
+    ) {
+        var (minutes, secs) = divmod60(magnitude)
+        var units = withHundredths ? hundredths(secs) : secs.rounded(.toNearestOrEven)
+        let unitsPerMinute: Double = withHundredths ? 6000 : 60
+        if units >= unitsPerMinute {
+            minutes += 1
+            units = 0
+        }
+        let (hours, minutesLeft) = divmod60(minutes)
+        return (hours, minutesLeft, units)
+    }
+
+    /// Writes `H:MM:SS` or `H:MM:SS.ss` (`units` in hundredths then) for `hours` below 10^9 at `out`.
+    /// - Returns: The number of bytes written.
+    private static func writeClock(
+        _ out: UnsafeMutablePointer<UInt8>, hours: Int, minutes: Int, units: Int, withHundredths: Bool
+    ) -> Int {
+        let hourDigits = DecimalText.digitCount(UInt(hours))
+        var rest = hours
+        for index in stride(from: hourDigits &- 1, through: 0, by: -1) {
+            out[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+            rest /= 10
+        }
+        var index = hourDigits
+        func two(_ value: Int) {
+            out[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / 10)
+            out[index &+ 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
+            index &+= 2
+        }
+        out[index] = UInt8(ascii: ":")
+        index &+= 1
+        two(minutes)
+        out[index] = UInt8(ascii: ":")
+        index &+= 1
+        if withHundredths {
+            two(units / 100)
+            out[index] = UInt8(ascii: ".")
+            index &+= 1
+            two(units % 100)
+        } else {
+            two(units)
+        }
+        return index
     }
 
     /// Python's `divmod(value, 60)` for a finite `value >= 0`: the remainder is exact (`fmod`), so it

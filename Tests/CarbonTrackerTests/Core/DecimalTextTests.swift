@@ -53,6 +53,36 @@ import Testing
         #expect(LogNumber.significant(9.999_999_7e-5, 6) == 0.0001)
     }
 
+    @Test func roundingWithoutTheCLibraryIsRounded() {
+        let halves: [Double] = [
+            0.5, -0.5, 1.5, -1.5, 2.5, 0.499_999_999_999_999_94, -0.3, 4_503_599_627_370_495.5,
+            4_503_599_627_370_496, 9_007_199_254_740_994, -1e300,
+        ]
+        for value in Self.samples() + halves + halves.map({ $0.nextUp }) + halves.map({ $0.nextDown }) {
+            let expected = value.rounded()
+            let rounded = DecimalText.roundedHalfAway(value)
+            #expect(
+                rounded.bitPattern == expected.bitPattern || (rounded.isNaN && expected.isNaN),
+                "\(value) rounds to \(expected), not \(rounded)")
+        }
+    }
+
+    @Test func digitCountsAreTheDecimalTextsLengths() {
+        var values: [UInt] = [0, 1, 9, 10, 11, 99, 100, .max, .max - 1]
+        var power: UInt = 1
+        for _ in 0..<19 {
+            power *= 10
+            values += [power - 1, power, power + 1]
+        }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            values.append(UInt.random(in: 0...(.max >> UInt.random(in: 0...63)), using: &generator))
+        }
+        for value in values {
+            #expect(DecimalText.digitCount(value) == String(value).count, "\(value)")
+        }
+    }
+
     @Test func theStandardLogsNumbersAreUnchanged() {
         #expect(LogNumber.list([248, 50.5]) == "[248.0 50.5]")
         #expect(LogNumber.list([0.000_012_3]) == "1.2e-05")

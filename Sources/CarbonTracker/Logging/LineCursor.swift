@@ -1,0 +1,102 @@
+import CarbonTrackerSources
+
+/// Writes log lines into memory sized for them beforehand (an epoch's event-log line, an epoch's
+/// standard-log lines): plain stores, no capacity check per byte, one copy or none into the batch.
+///
+/// The caller sizes the memory for the longest text each call can write: fixed text by its length,
+/// each number by ``DecimalText/maximumLength``, a duration by ``TimeString/maximumLength``.
+struct LineCursor {
+    private var next: UnsafeMutablePointer<UInt8>
+
+    init(_ start: UnsafeMutablePointer<UInt8>) { next = start }
+
+    /// The bytes written since `start`.
+    func count(from start: UnsafeMutablePointer<UInt8>) -> Int { start.distance(to: next) }
+
+    @inline(__always)
+    mutating func byte(_ value: UInt8) {
+        next.pointee = value
+        next += 1
+    }
+
+    /// Fixed ASCII text that needs no escaping.
+    @inline(__always)
+    mutating func text(_ value: StaticString) {
+        next.update(from: value.utf8Start, count: value.utf8CodeUnitCount)
+        next += value.utf8CodeUnitCount
+    }
+
+    /// Bytes copied as they are.
+    @inline(__always)
+    mutating func bytes(_ value: UnsafeBufferPointer<UInt8>) {
+        guard let base = value.baseAddress else { return }
+        next.update(from: base, count: value.count)
+        next += value.count
+    }
+
+    mutating func integer(_ value: Int) {
+        if value >= 0 {
+            let count = DecimalText.digitCount(UInt(value))
+            DecimalText.writeDigits(next, UInt64(value), count)
+            next += count
+            return
+        }
+        var text: [UInt8] = []
+        LogNumber.appendInteger(&text, value)
+        for value in text { byte(value) }
+    }
+
+    /// A JSON number, `null` when it is not finite.
+    mutating func number(_ value: Double, fractionDigits: Int) {
+        guard value.isFinite else { return text("null") }
+        next += DecimalText.write(next, value, fractionDigits: fractionDigits)
+    }
+
+    /// A JSON number, `null` when it is not finite.
+    mutating func number(_ value: Double, significantDigits: Int) {
+        guard value.isFinite else { return text("null") }
+        next += DecimalText.write(next, value, significantDigits: significantDigits)
+    }
+
+    /// `value` rounded to micro-units as the standard log writes it (`nan` and `inf` as Swift does).
+    mutating func logNumber(_ value: Double) {
+        next += DecimalText.write(next, value, fractionDigits: 6)
+    }
+
+    /// ``LogNumber/appendList(_:_:alwaysBrackets:)``'s text: one value alone, several as `[a b]`.
+    mutating func logList(_ values: [Double]) {
+        let brackets = values.count != 1
+        if brackets { byte(UInt8(ascii: "[")) }
+        for index in values.indices {
+            if index > 0 { byte(UInt8(ascii: " ")) }
+            logNumber(values[index])
+        }
+        if brackets { byte(UInt8(ascii: "]")) }
+    }
+
+    /// A duration as ``TimeString/format(seconds:withHundredths:)`` writes it.
+    mutating func time(_ seconds: Double, withHundredths: Bool) {
+        next += TimeString.write(next, seconds: seconds, withHundredths: withHundredths)
+    }
+
+    /// ``RangeLine/appendFixed(_:_:scale:decimals:)``'s text.
+    mutating func fixed(_ value: Double, scale: Double, decimals: Int) {
+        next += RangeLine.writeFixed(next, value, scale: scale, decimals: decimals)
+    }
+}
+
+/// Standard-log lines written in place by ``LogBatch/standardLines(count:maximumBytes:_:)``.
+struct StandardLines {
+    /// Where the line's text goes.
+    var cursor: LineCursor
+    /// The `YYYY-MM-DD HH:MM:SS - ` prefix of every line in this batch.
+    let prefix: UnsafeBufferPointer<UInt8>
+
+    /// Starts a line with its timestamp.
+    @inline(__always)
+    mutating func begin() { cursor.bytes(prefix) }
+
+    /// Ends a line.
+    @inline(__always)
+    mutating func end() { cursor.byte(UInt8(ascii: "\n")) }
+}
