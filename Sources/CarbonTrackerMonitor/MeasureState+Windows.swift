@@ -117,18 +117,29 @@ extension MeasureState {
         for index in 0..<window.sourceCount where window.liveAtStart[index] {
             let first = sources[index].firstSlot
             let count = sources[index].deviceCount
-            // Reserved then appended to: `init(repeating:count:)` and `init(unsafeUninitializedCapacity:)`
-            // take the library's unspecialized path, which looks the storage type up at each call.
-            var joules: [Double] = []
-            var watts: [Double] = []
-            joules.reserveCapacity(count)
-            watts.reserveCapacity(count)
-            for offset in 0..<count {
-                let slot = first + offset
-                let value = max(0, endJoules[slot] - window.startJoules[slot])
-                joules.append(value)
-                watts.append(duration > 0 ? value / duration : 0)
+            var joules: [Double]
+            var watts: [Double]
+            if count == 1 {
+                // A one-element literal is allocated with its storage type known at compile time: the
+                // cheapest array there is, and one device per source is the common case.
+                let value = max(0, endJoules[first] - window.startJoules[first])
+                joules = [value]
+                watts = [duration > 0 ? value / duration : 0]
                 total += value
+            } else {
+                // Reserved then appended to: `init(repeating:count:)` and `init(unsafeUninitializedCapacity:)`
+                // take the library's unspecialized path, which looks the storage type up at each call.
+                joules = []
+                watts = []
+                joules.reserveCapacity(count)
+                watts.reserveCapacity(count)
+                for offset in 0..<count {
+                    let slot = first + offset
+                    let value = max(0, endJoules[slot] - window.startJoules[slot])
+                    joules.append(value)
+                    watts.append(duration > 0 ? value / duration : 0)
+                    total += value
+                }
             }
             let range = joulesRange(of: index, joules: joules, window: window, end: end)
             totalLow += range.lowerBound
