@@ -91,6 +91,7 @@ extension MeasureState {
         }
     }
 
+    /// What `window` used up to `end` (a reading at or after it has entered the curves).
     mutating func measure(
         _ window: OpenWindow, name: String, at end: Double, configuration: WindowAccounting
     ) -> WindowMeasurement {
