@@ -38,9 +38,9 @@ extension MeasuredSource {
 extension MeasureState {
     /// The bounds of one component's energy over `window`, ending at `end`, in joules without PUE.
     /// The source's facts (``refreshSourceFacts()``) are those of the reading at `end`.
-    func joulesRange(of sourceIndex: Int, joules: [Double], window: OpenWindow, end: Double) -> ClosedRange<
-        Double
-    > {
+    func joulesRange(
+        of sourceIndex: Int, joules: [Double], window: OpenWindow, end: Double
+    ) -> ClosedRange<Double> {
         var low = 0.0
         var high = 0.0
         let duration = end - window.startTime
