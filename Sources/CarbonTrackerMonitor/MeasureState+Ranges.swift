@@ -10,11 +10,19 @@ struct SlotStart {
 }
 
 extension MeasuredSource {
-    /// Keeps the counter terms of the source's error model for the next window's start.
+    /// How far a counter reading on `curve` can be off: one step, plus one update period at the power
+    /// seen around it.
+    func counterJoules(_ curve: DeviceEnergyCurve) -> Double {
+        counterResolutionJoules + counterUpdateSeconds * curve.variation.wattsAround
+    }
+
+    /// Keeps the terms of the source's error model: the counter terms also for the next window's start.
     mutating func readErrorModel(_ model: PowerErrorModel? = nil) {
         let model = model ?? component.errorModel()
         counterResolutionJoules = model.counterResolutionJoules
         counterUpdateSeconds = model.counterUpdatePeriodSeconds
+        estimateRelativeError = model.estimateRelativeError
+        attributionFactors = model.attributionFactors
     }
 }
 
@@ -28,31 +36,21 @@ extension MeasuredSource {
 /// their errors share causes (the same load drives CPU and GPU). An estimate's band and an attribution's
 /// spread multiply the component's bounds. PUE multiplies both bounds and has no range of its own.
 extension MeasureState {
-    /// Every slot's terms at `time` (a reading at or after it has entered the curves).
-    func startTerms(at time: Double) -> [SlotStart] {
-        var terms: [SlotStart] = []
-        terms.reserveCapacity(curves.count)
-        for source in sources {
-            for slot in source.slots {
-                terms.append(
-                    SlotStart(
-                        squaredSeconds: curves[slot].point(at: time).squaredSeconds,
-                        counterJoules: Self.counterJoules(source, curves[slot])))
-            }
-        }
-        return terms
-    }
-
     /// The bounds of one component's energy over `window`, ending at `end`, in joules without PUE.
+    /// The source's facts (``refreshSourceFacts()``) are those of the reading at `end`.
     func joulesRange(
-        of source: MeasuredSource, joules: [Double], window: OpenWindow, end: Double,
-        method: MeasurementMethod,
-        model: PowerErrorModel
+        of sourceIndex: Int, joules: [Double], window: OpenWindow, end: Double
     ) -> ClosedRange<Double> {
         var low = 0.0
         var high = 0.0
         let duration = end - window.startTime
-        for (offset, slot) in source.slots.enumerated() {
+        // The source's fields are read in place rather than copying it (its arrays, strings and component).
+        let first = sources[sourceIndex].firstSlot
+        let method = sources[sourceIndex].method
+        let resolutionJoules = sources[sourceIndex].counterResolutionJoules
+        let updateSeconds = sources[sourceIndex].counterUpdateSeconds
+        for offset in 0..<sources[sourceIndex].deviceCount {
+            let slot = first + offset
             let curve = curves[slot]
             let value = joules[offset]
             var halfWidth = 0.0
@@ -62,14 +60,13 @@ extension MeasureState {
                 halfWidth +=
                     curve.variation.coverageFactor * curve.variation.sampleDeviationWatts
                     * squaredSeconds.squareRoot()
-                if model.counterUpdatePeriodSeconds > 0 || model.counterResolutionJoules > 0 {
+                if updateSeconds > 0 || resolutionJoules > 0 {
                     // The window's own average power stands in where no interval was seen yet (a window that
                     // opens at the first reading).
-                    let average =
-                        source.counterResolutionJoules + source.counterUpdateSeconds
-                        * (duration > 0 ? value / duration : 0)
+                    let average = resolutionJoules + updateSeconds * (duration > 0 ? value / duration : 0)
                     halfWidth +=
-                        max(start.counterJoules, average) + max(Self.counterJoules(source, curve), average)
+                        max(start.counterJoules, average)
+                        + max(resolutionJoules + updateSeconds * curve.variation.wattsAround, average)
                 }
             }
             // Power between samples is bounded by the power the samples have shown: the window used no less
@@ -88,16 +85,12 @@ extension MeasureState {
             low += max(0, min(value, max(value - halfWidth, floor)))
             high += max(value, min(value + halfWidth, ceiling)) + missing
         }
-        let band = model.estimateRelativeError
-        low *= (1 - band) * model.attributionFactors.lowerBound
-        high *= (1 + band) * model.attributionFactors.upperBound
+        let band = sources[sourceIndex].estimateRelativeError
+        let factors = sources[sourceIndex].attributionFactors
+        low *= (1 - band) * factors.lowerBound
+        high *= (1 + band) * factors.upperBound
         let total = joules.reduce(0, +)
         return Self.bounds(low, high, around: total)
-    }
-
-    /// How far a counter reading can be off: one step, plus one update period at the power seen around it.
-    static func counterJoules(_ source: MeasuredSource, _ curve: DeviceEnergyCurve) -> Double {
-        source.counterResolutionJoules + source.counterUpdateSeconds * curve.variation.wattsAround
     }
 
     /// `low...high`, widened to contain `value` and kept finite and non-negative.

@@ -41,21 +41,27 @@ struct MeasuredSource {
     /// the uncertainty of a reading at a window's ends.
     var counterResolutionJoules = 0.0
     var counterUpdateSeconds = 0.0
+    /// The rest of the error model, the method and the attribution note as of the last reading: they
+    /// change only when the source is read, so they are asked for once per reading that ends a window.
+    var estimateRelativeError = 0.0
+    var attributionFactors: ClosedRange<Double> = 1...1
+    var method = MeasurementMethod.incomplete
+    var attribution: String?
 
     var slots: Range<Int> { firstSlot..<(firstSlot + deviceCount) }
 }
 
 /// A window that has begun and not ended.
 struct OpenWindow {
-    var id: Int32
-    var isEpoch: Bool
-    var startTime: Double
+    var id: Int32 = 0
+    var isEpoch = false
+    var startTime = 0.0
     /// Cumulative joules of each measured slot at the start (the window measures `startJoules.count`
     /// slots: sources added later are not part of it).
-    var startJoules: [Double]
+    var startJoules: [Double] = []
     /// Which sources were live at the start.
-    var sourceCount: Int
-    var liveAtStart: [Bool]
+    var sourceCount = 0
+    var liveAtStart: [Bool] = []
     /// Joules of the window already multiplied by an intensity.
     var accountedJoules = 0.0
     /// Σ joules × gCO2eq/kWh so far, without PUE.
@@ -100,6 +106,12 @@ package struct MeasureState {
     var intensityIsProvisional = false
     var stopRequested = false
     var lastReadingTime = -Double.infinity
+    /// Whether the sources were read since their method, error model and note were last asked for.
+    var sourceFactsStale = true
+    /// Windows that ended, kept for their arrays, which the next windows reuse (a few at most).
+    var spareWindows: [OpenWindow] = []
+    /// Scratch space for the slots' joules at a window's end.
+    var endJoules: [Double] = []
 
     /// Adds a source's devices to the flat arrays.
     mutating func add(_ component: any PowerComponent) {
@@ -109,6 +121,7 @@ package struct MeasureState {
             kind: component.kind, deviceCount: devices.count)
         source.readErrorModel()
         sources.append(source)
+        sourceFactsStale = true
         curves.append(contentsOf: repeatElement(DeviceEnergyCurve(), count: devices.count))
     }
 
@@ -123,12 +136,10 @@ package struct MeasureState {
             switch request.kind {
             case .begin:
                 guard !stopRequested else { continue }
-                open.append(
-                    OpenWindow(
-                        id: request.id, isEpoch: request.isEpoch, startTime: request.time,
-                        startJoules: joules(at: request.time),
-                        sourceCount: sources.count, liveAtStart: sources.map(\.isLive),
-                        startTerms: startTerms(at: request.time)))
+                open.append(spareWindows.popLast() ?? OpenWindow())
+                Self.start(
+                    &open[open.count - 1], id: request.id, isEpoch: request.isEpoch, at: request.time,
+                    sources: sources, curves: curves)
             case .end:
                 guard
                     let index = open.firstIndex(where: {
@@ -138,8 +149,9 @@ package struct MeasureState {
                 let window = open.remove(at: index)
                 let epoch = request.isEpoch ? Int(request.id) : nil
                 let measurement = measure(
-                    window, name: epoch.map { "epoch \($0)" } ?? "window \(request.id)",
+                    window, name: request.isEpoch ? Self.epochName(request.id) : "window \(request.id)",
                     at: request.time, configuration: configuration)
+                recycle(window)
                 finished.append(FinishedWindow(measurement: measurement, epoch: epoch))
             case .cancel:
                 open.removeAll { $0.id == request.id && $0.isEpoch == request.isEpoch }
@@ -202,92 +214,10 @@ package struct MeasureState {
         -> WindowMeasurement?
     {
         guard let index = open.firstIndex(where: { $0.id == id && !$0.isEpoch }) else { return nil }
-        return measure(open.remove(at: index), name: name, at: time, configuration: configuration)
-    }
-
-    private mutating func measure(
-        _ window: OpenWindow, name: String, at end: Double, configuration: WindowAccounting
-    ) -> WindowMeasurement {
-        let endJoules = joules(at: end)
-        let used = Self.total(endJoules, minus: window.startJoules)
-        let added = used - window.accountedJoules
-        let gramsJoules = window.gramsJoules + added * gramsPerKilowattHour
-        let gramsLowJoules = window.gramsLowJoules + added * gramsPerKilowattHourRange.lowerBound
-        let gramsHighJoules = window.gramsHighJoules + added * gramsPerKilowattHourRange.upperBound
-        let provisionalJoules = window.provisionalJoules + (intensityIsProvisional ? added : 0)
-        let provisionalGramsJoules =
-            window.provisionalGramsJoules + (intensityIsProvisional ? added * gramsPerKilowattHour : 0)
-        let duration = max(0, end - window.startTime)
-        var components: [ComponentEnergy] = []
-        components.reserveCapacity(window.sourceCount)
-        var total = 0.0
-        var totalLow = 0.0
-        var totalHigh = 0.0
-        for index in 0..<window.sourceCount where window.liveAtStart[index] {
-            let source = sources[index]
-            var joules: [Double] = []
-            var watts: [Double] = []
-            joules.reserveCapacity(source.devices.count)
-            watts.reserveCapacity(source.devices.count)
-            for slot in source.slots {
-                let value = max(0, endJoules[slot] - window.startJoules[slot])
-                joules.append(value)
-                watts.append(duration > 0 ? value / duration : 0)
-                total += value
-            }
-            let method = source.isLive ? source.component.measurementMethod() : .incomplete
-            let model = source.component.errorModel()
-            sources[index].readErrorModel(model)
-            var component = ComponentEnergy(
-                kind: source.component.kind, devices: source.devices, method: method, joules: joules,
-                averageWatts: watts)
-            component.joulesRange = joulesRange(
-                of: sources[index], joules: joules, window: window, end: end, method: method, model: model)
-            totalLow += component.joulesRange.lowerBound
-            totalHigh += component.joulesRange.upperBound
-            component.attribution = source.component.attributionNote()
-            components.append(component)
-        }
-        let pue = configuration.powerUsageEffectiveness
-        let kilowattHours = total * pue / 3_600_000
-        let grams = max(0, gramsJoules) / 3_600_000 * pue
-        var measurement = WindowMeasurement(
-            name: name, startDate: configuration.wallDate(window.startTime),
-            endDate: configuration.wallDate(end),
-            durationSeconds: duration, components: components, energyKilowattHours: kilowattHours,
-            co2eqGrams: grams,
-            gramsPerKilowattHour: used > 0 ? gramsJoules / used : gramsPerKilowattHour,
-            isApproximate: duration < configuration.updatePeriodSeconds)
-        // Energy-weighted bounds of the intensity over the window, applied to the energy's bounds.
-        let intensityLow = used > 0 ? max(0, gramsLowJoules) / used : gramsPerKilowattHourRange.lowerBound
-        let intensityHigh = used > 0 ? max(0, gramsHighJoules) / used : gramsPerKilowattHourRange.upperBound
-        measurement.energyKilowattHoursRange = Self.bounds(
-            totalLow * pue / 3_600_000, totalHigh * pue / 3_600_000, around: kilowattHours)
-        measurement.co2eqGramsRange = Self.bounds(
-            totalLow * intensityLow * pue / 3_600_000, totalHigh * intensityHigh * pue / 3_600_000,
-            around: grams)
-        if provisionalJoules > 0 {
-            measurement.provisionalKilowattHours = provisionalJoules * pue / 3_600_000
-            measurement.provisionalGrams = max(0, provisionalGramsJoules) / 3_600_000 * pue
-            let provisionalLow =
-                window.provisionalGramsLowJoules
-                + (intensityIsProvisional ? added * gramsPerKilowattHourRange.lowerBound : 0)
-            let provisionalHigh =
-                window.provisionalGramsHighJoules
-                + (intensityIsProvisional ? added * gramsPerKilowattHourRange.upperBound : 0)
-            measurement.provisionalGramsRange = Self.bounds(
-                used > 0 ? totalLow / used * max(0, provisionalLow) * pue / 3_600_000 : 0,
-                used > 0 ? totalHigh / used * max(0, provisionalHigh) * pue / 3_600_000 : 0,
-                around: measurement.provisionalGrams)
-        }
+        let window = open.remove(at: index)
+        let measurement = measure(window, name: name, at: time, configuration: configuration)
+        recycle(window)
         return measurement
-    }
-
-    /// Σ (now − start) over the slots the window measures.
-    static func total(_ now: [Double], minus start: [Double]) -> Double {
-        var sum = 0.0
-        for index in start.indices { sum += now[index] - start[index] }
-        return sum
     }
 }
 

@@ -442,6 +442,7 @@ package final class MonitorCore: Sendable {
     /// monitoring failure when a read failed otherwise or no source is left.
     func readSources(_ state: inout MeasureState, at time: Double) -> CarbonTrackerError? {
         var index = 0
+        state.sourceFactsStale = true
         defer {
             activity.withLock { activity in
                 activity.reading = nil

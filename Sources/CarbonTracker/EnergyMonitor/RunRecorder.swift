@@ -39,8 +39,12 @@ final class RunRecorder: MonitorSink {
     /// Queues events for the exporters (none are built when there are no exporters).
     func emit(_ events: @autoclosure () -> [RunEvent]) {
         guard !exporters.isEmpty else { return }
-        let events = events()
-        pendingEvents.withLock { $0.append(contentsOf: events) }
+        var events = events()
+        // Moved in rather than copied when nothing is pending (a batch of epochs between two deliveries),
+        // so its events are not retained once more and released with the temporary array.
+        pendingEvents.withLock { pending in
+            if pending.isEmpty { swap(&pending, &events) } else { pending.append(contentsOf: events) }
+        }
     }
 
     /// Hands the queued events to every exporter, in order.

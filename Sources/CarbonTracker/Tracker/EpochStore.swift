@@ -79,30 +79,71 @@ struct EpochStore: Sendable {
         totalSeconds += epoch.durationSeconds
         totalGrams += epoch.co2eqGrams
         totalGramsRange = Self.add(totalGramsRange, epoch.co2eqGramsRange)
-        lastComponents.removeAll(keepingCapacity: true)
-        for energy in epoch.components {
-            joules.append(contentsOf: energy.joules)
-            methods.append(UInt8(MeasurementMethod.allCases.firstIndex(of: energy.method)!))
-            joulesLow.append(energy.joulesRange.lowerBound)
-            joulesHigh.append(energy.joulesRange.upperBound)
-            lastComponents.append((energy.kind, energy.method))
+        if lastComponents.count != epoch.components.count {
+            lastComponents = epoch.components.map { ($0.kind, $0.method) }
+        }
+        // Fields are read in place, not by copying each component (its arrays and note).
+        for position in epoch.components.indices {
+            let kind = epoch.components[position].kind
+            let method = epoch.components[position].method
+            let range = epoch.components[position].joulesRange
+            joules.append(contentsOf: epoch.components[position].joules)
+            methods.append(Self.code(of: method))
+            joulesLow.append(range.lowerBound)
+            joulesHigh.append(range.upperBound)
+            lastComponents[position] = (kind, method)
             var sum = 0.0
-            for value in energy.joules { sum += value }
+            for value in epoch.components[position].joules { sum += value }
             totalJoules += sum
-            totalJoulesRange = Self.add(totalJoulesRange, energy.joulesRange)
-            if let index = totals.firstIndex(where: {
-                $0.component.kind == energy.kind && $0.component.devices == energy.devices
-            }) {
-                for device in energy.joules.indices { totals[index].joules[device] += energy.joules[device] }
-                totals[index].low += energy.joulesRange.lowerBound
-                totals[index].high += energy.joulesRange.upperBound
+            totalJoulesRange = Self.add(totalJoulesRange, range)
+            if let index = totalIndex(
+                kind: kind, devices: epoch.components[position].devices, near: position)
+            {
+                let values = epoch.components[position].joules
+                for device in values.indices { totals[index].joules[device] += values[device] }
+                totals[index].low += range.lowerBound
+                totals[index].high += range.upperBound
             } else {
+                let energy = epoch.components[position]
                 totals.append(
                     (
-                        Component(kind: energy.kind, devices: energy.devices), energy.joules,
-                        energy.joulesRange.lowerBound, energy.joulesRange.upperBound
+                        Component(kind: kind, devices: energy.devices), energy.joules, range.lowerBound,
+                        range.upperBound
                     ))
             }
+        }
+    }
+
+    /// The index in `totals` of `kind` with `devices`, looked for first at `position` (where it is
+    /// unless components changed).
+    private func totalIndex(kind: ComponentKind, devices: [String], near position: Int) -> Int? {
+        if position < totals.count && totals[position].component.kind == kind
+            && totals[position].component.devices == devices
+        {
+            return position
+        }
+        return totals.firstIndex { $0.component.kind == kind && $0.component.devices == devices }
+    }
+
+    /// A method's one-byte code in `methods`.
+    private static func code(of method: MeasurementMethod) -> UInt8 {
+        switch method {
+        case .counter: 0
+        case .sampled: 1
+        case .estimated: 2
+        case .simulated: 3
+        case .incomplete: 4
+        }
+    }
+
+    /// The method of a one-byte code in `methods`.
+    private static func method(of code: UInt8) -> MeasurementMethod {
+        switch code {
+        case 0: .counter
+        case 1: .sampled
+        case 2: .estimated
+        case 3: .simulated
+        default: .incomplete
         }
     }
 
@@ -151,9 +192,13 @@ struct EpochStore: Sendable {
 
     /// Whether `components` are those of the current segment (same kinds and devices, in order).
     private func sameComponents(_ components: [ComponentEnergy]) -> Bool {
-        guard let current = segments.last?.components, current.count == components.count else { return false }
-        for (stored, energy) in zip(current, components)
-        where stored.kind != energy.kind || stored.devices != energy.devices {
+        guard let last = segments.indices.last, segments[last].components.count == components.count else {
+            return false
+        }
+        for index in components.indices
+        where segments[last].components[index].kind != components[index].kind
+            || segments[last].components[index].devices != components[index].devices
+        {
             return false
         }
         return true
@@ -179,7 +224,7 @@ struct EpochStore: Sendable {
             defer { method += 1 }
             var energy = ComponentEnergy(
                 kind: component.kind, devices: component.devices,
-                method: MeasurementMethod.allCases[Int(methods[method])], joules: values,
+                method: Self.method(of: methods[method]), joules: values,
                 averageWatts: values.map { duration > 0 ? $0 / duration : 0 })
             energy.joulesRange = joulesLow[method]...joulesHigh[method]
             return energy
