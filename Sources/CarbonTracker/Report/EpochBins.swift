@@ -79,6 +79,12 @@ struct EpochBins {
             co2RangedEpochs += other.co2RangedEpochs
         }
 
+        /// The summed joules of component `index`, or `nil` when no epoch of the bin measured it (a
+        /// component first seen after this bin's epochs is past the end of its arrays).
+        func joulesIfMeasured(_ index: Int) -> Double? {
+            index < hasJoules.count && hasJoules[index] ? joules[index] : nil
+        }
+
         /// The mean per-epoch average power of component `index`, or `nil` when no epoch had one.
         func meanWatts(_ index: Int) -> Double? {
             index < wattsCount.count && wattsCount[index] > 0

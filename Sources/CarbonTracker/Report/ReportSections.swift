@@ -130,8 +130,9 @@ enum ReportSections {
             SVGChart.Series(
                 name: names[index], color: colors[index],
                 values: bins.map { bin in
-                    bin.hasJoules[index]
-                        ? perEpoch(bin, bin.joules[index]) * toKilowattHours / energyUnit.factor : nil
+                    bin.joulesIfMeasured(index).map {
+                        perEpoch(bin, $0) * toKilowattHours / energyUnit.factor
+                    }
                 })
         }
         var energyBands: [SVGChart.Band] = []
