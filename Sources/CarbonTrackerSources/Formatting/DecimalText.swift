@@ -43,7 +43,7 @@ package enum DecimalText {
     /// - Returns: The number of bytes written.
     package static func write(_ out: UnsafeMutablePointer<UInt8>, _ value: Double, fractionDigits: Int) -> Int
     {
-        let scale = exactPowerOfTen(fractionDigits)
+        let scale = LogNumber.powerOfTen(fractionDigits)
         let units = roundedHalfAway(value * scale)
         guard abs(units) < 1e15 else {
             return writeText(out, LogNumber.rounded(value, scale).description)
@@ -96,22 +96,6 @@ package enum DecimalText {
             count += 1
         }
         return count
-    }
-
-    /// 10^`exponent` for 0...9, exactly.
-    static func exactPowerOfTen(_ exponent: Int) -> Double {
-        switch exponent {
-        case 0: 1
-        case 1: 10
-        case 2: 100
-        case 3: 1e3
-        case 4: 1e4
-        case 5: 1e5
-        case 6: 1e6
-        case 7: 1e7
-        case 8: 1e8
-        default: 1e9
-        }
     }
 
     /// Writes `mantissa` × 10^`exponent` (fewer than 16 significant digits, below 1e15) as
