@@ -229,15 +229,20 @@ enum RangeLogs {
 }
 
 @Suite struct RangeDirectoryTests {
-    /// A tracked run's text logs (no event log) in `directory`, its range lines widened by 10% each way.
-    static func widenedRun(in directory: String) throws -> LogPaths {
+    /// A tracked run of two epochs that writes its text logs alone (no event log) in `directory`.
+    static func textOnlyRun(in directory: String) throws -> LogPaths {
         let tracker = try CarbonTracker(
             epochs: 2, updateInterval: 0.05, logDir: directory, simCPU: "Sim Xeon 2.20GHz", simCPUTDP: 100,
             simGPU: "Sim A100", simGPUWatts: 300,
             options: TrackerOptions(console: .silent, environment: CoreTest.offline, eventLog: false))
         try CoreTest.train(tracker, epochs: 2, seconds: 0.06)
         try tracker.stop()
-        let paths = try #require(tracker.logFiles)
+        return try #require(tracker.logFiles)
+    }
+
+    /// ``textOnlyRun(in:)``'s logs, their range lines widened by 10% each way.
+    static func widenedRun(in directory: String) throws -> LogPaths {
+        let paths = try textOnlyRun(in: directory)
         try RangeLogs.widen(paths.standard, spread: 0.1)
         try RangeLogs.widen(paths.output, spread: 0.1)
         return paths
@@ -313,13 +318,7 @@ enum RangeLogs {
         let directory = try ParserTestSupport.scratchDirectory()
         defer { ParserTestSupport.cleanUp(directory) }
         // The text logs alone: the parser prefers an event log, which is not what this test reads.
-        let tracker = try CarbonTracker(
-            epochs: 2, updateInterval: 0.05, logDir: directory, simCPU: "Sim Xeon 2.20GHz", simCPUTDP: 100,
-            simGPU: "Sim A100", simGPUWatts: 300,
-            options: TrackerOptions(console: .silent, environment: CoreTest.offline, eventLog: false))
-        try CoreTest.train(tracker, epochs: 2, seconds: 0.06)
-        try tracker.stop()
-        let paths = try #require(tracker.logFiles)
+        let paths = try RangeDirectoryTests.textOnlyRun(in: directory)
         let standard = try ParserTestSupport.read(paths.standard)
         #expect(standard.components(separatedBy: " - Energy range: ").count - 1 == 2, "one line per epoch")
         let output = try ParserTestSupport.read(paths.output)
