@@ -119,37 +119,31 @@ extension MeasureState {
             let first = sources[index].firstSlot
             let count = sources[index].deviceCount
             var joules: [Double]
-            var watts: [Double]
             if count == 1 {
                 // A one-element literal is allocated with its storage type known at compile time: the
                 // cheapest array there is, and one device per source is the common case.
                 let value = max(0, endJoules[first] - window.startJoules[first])
                 joules = [value]
-                watts = [duration > 0 ? value / duration : 0]
                 total += value
             } else {
                 // Reserved then appended to: `init(repeating:count:)` and `init(unsafeUninitializedCapacity:)`
                 // take the library's unspecialized path, which looks the storage type up at each call.
                 joules = []
-                watts = []
                 joules.reserveCapacity(count)
-                watts.reserveCapacity(count)
                 for offset in 0..<count {
-                    let slot = first + offset
-                    let value = max(0, endJoules[slot] - window.startJoules[slot])
+                    let value = max(0, endJoules[first + offset] - window.startJoules[first + offset])
                     joules.append(value)
-                    watts.append(duration > 0 ? value / duration : 0)
                     total += value
                 }
             }
             let range = joulesRange(of: index, joules: joules, window: window, end: end)
             totalLow += range.lowerBound
             totalHigh += range.upperBound
+            // Average power is derived from the joules and the duration when read: one array, not two.
             components.append(
                 ComponentEnergy(
                     kind: sources[index].kind, devices: sources[index].devices, method: sources[index].method,
-                    joules: joules, averageWatts: watts))
-            components[components.count - 1].joulesRange = range
+                    joules: joules, seconds: duration, joulesRange: range))
             components[components.count - 1].attribution = sources[index].attribution
         }
         let pue = configuration.powerUsageEffectiveness

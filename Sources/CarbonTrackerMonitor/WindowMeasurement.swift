@@ -82,15 +82,35 @@ public struct ComponentEnergy: Sendable, Equatable {
     /// How the figures were obtained.
     public var method: MeasurementMethod
     /// Energy per device in joules, without the PUE factor.
-    public var joules: [Double]
+    public var joules: [Double] {
+        // Power derived from the earlier joules stays what it was, as if it had been stored.
+        didSet {
+            if !wattsAreGiven {
+                givenWatts = Self.watts(oldValue, over: wattsSeconds)
+                wattsAreGiven = true
+            }
+        }
+    }
     /// Average power per device in watts over the measured time.
-    public var averageWatts: [Double]
+    public var averageWatts: [Double] {
+        get { wattsAreGiven ? givenWatts : Self.watts(joules, over: wattsSeconds) }
+        set {
+            givenWatts = newValue
+            wattsAreGiven = true
+        }
+    }
     /// The scope and shares when the figures are the tracked work's share of shared devices
     /// (`scope: job 4242, 8 of 64 CPUs, 11% of busy CPU time`); `nil` for whole devices.
     public var attribution: String? = nil
     /// Low and high bounds of the component's energy over all its devices, in joules, without the PUE
     /// factor; both equal the sum of ``joules`` when nothing widens them.
     public var joulesRange: ClosedRange<Double>
+    /// Power as given, or (empty, `false`) when it is each device's joules over ``wattsSeconds``: a
+    /// measured epoch then allocates one array per component, not two. Visible to the package so that
+    /// the accessors below inline into the log writers without copying the component.
+    @usableFromInline package var givenWatts: [Double] = []
+    @usableFromInline package var wattsAreGiven = false
+    @usableFromInline package var wattsSeconds = 0.0
 
     /// Creates a component's share.
     /// - Parameters:
@@ -103,12 +123,46 @@ public struct ComponentEnergy: Sendable, Equatable {
         kind: ComponentKind, devices: [String], method: MeasurementMethod, joules: [Double],
         averageWatts: [Double]
     ) {
+        self.init(kind: kind, devices: devices, method: method, joules: joules, seconds: 0)
+        givenWatts = averageWatts
+        wattsAreGiven = true
+    }
+
+    /// Creates a component's share whose average power is each device's joules over `seconds` (0 W
+    /// when `seconds` is not positive); `joulesRange` defaults to the sum of `joules`.
+    package init(
+        kind: ComponentKind, devices: [String], method: MeasurementMethod, joules: [Double], seconds: Double,
+        joulesRange: ClosedRange<Double>? = nil
+    ) {
         self.kind = kind
         self.devices = devices
         self.method = method
         self.joules = joules
-        self.averageWatts = averageWatts
-        let total = joules.reduce(0, +)
-        self.joulesRange = total...total
+        self.wattsSeconds = seconds
+        if let joulesRange {
+            self.joulesRange = joulesRange
+        } else {
+            var total = 0.0
+            for value in joules { total += value }
+            self.joulesRange = total...total
+        }
+    }
+
+    /// How many values ``averageWatts`` has, without making the array.
+    @inlinable package var averageWattsCount: Int { wattsAreGiven ? givenWatts.count : joules.count }
+
+    /// ``averageWatts``[`index`], without making the array.
+    @inlinable package func averageWatt(at index: Int) -> Double {
+        if wattsAreGiven { return givenWatts[index] }
+        return wattsSeconds > 0 ? joules[index] / wattsSeconds : 0
+    }
+
+    private static func watts(_ joules: [Double], over seconds: Double) -> [Double] {
+        joules.map { seconds > 0 ? $0 / seconds : 0 }
+    }
+
+    public static func == (a: ComponentEnergy, b: ComponentEnergy) -> Bool {
+        a.kind == b.kind && a.devices == b.devices && a.method == b.method && a.joules == b.joules
+            && a.averageWatts == b.averageWatts && a.attribution == b.attribution && a.joulesRange == b.joulesRange
     }
 }

@@ -126,6 +126,16 @@ extension ReportModel {
                 intensity = actual.co2eqGrams / actual.energyKilowattHours
                 if !LogValue.usable(intensity ?? .nan) { intensity = nil }
             }
+            if let value = intensity {
+                // Each epoch's and the running CO2eq are at most the largest energy times the intensity.
+                let largest = max(totals.kilowattHours, energyRange?.upperBound ?? 0)
+                if !(largest * value).isFinite {
+                    warnings.append(
+                        "'\(sourceName)': the energy \(largest) kWh times the carbon intensity \(value) "
+                            + "gCO2eq/kWh is too large a number; CO2eq is left out.")
+                    intensity = nil
+                }
+            }
             if leftOutCount > 0 {
                 let listed = leftOut.map(String.init).joined(separator: ", ")
                 let more = leftOutCount > leftOut.count ? " and \(leftOutCount - leftOut.count) more" : ""

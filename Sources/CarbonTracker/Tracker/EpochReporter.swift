@@ -61,7 +61,7 @@ final class EpochReporter: Sendable {
         var numbers = 1
         var attributions = 0
         for index in components.indices {
-            numbers &+= components[index].averageWatts.count &+ components[index].joules.count
+            numbers &+= components[index].averageWattsCount &+ components[index].joules.count
             attributions &+= components[index].attribution?.utf8.count ?? 0
         }
         let bytes =
@@ -89,7 +89,7 @@ final class EpochReporter: Sendable {
             lines.cursor.text("Average power usage (W) for ")
             lines.cursor.text(components[index].kind.logName)
             lines.cursor.text(": ")
-            lines.cursor.logList(components[index].averageWatts)
+            lines.cursor.logListOfAverageWatts(components, index)
             lines.end()
         }
         for index in components.indices {

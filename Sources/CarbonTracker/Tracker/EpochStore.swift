@@ -2,7 +2,8 @@
 /// per epoch is a few dozen bytes however long the run (not an array of structs holding arrays).
 ///
 /// Per epoch it keeps the duration, the CO2eq and its bounds, one energy per device, one method and the
-/// energy's bounds per component;
+/// energy's bounds per component. Bounds are kept in single precision, rounded outwards (a relative
+/// 6e-8, far inside any band): 24 bytes an epoch less for a two-component run;
 /// the component layout is kept once per stretch of epochs that share it. Running per-device totals
 /// make the final report independent of the number of epochs.
 struct EpochStore: Sendable {
@@ -25,11 +26,11 @@ struct EpochStore: Sendable {
     private var joules: [Double] = []
     private var methods: [UInt8] = []
     /// Each component's energy bounds per epoch, in joules without PUE (parallel to `methods`).
-    private var joulesLow: [Double] = []
-    private var joulesHigh: [Double] = []
+    private var joulesLow: [Float] = []
+    private var joulesHigh: [Float] = []
     /// Each epoch's CO2eq bounds, with PUE.
-    private var co2eqGramsLow: [Double] = []
-    private var co2eqGramsHigh: [Double] = []
+    private var co2eqGramsLow: [Float] = []
+    private var co2eqGramsHigh: [Float] = []
     private var segments: [Segment] = []
     /// Per component kind: the devices and the summed joules, over the epochs that measured them.
     private var totals: [(component: Component, joules: [Double], low: Double, high: Double)] = []
@@ -74,33 +75,36 @@ struct EpochStore: Sendable {
                 ))
         }
         co2eqGrams.append(epoch.co2eqGrams)
-        co2eqGramsLow.append(epoch.co2eqGramsRange.lowerBound)
-        co2eqGramsHigh.append(epoch.co2eqGramsRange.upperBound)
+        co2eqGramsLow.append(Self.below(epoch.co2eqGramsRange.lowerBound))
+        co2eqGramsHigh.append(Self.above(epoch.co2eqGramsRange.upperBound))
         totalSeconds += epoch.durationSeconds
         totalGrams += epoch.co2eqGrams
         totalGramsRange = Self.add(totalGramsRange, epoch.co2eqGramsRange)
         if lastComponents.count != epoch.components.count {
             lastComponents = epoch.components.map { ($0.kind, $0.method) }
         }
-        // Fields are read in place, not by copying each component (its arrays and note).
+        // Fields are read in place, not by copying each component (its arrays and note), and each
+        // component's joules once.
         for position in epoch.components.indices {
             let kind = epoch.components[position].kind
             let method = epoch.components[position].method
             let range = epoch.components[position].joulesRange
-            joules.append(contentsOf: epoch.components[position].joules)
             methods.append(Self.code(of: method))
-            joulesLow.append(range.lowerBound)
-            joulesHigh.append(range.upperBound)
+            joulesLow.append(Self.below(range.lowerBound))
+            joulesHigh.append(Self.above(range.upperBound))
             lastComponents[position] = (kind, method)
-            var sum = 0.0
-            for value in epoch.components[position].joules { sum += value }
-            totalJoules += sum
             totalJoulesRange = Self.add(totalJoulesRange, range)
-            if let index = totalIndex(
-                kind: kind, devices: epoch.components[position].devices, near: position)
-            {
-                let values = epoch.components[position].joules
-                for device in values.indices { totals[index].joules[device] += values[device] }
+            let index = totalIndex(kind: kind, devices: epoch.components[position].devices, near: position)
+            epoch.components[position].joules.withUnsafeBufferPointer { values in
+                joules.append(contentsOf: values)
+                var sum = 0.0
+                for value in values { sum += value }
+                totalJoules += sum
+                if let index {
+                    for device in values.indices { totals[index].joules[device] += values[device] }
+                }
+            }
+            if let index {
                 totals[index].low += range.lowerBound
                 totals[index].high += range.upperBound
             } else {
@@ -161,12 +165,13 @@ struct EpochStore: Sendable {
             let highChange =
                 part.kilowattHours * part.energyFactors.upperBound * range.upperBound
                 - part.gramsRange.upperBound
-            co2eqGramsLow[part.index] = max(
-                0, min(co2eqGramsLow[part.index] + lowChange, co2eqGrams[part.index]))
-            co2eqGramsHigh[part.index] = max(co2eqGramsHigh[part.index] + highChange, co2eqGrams[part.index])
+            co2eqGramsLow[part.index] = Self.below(
+                max(0, min(Double(co2eqGramsLow[part.index]) + lowChange, co2eqGrams[part.index])))
+            co2eqGramsHigh[part.index] = Self.above(
+                max(Double(co2eqGramsHigh[part.index]) + highChange, co2eqGrams[part.index]))
         }
         if !provisional.isEmpty {
-            totalGramsRange = co2eqGramsLow.reduce(0, +)...co2eqGramsHigh.reduce(0, +)
+            totalGramsRange = Self.sum(co2eqGramsLow[...])...Self.sum(co2eqGramsHigh[...])
         }
         provisional.removeAll()
     }
@@ -183,7 +188,26 @@ struct EpochStore: Sendable {
         let start = segment.firstMethod + (index - segment.firstEpoch) * segment.components.count
         let range = start..<(start + segment.components.count)
         let scale = powerUsageEffectiveness / 3_600_000
-        return (joulesLow[range].reduce(0, +) * scale)...(joulesHigh[range].reduce(0, +) * scale)
+        return (Self.sum(joulesLow[range]) * scale)...(Self.sum(joulesHigh[range]) * scale)
+    }
+
+    /// The single-precision value at or below `value`.
+    private static func below(_ value: Double) -> Float {
+        let rounded = Float(value)
+        return Double(rounded) > value ? rounded.nextDown : rounded
+    }
+
+    /// The single-precision value at or above `value`.
+    private static func above(_ value: Double) -> Float {
+        let rounded = Float(value)
+        return Double(rounded) < value ? rounded.nextUp : rounded
+    }
+
+    /// The sum of `values` in double precision.
+    private static func sum(_ values: ArraySlice<Float>) -> Double {
+        var total = 0.0
+        for value in values { total += Double(value) }
+        return total
     }
 
     private static func add(_ a: ClosedRange<Double>, _ b: ClosedRange<Double>) -> ClosedRange<Double> {
@@ -222,18 +246,16 @@ struct EpochStore: Sendable {
             let values = Array(joules[joule..<(joule + component.devices.count)])
             joule += component.devices.count
             defer { method += 1 }
-            var energy = ComponentEnergy(
+            return ComponentEnergy(
                 kind: component.kind, devices: component.devices,
-                method: Self.method(of: methods[method]), joules: values,
-                averageWatts: values.map { duration > 0 ? $0 / duration : 0 })
-            energy.joulesRange = joulesLow[method]...joulesHigh[method]
-            return energy
+                method: Self.method(of: methods[method]), joules: values, seconds: duration,
+                joulesRange: Double(joulesLow[method])...Double(joulesHigh[method]))
         }
         return EpochMeasurement(
             epoch: index + 1, durationSeconds: duration, components: components,
             co2eqGrams: co2eqGrams[index],
             powerUsageEffectiveness: powerUsageEffectiveness,
-            co2eqGramsRange: co2eqGramsLow[index]...co2eqGramsHigh[index])
+            co2eqGramsRange: Double(co2eqGramsLow[index])...Double(co2eqGramsHigh[index]))
     }
 
     /// Per-component energy over all epochs: the components the last epoch measured, then any that
@@ -242,11 +264,9 @@ struct EpochStore: Sendable {
     func componentTotals() -> [ComponentEnergy] {
         func energy(_ kind: ComponentKind, _ method: MeasurementMethod) -> ComponentEnergy? {
             guard let total = totals.last(where: { $0.component.kind == kind }) else { return nil }
-            var energy = ComponentEnergy(
+            return ComponentEnergy(
                 kind: kind, devices: total.component.devices, method: method, joules: total.joules,
-                averageWatts: total.joules.map { totalSeconds > 0 ? $0 / totalSeconds : 0 })
-            energy.joulesRange = total.low...max(total.low, total.high)
-            return energy
+                seconds: totalSeconds, joulesRange: total.low...max(total.low, total.high))
         }
         var result = lastComponents.compactMap { energy($0.kind, $0.method) }
         for total in totals where !result.contains(where: { $0.kind == total.component.kind }) {

@@ -73,6 +73,7 @@ package enum LogNumber {
     /// The decimal exponent of `magnitude`'s leading digit (−2 for 0.0284), for a finite `magnitude > 0`:
     /// estimated from the binary exponent and corrected by comparisons, so that no
     /// `log10` is called per number.
+    @inline(__always)
     package static func decimalExponent(_ magnitude: Double) -> Int {
         // ⌊e × log10(2)⌋ in integers (78913 / 2^18 ≈ 0.30103, exact for |e| < 1700).
         var exponent = (Int(magnitude.exponent) &* 78913) >> 18
@@ -83,6 +84,7 @@ package enum LogNumber {
 
     /// 10^`exponent` as the nearest double (exact for 0...22): a constant for -32...32 (a table the
     /// compiler builds, with no lazy global to check per call), else `pow`.
+    @inline(__always)
     package static func powerOfTen(_ exponent: Int) -> Double {
         switch exponent {
         case -32: 1e-32

@@ -188,4 +188,51 @@ import Testing
         #expect(abs(settled.co2eqGramsRange.upperBound - 2 * 330) < 1e-9)
         #expect(store.totalGramsRange == settled.co2eqGramsRange)
     }
+
+    /// Bounds are kept in single precision, rounded outwards: each read-back bound still contains the
+    /// value and lies within a relative 1e-7 of the bound measured.
+    @Test func storedBoundsAreRoundedOutwardsAndStillContainTheValues() {
+        var store = EpochStore()
+        let values = [0.1, 1.0 / 3, 2.718281828459045, 123_456.789_012_345, 7e-12]
+        for (index, value) in values.enumerated() {
+            var epoch = WindowMeasurement(
+                name: "epoch \(index + 1)", startDate: Date(), endDate: Date(), durationSeconds: 2,
+                components: [
+                    ComponentEnergy(kind: .gpu, devices: ["g"], method: .counter, joules: [value], seconds: 2)
+                ],
+                energyKilowattHours: value / 3_600_000, co2eqGrams: value, gramsPerKilowattHour: 100,
+                isApproximate: false)
+            // Bounds that equal the value (a simulated or exact figure), the case rounding could break.
+            epoch.components[0].joulesRange = value...value
+            epoch.co2eqGramsRange = (value * 0.9)...value
+            store.append(epoch)
+        }
+        for (index, value) in values.enumerated() {
+            let epoch = store.measurement(index, powerUsageEffectiveness: 1)
+            let joules = epoch.components[0].joulesRange
+            #expect(joules.contains(value) && joules.upperBound - joules.lowerBound <= value * 2e-7)
+            #expect(epoch.co2eqGramsRange.contains(epoch.co2eqGrams))
+            #expect(abs(epoch.co2eqGramsRange.lowerBound - value * 0.9) <= value * 1e-7)
+            #expect(epoch.components[0].averageWatts == [value / 2])
+        }
+        let energy = store.kilowattHoursRange(1, powerUsageEffectiveness: 1)
+        #expect(energy.contains(values[1] / 3_600_000))
+    }
+
+    /// Average power derived from the joules reads as if it had been stored: the same array, equal to a
+    /// component given that array, and unchanged when the joules are replaced afterwards.
+    @Test func derivedAveragePowerBehavesAsAStoredOne() {
+        var derived = ComponentEnergy(kind: .cpu, devices: ["c"], method: .sampled, joules: [10, 30], seconds: 4)
+        let given = ComponentEnergy(
+            kind: .cpu, devices: ["c"], method: .sampled, joules: [10, 30], averageWatts: [2.5, 7.5])
+        #expect(derived.averageWatts == [2.5, 7.5])
+        #expect(derived.averageWattsCount == 2 && derived.averageWatt(at: 1) == 7.5)
+        #expect(derived == given)
+        derived.joules = [100, 300]
+        #expect(derived.averageWatts == [2.5, 7.5])
+        derived.averageWatts = [1]
+        #expect(derived.averageWattsCount == 1 && derived.averageWatt(at: 0) == 1)
+        let instant = ComponentEnergy(kind: .gpu, devices: ["g"], method: .counter, joules: [5], seconds: 0)
+        #expect(instant.averageWatts == [0])
+    }
 }
