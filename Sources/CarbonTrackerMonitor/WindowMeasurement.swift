@@ -163,6 +163,7 @@ public struct ComponentEnergy: Sendable, Equatable {
 
     public static func == (a: ComponentEnergy, b: ComponentEnergy) -> Bool {
         a.kind == b.kind && a.devices == b.devices && a.method == b.method && a.joules == b.joules
-            && a.averageWatts == b.averageWatts && a.attribution == b.attribution && a.joulesRange == b.joulesRange
+            && a.averageWatts == b.averageWatts && a.attribution == b.attribution
+            && a.joulesRange == b.joulesRange
     }
 }

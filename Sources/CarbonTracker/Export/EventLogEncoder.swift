@@ -231,8 +231,8 @@ struct EventLogEncoder {
         date(instant, &json)
     }
 
-    private mutating func date(_ instant: Date, _ json: inout JSONWriter) {
-        json.rawValue { time.appendQuoted(instant, to: &$0) }
+    private mutating func date(_ instant: Date, _ json: inout JSONWriter, microseconds: Bool = false) {
+        json.rawValue { time.appendQuoted(instant, to: &$0, microseconds: microseconds) }
     }
 
     /// `energy_kwh_low`, `energy_kwh_high`, `co2eq_grams_low` and `co2eq_grams_high`.
@@ -248,10 +248,11 @@ struct EventLogEncoder {
 
     private mutating func measured(_ measurement: WindowMeasurement, _ json: inout JSONWriter) {
         json.field("name", measurement.name)
+        // To the microsecond, so that windows shorter than a millisecond still nest by their times.
         json.key("start")
-        date(measurement.startDate, &json)
+        date(measurement.startDate, &json, microseconds: true)
         json.key("end")
-        date(measurement.endDate, &json)
+        date(measurement.endDate, &json, microseconds: true)
         // Rounded to what the standard log and any reader can use (a microsecond, a microjoule, ...):
         // a full-precision double is 17 digits.
         json.field("duration_seconds", LogNumber.rounded(measurement.durationSeconds, 1e6))

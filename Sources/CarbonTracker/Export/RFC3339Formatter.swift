@@ -1,6 +1,7 @@
 import Foundation
 
-/// Writes instants as RFC 3339 UTC timestamps with milliseconds, `2026-11-21T06:34:48.123Z`.
+/// Writes instants as RFC 3339 UTC timestamps with milliseconds, `2026-11-21T06:34:48.123Z`, or with
+/// microseconds, `2026-11-21T06:34:48.123456Z`.
 ///
 /// ```swift
 /// var formatter = RFC3339Formatter()
@@ -22,7 +23,8 @@ struct RFC3339Formatter {
     /// - Parameters:
     ///   - date: The instant.
     ///   - bytes: Where to append.
-    mutating func append(_ date: Date, to bytes: inout [UInt8]) {
+    ///   - microseconds: `true` for six decimals of the second (truncated), `false` for three.
+    mutating func append(_ date: Date, to bytes: inout [UInt8], microseconds: Bool = false) {
         let seconds = date.timeIntervalSince1970
         guard seconds.isFinite, abs(seconds) < 1e13 else {
             bytes.append(contentsOf: Array("1970-01-01T00:00:00.000Z".utf8))
@@ -32,14 +34,23 @@ struct RFC3339Formatter {
         if second != cachedSecond { cache(second) }
         bytes.append(contentsOf: cachedPrefix)
         bytes.append(UInt8(ascii: "."))
-        LogTime.appendDigits(&bytes, Int(LogTime.milliseconds(date)), width: 3)
+        if microseconds {
+            let fraction = ((seconds - Double(second)) * 1_000_000).rounded(.down)
+            LogTime.appendDigits(&bytes, min(max(Int(fraction), 0), 999_999), width: 6)
+        } else {
+            LogTime.appendDigits(&bytes, Int(LogTime.milliseconds(date)), width: 3)
+        }
         bytes.append(UInt8(ascii: "Z"))
     }
 
     /// Appends `date` as a quoted JSON string.
-    mutating func appendQuoted(_ date: Date, to bytes: inout [UInt8]) {
+    /// - Parameters:
+    ///   - date: The instant.
+    ///   - bytes: Where to append.
+    ///   - microseconds: `true` for six decimals of the second, `false` for three.
+    mutating func appendQuoted(_ date: Date, to bytes: inout [UInt8], microseconds: Bool = false) {
         bytes.append(UInt8(ascii: "\""))
-        append(date, to: &bytes)
+        append(date, to: &bytes, microseconds: microseconds)
         bytes.append(UInt8(ascii: "\""))
     }
 

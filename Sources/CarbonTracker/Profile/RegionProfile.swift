@@ -31,8 +31,8 @@ public struct RegionProfile: Sendable, Equatable {
         public var endSeconds: Double
         /// Its energy in joules, all components and devices.
         public var joules: Double
-        /// Its duration in seconds, which may be more precise than the times (event logs keep times to
-        /// the millisecond, durations to the microsecond).
+        /// Its duration in seconds, which may be more precise than the times (older event logs keep
+        /// window times to the millisecond, durations to the microsecond).
         public var durationSeconds: Double
 
         /// Creates a region.

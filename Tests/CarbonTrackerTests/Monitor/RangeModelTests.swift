@@ -222,7 +222,8 @@ import Testing
     /// Average power derived from the joules reads as if it had been stored: the same array, equal to a
     /// component given that array, and unchanged when the joules are replaced afterwards.
     @Test func derivedAveragePowerBehavesAsAStoredOne() {
-        var derived = ComponentEnergy(kind: .cpu, devices: ["c"], method: .sampled, joules: [10, 30], seconds: 4)
+        var derived = ComponentEnergy(
+            kind: .cpu, devices: ["c"], method: .sampled, joules: [10, 30], seconds: 4)
         let given = ComponentEnergy(
             kind: .cpu, devices: ["c"], method: .sampled, joules: [10, 30], averageWatts: [2.5, 7.5])
         #expect(derived.averageWatts == [2.5, 7.5])

@@ -108,6 +108,39 @@ import Testing
         }
     }
 
+    /// Windows shorter than a millisecond, one after the other inside a longer one, read back from the
+    /// event log, are siblings under it: their times are kept to the microsecond (to the millisecond they
+    /// would tie and nest in each other).
+    @Test func subMillisecondWindowsReadFromTheEventLogNestByTheirTimes() throws {
+        let logs = try ParserTestSupport.scratchDirectory()
+        defer { ParserTestSupport.cleanUp(logs) }
+        let monitor = try EnergyMonitorTests.monitor(logDir: logs, updateInterval: 0.01)
+        func spin(microseconds: Int) {
+            let end = ContinuousClock.now + .microseconds(microseconds)
+            while ContinuousClock.now < end {}
+        }
+        try monitor.beginWindow("step")
+        for _ in 0..<20 {
+            try monitor.beginWindow("forward")
+            spin(microseconds: 80)
+            _ = try monitor.endWindow("forward")
+            try monitor.beginWindow("backward")
+            spin(microseconds: 80)
+            _ = try monitor.endWindow("backward")
+        }
+        _ = try monitor.endWindow("step")
+        try monitor.stop()
+        let entry = try #require(try LogParser.parseAllLogs(logDir: logs).entries.first)
+        #expect(entry.eventLogFile != nil)
+        let profile = entry.regionProfile()
+        #expect(profile.roots.map(\.name) == ["step"])
+        let children = profile.roots.first?.children ?? []
+        #expect(Set(children.map(\.name)) == ["forward", "backward"])
+        for child in children {
+            #expect(child.calls == 20 && child.children.isEmpty, "\(child.name): \(child.calls) calls")
+        }
+    }
+
     @Test func theParserProfilesAWrappedRunAndTheCommandPrintsIt() throws {
         let logs = try ParserTestSupport.scratchDirectory()
         defer { ParserTestSupport.cleanUp(logs) }
