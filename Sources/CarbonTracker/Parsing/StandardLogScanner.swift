@@ -166,7 +166,7 @@ package struct StandardLogScanner {
             if keepsFigures, let rest = message.after(Prefix.intensities) { readIntensities(rest) }
         case UInt8(ascii: "W"):
             if keepsFigures, let rest = message.after(Prefix.window) {
-                if let window = WindowLogLine.parse(rest.string) {
+                if let window = WindowLogLine.parse(rest) {
                     log.windows.append(window)
                 } else {
                     warnAboutLine("Line \(lineNumber): cannot read the window line; it is left out.")
