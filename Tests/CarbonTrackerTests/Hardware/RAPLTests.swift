@@ -111,15 +111,21 @@ final class DenyingReader: Sendable {
 
     @Test func limitsTheReadIntervalSoNoCounterCanWrapTwice() throws {
         let tree = try FakePowercap()
-        try tree.zone("intel-rapl:0", name: "package-0", microjoules: 0, range: 60_000_000)
+        try tree.zone("intel-rapl:0", name: "package-0", microjoules: 0, range: 6_000_000_000)
         let rapl = RAPLComponent(root: tree.root)
+        let started = ContinuousClock.now
         try rapl.start(diagnostics: SilentDiagnostics())
-        // 60 J at the assumed 500 W peak wraps after 0.12 s.
-        #expect(rapl.maximumReadInterval == 60 / RAPLComponent.assumedPeakWatts)
-        try tree.set("intel-rapl:0", 50_000_000)  // 50 J within milliseconds: kilowatts
+        // 6000 J at the assumed 500 W peak wraps after 12 s.
+        #expect(rapl.maximumReadInterval == 6000 / RAPLComponent.assumedPeakWatts)
+        try tree.set("intel-rapl:0", 5_000_000_000)  // 5000 J between two reads: kilowatts at least
         _ = try rapl.read()
+        // The two reads were at most `elapsed` apart, so the power seen was at least 5000 J / elapsed and
+        // the interval is at most the range over twice that (however slow a loaded machine made them).
+        let elapsed = started.duration(to: .now)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let bound = 6000 / max(RAPLComponent.assumedPeakWatts, 2 * 5000 / seconds)
         let interval = try #require(rapl.maximumReadInterval)
-        #expect(interval > 0 && interval < 0.12 / 10)
+        #expect(interval > 0 && interval <= bound * (1 + 1e-9) && interval < 12, "\(interval) s")
 
         let unbounded = try FakePowercap()
         try unbounded.zone("intel-rapl:0", name: "package-0", range: nil)
