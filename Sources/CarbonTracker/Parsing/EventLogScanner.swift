@@ -17,7 +17,8 @@ import Foundation
 /// country code. A line that is not an event of either schema is skipped with a warning; a partial
 /// last line (the process was killed while writing) is ignored with one. Windows go to
 /// ``LogParser/StandardLog/windows``, as the standard log's window lines do. Cost: one
-/// `JSONSerialization` pass per line. A scanner that does not keep figures (``init(keepsFigures:)``)
+/// `JSONSerialization` pass per line, except the window lines the encoder writes, which are read on their
+/// bytes (``compactWindow(_:)``). A scanner that does not keep figures (``init(keepsFigures:)``)
 /// keeps only the latest epoch, so an aggregate's memory does not grow with the run's length.
 struct EventLogScanner {
     private(set) var log = LogParser.StandardLog()
@@ -77,6 +78,12 @@ struct EventLogScanner {
 
     private mutating func handle(_ line: LogBytes) {
         guard !line.trimmed.isEmpty else { return }
+        // Version 2 window lines as the encoder writes them, without a dictionary per line.
+        if schema == .compact, let (time, window) = Self.compactWindow(line) {
+            if let time { saw(time) }
+            log.windows.append(window)
+            return
+        }
         guard
             let object = try? JSONSerialization.jsonObject(with: Data(line.bytes)) as? [String: Any],
             accepts(object), let event = object["event"] as? String
@@ -257,7 +264,12 @@ struct EventLogScanner {
     }
 
     private mutating func window(_ object: [String: Any]) {
-        guard let name = object["name"] as? String else { return }
+        if let window = Self.window(from: object) { log.windows.append(window) }
+    }
+
+    /// A window line's window, from its `JSONSerialization` object; `nil` without a name.
+    static func window(from object: [String: Any]) -> LogParser.Window? {
+        guard let name = object["name"] as? String else { return nil }
         let components = (object["components"] as? [[String: Any]] ?? []).compactMap {
             component -> LogParser.WindowComponent? in
             guard let kind = component["component"] as? String else { return nil }
@@ -273,7 +285,7 @@ struct EventLogScanner {
             endDate: (object["end"] as? String).flatMap(UTCTime.parse))
         window.energyKilowattHoursRange = Self.range(object, "energy_kwh_low", "energy_kwh_high")
         window.co2eqGramsRange = Self.range(object, "co2eq_grams_low", "co2eq_grams_high")
-        log.windows.append(window)
+        return window
     }
 
     private static func powerSeries(_ object: [String: Any]) -> PowerTimeSeries? {
