@@ -254,6 +254,9 @@ enum ReportTimeline {
         let rowHeight = 26.0
         let chartHeight = 40 + Double(rows) * rowHeight + 8
         let plotWidth = width - 16 - right
+        // At most the whole width: a region nested in a smaller one can hold more energy than the whole
+        // (children running at once, or a log's absurd figure), and its width must stay finite.
+        func share(_ joules: Double) -> Double { min(1, drawn(joules) / whole) * plotWidth }
         var svg =
             "<svg class=\"chart icicle\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(chartHeight))\" "
             + "role=\"img\" aria-label=\"Energy by region\">\n"
@@ -262,7 +265,7 @@ enum ReportTimeline {
         let colors = ["#3F51B5", "#0072B2", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#D55E00"]
         var colorIndex = 0
         func draw(_ node: RegionProfile.Node, x: Double, depth: Int) {
-            let nodeWidth = drawn(node.totalJoules) / whole * plotWidth
+            let nodeWidth = share(node.totalJoules)
             let y = 32 + Double(depth) * rowHeight
             svg +=
                 "<g class=\"region\"><rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(nodeWidth))\" height=\"\(f(rowHeight - 2))\" "
@@ -278,13 +281,13 @@ enum ReportTimeline {
             var childX = x
             for child in node.children {
                 draw(child, x: childX, depth: depth + 1)
-                childX += drawn(child.totalJoules) / whole * plotWidth
+                childX += share(child.totalJoules)
             }
         }
         var rootX = 16.0
         for root in profile.roots {
             draw(root, x: rootX, depth: 0)
-            rootX += drawn(root.totalJoules) / whole * plotWidth
+            rootX += share(root.totalJoules)
         }
         svg += "</svg>"
         var html = "<h2>Regions</h2>\n" + svg + "\n"
