@@ -79,24 +79,18 @@ struct CompactJSONCursor {
     }
 
     /// `[number,...]`, possibly empty.
-    mutating func numbers() -> [Double]? {
-        guard literal("[") else { return nil }
-        var values: [Double] = []
-        if literal("]") { return values }
-        repeat {
-            guard let value = number() else { return nil }
-            values.append(value)
-        } while literal(",")
-        return literal("]") ? values : nil
-    }
+    mutating func numbers() -> [Double]? { list { $0.number() } }
 
     /// `[string,...]`, possibly empty.
-    mutating func strings() -> [String]? {
+    mutating func strings() -> [String]? { list { $0.string() } }
+
+    /// `[element,...]`, possibly empty, each element read by `element`.
+    private mutating func list<Element>(_ element: (inout CompactJSONCursor) -> Element?) -> [Element]? {
         guard literal("[") else { return nil }
-        var values: [String] = []
+        var values: [Element] = []
         if literal("]") { return values }
         repeat {
-            guard let value = string() else { return nil }
+            guard let value = element(&self) else { return nil }
             values.append(value)
         } while literal(",")
         return literal("]") ? values : nil
