@@ -36,18 +36,21 @@ final class EpochReporter: Sendable {
 
     private func record(_ epochs: ArraySlice<FinishedWindow>, _ run: RunRecorder) {
         guard !epochs.isEmpty else { return }
+        // One pass (each epoch copied once, not once per loop): the lines, then the store, whose lock is
+        // taken inside the log's (never the other way round).
         run.log.write { batch in
-            for epoch in epochs {
-                let measurement = epoch.measurement
-                let (lines, maximumBytes) = Self.size(of: measurement)
-                batch.standardLines(count: lines + 1, maximumBytes: maximumBytes + RangeLine.maximumLength) {
-                    Self.writeLines(measurement, number: epoch.epoch ?? 0, to: &$0)
-                    RangeLine.writeEpoch(measurement, to: &$0)
+            results.withLock { results in
+                for epoch in epochs {
+                    let (lines, maximumBytes) = Self.size(of: epoch.measurement)
+                    batch.standardLines(
+                        count: lines + 1, maximumBytes: maximumBytes + RangeLine.maximumLength
+                    ) {
+                        Self.writeLines(epoch.measurement, number: epoch.epoch ?? 0, to: &$0)
+                        RangeLine.writeEpoch(epoch.measurement, to: &$0)
+                    }
+                    results.store.append(epoch.measurement)
                 }
             }
-        }
-        results.withLock { results in
-            for epoch in epochs { results.store.append(epoch.measurement) }
         }
         run.emit(epochs.map { .epoch(number: $0.epoch ?? 0, $0.measurement) })
     }

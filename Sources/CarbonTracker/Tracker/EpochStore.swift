@@ -32,6 +32,8 @@ struct EpochStore: Sendable {
     private var co2eqGramsLow: [Float] = []
     private var co2eqGramsHigh: [Float] = []
     private var segments: [Segment] = []
+    /// For each component of the current segment, its index in `totals`.
+    private var segmentTotals: [Int] = []
     /// Per component kind: the devices and the summed joules, over the epochs that measured them.
     private var totals: [(component: Component, joules: [Double], low: Double, high: Double)] = []
     private var lastComponents: [(kind: ComponentKind, method: MeasurementMethod)] = []
@@ -61,6 +63,14 @@ struct EpochStore: Sendable {
                     firstEpoch: count, components: components,
                     deviceCount: components.reduce(0) { $0 + $1.devices.count }, firstJoule: joules.count,
                     firstMethod: methods.count))
+            segmentTotals = components.enumerated().map { position, component in
+                if let index = totalIndex(kind: component.kind, devices: component.devices, near: position) {
+                    return index
+                }
+                totals.append(
+                    (component, Array(repeating: 0, count: component.devices.count), low: 0, high: 0))
+                return totals.count - 1
+            }
         }
         durationsSeconds.append(epoch.durationSeconds)
         if epoch.provisionalKilowattHours > 0 {
@@ -94,27 +104,19 @@ struct EpochStore: Sendable {
             joulesHigh.append(Self.above(range.upperBound))
             lastComponents[position] = (kind, method)
             totalJoulesRange = Self.add(totalJoulesRange, range)
-            let index = totalIndex(kind: kind, devices: epoch.components[position].devices, near: position)
+            let index = segmentTotals[position]
             epoch.components[position].joules.withUnsafeBufferPointer { values in
                 joules.append(contentsOf: values)
                 var sum = 0.0
                 for value in values { sum += value }
                 totalJoules += sum
-                if let index {
-                    for device in values.indices { totals[index].joules[device] += values[device] }
+                // A component's devices are its segment's, so its total has as many values.
+                for device in values.indices where device < totals[index].joules.count {
+                    totals[index].joules[device] += values[device]
                 }
             }
-            if let index {
-                totals[index].low += range.lowerBound
-                totals[index].high += range.upperBound
-            } else {
-                let energy = epoch.components[position]
-                totals.append(
-                    (
-                        Component(kind: kind, devices: energy.devices), energy.joules, range.lowerBound,
-                        range.upperBound
-                    ))
-            }
+            totals[index].low += range.lowerBound
+            totals[index].high += range.upperBound
         }
     }
 
