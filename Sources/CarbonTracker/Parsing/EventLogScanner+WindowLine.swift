@@ -4,7 +4,9 @@ import Foundation
 /// Reads one JSON line of exactly the shape ``EventLogEncoder`` writes: the keys it writes in its order,
 /// no whitespace, strings without escapes, numbers in JSON's grammar. Anything else stops it (each read
 /// returns `nil`) and the caller falls back to `JSONSerialization`, so a line it reads gives the same
-/// values as `JSONSerialization` would, and a line it does not read is read as before.
+/// values as `JSONSerialization` would (numbers correctly rounded, as `Double(_:)` reads them, where
+/// Linux's `JSONSerialization` can be a unit in the last place off beyond 12 significant digits), and a
+/// line it does not read is read as before.
 struct CompactJSONCursor {
     private let line: LogBytes
     private var offset = 0
