@@ -118,18 +118,19 @@ public enum CarbonTrackerCommand {
                 console.standardOutput(jobLines + aggregate.sentence + "\n")
                 return 0
             }
-            let parse = try LogParser.parseAllLogs(logDir: directory)
+            // One streaming pass: memory grows with the number of runs, not with their epochs.
+            let logs = try LogExport.Directory(logDir: directory)
             // JSON carries its warnings inside; the other formats keep standard output clean for a file.
             if format != .json {
-                for warning in parse.warnings {
+                for warning in logs.warnings {
                     console.standardError("carbontracker: warning: \(warning)\n")
                 }
             }
             switch format {
             case .text: break
-            case .json: console.standardOutput(LogExport.json(parse))
-            case .csv: console.standardOutput(LogExport.codeCarbonCSV(parse))
-            case .modelCard: console.standardOutput(LogExport.modelCard(parse, trainingType: trainingType))
+            case .json: console.standardOutput(LogExport.json(logs))
+            case .csv: console.standardOutput(LogExport.codeCarbonCSV(logs))
+            case .modelCard: console.standardOutput(LogExport.modelCard(logs, trainingType: trainingType))
             }
             return 0
         } catch {

@@ -11,23 +11,16 @@ extension LogExport {
     }
 
     /// The bounds of a run's `energy_kwh` and `co2eq_grams`: its actual report's, or, without one, the
-    /// sum of its epochs' when every epoch logged them.
-    static func runBounds(_ entry: LogParser.Entry) -> (
+    /// sum of its epochs' when every epoch with a duration logged them.
+    /// - Parameters:
+    ///   - actual: The run's actual report, when it has one.
+    ///   - epochs: The summary of all the run's epochs.
+    static func runBounds(actual: LogParser.Consumption?, epochs: LogParser.EpochSummary) -> (
         energy: ClosedRange<Double>?, co2: ClosedRange<Double>?
     ) {
-        if let actual = entry.actual { return (actual.energyKilowattHoursRange, actual.co2eqGramsRange) }
-        let epochs = entry.standardLog.epochs.filter { $0.durationSeconds != nil }
-        guard !epochs.isEmpty else { return (nil, nil) }
-        var energy = (low: 0.0, high: 0.0)
-        var co2 = (low: 0.0, high: 0.0)
-        for epoch in epochs {
-            guard let kilowattHours = epoch.energyKilowattHoursRange, let grams = epoch.co2eqGramsRange else {
-                return (nil, nil)
-            }
-            energy = (energy.low + kilowattHours.lowerBound, energy.high + kilowattHours.upperBound)
-            co2 = (co2.low + grams.lowerBound, co2.high + grams.upperBound)
-        }
-        return (energy.low...energy.high, co2.low...co2.high)
+        if let actual { return (actual.energyKilowattHoursRange, actual.co2eqGramsRange) }
+        let bounds = epochs.bounds
+        return (bounds?.energyKilowattHours, bounds?.co2eqGrams)
     }
 
     /// A distributed job in the total: its identity, shape, figures and bounds.

@@ -23,11 +23,18 @@ public enum LogExport {
     /// - Parameter parse: A directory's runs.
     /// - Returns: The JSON text with a final newline.
     public static func json(_ parse: LogParser.DirectoryParse) -> String {
-        let aggregate = LogParser.Aggregate(parse)
+        json(Directory(parse))
+    }
+
+    /// The JSON document of `json(_:)` of a parse for a directory read in one streaming pass.
+    /// - Parameter directory: A directory's runs and totals.
+    /// - Returns: The JSON text with a final newline.
+    package static func json(_ directory: Directory) -> String {
+        let aggregate = directory.aggregate
         var json = JSONWriter()
         json.object { json in
             json.field("schema", "carbontracker.parse/1")
-            json.array("runs", parse.entries) { json, entry in run(entry, &json) }
+            json.array("runs", directory.runs) { json, run in self.run(run, &json) }
             json.object("total") { json in
                 json.field("runs", aggregate.runsCounted)
                 json.field("energy_kwh", aggregate.energyKilowattHours)
@@ -51,14 +58,14 @@ public enum LogExport {
         return json.text
     }
 
-    private static func run(_ entry: LogParser.Entry, _ json: inout JSONWriter) {
-        let figures = RunFigures(entry: entry)
-        let used = entry.aggregatedConsumption
+    private static func run(_ run: Run, _ json: inout JSONWriter) {
+        let figures = run.figures
+        let used = run.aggregated
         json.object { json in
             json.field("run", figures.runID)
-            json.field("standard_log", entry.standardFile.isEmpty ? nil : entry.standardFile)
-            json.field("output_log", entry.outputFile.isEmpty ? nil : entry.outputFile)
-            json.field("event_log", entry.eventLogFile)
+            json.field("standard_log", run.standardFile.isEmpty ? nil : run.standardFile)
+            json.field("output_log", run.outputFile.isEmpty ? nil : run.outputFile)
+            json.field("event_log", run.eventLogFile)
             json.field("version", figures.version)
             json.field("first_timestamp", figures.startTimestamp)
             json.field("last_timestamp", figures.endTimestamp)
@@ -68,12 +75,11 @@ public enum LogExport {
             json.field("duration_seconds", figures.durationSeconds)
             json.field("energy_kwh", figures.energyKilowattHours)
             json.field("co2eq_grams", figures.co2eqGrams)
-            let range = runBounds(entry)
-            bounds(range.energy, range.co2, &json)
+            bounds(run.energyKilowattHoursRange, run.co2eqGramsRange, &json)
             json.field("pue", figures.powerUsageEffectiveness)
             json.field("location", figures.location)
             json.field("country_code", figures.countryCode)
-            json.field("intensity_g_per_kwh", entry.standardLog.intensity?.averageGramsPerKilowattHour)
+            json.field("intensity_g_per_kwh", run.intensityGramsPerKilowattHour)
             json.array("components", figures.components) { json, component in
                 json.object { json in
                     json.field("component", component.kind)
@@ -83,10 +89,10 @@ public enum LogExport {
                 }
             }
             json.key("actual")
-            consumption(entry.actual, &json)
+            consumption(run.actual, &json)
             json.key("predicted")
-            consumption(entry.predicted, &json)
-            json.field("aggregated", used == nil ? nil : used == entry.actual ? "actual" : "predicted")
+            consumption(run.predicted, &json)
+            json.field("aggregated", used == nil ? nil : used == run.actual ? "actual" : "predicted")
         }
     }
 
@@ -108,10 +114,20 @@ public enum LogExport {
     /// - Parameter parse: A directory's runs.
     /// - Returns: The CSV text.
     public static func codeCarbonCSV(_ parse: LogParser.DirectoryParse) -> String {
+        codeCarbonCSV(parse.entries.lazy.map(RunFigures.init(entry:)))
+    }
+
+    /// The CodeCarbon CSV of `codeCarbonCSV(_:)` of a parse for a directory read in one
+    /// streaming pass.
+    /// - Parameter directory: A directory's runs and totals.
+    /// - Returns: The CSV text.
+    package static func codeCarbonCSV(_ directory: Directory) -> String {
+        codeCarbonCSV(directory.runs.lazy.map(\.figures))
+    }
+
+    private static func codeCarbonCSV(_ runs: some Sequence<RunFigures>) -> String {
         var text = CodeCarbonCSV.headerLine
-        for entry in parse.entries {
-            text += CodeCarbonCSV.line(CodeCarbonCSV.row(RunFigures(entry: entry), host: nil))
-        }
+        for figures in runs { text += CodeCarbonCSV.line(CodeCarbonCSV.row(figures, host: nil)) }
         return text
     }
 
@@ -136,12 +152,22 @@ public enum LogExport {
     ///   - trainingType: "pre-training", "fine-tuning", ..., or `nil`.
     /// - Returns: The YAML block with a final newline.
     public static func modelCard(_ parse: LogParser.DirectoryParse, trainingType: String?) -> String {
-        let aggregate = LogParser.Aggregate(parse)
+        modelCard(Directory(parse), trainingType: trainingType)
+    }
+
+    /// The model-card block of `modelCard(_:trainingType:)` of a parse for a directory
+    /// read in one streaming pass.
+    /// - Parameters:
+    ///   - directory: A directory's runs and totals.
+    ///   - trainingType: "pre-training", "fine-tuning", ..., or `nil`.
+    /// - Returns: The YAML block with a final newline.
+    package static func modelCard(_ directory: Directory, trainingType: String?) -> String {
+        let aggregate = directory.aggregate
         var locations: [String] = []
         var hardware: [String] = []
         var counts: [String: Int] = [:]
-        for entry in parse.entries {
-            let figures = RunFigures(entry: entry)
+        for run in directory.runs {
+            let figures = run.figures
             if let location = figures.location, !locations.contains(location) { locations.append(location) }
             var perRun: [String: Int] = [:]
             for kind in ["gpu", "cpu"] {

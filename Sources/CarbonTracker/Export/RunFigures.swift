@@ -92,44 +92,45 @@ extension RunFigures {
     /// The figures of a parsed run.
     /// - Parameter entry: A run from ``LogParser/parseAllLogs(logDir:)``.
     init(entry: LogParser.Entry) {
-        let log = entry.standardLog
+        self.init(
+            runID: EventLogExporter.runID(logPath: entry.eventLogFile ?? entry.standardFile),
+            log: entry.standardLog, epochs: entry.standardLog.epochSummary, actual: entry.actual,
+            earlyStop: entry.earlyStop)
+    }
+
+    /// The figures of a run read from its logs, whose epochs may have been summarised as they were read.
+    /// - Parameters:
+    ///   - runID: The run's id (``EventLogExporter/runID(logPath:)``).
+    ///   - log: The run's log, for what it says besides its epochs.
+    ///   - epochs: The summary of all the run's epochs.
+    ///   - actual: The run's actual report, when it has one.
+    ///   - earlyStop: Whether training stopped before all monitored epochs.
+    init(
+        runID: String, log: LogParser.StandardLog, epochs: LogParser.EpochSummary,
+        actual: LogParser.Consumption?, earlyStop: Bool
+    ) {
         let pue = log.powerUsageEffectiveness ?? pythonPowerUsageEffectiveness
-        var components: [Component] = []
-        for component in entry.components {
-            let measured = component.measuredEnergyJoules
-            let estimated = component.averageEnergyJoules
-            var joules: [Double] = []
-            for index in component.epochNumbers.indices {
-                let epoch =
-                    measured.flatMap { $0[index].isEmpty ? nil : $0[index] } ?? estimated?[index] ?? []
-                for (device, value) in epoch.enumerated() {
-                    if device == joules.count { joules.append(0) }
-                    joules[device] += value
-                }
-            }
-            components.append(
-                Component(
-                    kind: component.name, devices: component.devices, joules: joules,
-                    method: component.measurementMethod?.rawValue))
+        let components = epochs.components(named: log.components).map {
+            Component(kind: $0.name, devices: $0.devices, joules: $0.joules, method: $0.method?.rawValue)
         }
-        let durations = log.epochs.compactMap(\.durationSeconds)
-        let duration = durations.isEmpty ? entry.actual?.durationSeconds : durations.reduce(0, +)
-        var energy = entry.actual?.energyKilowattHours
-        var co2 = entry.actual?.co2eqGrams
-        if energy == nil, !durations.isEmpty {
+        let timed = epochs.timedEpochs > 0
+        let duration = timed ? epochs.durationSeconds : actual?.durationSeconds
+        var energy = actual?.energyKilowattHours
+        var co2 = actual?.co2eqGrams
+        if energy == nil, timed {
             let joules = components.flatMap(\.joules).reduce(0, +)
             energy = joules * pue / 3_600_000
             co2 = log.intensity?.averageGramsPerKilowattHour.map { $0 * joules * pue / 3_600_000 }
         }
         let location = log.intensity?.location
         self.init(
-            runID: EventLogExporter.runID(logPath: entry.eventLogFile ?? entry.standardFile),
-            version: log.version, startTimestamp: log.firstTimestamp, endTimestamp: log.lastTimestamp,
-            epochs: log.epochs.count, durationSeconds: duration, energyKilowattHours: energy, co2eqGrams: co2,
-            powerUsageEffectiveness: pue, components: components,
+            runID: runID, version: log.version, startTimestamp: log.firstTimestamp,
+            endTimestamp: log.lastTimestamp, epochs: epochs.epochs, durationSeconds: duration,
+            energyKilowattHours: energy, co2eqGrams: co2, powerUsageEffectiveness: pue,
+            components: components,
             location: location == "Unknown" ? nil : location,
             countryCode: log.intensity?.countryCode ?? location.flatMap(Self.countryCode(address:)),
-            earlyStop: entry.earlyStop, isComplete: log.isComplete)
+            earlyStop: earlyStop, isComplete: log.isComplete)
     }
 
     /// The alpha-2 code that ends an address like "Copenhagen, Capital Region, DK", if it is one.

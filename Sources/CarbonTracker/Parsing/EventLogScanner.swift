@@ -24,6 +24,8 @@ struct EventLogScanner {
     private(set) var log = LogParser.StandardLog()
     /// Whether every epoch is kept; otherwise only the latest.
     private let keepsFigures: Bool
+    /// Whether each epoch before the latest is added to ``LogParser/StandardLog/foldedEpochs`` and let go of.
+    private let foldsEpochs: Bool
     /// The epochs read, kept or not: an epoch line without a number is numbered by its position.
     private var epochCount = 0
     private(set) var output = LogParser.OutputLog()
@@ -44,9 +46,15 @@ struct EventLogScanner {
     private var lastInstant: Date?
 
     /// Creates a scanner.
-    /// - Parameter keepsFigures: `false` to keep only the latest epoch, for an aggregate that needs the
-    ///   reports and not each epoch.
-    init(keepsFigures: Bool = true) { self.keepsFigures = keepsFigures }
+    /// - Parameters:
+    ///   - keepsFigures: `false` to keep only the latest epoch, for an aggregate that needs the
+    ///     reports and not each epoch.
+    ///   - foldsEpochs: `true` to add every epoch but the latest to ``LogParser/StandardLog/foldedEpochs``
+    ///     instead of keeping it, so a full read's memory does not grow with the run's length.
+    init(keepsFigures: Bool = true, foldsEpochs: Bool = false) {
+        self.keepsFigures = keepsFigures
+        self.foldsEpochs = foldsEpochs
+    }
 
     /// The latest epoch line passed over undecoded (``isPlainEpochLine(_:)``), decoded once a line of
     /// another kind or the end of the file shows it was the latest.
@@ -195,6 +203,10 @@ struct EventLogScanner {
         epoch.energyKilowattHoursRange = Self.range(object, "energy_kwh_low", "energy_kwh_high")
         epoch.co2eqGramsRange = Self.range(object, "co2eq_grams_low", "co2eq_grams_high")
         if keepsFigures || log.epochs.isEmpty {
+            if foldsEpochs, let finished = log.epochs.last {
+                log.foldedEpochs.add(finished)
+                log.epochs.removeAll(keepingCapacity: true)
+            }
             log.epochs.append(epoch)
         } else {
             log.epochs[log.epochs.count - 1] = epoch

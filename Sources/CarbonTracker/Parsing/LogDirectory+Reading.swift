@@ -26,16 +26,21 @@ extension LogDirectory {
     /// - Parameters:
     ///   - keepsFigures: `false` to read only what an aggregate needs (``StandardLogScanner``,
     ///     ``EventLogScanner``): a run's latest epoch, except for the ranks of a distributed job.
+    ///   - foldsEpochs: `true`, with `keepsFigures`, to read everything but keep only each log's latest
+    ///     epoch, the others added up in ``LogParser/StandardLog/foldedEpochs`` (a distributed job's
+    ///     ranks keep theirs).
     ///   - makeRun: Keeps what the caller needs of a run read: its logs and what they say.
     /// - Returns: The runs read, ordered by standard-log path, and the warnings in the order of
     ///   ``LogParser/DirectoryParse/warnings``: the listing's ordered by file, then each run's.
     /// - Throws: ``CarbonTrackerError`` with code `.logParseFailed` when the directory cannot be listed.
     func readRuns<Run>(
-        keepsFigures: Bool,
+        keepsFigures: Bool, foldsEpochs: Bool = false,
         _ makeRun: (RunFiles, LogParser.StandardLog, LogParser.OutputLog) -> Run
     ) throws -> (runs: [Run], warnings: [LogParser.Warning]) {
         let work = LogBatchQueue { files, buffer in
-            files.map { self.read($0, buffer: buffer, keepsFigures: keepsFigures) }
+            files.map {
+                self.read($0, buffer: buffer, keepsFigures: keepsFigures, foldsEpochs: foldsEpochs)
+            }
         }
         var pairing = Pairing()
         var batch: [File] = []
@@ -60,12 +65,14 @@ extension LogDirectory {
             if let events = run.events {
                 let file = pairing.files[events]
                 var eventsRead = reads[events]
-                if !keepsFigures, let text = run.standard, case .standard(let read) = reads[text],
+                if !keepsFigures || foldsEpochs, let text = run.standard,
+                    case .standard(let read) = reads[text],
                     read.distributed != nil
                 {
                     // A rank of a distributed job: its job's total is rebuilt from every epoch, so its
                     // event log is read again with them (only job runs cost this second read).
-                    eventsRead = self.read(file, buffer: LogFileReader.Buffer(), keepsFigures: true)
+                    eventsRead = self.read(
+                        file, buffer: LogFileReader.Buffer(), keepsFigures: true, foldsEpochs: false)
                 }
                 if case .events(var standardLog, var outputLog, hasRun: true) = eventsRead,
                     !Self.textLogsAreMoreComplete(
@@ -146,7 +153,7 @@ extension LogDirectory {
             return false
         }
         if eventsOutput.actual == nil && textOutput.actual != nil { return true }
-        return textLog.epochs.count > events.epochs.count
+        return textLog.epochCount > events.epochCount
     }
 
     /// Why an event log gave no run, for its warning; `nil` when there is nothing to say (an empty file).
@@ -183,14 +190,16 @@ extension LogDirectory {
         }
     }
 
-    private func read(_ file: File, buffer: LogFileReader.Buffer, keepsFigures: Bool) -> FileRead {
+    private func read(_ file: File, buffer: LogFileReader.Buffer, keepsFigures: Bool, foldsEpochs: Bool)
+        -> FileRead
+    {
         guard file.mayBeRegular else { return .unusable(.notRegular) }
         let log = openLog(file)
         defer { log.close() }
         if let problem = log.problem { return .unusable(problem) }
         do {
             if file.isEvents {
-                var scanner = EventLogScanner(keepsFigures: keepsFigures)
+                var scanner = EventLogScanner(keepsFigures: keepsFigures, foldsEpochs: foldsEpochs)
                 let end = try log.forEachLine(path: file.path, buffer: buffer) { scanner.consume($0) }
                 let (standardLog, outputLog) = scanner.finish(end)
                 return .events(standardLog, outputLog, hasRun: scanner.hasRun)
@@ -200,7 +209,7 @@ extension LogDirectory {
                 let end = try log.forEachLine(path: file.path, buffer: buffer) { scanner.consume($0) }
                 return .output(scanner.finish(end))
             }
-            var scanner = StandardLogScanner(keepsFigures: keepsFigures)
+            var scanner = StandardLogScanner(keepsFigures: keepsFigures, foldsEpochs: foldsEpochs)
             let end = try log.forEachLine(path: file.path, buffer: buffer) { scanner.consume($0) }
             return .standard(scanner.finish(end))
         } catch {

@@ -37,6 +37,9 @@ extension LogParser {
         /// The run's power over time, from the event log's `power_series` event; `nil` for text logs
         /// and runs that did not end normally.
         public var powerSeries: PowerTimeSeries?
+        /// The epochs a streaming read added up and let go of (``epochs`` then holds only the later
+        /// ones); empty for a full read.
+        var foldedEpochs = EpochSummary()
 
         /// Creates an empty log.
         public init() {}

@@ -7,6 +7,8 @@
 package struct StandardLogScanner {
     private(set) var log = LogParser.StandardLog()
     private let keepsFigures: Bool
+    /// Whether finished epochs are added to ``LogParser/StandardLog/foldedEpochs`` and let go of.
+    private let foldsEpochs: Bool
     private var lineNumber = 0
     /// The latest timestamp, as bytes: copying 19 bytes into reused storage is cheaper than making a
     /// `String` for every line.
@@ -26,9 +28,16 @@ package struct StandardLogScanner {
     private var isDistributed = false
 
     /// Creates a scanner.
-    /// - Parameter keepsFigures: `false` to skip what only a full ``LogParser/StandardLog`` holds
-    ///   (versions, devices, intensities, timestamps, past epochs and their values).
-    package init(keepsFigures: Bool = true) { self.keepsFigures = keepsFigures }
+    /// - Parameters:
+    ///   - keepsFigures: `false` to skip what only a full ``LogParser/StandardLog`` holds
+    ///     (versions, devices, intensities, timestamps, past epochs and their values).
+    ///   - foldsEpochs: `true` to add each finished epoch to ``LogParser/StandardLog/foldedEpochs``
+    ///     instead of keeping it (except in a distributed run's log, whose job needs every epoch), so
+    ///     a full read's memory does not grow with the run's length.
+    package init(keepsFigures: Bool = true, foldsEpochs: Bool = false) {
+        self.keepsFigures = keepsFigures
+        self.foldsEpochs = foldsEpochs
+    }
 
     private enum Prefix {
         static let epoch: StaticString = "Epoch "
@@ -203,7 +212,13 @@ package struct StandardLogScanner {
     }
 
     private mutating func append(_ epoch: LogParser.Epoch) {
-        if !keepsEnergy { log.epochs.removeAll(keepingCapacity: true) }
+        if !keepsEnergy {
+            log.epochs.removeAll(keepingCapacity: true)
+        } else if foldsEpochs, !isDistributed, let finished = log.epochs.last {
+            // Later lines complete only the latest epoch, so the one before it is finished.
+            log.foldedEpochs.add(finished)
+            log.epochs.removeAll(keepingCapacity: true)
+        }
         log.epochs.append(epoch)
     }
 
