@@ -74,6 +74,12 @@ struct EventLogScanner {
             return
         }
         decodeHeldEpochLine()
+        if foldsEpochs, schema == .compact, Self.isPlainEpochLine(line),
+            let fields = CompactEpochFields(plainLine: line)
+        {
+            // Read without `JSONSerialization`, which costs most of the time of a long run's event log.
+            return compactEpoch(fields)
+        }
         handle(line)
     }
 
@@ -190,18 +196,21 @@ struct EventLogScanner {
     }
 
     private mutating func epoch(_ object: [String: Any]) {
-        epochCount += 1
-        let number = object["epoch"] as? Int ?? epochCount
-        var epoch: LogParser.Epoch
         if let joules = object["j"] as? [Any] {
-            epoch = compactEpoch(number, joules, object)
-        } else {
-            epoch = LogParser.Epoch(number: number, durationSeconds: object["duration_seconds"] as? Double)
-            epoch.startDate = (object["start"] as? String).flatMap(UTCTime.parse)
-            epoch.components = Self.epochComponents(object["components"], epoch.durationSeconds)
+            return compactEpoch(CompactEpochFields(object, joules: joules))
         }
+        epochCount += 1
+        var epoch = LogParser.Epoch(
+            number: object["epoch"] as? Int ?? epochCount,
+            durationSeconds: object["duration_seconds"] as? Double)
+        epoch.startDate = (object["start"] as? String).flatMap(UTCTime.parse)
+        epoch.components = Self.epochComponents(object["components"], epoch.durationSeconds)
         epoch.energyKilowattHoursRange = Self.range(object, "energy_kwh_low", "energy_kwh_high")
         epoch.co2eqGramsRange = Self.range(object, "co2eq_grams_low", "co2eq_grams_high")
+        store(epoch)
+    }
+
+    private mutating func store(_ epoch: LogParser.Epoch) {
         if keepsFigures || log.epochs.isEmpty {
             if foldsEpochs, let finished = log.epochs.last {
                 log.foldedEpochs.add(finished)
@@ -215,30 +224,29 @@ struct EventLogScanner {
 
     /// A version 2 epoch line: `t` after the run's start, `s` long, `j` by position in `run_started`'s
     /// components, `methods` where they differ from the declared ones.
-    private mutating func compactEpoch(_ number: Int, _ joules: [Any], _ object: [String: Any])
-        -> LogParser.Epoch
-    {
-        let duration = object["s"] as? Double
-        var epoch = LogParser.Epoch(number: number, durationSeconds: duration)
-        if let runStart, let offset = object["t"] as? Double {
+    private mutating func compactEpoch(_ fields: CompactEpochFields) {
+        epochCount += 1
+        let duration = fields.seconds
+        var epoch = LogParser.Epoch(number: fields.number ?? epochCount, durationSeconds: duration)
+        if let runStart, let offset = fields.offsetSeconds {
             let start = runStart.addingTimeInterval(offset)
             epoch.startDate = start
             saw(start.addingTimeInterval(duration ?? 0))
         }
-        let methods = object["methods"] as? [Any]
-        for (index, component) in declared.enumerated() where index < joules.count {
-            // One device's energy is a number, several devices' an array.
-            let energy =
-                joules[index] is [Any] ? Self.numbers(joules[index]) : [(joules[index] as? Double) ?? .nan]
+        for (index, component) in declared.enumerated() where index < fields.joules.count {
+            let energy = fields.joules[index]
             let method =
-                (methods.flatMap { index < $0.count ? $0[index] as? String : nil })
+                (fields.methods.flatMap { index < $0.count ? $0[index] : nil })
                 .flatMap(MeasurementMethod.init(rawValue:)) ?? component.method
             epoch.components.append(
                 LogParser.EpochComponent(
                     name: component.name, averagePowerWatts: Self.compactWatts(energy, duration),
                     measuredEnergyJoules: energy, measurementMethod: method))
         }
-        return epoch
+        epoch.energyKilowattHoursRange = Self.range(
+            fields.energyLowKilowattHours, fields.energyHighKilowattHours)
+        epoch.co2eqGramsRange = Self.range(fields.co2eqLowGrams, fields.co2eqHighGrams)
+        store(epoch)
     }
 
     private static func epochComponents(_ value: Any?, _ duration: Double?) -> [LogParser.EpochComponent] {
@@ -269,9 +277,12 @@ struct EventLogScanner {
     /// `low...high` from two members, `nil` where either is missing or they are not ordered.
     private static func range(_ object: [String: Any], _ low: String, _ high: String) -> ClosedRange<Double>?
     {
-        guard let low = object[low] as? Double, let high = object[high] as? Double, low <= high else {
-            return nil
-        }
+        range(object[low] as? Double, object[high] as? Double)
+    }
+
+    /// `low...high`, `nil` where either is missing or they are not ordered.
+    private static func range(_ low: Double?, _ high: Double?) -> ClosedRange<Double>? {
+        guard let low, let high, low <= high else { return nil }
         return low...high
     }
 
@@ -340,7 +351,7 @@ struct EventLogScanner {
     }
 
     /// A JSON array of numbers; `null` (a non-finite value when written) reads as NaN.
-    private static func numbers(_ value: Any?) -> [Double] {
+    static func numbers(_ value: Any?) -> [Double] {
         (value as? [Any] ?? []).map { ($0 as? Double) ?? .nan }
     }
 }
