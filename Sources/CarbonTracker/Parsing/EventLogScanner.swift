@@ -18,8 +18,10 @@ import Foundation
 /// last line (the process was killed while writing) is ignored with one. Windows go to
 /// ``LogParser/StandardLog/windows``, as the standard log's window lines do. Cost: one
 /// `JSONSerialization` pass per line, except the window lines the encoder writes, which are read on their
-/// bytes (``compactWindow(_:)``). A scanner that does not keep figures (``init(keepsFigures:)``)
-/// keeps only the latest epoch, so an aggregate's memory does not grow with the run's length.
+/// bytes (``compactWindow(_:)``). A scanner that does not keep figures
+/// (``init(keepsFigures:foldsEpochs:)``) keeps only the latest epoch, so an aggregate's memory does not
+/// grow with the run's length; one that folds epochs adds up the earlier ones, and reads plain compact
+/// epoch lines in place (``CompactEpochFields``).
 struct EventLogScanner {
     private(set) var log = LogParser.StandardLog()
     /// Whether every epoch is kept; otherwise only the latest.

@@ -1,9 +1,9 @@
 /// Builds a ``LogParser/StandardLog`` one line at a time, so a file never has to be held whole.
 ///
 /// Each line is classified by its first byte after the timestamp; only the lines that carry figures
-/// are examined further. A scanner that does not keep figures (``init(keepsFigures:)``) reads only
-/// what an aggregate needs, the early-stop line and every check that warns, and keeps just the
-/// current epoch.
+/// are examined further. A scanner that does not keep figures (``init(keepsFigures:foldsEpochs:)``)
+/// reads only what an aggregate needs, the early-stop line and every check that warns, and keeps just
+/// the current epoch; one that folds epochs reads everything and adds up all but the current epoch.
 package struct StandardLogScanner {
     private(set) var log = LogParser.StandardLog()
     private let keepsFigures: Bool
