@@ -20,11 +20,13 @@ struct CompactEpochFields {
     var offsetSeconds: Double?
     /// `methods`: the methods by component position, where they differ from the declared ones.
     var methods: [String?]?
-    /// `energy_kwh_low` and `energy_kwh_high`.
+    /// `energy_kwh_low`: the low bound of the energy, in kilowatt-hours with PUE.
     var energyLowKilowattHours: Double?
+    /// `energy_kwh_high`: the high bound of the energy, in kilowatt-hours with PUE.
     var energyHighKilowattHours: Double?
-    /// `co2eq_grams_low` and `co2eq_grams_high`.
+    /// `co2eq_grams_low`: the low bound of the CO2eq, in grams.
     var co2eqLowGrams: Double?
+    /// `co2eq_grams_high`: the high bound of the CO2eq, in grams.
     var co2eqHighGrams: Double?
 
     /// The members of a decoded line.
@@ -77,7 +79,7 @@ struct CompactEpochFields {
                     methods = names
                 case .seconds, .offset, .energyLow, .energyHigh, .co2Low, .co2High:
                     guard let value = reader.optionalNumber() else { return nil }
-                    self[member] = value
+                    set(member, value)
                 }
             } while reader.take(UInt8(ascii: ","))
             guard reader.take(UInt8(ascii: "}")) else { return nil }
@@ -106,18 +108,16 @@ struct CompactEpochFields {
         }
     }
 
-    private subscript(member: Member) -> Double? {
-        get { nil }
-        set {
-            switch member {
-            case .seconds: seconds = newValue
-            case .offset: offsetSeconds = newValue
-            case .energyLow: energyLowKilowattHours = newValue
-            case .energyHigh: energyHighKilowattHours = newValue
-            case .co2Low: co2eqLowGrams = newValue
-            case .co2High: co2eqHighGrams = newValue
-            case .epoch, .joules, .methods: break
-            }
+    /// Stores a member read as a number.
+    private mutating func set(_ member: Member, _ value: Double?) {
+        switch member {
+        case .seconds: seconds = value
+        case .offset: offsetSeconds = value
+        case .energyLow: energyLowKilowattHours = value
+        case .energyHigh: energyHighKilowattHours = value
+        case .co2Low: co2eqLowGrams = value
+        case .co2High: co2eqHighGrams = value
+        case .epoch, .joules, .methods: break
         }
     }
 }
@@ -128,6 +128,7 @@ private struct PlainMemberReader {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
 
+    /// Wraps the bytes to read.
     init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
     private var current: UInt8? { index < bytes.count ? bytes[index] : nil }

@@ -32,11 +32,13 @@ extension LogParser {
         private(set) var durationSeconds = 0.0
         /// Every component named in an epoch, in the order the epochs first name them.
         private(set) var components: [Component] = []
-        /// The timed epochs' energy bounds added up, in kilowatt-hours with PUE.
+        /// The timed epochs' low energy bounds added up, in kilowatt-hours with PUE.
         private var energyLowKilowattHours = 0.0
+        /// The timed epochs' high energy bounds added up, in kilowatt-hours with PUE.
         private var energyHighKilowattHours = 0.0
-        /// The timed epochs' CO2eq bounds added up, in grams.
+        /// The timed epochs' low CO2eq bounds added up, in grams.
         private var co2eqLowGrams = 0.0
+        /// The timed epochs' high CO2eq bounds added up, in grams.
         private var co2eqHighGrams = 0.0
         /// Whether a timed epoch gave no bounds, which leaves the run without any.
         private var hasUnboundedEpoch = false
