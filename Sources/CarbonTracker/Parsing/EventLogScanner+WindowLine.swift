@@ -5,8 +5,8 @@ import Foundation
 /// no whitespace, strings without escapes, numbers in JSON's grammar. Anything else stops it (each read
 /// returns `nil`) and the caller falls back to `JSONSerialization`, so a line it reads gives the same
 /// values as `JSONSerialization` would (numbers correctly rounded, as `Double(_:)` reads them, where
-/// Linux's `JSONSerialization` can be a unit in the last place off beyond 12 significant digits), and a
-/// line it does not read is read as before.
+/// Linux's `JSONSerialization` can be a unit in the last place off for numbers of 18 characters or more),
+/// and a line it does not read is read as before.
 struct CompactJSONCursor {
     private let line: LogBytes
     private var offset = 0
