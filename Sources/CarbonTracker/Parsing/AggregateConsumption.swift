@@ -64,7 +64,8 @@ extension LogParser {
         /// (its job counts it) or a run with no epoch and no checkpoint.
         /// - Parameters:
         ///   - standardFile: The run's standard log.
-        ///   - log: That log, read with its per-epoch figures.
+        ///   - log: That log, read with its per-epoch figures, or with all but its latest epoch counted
+        ///     as it was read (``StandardLog/foldedEnergy``).
         static func killedRun(standardFile: String, log: StandardLog, warnings: inout [Warning])
             -> Consumption?
         {

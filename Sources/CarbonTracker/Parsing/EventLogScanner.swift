@@ -216,6 +216,7 @@ struct EventLogScanner {
         if keepsFigures || log.epochs.isEmpty {
             if foldsEpochs, let finished = log.epochs.last {
                 log.foldedEpochs.add(finished)
+                log.foldedEnergy.add(finished, powerUsageEffectiveness: log.powerUsageEffectiveness)
                 log.epochs.removeAll(keepingCapacity: true)
             }
             log.epochs.append(epoch)

@@ -2,7 +2,7 @@
 /// as the values are: an epoch, or a checkpoint, without a range counts as its value alone.
 struct JobBounds {
     /// The epochs of one run that logged a range.
-    struct Run {
+    struct Run: Sendable, Equatable {
         /// Joules (without PUE) of the epochs that logged a range.
         var rangedJoules = 0.0
         var energyLow = 0.0

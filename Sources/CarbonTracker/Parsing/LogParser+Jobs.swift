@@ -156,10 +156,12 @@ struct JobRun: Sendable {
 extension LogParser.JobTotal {
     /// Adds up the runs of one job (or one single-process run killed before its final report, whose
     /// total is then only its ``consumption`` and ``warnings``).
+    ///
+    /// A run alone may come with the epochs a read let go of already counted
+    /// (``LogParser/StandardLog/foldedEnergy``); its kept epochs are counted after them.
     static func build(_ runs: [JobRun]) -> LogParser.JobTotal {
         let first = runs[0].log.distributed
-        var joulesByComponent: [String: Double] = [:]
-        var componentOrder: [String] = []
+        var components = ComponentJoules()
         var devicesByComponent: [String: [String]] = [:]
         var energy = 0.0
         var co2 = 0.0
@@ -168,42 +170,22 @@ extension LogParser.JobTotal {
         var hasEquivalents = false
         var bounds = JobBounds()
         for run in runs {
-            var pue = run.log.powerUsageEffectiveness ?? powerUsageEffectiveness
-            if !(pue.isFinite && pue > 0) { pue = powerUsageEffectiveness }
-            var runJoules = 0.0
-            // Figures that are NaN, infinite or negative, or that would overflow a total, are left
-            // out, with one warning for the run, so one corrupt log cannot poison or cancel its job.
-            var leftOut = 0
-            func add(_ name: String, _ joules: Double) {
-                let component = (joulesByComponent[name] ?? 0) + joules
-                guard LogValue.usable(joules), component.isFinite, ((runJoules + joules) * pue).isFinite
-                else {
-                    leftOut += 1
-                    return
-                }
-                if joulesByComponent[name] == nil { componentOrder.append(name) }
-                joulesByComponent[name] = component
-                runJoules += joules
+            let pue = effectivePUE(logged: run.log.powerUsageEffectiveness)
+            // A streaming read added up the epochs it let go of as a run counted alone (see
+            // `RunFold`); the epochs it kept follow them.
+            var runEnergy = RunEnergy(powerUsageEffectiveness: pue)
+            if let folded = run.log.foldedEnergy.run {
+                assert(runs.count == 1, "a fold counts a run alone")
+                runEnergy = folded
+                components = run.log.foldedEnergy.components
             }
-            var runBounds = JobBounds.Run()
-            for epoch in run.log.epochs {
-                guard let duration = epoch.durationSeconds else { continue }
-                guard LogValue.usable(duration) else {
-                    leftOut += 1
-                    continue
-                }
-                let before = runJoules
-                for component in epoch.components {
-                    add(component.name, component.energyJoules(durationSeconds: duration))
-                }
-                runBounds.add(epoch, joules: runJoules - before)
-            }
+            for epoch in run.log.epochs { runEnergy.add(epoch, to: &components) }
             let lastFinished = run.log.epochs.last?.number ?? 0
             if run.actual == nil, let progress = LogParser.progress(ofStandardLog: run.standardFile),
                 progress.epoch > lastFinished
             {
                 for (name, joules) in progress.joulesByComponent.sorted(by: { $0.key < $1.key }) {
-                    add(name, joules.reduce(0, +))
+                    runEnergy.add(name, joules: joules.reduce(0, +), to: &components)
                 }
                 warnings.append(
                     "\(run.standardFile): no final report (the process was probably killed); counted up to "
@@ -219,11 +201,12 @@ extension LogParser.JobTotal {
                     devicesByComponent[device.kind, default: []].append(device.id)
                 }
             }
-            if leftOut > 0 {
+            if runEnergy.leftOut > 0 {
                 warnings.append(
-                    "\(run.standardFile): \(leftOut) duration(s) or energies are not a finite, non-negative number "
+                    "\(run.standardFile): \(runEnergy.leftOut) duration(s) or energies are not a finite, non-negative number "
                         + "(or would overflow the job's totals); they are left out.")
             }
+            let runJoules = runEnergy.joules
             let runKilowattHours = runJoules * pue / 3_600_000
             energy += runKilowattHours
             hasEquivalents = hasEquivalents || !(run.actual?.equivalents.isEmpty ?? true)
@@ -239,10 +222,11 @@ extension LogParser.JobTotal {
                 (co2 + runKilowattHours * intensity).isFinite
             {
                 co2 += runKilowattHours * intensity
-                bounds.add(runBounds, joules: runJoules, powerUsageEffectiveness: pue, intensity: intensity)
+                bounds.add(
+                    runEnergy.bounds, joules: runJoules, powerUsageEffectiveness: pue, intensity: intensity)
             } else {
                 unknownIntensityKilowattHours += runKilowattHours
-                bounds.add(runBounds, joules: runJoules, powerUsageEffectiveness: pue, intensity: nil)
+                bounds.add(runEnergy.bounds, joules: runJoules, powerUsageEffectiveness: pue, intensity: nil)
             }
         }
         if unknownIntensityKilowattHours > 0 {
@@ -270,10 +254,9 @@ extension LogParser.JobTotal {
             launchers: Array(Set(infos.map(\.launcher))).sorted(),
             steps: Array(Set(infos.map(\.step))).sorted(), nodes: Array(Set(infos.map(\.nodeName))).sorted(),
             ranks: Array(Set(infos.compactMap(\.rank))).sorted(), processes: runs.count,
-            components: componentOrder.map { name in
+            components: zip(components.names, components.joules).map { name, joules in
                 LogParser.JobComponent(
-                    name: name, deviceIDs: (devicesByComponent[name] ?? []).sorted(),
-                    energyJoules: joulesByComponent[name] ?? 0)
+                    name: name, deviceIDs: (devicesByComponent[name] ?? []).sorted(), energyJoules: joules)
             },
             firstTimestamp: start, lastTimestamp: end, durationSeconds: duration, energyKilowattHours: energy,
             co2eqGrams: co2,

@@ -3,10 +3,11 @@ extension LogParser {
     /// takes of each run, with its epochs summarised instead of kept, and adds the runs up as
     /// ``Aggregate/init(_:)`` adds up that parse: the memory needed does not grow with the runs' length.
     ///
-    /// Each log keeps its latest epoch and folds the others into an ``EpochSummary`` as it is read. A run
-    /// without a final report (killed, or its output log cut short) is read again with its epochs, as
-    /// ``parseAllLogs(logDir:)`` reads it: its figures and bounds are rebuilt from every epoch, whose
-    /// bounds its text logs may fill in, and its checkpoint counts towards the totals.
+    /// Each log keeps its latest epoch and folds the others into an ``EpochSummary`` and a
+    /// ``JobTotal/RunFold`` as it is read. A run without a final report (killed, or its output log cut
+    /// short) is counted from that fold and its checkpoint, as ``parseAllLogs(logDir:)`` counts it from
+    /// every epoch; it is read again with its epochs only where the fold cannot stand for them (see
+    /// ``StandardLog/countsFromItsFold(_:)``).
     /// - Parameters:
     ///   - logDir: The directory the tracker wrote to.
     ///   - keep: What to keep of a run: its files, its log (all its epochs only when it was read again),
@@ -23,7 +24,9 @@ extension LogParser {
         let (runs, warnings) = try directory.readRuns(keepsFigures: true, foldsEpochs: true) {
             files, folded, reports in
             var log = folded
-            if reports.actual == nil, log.foldedEpochs.epochs > 0, let full = directory.readAgain(files) {
+            if reports.actual == nil, log.foldedEpochs.epochs > 0, !log.countsFromItsFold(files),
+                let full = directory.readAgain(files)
+            {
                 log = full
             }
             return (
@@ -63,5 +66,23 @@ extension LogDirectory {
             &log, &output, text: text,
             textOutput: files.output.flatMap { try? LogParser.parseOutputLog(file: $0) })
         return log
+    }
+}
+
+extension LogParser.StandardLog {
+    /// Whether a run without a final report, read by a streaming read, is counted from what the read
+    /// folded, without reading it again: not when it is a distributed job's rank (its job rebuilds its
+    /// total from every epoch), not when its log named its PUE factor only after its first epochs,
+    /// and not when its event log has an epoch with a duration but no bounds beside a text log, whose
+    /// bounds a read of every epoch fills in (event logs of older versions give none).
+    /// - Parameter files: The files the run was read from.
+    /// - Returns: `true` when the folded figures are those a read of every epoch gives.
+    func countsFromItsFold(_ files: LogDirectory.RunFiles) -> Bool {
+        guard distributed == nil, foldedEnergy.counts(underLogged: powerUsageEffectiveness) else {
+            return false
+        }
+        guard files.events != nil, files.standard != nil else { return true }
+        let summary = epochSummary
+        return summary.timedEpochs == 0 || summary.bounds != nil
     }
 }

@@ -109,23 +109,25 @@ public enum LogParser {
     static func aggregate<Kept>(
         logDir: String, keeping keep: (LogDirectory.RunFiles, StandardLog, OutputLog) -> Kept
     ) throws -> (aggregate: Aggregate, kept: [Kept]) {
-        // Reads only what the totals and the warnings need, without each run's per-epoch figures.
-        // A distributed run's log keeps its epochs (the scanner sees its run line), for its job's total.
+        // Reads only what the totals and the warnings need, without each run's per-epoch figures: a
+        // single-process standard log counts its epochs as they are read, for the case its run has no
+        // report. A distributed run's log keeps its epochs (the scanner sees its run line), for its
+        // job's total.
         var killedRunWarnings: [Warning] = []
         let (runs, warnings) = try LogDirectory(logDir).readRuns(keepsFigures: false) {
             files, log, reports in
             (
                 outputFile: files.figuresFile,
-                // A run with no report is counted from its epochs and checkpoint: its standard log is
-                // read again, with its figures (only such runs, which are rare, cost a second read).
+                // A run with no report is counted from its standard log's epochs and checkpoint.
                 consumption: Entry.aggregatedConsumption(
                     actual: reports.actual, predicted: reports.predicted, earlyStop: log.earlyStop)
                     ?? files.standard.flatMap { standard in
-                        guard log.distributed == nil, let full = try? parseStandardLog(file: standard) else {
-                            return nil
-                        }
+                        guard log.distributed == nil,
+                            let counted = killedRunLog(
+                                standardFile: standard, read: files.events == nil ? log : nil)
+                        else { return nil }
                         return Aggregate.killedRun(
-                            standardFile: standard, log: full, warnings: &killedRunWarnings)
+                            standardFile: standard, log: counted, warnings: &killedRunWarnings)
                     },
                 job: log.distributed.map { _ in
                     JobRun(standardFile: files.standard ?? "", log: log, actual: reports.actual)
@@ -137,6 +139,29 @@ public enum LogParser {
             combining: runs.map { ($0.outputFile, $0.consumption, $0.job) },
             warnings: warnings + killedRunWarnings)
         return (aggregate, runs.map(\.kept))
+    }
+
+    /// The standard log a single-process run without a report is counted from, as
+    /// ``Aggregate/killedRun(standardFile:log:warnings:)`` counts it.
+    ///
+    /// An aggregate's read of a standard log counts its epochs as they come
+    /// (``StandardLog/foldedEnergy``), so the log it read serves, in the memory of one epoch. A run
+    /// read from its event log is counted from its standard log, which is then read once more the same
+    /// way; so is one whose log named its PUE factor only after its first epochs, and then read whole.
+    /// - Parameters:
+    ///   - standardFile: The run's standard log.
+    ///   - read: That log as the aggregate read it, or `nil` when the run was read from its event log.
+    /// - Returns: The log, or `nil` when it can no longer be read.
+    static func killedRunLog(standardFile: String, read: StandardLog?) -> StandardLog? {
+        if let read, read.foldedEnergy.counts(underLogged: read.powerUsageEffectiveness) { return read }
+        if read == nil {
+            var scanner = StandardLogScanner(keepsFigures: false)
+            if let end = try? LogFileReader.forEachLine(path: standardFile, { scanner.consume($0) }) {
+                let log = scanner.finish(end)
+                if log.foldedEnergy.counts(underLogged: log.powerUsageEffectiveness) { return log }
+            }
+        }
+        return try? parseStandardLog(file: standardFile)
     }
 
     /// The sentence Python's `print_aggregate` prints for a directory.

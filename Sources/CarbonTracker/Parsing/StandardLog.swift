@@ -40,6 +40,8 @@ extension LogParser {
         /// The epochs a streaming read added up and let go of (``epochs`` then holds only the later
         /// ones); empty for a full read.
         var foldedEpochs = EpochSummary()
+        /// The same epochs counted as a job's total counts a run alone, for a run without a final report.
+        var foldedEnergy = JobTotal.RunFold()
 
         /// Creates an empty log.
         public init() {}

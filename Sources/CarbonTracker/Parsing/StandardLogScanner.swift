@@ -2,8 +2,10 @@
 ///
 /// Each line is classified by its first byte after the timestamp; only the lines that carry figures
 /// are examined further. A scanner that does not keep figures (``init(keepsFigures:foldsEpochs:)``)
-/// reads only what an aggregate needs, the early-stop line and every check that warns, and keeps just
-/// the current epoch; one that folds epochs reads everything and adds up all but the current epoch.
+/// reads only what an aggregate needs, the early-stop line, every check that warns and what counts a
+/// run without a final report, and keeps just the current epoch, the others counted in
+/// ``LogParser/StandardLog/foldedEnergy``; one that folds epochs reads everything and adds up all but
+/// the current epoch.
 package struct StandardLogScanner {
     private(set) var log = LogParser.StandardLog()
     private let keepsFigures: Bool
@@ -20,17 +22,17 @@ package struct StandardLogScanner {
     /// The implicit epoch number overflowed once already (it was warned about).
     private var epochNumberOverflowed = false
 
-    /// Whether per-epoch energy is kept: always for a full read, and for a distributed run's log even in
-    /// an aggregate, where its job's total is rebuilt from the epochs (a killed rank has no report).
-    private var keepsEnergy: Bool { keepsFigures || isDistributed }
     /// Whether the run line of a distributed job was read: a flag, since testing the large optional
-    /// `log.distributed` on every line copied it.
+    /// `log.distributed` on every line copied it. An aggregate keeps such a log's epochs from that
+    /// line on, since its job's total is rebuilt from them (a killed rank has no report).
     private var isDistributed = false
 
     /// Creates a scanner.
     /// - Parameters:
-    ///   - keepsFigures: `false` to skip what only a full ``LogParser/StandardLog`` holds
-    ///     (versions, devices, intensities, timestamps, past epochs and their values).
+    ///   - keepsFigures: `false` to skip what only a full ``LogParser/StandardLog`` holds (versions,
+    ///     devices, fetched intensities, windows) and keep only the latest epoch, the earlier ones
+    ///     counted as a run alone is counted in ``LogParser/StandardLog/foldedEnergy`` (except in a
+    ///     distributed run's log, whose epochs from its run line on are kept for its job).
     ///   - foldsEpochs: `true` to add each finished epoch to ``LogParser/StandardLog/foldedEpochs``
     ///     instead of keeping it (except in a distributed run's log, whose job needs every epoch), so
     ///     a full read's memory does not grow with the run's length.
@@ -76,11 +78,9 @@ package struct StandardLogScanner {
             }
             return
         }
-        if keepsEnergy {
-            if log.firstTimestamp == nil { log.firstTimestamp = stamp.string }
-            lastStamp.removeAll(keepingCapacity: true)
-            lastStamp.append(contentsOf: stamp.bytes)
-        }
+        if log.firstTimestamp == nil { log.firstTimestamp = stamp.string }
+        lastStamp.removeAll(keepingCapacity: true)
+        lastStamp.append(contentsOf: stamp.bytes)
         if let pending = pendingPower {
             warnAboutLine(
                 "Line \(pending.line): the power list has no closing bracket; it was read up to line "
@@ -148,7 +148,7 @@ package struct StandardLogScanner {
         case UInt8(ascii: "A"):
             if let rest = message.after(Prefix.power) {
                 readPower(rest)
-            } else if keepsEnergy, let rest = message.after(Prefix.averageIntensity) {
+            } else if let rest = message.after(Prefix.averageIntensity) {
                 if log.intensity == nil { log.intensity = LogParser.Intensity() }
                 log.intensity?.averageGramsPerKilowattHour = LogValue.number(rest.prefix(upToFirst: 0x20))
             }
@@ -167,7 +167,7 @@ package struct StandardLogScanner {
         case UInt8(ascii: "c"):
             if keepsFigures, let rest = message.after(Prefix.version) { log.version = rest.trimmed.string }
         case UInt8(ascii: "O"):
-            if keepsEnergy, let range = message.find(Prefix.pue) {
+            if let range = message.find(Prefix.pue) {
                 log.powerUsageEffectiveness = LogValue.number(
                     message.suffix(from: range.upperBound).prefix(upToFirst: 0x20))
             }
@@ -212,11 +212,11 @@ package struct StandardLogScanner {
     }
 
     private mutating func append(_ epoch: LogParser.Epoch) {
-        if !keepsEnergy {
-            log.epochs.removeAll(keepingCapacity: true)
-        } else if foldsEpochs, !isDistributed, let finished = log.epochs.last {
-            // Later lines complete only the latest epoch, so the one before it is finished.
-            log.foldedEpochs.add(finished)
+        if foldsEpochs || !keepsFigures, !isDistributed, let finished = log.epochs.last {
+            // Later lines complete only the latest epoch, so the one before it is finished. An aggregate
+            // counts it as a run alone is counted, for the case its run has no final report.
+            if keepsFigures { log.foldedEpochs.add(finished) }
+            log.foldedEnergy.add(finished, powerUsageEffectiveness: log.powerUsageEffectiveness)
             log.epochs.removeAll(keepingCapacity: true)
         }
         log.epochs.append(epoch)
@@ -258,7 +258,7 @@ package struct StandardLogScanner {
         var watts: [Double] = []
         let readable =
             value.trimmed.equals("None")
-            || LogValue.forEachNumber(in: value) { if keepsEnergy { watts.append($0) } }
+            || LogValue.forEachNumber(in: value) { watts.append($0) }
         guard readable else {
             warnAboutLine(
                 "Line \(line): cannot read the average power of \(name) \(value.excerpt); it is left out.")
@@ -285,23 +285,27 @@ package struct StandardLogScanner {
         let last = log.epochs.count - 1
         guard let index = log.epochs[last].components.firstIndex(where: { $0.name == name }) else { return }
         var joules: [Double] = []
-        guard LogValue.forEachNumber(in: value, { if keepsEnergy { joules.append($0) } }) else {
+        guard LogValue.forEachNumber(in: value, { joules.append($0) }) else {
             warnAboutLine(
                 "Line \(lineNumber): cannot read the measured energy of \(name) \(value.excerpt); "
                     + "it is left out."
             )
             return
         }
-        guard keepsEnergy else { return }
         log.epochs[last].components[index].measuredEnergyJoules = joules
         log.epochs[last].components[index].measurementMethod = method
     }
 
     /// The bounds of the epoch whose lines came just before.
     private mutating func readEpochRange(_ text: LogBytes) {
-        guard keepsEnergy, !log.epochs.isEmpty else { return }
+        guard !log.epochs.isEmpty else { return }
         guard let bounds = RangeLogLine.bounds(text) else {
-            warnAboutLine("Line \(lineNumber): cannot read the energy range \(text.excerpt); it is left out.")
+            // An aggregate reads the bounds only to count a run without a report, and its warnings
+            // stay those of the lines its totals always need.
+            if keepsFigures || isDistributed {
+                warnAboutLine(
+                    "Line \(lineNumber): cannot read the energy range \(text.excerpt); it is left out.")
+            }
             return
         }
         let last = log.epochs.count - 1
@@ -331,6 +335,7 @@ package struct StandardLogScanner {
             else { return }
             log.distributed = run
             isDistributed = true
+            forgetCountingAlone()
             return
         }
         guard isDistributed else { return }
@@ -342,6 +347,27 @@ package struct StandardLogScanner {
                 log.distributed![keyPath: path].append(device)
             }
             return
+        }
+    }
+
+    /// Forgets, at a distributed job's run line, what was counted of the log as a run alone: its job
+    /// counts the epochs that follow, and an aggregate counts them as if it had kept nothing of the
+    /// lines before (their start time, PUE factor, intensity and energy).
+    private mutating func forgetCountingAlone() {
+        log.foldedEnergy = LogParser.JobTotal.RunFold()
+        guard !keepsFigures else { return }
+        log.firstTimestamp = nil
+        lastStamp.removeAll(keepingCapacity: true)
+        log.powerUsageEffectiveness = nil
+        log.intensity = nil
+        for epoch in log.epochs.indices {
+            log.epochs[epoch].energyKilowattHoursRange = nil
+            log.epochs[epoch].co2eqGramsRange = nil
+            for component in log.epochs[epoch].components.indices {
+                log.epochs[epoch].components[component].averagePowerWatts = []
+                log.epochs[epoch].components[component].measuredEnergyJoules = nil
+                log.epochs[epoch].components[component].measurementMethod = nil
+            }
         }
     }
 
