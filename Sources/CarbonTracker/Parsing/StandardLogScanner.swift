@@ -278,8 +278,11 @@ package struct StandardLogScanner {
         var method: MeasurementMethod?
         if let tag = value.find(" [method: "), value.last == UInt8(ascii: "]") {
             // The tag may go on with the scope and shares: "[method: counter, scope: job 4242, …]".
-            let words = value[tag.upperBound..<(value.count - 1)].string
-            method = MeasurementMethod(rawValue: String(words.prefix { $0 != "," }))
+            // A run counted alone needs only the joules, so an aggregate makes no String of it.
+            if keepsFigures || isDistributed {
+                let words = value[tag.upperBound..<(value.count - 1)].string
+                method = MeasurementMethod(rawValue: String(words.prefix { $0 != "," }))
+            }
             value = value.prefix(upTo: tag.lowerBound)
         }
         let last = log.epochs.count - 1

@@ -7,16 +7,17 @@ import Testing
 
 extension StreamedExportTests {
     /// Makes the tracked run in `logs` one killed before its final report: its event log removed, its
-    /// output log cut after its first line (before the prediction) and the last twentieth of its
-    /// standard log cut off.
+    /// output log cut inside its prediction (which is then incomplete and ignored) and the last
+    /// twentieth of its standard log cut off.
     static func killTrackedRun(in logs: String) throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: logs)
         for name in names where name.hasSuffix(LogDirectory.eventsSuffix) {
             try FileManager.default.removeItem(atPath: logs + "/" + name)
         }
         let output = logs + "/" + (try #require(names.first { $0.hasSuffix(LogDirectory.outputSuffix) }))
-        let first = try #require(ParserTestSupport.read(output).split(separator: "\n").first)
-        try ParserTestSupport.write(first + "\n", to: output)
+        let lines = try ParserTestSupport.read(output).components(separatedBy: "\n")
+        let predicted = try #require(lines.firstIndex { $0.hasPrefix("Predicted consumption") })
+        try ParserTestSupport.write(lines[...predicted].joined(separator: "\n") + "\n", to: output)
         let standard = logs + "/" + (try #require(names.first { $0.hasSuffix(LogDirectory.standardSuffix) }))
         let handle = try #require(FileHandle(forUpdatingAtPath: standard))
         defer { try? handle.close() }
