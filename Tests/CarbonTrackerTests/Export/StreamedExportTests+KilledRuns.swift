@@ -34,13 +34,15 @@ extension StreamedExportTests {
         let names = try FileManager.default.contentsOfDirectory(atPath: logs)
         let events = logs + "/" + (try #require(names.first { $0.hasSuffix(LogDirectory.eventsSuffix) }))
         let kept = try ParserTestSupport.read(events).split(separator: "\n").filter { line in
-            !["actual", "run_ended", "power_series"].contains { line.contains("\"event\":\"\($0)\"") }
+            !["prediction", "actual", "run_ended", "power_series"].contains {
+                line.contains("\"event\":\"\($0)\"")
+            }
         }
         try ParserTestSupport.write(kept.joined(separator: "\n") + "\n", to: events)
         let output = logs + "/" + (try #require(names.first { $0.hasSuffix(LogDirectory.outputSuffix) }))
         let lines = try ParserTestSupport.read(output).components(separatedBy: "\n")
-        let actual = try #require(lines.firstIndex { $0.hasPrefix("Actual consumption") })
-        try ParserTestSupport.write(lines[..<(actual - 1)].joined(separator: "\n") + "\n", to: output)
+        let predicted = try #require(lines.firstIndex { $0.hasPrefix("Predicted consumption") })
+        try ParserTestSupport.write(lines[...predicted].joined(separator: "\n") + "\n", to: output)
 
         var read: LogParser.StandardLog?
         _ = try LogParser.streamRuns(logDir: logs) { files, log, _, _ in
@@ -54,6 +56,12 @@ extension StreamedExportTests {
         let run = try #require(Self.runs(document).first?.value)
         #expect(run["actual"] is NSNull)
         #expect(run["energy_kwh_low"] is Double)
+        let warnings = document["warnings"] as? [[String: Any]] ?? []
+        #expect(
+            warnings.contains {
+                ($0["message"] as? String)?.lowercased().contains("no final report") == true
+            },
+            "counted as a killed run: \(warnings)")
     }
 
     #if os(Linux)

@@ -168,4 +168,42 @@ import Testing
             aggregate.warnings.filter { $0.message.contains("killed") }.count == 3, "\(aggregate.warnings)")
         _ = try StreamedExportTests.expectSameExports(logs)
     }
+
+    /// `--parse` counts a killed run read from its event log from its standard log, read again folding:
+    /// the totals and the warning are those of that log read whole.
+    @Test func aKilledRunReadFromItsEventLogIsCountedFromItsStandardLog() throws {
+        let logs = try ParserTestSupport.scratchDirectory()
+        defer { ParserTestSupport.cleanUp(logs) }
+        _ = try ParserTestSupport.runSimulatedTracker(logDir: logs, epochs: 4, prefix: "events")
+        let names = try FileManager.default.contentsOfDirectory(atPath: logs)
+        func path(_ suffix: String) throws -> String {
+            logs + "/" + (try #require(names.first { $0.hasSuffix(suffix) }))
+        }
+        let events = try path(LogDirectory.eventsSuffix)
+        let kept = try ParserTestSupport.read(events).split(separator: "\n").filter { line in
+            !["prediction", "actual", "run_ended", "power_series"].contains {
+                line.contains("\"event\":\"\($0)\"")
+            }
+        }
+        try ParserTestSupport.write(kept.joined(separator: "\n") + "\n", to: events)
+        let output = try path(LogDirectory.outputSuffix)
+        let lines = try ParserTestSupport.read(output).components(separatedBy: "\n")
+        let predicted = try #require(lines.firstIndex { $0.hasPrefix("Predicted consumption") })
+        try ParserTestSupport.write(lines[...predicted].joined(separator: "\n") + "\n", to: output)
+        let standard = try path(LogDirectory.standardSuffix)
+
+        var wholeWarnings: [LogParser.Warning] = []
+        let whole = try #require(
+            LogParser.Aggregate.killedRun(
+                standardFile: standard, log: try LogParser.parseStandardLog(file: standard),
+                warnings: &wholeWarnings))
+        let folded = try #require(LogParser.killedRunLog(standardFile: standard, read: nil))
+        #expect(folded.foldedEnergy.run != nil && folded.epochs.count == 1, "read again folding")
+        let aggregate = try LogParser.aggregateConsumption(logDir: logs)
+        #expect(aggregate.runsCounted == 1)
+        #expect(aggregate.energyKilowattHours.bitPattern == whole.energyKilowattHours.bitPattern)
+        #expect(aggregate.energyKilowattHoursRange == whole.energyKilowattHoursRange)
+        let warning = try #require(wholeWarnings.first)
+        #expect(aggregate.warnings.contains(warning), "\(aggregate.warnings)")
+    }
 }
