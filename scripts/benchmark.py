@@ -187,8 +187,8 @@ def main():
     arguments.add_argument("--output", default=os.path.join(ROOT, "BENCHMARKS.md"))
     arguments.add_argument("--only", choices=["epochs"],
                            help="run only the end-to-end epoch rows and print them (BENCHMARKS.md is not written)")
-    arguments.add_argument("--rounds", type=int, default=3,
-                           help="with --only epochs: runs per size, the median CPU counts (default 3)")
+    arguments.add_argument("--rounds", type=int, default=5,
+                           help="runs per size of the end-to-end epoch rows, the median CPU counts (default 5)")
     options = arguments.parse_args()
     sizes = dict(epochs=10000, seconds=20, samples=1000000, startups=20, files=10000,
                  e2e=(2000, 20000, 200000), windows=(10000, 100000))
@@ -239,15 +239,18 @@ def main():
     results[("python", "sampling")] = median_run(rounds["python"])
 
     # End to end: whole processes under /usr/bin/time, every epoch checked in the log.
+    # Each size --rounds times, the run of median CPU: a single run of a tenth of a second moves by whole
+    # ticks of /usr/bin/time and with the machine's page cache.
     e2e = {}
     for size in sizes["e2e"]:
         # The three Python-format logs, as Python writes them; then the same with the JSONL event log too.
-        e2e[("swift", size)] = timed(swift + ["epochs", "--size", str(size), "--event-log", "0"],
-                                     os.path.join(work, f"swift-e2e-{size}"))
-        e2e[("swift+events", size)] = timed(swift + ["epochs", "--size", str(size)],
-                                            os.path.join(work, f"swift-events-e2e-{size}"))
+        e2e[("swift", size)] = median_timed(swift + ["epochs", "--size", str(size), "--event-log", "0"],
+                                            os.path.join(work, f"swift-e2e-{size}"), options.rounds)
+        e2e[("swift+events", size)] = median_timed(swift + ["epochs", "--size", str(size)],
+                                                   os.path.join(work, f"swift-events-e2e-{size}"), options.rounds)
     for size in sizes["e2e"][:2]:
-        e2e[("python", size)] = timed(python + ["epochs", "--size", str(size)], os.path.join(work, f"py-e2e-{size}"))
+        e2e[("python", size)] = median_timed(python + ["epochs", "--size", str(size)],
+                                             os.path.join(work, f"py-e2e-{size}"), options.rounds)
     for key, value in e2e.items():
         results[(key[0], f"epochs-{key[1]}")] = value
     windows = {}
@@ -359,7 +362,8 @@ def main():
         "",
         "- Rows E and W measure the outcome, not the call: each is a whole process under `/usr/bin/time -f '%U"
         " %S %M'` (user + system CPU, max RSS), and the driver reads the logs afterwards: a run that lost an"
-        " epoch or a window, or its final report, stops the benchmark instead of being reported as fast. CPU"
+        " epoch or a window, or its final report, stops the benchmark instead of being reported as fast. Each"
+        f" size of the E rows ran {options.rounds} times and its run of median CPU counts. CPU"
         " per extra epoch is (CPU at the larger size − CPU at the smaller) ÷ (difference in epochs), so start-up"
         " cancels out; Python runs the two smaller sizes (its largest would take minutes). Both tools log to"
         " files with simulated CPU and GPU. The headline row has Swift's default outputs: the three logs"
