@@ -3,21 +3,6 @@ import Foundation
 @testable import CarbonTrackerMonitor
 @testable import CarbonTrackerSources
 
-/// A seeded generator (SplitMix64), so every calibration run can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Hardware with a known truth: power that changes every 10 ms, faster than any sampling, between a busy
 /// and a waiting level (dwell times of 50 ms on average) with noise and a slow drift on top.
 struct FluctuatingPower {

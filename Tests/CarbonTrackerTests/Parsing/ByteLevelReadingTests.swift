@@ -8,18 +8,6 @@ import Testing
 /// The byte-level reading: numbers as Swift reads them, the aggregate-only path against the full
 /// parse, many runs across worker batches, files read in several chunks, and links.
 @Suite struct ByteLevelReadingTests {
-    /// A fixed sequence of pseudo-random numbers (SplitMix64), so a failure can be reproduced.
-    struct Sequence: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static func sameDouble(_ a: Double?, _ b: Double?) -> Bool {
         guard let a, let b else { return a == nil && b == nil }
         return a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN)
@@ -27,7 +15,7 @@ import Testing
 
     /// The digits-only fast path must give exactly what `Double(String)` gives, sign of zero included.
     @Test func numbersReadExactlyAsSwiftReadsThem() {
-        var random = Sequence(state: 42)
+        var random = SeededGenerator(state: 42)
         var texts = [
             "0", "-0", "+0", "-0.0", "00.000", "5.", ".5", "+.5", "-.5", "1.e-05", "1e5", "1E+05", "1e999",
             "-1e999",
@@ -57,7 +45,7 @@ import Testing
     }
 
     @Test func integersReadExactlyAsSwiftReadsThem() {
-        var random = Sequence(state: 7)
+        var random = SeededGenerator(state: 7)
         var texts = [
             "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
             "+", "-", "", "+0", "-0", "007",
@@ -113,7 +101,7 @@ import Testing
         let directory = try ParserTestSupport.scratchDirectory()
         defer { ParserTestSupport.cleanUp(directory) }
         let fixture = ParserTestSupport.pythonLogs + "/7569.321381_2026-11-21T063454Z_carbontracker"
-        var random = Sequence(state: 3)
+        var random = SeededGenerator(state: 3)
         for index in (0..<300).shuffled(using: &random) {
             let base = directory + "/\(index * 7919 % 1000)_carbontracker"
             #expect(link(fixture + ".log", base + ".log") == 0)

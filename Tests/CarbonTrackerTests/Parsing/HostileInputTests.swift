@@ -362,7 +362,7 @@ import Testing
         defer { ParserTestSupport.cleanUp(directory) }
         let path = directory + "/lines"
         let long = String(repeating: "x", count: 40)
-        var random = ByteLevelReadingTests.Sequence(state: 13)
+        var random = SeededGenerator(state: 13)
         for _ in 0..<300 {
             let pieces = (0..<Int.random(in: 1...12, using: &random)).map { _ in
                 ["a", "bc", "", long, "\u{0}", "é"].randomElement(using: &random)!
