@@ -199,26 +199,7 @@ private struct PlainMemberReader {
     /// A number read as `as? Double` reads it.
     private mutating func number() -> Double? {
         guard let (text, isInteger) = numberText() else { return nil }
-        if isInteger {
-            guard text != "-0", let integer = Int(text) else { return nil }
-            return Double(integer)
-        }
-        // `JSONSerialization` on Linux is not correctly rounded for longer numbers
-        // (-0.000784735590143 reads as -0.0007847355901430001); up to 12 significant digits in at most
-        // 17 characters it agreed with `Double(_:)` on 2,500,000 numbers of every form, sign and exponent.
-        guard text.utf8.count <= 17 else { return nil }
-        var significant = 0
-        var leading = true
-        for byte in text.utf8 {
-            if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") { break }
-            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { continue }
-            if byte != UInt8(ascii: "0") { leading = false }
-            if !leading { significant += 1 }
-        }
-        guard significant <= 12, let value = Double(text), value != 0 || !text.hasPrefix("-") else {
-            return nil
-        }
-        return value
+        return JSONSerializationNumber.double(text, isInteger: isInteger)
     }
 
     /// A number, or `null` as `.some(nil)`; `nil` for anything else.
@@ -292,5 +273,38 @@ private struct PlainMemberReader {
         default:
             return numberText() != nil
         }
+    }
+}
+
+/// Which JSON numbers `JSONSerialization` reads as Swift does, so that a reader of their text in place
+/// gives the same double: one rule for every such reader.
+enum JSONSerializationNumber {
+    /// The double `JSONSerialization` and an `as? Double` cast give for a number's text; `nil` where they
+    /// might differ from Swift's reading (the caller then decodes the line).
+    /// - Parameters:
+    ///   - text: A JSON number's text.
+    ///   - isInteger: Whether it has neither a fraction nor an exponent.
+    /// - Returns: The value, or `nil`.
+    static func double(_ text: String, isInteger: Bool) -> Double? {
+        if isInteger {
+            guard text != "-0", let integer = Int(text) else { return nil }
+            return Double(integer)
+        }
+        // `JSONSerialization` on Linux is not correctly rounded for longer numbers
+        // (-0.000784735590143 reads as -0.0007847355901430001); up to 12 significant digits in at most
+        // 17 characters it agreed with `Double(_:)` on 2,500,000 numbers of every form, sign and exponent.
+        guard text.utf8.count <= 17 else { return nil }
+        var significant = 0
+        var leading = true
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") { break }
+            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { continue }
+            if byte != UInt8(ascii: "0") { leading = false }
+            if !leading { significant += 1 }
+        }
+        guard significant <= 12, let value = Double(text), value != 0 || !text.hasPrefix("-") else {
+            return nil
+        }
+        return value
     }
 }

@@ -2,11 +2,10 @@ import CarbonTrackerSources
 import Foundation
 
 /// Reads one JSON line of exactly the shape ``EventLogEncoder`` writes: the keys it writes in its order,
-/// no whitespace, strings without escapes, numbers in JSON's grammar. Anything else stops it (each read
-/// returns `nil`) and the caller falls back to `JSONSerialization`, so a line it reads gives the same
-/// values as `JSONSerialization` would (numbers correctly rounded, as `Double(_:)` reads them, where
-/// Linux's `JSONSerialization` can be a unit in the last place off for numbers of 18 characters or more),
-/// and a line it does not read is read as before.
+/// no whitespace, strings without escapes, numbers in JSON's grammar that `JSONSerialization` reads as
+/// Swift does (``JSONSerializationNumber``). Anything else stops it (each read returns `nil`) and the
+/// caller falls back to `JSONSerialization`, so a line it reads gives the same values as
+/// `JSONSerialization` would, and a line it does not read is read as before.
 struct CompactJSONCursor {
     private let line: LogBytes
     private var offset = 0
@@ -50,7 +49,8 @@ struct CompactJSONCursor {
         return nil
     }
 
-    /// A finite number in JSON's grammar: `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`.
+    /// A finite number in JSON's grammar, `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`, that
+    /// `JSONSerialization` reads as Swift does.
     mutating func number() -> Double? {
         let start = offset
         func digits() -> Int {
@@ -64,12 +64,19 @@ struct CompactJSONCursor {
         let leading = offset
         let whole = digits()
         guard whole > 0, whole == 1 || line[leading] != UInt8(ascii: "0") else { return fail(start) }
-        if literal("."), digits() == 0 { return fail(start) }
+        var isInteger = true
+        if literal(".") {
+            isInteger = false
+            if digits() == 0 { return fail(start) }
+        }
         if literal("e") || literal("E") {
+            isInteger = false
             if !literal("+") { _ = literal("-") }
             if digits() == 0 { return fail(start) }
         }
-        guard let value = LogValue.number(line[start..<offset]), value.isFinite else { return fail(start) }
+        guard let value = JSONSerializationNumber.double(line[start..<offset].string, isInteger: isInteger),
+            value.isFinite
+        else { return fail(start) }
         return value
     }
 

@@ -69,6 +69,9 @@ import Testing
         #"{"event":"window","time":"2026-12-07T15:36:24.630Z","name":"h\u00e9","start":"2026-12-07T15:36:24.626Z","end":"2026-12-07T15:36:24.630Z","duration_seconds":1,"energy_kwh":1,"co2eq_grams":1,"energy_kwh_low":1,"energy_kwh_high":1,"co2eq_grams_low":1,"co2eq_grams_high":1,"intensity_g_per_kwh":1,"approximate":false,"components":[]}"#,
         #"{"event":"window","time":"2026-12-07T15:36:24.630Z","name":"i","start":"2026-12-07T15:36:24.626Z","end":"2026-12-07T15:36:24.630Z","duration_seconds":1e999,"energy_kwh":1,"co2eq_grams":1,"energy_kwh_low":1,"energy_kwh_high":1,"co2eq_grams_low":1,"co2eq_grams_high":1,"intensity_g_per_kwh":1,"approximate":false,"components":[]}"#,
         #"{"event":"window","time":"2026-12-07T15:36:24.630Z","name":"j","start":"2026-12-07T15:36:24.626Z","end":"2026-12-07T15:36:24.630Z","duration_seconds":1,"energy_kwh":1,"co2eq_grams":1,"energy_kwh_low":1,"energy_kwh_high":1,"co2eq_grams_low":1,"co2eq_grams_high":1,"intensity_g_per_kwh":1,"approximate":false,"components":[]} "#,
+        // Numbers JSONSerialization reads otherwise than Swift (-0.0007847355901430001), or as an integer -0.
+        #"{"event":"window","time":"2026-12-07T15:36:24.630Z","name":"k","start":"2026-12-07T15:36:24.626Z","end":"2026-12-07T15:36:24.630Z","duration_seconds":1,"energy_kwh":1,"co2eq_grams":-0.000784735590143,"energy_kwh_low":1,"energy_kwh_high":1,"co2eq_grams_low":1,"co2eq_grams_high":1,"intensity_g_per_kwh":1,"approximate":false,"components":[]}"#,
+        #"{"event":"window","time":"2026-12-07T15:36:24.630Z","name":"l","start":"2026-12-07T15:36:24.626Z","end":"2026-12-07T15:36:24.630Z","duration_seconds":-0,"energy_kwh":1,"co2eq_grams":1,"energy_kwh_low":1,"energy_kwh_high":1,"co2eq_grams_low":1,"co2eq_grams_high":1,"intensity_g_per_kwh":1,"approximate":false,"components":[]}"#,
     ])
     func otherShapesAreReadOnTheirBytesOnlyWhenTheReadingIsTheSame(line: String) {
         let general = Self.general(line)
