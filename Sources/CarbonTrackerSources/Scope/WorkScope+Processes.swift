@@ -41,15 +41,7 @@ extension WorkScope {
             return FileManager.default.fileExists(atPath: directory + "/cgroup.procs") ? pids : nil
         case .processTree(let root):
             #if os(Linux)
-                let children = ProcessTree.childrenByParent(procRoot: "/proc")
-                var family: Set<Int32> = [root]
-                var queue = [root]
-                while let pid = queue.popLast() {
-                    for child in children[pid, default: []] where family.insert(child).inserted {
-                        queue.append(child)
-                    }
-                }
-                return family
+                return ProcessTree.family(of: root)
             #else
                 return nil
             #endif

@@ -15,18 +15,27 @@ package enum ProcessTree {
     package static func currentFamily(procRoot: String = "/proc") -> Set<Int32> {
         let me = ProcessInfo.processInfo.processIdentifier
         #if os(Linux)
-            let children = childrenByParent(procRoot: procRoot)
-            var family: Set<Int32> = [me]
-            var queue = [me]
-            while let pid = queue.popLast() {
-                for child in children[pid, default: []] where family.insert(child).inserted {
-                    queue.append(child)
-                }
-            }
-            return family
+            return family(of: me, procRoot: procRoot)
         #else
             return [me]
         #endif
+    }
+
+    /// `root` and its descendants, from every `/proc/<pid>/stat`.
+    /// - Parameters:
+    ///   - root: The process the family descends from.
+    ///   - procRoot: The proc file system's mount point.
+    /// - Returns: The process IDs.
+    package static func family(of root: Int32, procRoot: String = "/proc") -> Set<Int32> {
+        let children = childrenByParent(procRoot: procRoot)
+        var family: Set<Int32> = [root]
+        var queue = [root]
+        while let pid = queue.popLast() {
+            for child in children[pid, default: []] where family.insert(child).inserted {
+                queue.append(child)
+            }
+        }
+        return family
     }
 
     /// Parent → children, from every `/proc/<pid>/stat`.
