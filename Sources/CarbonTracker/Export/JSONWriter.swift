@@ -109,36 +109,26 @@ struct JSONWriter {
 
     /// Writes a number; NaN and infinities become `null`.
     mutating func number(_ value: Double) {
-        separate()
-        if value.isFinite {
-            bytes.append(contentsOf: value.description.utf8)
-        } else {
-            bytes.append(contentsOf: Self.nullText)
-        }
-        needsComma = true
+        finite(value) { $0.append(contentsOf: value.description.utf8) }
     }
 
     /// Writes `value` rounded to `fractionDigits` decimals (0 to 9) as ``number(_:)-(Double)`` writes the
     /// rounded value, without the general shortest-digits search; NaN and infinities become `null`.
     mutating func number(_ value: Double, fractionDigits: Int) {
-        separate()
-        if value.isFinite {
-            DecimalText.append(&bytes, value, fractionDigits: fractionDigits)
-        } else {
-            bytes.append(contentsOf: Self.nullText)
-        }
-        needsComma = true
+        finite(value) { DecimalText.append(&$0, value, fractionDigits: fractionDigits) }
     }
 
     /// Writes `value` rounded to `significantDigits` (1 to 15) as ``number(_:)-(Double)`` writes the
     /// rounded value; NaN and infinities become `null`.
     mutating func number(_ value: Double, significantDigits: Int) {
+        finite(value) { DecimalText.append(&$0, value, significantDigits: significantDigits) }
+    }
+
+    /// Writes a value with `write` when `value` is finite, else `null`.
+    @inline(__always)
+    private mutating func finite(_ value: Double, _ write: (inout [UInt8]) -> Void) {
         separate()
-        if value.isFinite {
-            DecimalText.append(&bytes, value, significantDigits: significantDigits)
-        } else {
-            bytes.append(contentsOf: Self.nullText)
-        }
+        if value.isFinite { write(&bytes) } else { bytes.append(contentsOf: Self.nullText) }
         needsComma = true
     }
 
