@@ -87,24 +87,23 @@ struct LineCursor {
 
     /// ``LogNumber/appendList(_:_:alwaysBrackets:)``'s text: one value alone, several as `[a b]`.
     mutating func logList(_ values: [Double]) {
-        let brackets = values.count != 1
-        if brackets { byte(UInt8(ascii: "[")) }
-        for index in values.indices {
-            if index > 0 { byte(UInt8(ascii: " ")) }
-            logNumber(values[index])
-        }
-        if brackets { byte(UInt8(ascii: "]")) }
+        logList(count: values.count) { values[$0] }
     }
 
     /// ``logList(_:)`` of `components[index]`'s ``ComponentEnergy/averageWatts``, without making that
     /// array (or copying the component).
     mutating func logListOfAverageWatts(_ components: [ComponentEnergy], _ index: Int) {
-        let count = components[index].averageWattsCount
+        logList(count: components[index].averageWattsCount) { components[index].averageWatt(at: $0) }
+    }
+
+    /// ``logList(_:)`` of the `count` values `value` gives by position.
+    @inline(__always)
+    private mutating func logList(count: Int, _ value: (Int) -> Double) {
         let brackets = count != 1
         if brackets { byte(UInt8(ascii: "[")) }
-        for device in 0..<count {
-            if device > 0 { byte(UInt8(ascii: " ")) }
-            logNumber(components[index].averageWatt(at: device))
+        for index in 0..<count {
+            if index > 0 { byte(UInt8(ascii: " ")) }
+            logNumber(value(index))
         }
         if brackets { byte(UInt8(ascii: "]")) }
     }
